@@ -1,0 +1,67 @@
+"""create_app(settings) -> the Starlette app: every dialect mounted over one core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from authgate.core import Core, build_core
+from authgate.core.clock import Clock
+from authgate.core.mail import Mailer
+from authgate.dialects import djoser
+from authgate.http.openapi import build_document, swagger_ui
+from authgate.mailer import build_mailer
+from authgate.settings import Settings
+from authgate.store import open_store
+
+DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
+
+
+def create_app(
+    settings: Settings, *, mailer: Mailer | None = None, clock: Clock | None = None
+) -> Starlette:
+    """The whole service. The store connects when the app starts and closes when it stops."""
+    store = open_store(settings.database_url, pool_size=settings.database_pool_size)
+    core = build_core(settings, store, mailer or build_mailer(settings), clock)
+    djoser_app, djoser_endpoints = djoser.build(core)
+    document = build_document([("/auth", "djoser", djoser_endpoints)])
+
+    async def openapi(_: Request) -> Response:
+        return JSONResponse(document)
+
+    async def docs(_: Request) -> Response:
+        return swagger_ui()
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await store.connect()
+        try:
+            yield
+        finally:
+            await core.drain()
+            await store.close()
+
+    routes = [
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        *(Mount(prefix, app=djoser_app) for prefix in DJOSER_PREFIXES),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.core = core
+    return app
+
+
+def core_of(app: Starlette) -> Core:
+    """The core behind an app (for the CLI and tests)."""
+    core: Core = app.state.core
+    return core
+
+
+def app_from_environment() -> Starlette:
+    """The app configured from AUTHGATE_* variables: uvicorn's factory for `authgate serve`."""
+    return create_app(Settings())

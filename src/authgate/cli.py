@@ -1,0 +1,168 @@
+"""The `authgate` command: serve, migrate, createsuperuser, changepassword."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+
+from authgate.core import Core, build_core
+from authgate.core.errors import ValidationError
+from authgate.core.identity import username_key
+from authgate.http.i18n import translate
+from authgate.mailer import build_mailer
+from authgate.settings import Settings
+from authgate.store import open_store
+from authgate.store.migrate import upgrade
+
+T = TypeVar("T")
+DEV_SECRET_FILE = Path(".authgate-secret")
+
+cli = typer.Typer(
+    help="authgate: a self-hosted authentication service (Djoser/DRF-compatible).\n\n"
+    "Configuration comes from AUTHGATE_* environment variables (see the README); the database "
+    "is AUTHGATE_DATABASE_URL, by default sqlite:///./authgate.sqlite3.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    if not settings.secret_key.get_secret_value() and settings.env == "dev":
+        # The two-command start needs no configuration: keep a generated dev secret on disk,
+        # so links in emails stay valid across restarts.
+        if not DEV_SECRET_FILE.exists():
+            DEV_SECRET_FILE.write_text(secrets.token_urlsafe(48))
+            DEV_SECRET_FILE.chmod(0o600)
+        os.environ["AUTHGATE_SECRET_KEY"] = DEV_SECRET_FILE.read_text().strip()
+        settings = Settings()
+    return settings
+
+
+def _with_core(settings: Settings, work: Callable[[Core], Awaitable[T]]) -> T:
+    async def run() -> T:
+        store = open_store(settings.database_url, pool_size=1)
+        await store.connect()
+        core = build_core(settings, store, build_mailer(settings))
+        try:
+            return await work(core)
+        finally:
+            await core.drain()
+            await store.close()
+
+    return asyncio.run(run())
+
+
+def _fail(error: ValidationError) -> typer.Exit:
+    for field, messages in error.errors.items():
+        for message in messages:
+            typer.echo(
+                f"Error: {field or 'input'}: {translate(message.code, 'en', message.params)}",
+                err=True,
+            )
+    return typer.Exit(code=1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
+) -> None:
+    """Migrate the database if needed, then serve HTTP."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    logging.basicConfig(level=settings.log_level.upper())
+    uvicorn.run(
+        "authgate.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("Database is up to date.")
+
+
+@cli.command()
+def createsuperuser(
+    username: Annotated[str | None, typer.Option(help="Username of the new superuser.")] = None,
+    email: Annotated[str, typer.Option(help="Email address.")] = "",
+    no_input: Annotated[
+        bool,
+        typer.Option("--no-input", help="Ask nothing; password from AUTHGATE_SUPERUSER_PASSWORD."),
+    ] = False,
+) -> None:
+    """Create a user with staff and superuser rights."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    if no_input:
+        if not username or settings.superuser_password is None:
+            typer.echo(
+                "Error: --no-input needs --username and AUTHGATE_SUPERUSER_PASSWORD.", err=True
+            )
+            raise typer.Exit(code=2)
+        password = settings.superuser_password.get_secret_value()
+    else:
+        username = username or typer.prompt("Username")
+        email = email or typer.prompt("Email address", default="", show_default=False)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _with_core(
+            settings,
+            lambda core: core.users.register(
+                username=username or "",
+                email=email,
+                password=password,
+                is_staff=True,
+                is_superuser=True,
+            ),
+        )
+    except ValidationError as error:
+        raise _fail(error) from error
+    typer.echo(f"Superuser {user.username!r} created (id {user.id}).")
+
+
+@cli.command()
+def changepassword(
+    username: Annotated[str, typer.Argument(help="Whose password to change.")],
+) -> None:
+    """Set a user's password (asks for it twice); their tokens are revoked."""
+    settings = _settings()
+
+    async def change(core: Core) -> str:
+        user = await core.store.get_user_by_username_key(username_key(username))
+        if user is None:
+            typer.echo(f"Error: user {username!r} does not exist.", err=True)
+            raise typer.Exit(code=1)
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+        await core.users.set_password(user, password)
+        return user.username
+
+    try:
+        name = _with_core(settings, change)
+    except ValidationError as error:
+        raise _fail(error) from error
+    typer.echo(f"Password changed for {name!r}.")
+
+
+def main() -> None:
+    """Entry point of the `authgate` command."""
+    cli()

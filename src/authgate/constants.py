@@ -1,0 +1,12 @@
+"""Values the schema and the wire format depend on: constants, never settings."""
+
+from __future__ import annotations
+
+USERNAME_MAX_LENGTH = 150
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 150
+# 160 bits from `secrets`, rendered as 40 lowercase hex characters, as DRF's tokens.
+TOKEN_BYTES = 20
+TOKEN_DIGEST_LENGTH = 64
+# A token's last_used_at is rewritten at most this often, so the hot path rarely writes.
+TOKEN_TOUCH_INTERVAL_SECONDS = 60

@@ -1,0 +1,89 @@
+"""The core of authgate: users, passwords, tokens and links, with no HTTP in it.
+
+Dialects receive one `Core` and reach everything through it (`core.users.register(...)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from authgate.core.clock import Clock, SystemClock
+from authgate.core.confirmations import ConfirmationTokens
+from authgate.core.mail import LinkTemplates, Mailer
+from authgate.core.notices import Notices
+from authgate.core.passwords import Passwords
+from authgate.core.recovery import Recovery
+from authgate.core.tokens import Tokens
+from authgate.core.users import Users
+from authgate.settings import Settings
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+__all__ = ["Core", "build_core"]
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """Every service of the core, wired to one store, mailer and clock."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    passwords: Passwords
+    tokens: Tokens
+    users: Users
+    recovery: Recovery
+    notices: Notices
+
+    async def drain(self) -> None:
+        """Finish background work (emails, last-used writes) before shutdown."""
+        await self.notices.drain()
+        await self.tokens.drain()
+
+
+def build_core(
+    settings: Settings, store: Store, mailer: Mailer, clock: Clock | None = None
+) -> Core:
+    """Wire the core's services from settings."""
+    clock = clock or SystemClock()
+    passwords = Passwords(
+        time_cost=settings.argon2_time_cost,
+        memory_cost_kib=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+        min_length=settings.password_min_length,
+    )
+    tokens = Tokens(store, clock, ttl_seconds=settings.token_ttl_seconds)
+    confirmations = ConfirmationTokens(
+        settings.secret_key.get_secret_value(), ttl_seconds=settings.confirmation_link_ttl_seconds
+    )
+    links = LinkTemplates(
+        frontend_url=settings.frontend_url,
+        site_name=settings.site_name,
+        activation=settings.activation_url,
+        password_reset=settings.password_reset_confirm_url,
+        username_reset=settings.username_reset_confirm_url,
+    )
+    notices = Notices(
+        mailer=mailer,
+        links=links,
+        confirmations=confirmations,
+        clock=clock,
+        send_confirmation=settings.send_confirmation_email,
+        password_changed=settings.password_changed_email_confirmation,
+        username_changed=settings.username_changed_email_confirmation,
+    )
+    users = Users(
+        store=store,
+        passwords=passwords,
+        tokens=tokens,
+        notices=notices,
+        clock=clock,
+        login_field=settings.login_field,
+        revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
+    )
+    recovery = Recovery(
+        store=store, users=users, notices=notices, confirmations=confirmations, clock=clock
+    )
+    return Core(settings, store, clock, passwords, tokens, users, recovery, notices)

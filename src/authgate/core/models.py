@@ -1,0 +1,68 @@
+"""Values the core returns: frozen records, independent of storage and HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+UNUSABLE_PASSWORD_PREFIX = "!"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user account as stored (the password field holds a hash, never a password)."""
+
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    password_hash: str
+    is_active: bool
+    is_staff: bool
+    is_superuser: bool
+    role: str
+    date_joined: datetime
+    last_login: datetime | None
+
+    @property
+    def has_usable_password(self) -> bool:
+        """False for accounts created without a password (Django's `!` marker)."""
+        return not self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """What the store needs to create a user."""
+
+    username: str
+    username_key: str
+    email: str
+    email_key: str
+    password_hash: str
+    is_active: bool
+    date_joined: datetime
+    first_name: str = ""
+    last_name: str = ""
+    is_staff: bool = False
+    is_superuser: bool = False
+    role: str = "USER"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An opaque token as stored: its digest, never the token itself."""
+
+    digest: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request is: the user and the token that proved it."""
+
+    user: User
+    token: TokenRecord

@@ -1,0 +1,131 @@
+"""Password hashing (argon2id; Django's formats verified and upgraded) and Django's validators."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from authgate.core.errors import Message
+from authgate.core.models import UNUSABLE_PASSWORD_PREFIX
+
+COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
+SIMILARITY_ATTRIBUTES = ("username", "first_name", "last_name", "email")
+MAX_SIMILARITY = 0.7
+DJANGO_ARGON2_PREFIX = "argon2"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """Outcome of checking a password: whether it matched, and whether to store a new hash."""
+
+    matches: bool
+    needs_rehash: bool = False
+
+
+class Passwords:
+    """Hashes and verifies passwords off the event loop, and validates new ones."""
+
+    def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int, min_length: int):
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_cost_kib,
+            parallelism=parallelism,
+            type=Type.ID,
+        )
+        self._min_length = min_length
+        # Verified against when the user is unknown, so that case costs what a real check costs.
+        self._dummy_hash = self._hasher.hash("authgate-dummy-password")
+
+    async def hash(self, password: str) -> str:
+        """An argon2id hash of `password`, computed in a worker thread."""
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password: str, encoded: str | None) -> Verification:
+        """Check `password` against a stored hash; `None` burns the same time and fails."""
+        if encoded is None:
+            await asyncio.to_thread(self._verify_argon2, self._dummy_hash, password)
+            return Verification(matches=False)
+        return await asyncio.to_thread(self._verify, password, encoded)
+
+    def _verify(self, password: str, encoded: str) -> Verification:
+        if encoded.startswith(UNUSABLE_PASSWORD_PREFIX):
+            self._verify_argon2(self._dummy_hash, password)
+            return Verification(matches=False)
+        if encoded.startswith("$argon2"):
+            matches = self._verify_argon2(encoded, password)
+            return Verification(matches, matches and self._hasher.check_needs_rehash(encoded))
+        if encoded.startswith(DJANGO_ARGON2_PREFIX + "$"):
+            encoded = encoded.removeprefix(DJANGO_ARGON2_PREFIX)
+            return Verification(self._verify_argon2(encoded, password), needs_rehash=True)
+        if encoded.startswith("pbkdf2_sha256$"):
+            return Verification(_verify_django_pbkdf2(password, encoded), needs_rehash=True)
+        return Verification(matches=False)
+
+    def _verify_argon2(self, encoded: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(encoded, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def validate(self, password: str, attributes: dict[str, str]) -> list[Message]:
+        """Django's four default validators, in Django's order; every failure is returned."""
+        problems: list[Message] = []
+        similar_to = _too_similar_attribute(password, attributes)
+        if similar_to is not None:
+            problems.append(Message("password_too_similar", {"verbose_name": similar_to}))
+        if len(password) < self._min_length:
+            problems.append(Message("password_too_short", {"min_length": self._min_length}))
+        if password.lower().strip() in common_passwords():
+            problems.append(Message("password_too_common"))
+        if password.isdigit():
+            problems.append(Message("password_entirely_numeric"))
+        return problems
+
+
+def _verify_django_pbkdf2(password: str, encoded: str) -> bool:
+    """Django's `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>` format."""
+    try:
+        _, iterations, salt, expected = encoded.split("$", 3)
+        derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(base64.b64encode(derived).decode("ascii"), expected)
+
+
+def _too_similar_attribute(password: str, attributes: dict[str, str]) -> str | None:
+    """Django's UserAttributeSimilarityValidator: the first attribute the password resembles."""
+    lowered = password.lower()
+    for name in SIMILARITY_ATTRIBUTES:
+        value = attributes.get(name) or ""
+        if not value:
+            continue
+        parts = [*re.split(r"\W+", value.lower()), value.lower()]
+        for part in parts:
+            if _exceeds_maximum_length_ratio(lowered, part):
+                continue
+            if SequenceMatcher(a=lowered, b=part).quick_ratio() >= MAX_SIMILARITY:
+                return name
+    return None
+
+
+def _exceeds_maximum_length_ratio(password: str, part: str) -> bool:
+    """Django's shortcut: a part far shorter than the password cannot be similar to it."""
+    return len(password) >= 10 * len(part) and len(part) < MAX_SIMILARITY / 2 * len(password)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """Django's list of 20,000 common passwords, shipped with the package."""
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines)

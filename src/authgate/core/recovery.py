@@ -1,0 +1,90 @@
+"""Flows that run through an emailed link: activation, password reset, username reset."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from authgate.core.clock import Clock
+from authgate.core.confirmations import ConfirmationTokens, decode_uid
+from authgate.core.errors import StaleTokenError, ValidationError
+from authgate.core.models import User
+from authgate.core.notices import Notices
+from authgate.core.users import Users
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+
+class Recovery:
+    """Activation and resets. Requests answer alike whether or not the email is known."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        users: Users,
+        notices: Notices,
+        confirmations: ConfirmationTokens,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._users = users
+        self._notices = notices
+        self._confirmations = confirmations
+        self._clock = clock
+
+    async def check_link(self, uid: str, token: str) -> User:
+        """The user a (uid, token) pair was made for; field errors on `uid` or `token`."""
+        user_id = decode_uid(uid)
+        user = None if user_id is None else await self._store.get_user(user_id)
+        if user is None:
+            raise ValidationError.single("uid", "invalid_uid")
+        if not self._confirmations.check(user, token, self._clock.now()):
+            raise ValidationError.single("token", "invalid_token_for_user")
+        return user
+
+    async def _active_user_with_email(self, email: str) -> User | None:
+        user = await self._users.find_by_email(email)
+        return user if user is not None and user.is_active else None
+
+    async def request_password_reset(self, email: str) -> None:
+        """Mail a reset link to the active user with this email, if there is one."""
+        user = await self._active_user_with_email(email)
+        if user is not None and user.has_usable_password:
+            self._notices.password_reset(user)
+
+    async def confirm_password_reset(
+        self, *, uid: str, token: str, new_password: str, retype: str | None = None
+    ) -> None:
+        """Set the password named in a reset link; the link dies with it."""
+        user = await self.check_link(uid, token)
+        user = await self._users.set_password(user, new_password, retype=retype)
+        await self._users.record_login(user)
+
+    async def request_username_reset(self, email: str) -> None:
+        """Mail a username reset link to the active user with this email, if there is one."""
+        user = await self._active_user_with_email(email)
+        if user is not None:
+            self._notices.username_reset(user)
+
+    async def confirm_username_reset(
+        self, *, uid: str, token: str, new_username: str, retype: str | None = None
+    ) -> None:
+        """Set the username named in a reset link."""
+        user = await self.check_link(uid, token)
+        user = await self._users.set_username(user, new_username, retype=retype)
+        await self._users.record_login(user)
+
+    async def activate(self, *, uid: str, token: str) -> None:
+        """Activate the account of an activation link; StaleTokenError if already active."""
+        user = await self.check_link(uid, token)
+        if user.is_active:
+            raise StaleTokenError
+        user = await self._users.set_active(user, active=True)
+        self._notices.activated(user)
+
+    async def resend_activation(self, email: str) -> None:
+        """Mail a new activation link to the inactive user with this email, if there is one."""
+        user = await self._users.find_by_email(email)
+        if user is not None and not user.is_active:
+            self._notices.activation(user)

@@ -1,0 +1,86 @@
+"""Opaque tokens: issued per login, stored as SHA-256 digests, resolved in one indexed read."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
+from authgate.core.clock import Clock
+from authgate.core.errors import InactiveUserError, TokenInvalidError
+from authgate.core.models import Principal, TokenRecord, User
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def digest(raw: str) -> str:
+    """The stored form of a token. A 160-bit random token needs no salt or slow hash."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class Tokens:
+    """Issue, resolve and revoke opaque tokens."""
+
+    def __init__(self, store: Store, clock: Clock, *, ttl_seconds: int | None) -> None:
+        self._store = store
+        self._clock = clock
+        self._ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
+        self._touching: set[asyncio.Task[None]] = set()
+
+    async def issue(self, user: User) -> str:
+        """A new token for `user` (one per login, so each device logs out on its own)."""
+        raw = secrets.token_hex(TOKEN_BYTES)
+        now = self._clock.now()
+        expires_at = None if self._ttl is None else now + self._ttl
+        record = TokenRecord(digest(raw), user.id, now, expires_at, last_used_at=None)
+        await self._store.create_token(record)
+        return raw
+
+    async def resolve(self, raw: str) -> Principal:
+        """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""
+        principal = await self._store.get_principal(digest(raw))
+        if principal is None:
+            raise TokenInvalidError
+        now = self._clock.now()
+        expires_at = principal.token.expires_at
+        if expires_at is not None and expires_at <= now:
+            raise TokenInvalidError
+        if not principal.user.is_active:
+            raise InactiveUserError
+        self._touch_later(principal.token, now)
+        return principal
+
+    def _touch_later(self, token: TokenRecord, now: datetime) -> None:
+        """Refresh last_used_at at most once a minute, off the request's path."""
+        last = token.last_used_at
+        if last is not None and (now - last).total_seconds() < TOKEN_TOUCH_INTERVAL_SECONDS:
+            return
+        task = asyncio.get_running_loop().create_task(self._touch(token.digest))
+        self._touching.add(task)
+        task.add_done_callback(self._touching.discard)
+
+    async def _touch(self, token_digest: str) -> None:
+        try:
+            await self._store.touch_token(token_digest, self._clock.now())
+        except Exception:
+            log.warning("could not record token use", exc_info=True)
+
+    async def revoke(self, principal: Principal) -> None:
+        """Revoke the token that authenticated this request."""
+        await self._store.delete_token(principal.token.digest)
+
+    async def revoke_all(self, user_id: int) -> int:
+        """Revoke every token of a user; returns how many there were."""
+        return await self._store.delete_user_tokens(user_id)
+
+    async def drain(self) -> None:
+        """Wait for pending last_used_at writes (at shutdown)."""
+        if self._touching:
+            await asyncio.gather(*self._touching, return_exceptions=True)

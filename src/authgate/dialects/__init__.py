@@ -1,0 +1,1 @@
+"""The HTTP dialects authgate speaks, each a thin adapter over the core."""

@@ -1,0 +1,417 @@
+"""Djoser's endpoints over the core: each handler parses, calls the core, and shapes the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.core import Core
+from authgate.core.errors import Message, NotFoundError, PermissionDeniedError, ValidationError
+from authgate.core.models import Principal, User
+from authgate.dialects.djoser import schemas as s
+from authgate.dialects.drf import DrfViews, Endpoint, Operation, json, no_content
+from authgate.dialects.fields import M, parse
+from authgate.http.parsing import read_body
+
+FieldCheck = Callable[[str], Awaitable[list[Message]]]
+
+
+async def parse_body(
+    request: Request, model: type[M], checks: Mapping[str, FieldCheck] | None = None
+) -> M:
+    """The body as `model`; `checks` add database-backed field checks (uniqueness) to the same
+    round of field errors, as DRF's field validators do."""
+    data = await read_body(request)
+    try:
+        parsed = parse(model, data)
+        errors: dict[str, list[Message]] = {}
+    except ValidationError as error:
+        parsed, errors = None, error.errors
+    for name, check in (checks or {}).items():
+        value = data.get(name) if isinstance(data, dict) else None
+        if name not in errors and isinstance(value, str | int) and not isinstance(value, bool):
+            problems = await check(str(value).strip())
+            if problems:
+                errors[name] = problems
+    if errors or parsed is None:
+        order = list(model.model_fields)
+        raise ValidationError(dict(sorted(errors.items(), key=lambda kv: _position(order, kv[0]))))
+    return parsed
+
+
+def _position(order: list[str], name: str) -> int:
+    return order.index(name) if name in order else len(order)
+
+
+class DjoserViews:
+    """The handlers of the Djoser dialect."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.settings = core.settings
+
+    @staticmethod
+    def _user(principal: Principal | None) -> User:
+        assert principal is not None  # noqa: S101 the dispatcher authenticated
+        return principal.user
+
+    # users/
+
+    async def create_user(self, request: Request, _: Principal | None) -> Response:
+        model = (
+            s.UserCreateRetypeIn if self.settings.user_create_password_retype else s.UserCreateIn
+        )
+        body = await parse_body(request, model, {"username": self.core.users.username_problems})
+        user = await self.core.users.register(
+            username=body.username,
+            email=body.email or "",
+            password=body.password,
+            password_retype=getattr(body, "re_password", None),
+            is_active=not self.settings.send_activation_email,
+        )
+        return json(s.UserCreatedOut.of(user), status=201)
+
+    async def list_users(self, _: Request, principal: Principal | None) -> Response:
+        users = await self.core.users.list_visible_to(self._user(principal))
+        return json([s.UserOut.of(user) for user in users])
+
+    # users/me/ and users/<id>/
+
+    async def me(self, _: Request, principal: Principal | None) -> Response:
+        return json(s.UserOut.of(self._user(principal)))
+
+    async def update_me(self, request: Request, principal: Principal | None) -> Response:
+        return await self._update(request, self._user(principal))
+
+    async def delete_me(self, request: Request, principal: Principal | None) -> Response:
+        return await self._delete(request, self._user(principal), self._user(principal))
+
+    async def _target(self, request: Request, viewer: User, *, hidden_as_404: bool) -> User:
+        """The user named in the path, if the viewer may act on them (Djoser's HIDE_USERS)."""
+        raw_id = request.path_params["id"]
+        if not raw_id.isdigit():
+            raise NotFoundError
+        target = await self.core.users.get(int(raw_id))
+        if viewer.is_staff or target.id == viewer.id:
+            return target
+        raise NotFoundError if hidden_as_404 and self.settings.hide_users else PermissionDeniedError
+
+    async def user_detail(self, request: Request, principal: Principal | None) -> Response:
+        target = await self._target(request, self._user(principal), hidden_as_404=True)
+        return json(s.UserOut.of(target))
+
+    async def update_user(self, request: Request, principal: Principal | None) -> Response:
+        target = await self._target(request, self._user(principal), hidden_as_404=True)
+        return await self._update(request, target)
+
+    async def delete_user(self, request: Request, principal: Principal | None) -> Response:
+        viewer = self._user(principal)
+        target = await self._target(request, viewer, hidden_as_404=False)
+        return await self._delete(request, viewer, target)
+
+    async def _update(self, request: Request, target: User) -> Response:
+        body = await parse_body(request, s.UserUpdateIn)
+        user = await self.core.users.update_profile(
+            target,
+            email=body.email,
+            deactivate_on_email_change=self.settings.send_activation_email,
+        )
+        return json(s.UserOut.of(user))
+
+    async def _delete(self, request: Request, viewer: User, target: User) -> Response:
+        body = await parse_body(request, s.CurrentPasswordIn)
+        # Djoser checks the password of the one asking, who may be staff deleting someone else.
+        await self.core.users.require_password(
+            viewer, body.current_password, field_name="current_password"
+        )
+        await self.core.users.delete(target)
+        return no_content()
+
+    # password and username
+
+    async def set_password(self, request: Request, principal: Principal | None) -> Response:
+        user = self._user(principal)
+        model = s.SetPasswordRetypeIn if self.settings.set_password_retype else s.SetPasswordIn
+        body = await parse_body(request, model)
+        await self.core.users.require_password(
+            user, body.current_password, field_name="current_password"
+        )
+        retype = getattr(body, "re_new_password", None)
+        await self.core.users.set_password(user, body.new_password, retype=retype)
+        return no_content()
+
+    async def set_username(self, request: Request, principal: Principal | None) -> Response:
+        user = self._user(principal)
+        model = s.SetUsernameRetypeIn if self.settings.set_username_retype else s.SetUsernameIn
+        checks = {"new_username": self.core.users.username_problems}
+        body = await parse_body(request, model, checks)
+        await self.core.users.require_password(
+            user, body.current_password, field_name="current_password"
+        )
+        retype = getattr(body, "re_new_username", None)
+        await self.core.users.set_username(user, body.new_username, retype=retype)
+        return no_content()
+
+    async def reset_password(self, request: Request, _: Principal | None) -> Response:
+        body = await parse_body(request, s.EmailIn)
+        await self.core.recovery.request_password_reset(body.email)
+        return no_content()
+
+    async def reset_password_confirm(self, request: Request, _: Principal | None) -> Response:
+        retyped = self.settings.password_reset_confirm_retype
+        model = s.PasswordResetConfirmRetypeIn if retyped else s.PasswordResetConfirmIn
+        body = await parse_body(request, model)
+        await self.core.recovery.confirm_password_reset(
+            uid=body.uid,
+            token=body.token,
+            new_password=body.new_password,
+            retype=getattr(body, "re_new_password", None),
+        )
+        return no_content()
+
+    async def reset_username(self, request: Request, _: Principal | None) -> Response:
+        body = await parse_body(request, s.EmailIn)
+        await self.core.recovery.request_username_reset(body.email)
+        return no_content()
+
+    async def reset_username_confirm(self, request: Request, _: Principal | None) -> Response:
+        retyped = self.settings.username_reset_confirm_retype
+        model = s.UsernameResetConfirmRetypeIn if retyped else s.UsernameResetConfirmIn
+        body = await parse_body(request, model, {"new_username": self.core.users.username_problems})
+        await self.core.recovery.confirm_username_reset(
+            uid=body.uid,
+            token=body.token,
+            new_username=body.new_username,
+            retype=getattr(body, "re_new_username", None),
+        )
+        return no_content()
+
+    # activation
+
+    async def activation(self, request: Request, _: Principal | None) -> Response:
+        body = await parse_body(request, s.UidAndTokenIn)
+        await self.core.recovery.activate(uid=body.uid, token=body.token)
+        return no_content()
+
+    async def resend_activation(self, request: Request, _: Principal | None) -> Response:
+        body = await parse_body(request, s.EmailIn)
+        if not self.settings.send_activation_email:
+            # Djoser answers this way when activation is off: 400 with an empty body.
+            return Response(status_code=400)
+        await self.core.recovery.resend_activation(body.email)
+        return no_content()
+
+    # tokens
+
+    async def token_login(self, request: Request, _: Principal | None) -> Response:
+        by_email = self.settings.login_field == "email"
+        model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
+        body = await parse_body(request, model)
+        login = getattr(body, self.settings.login_field)
+        user = await self.core.users.authenticate(login=login, password=body.password)
+        return json({"auth_token": await self.core.tokens.issue(user)})
+
+    async def token_logout(self, _: Request, principal: Principal | None) -> Response:
+        assert principal is not None  # noqa: S101 the dispatcher authenticated
+        await self.core.tokens.revoke(principal)
+        return no_content()
+
+    async def token_logout_all(self, _: Request, principal: Principal | None) -> Response:
+        await self.core.tokens.revoke_all(self._user(principal).id)
+        return no_content()
+
+    def endpoints(self) -> list[Endpoint]:
+        """Every path of the dialect; users/ paths need a token for methods they lack, as
+        Djoser's viewset does."""
+        op = Operation
+        user_out, created = s.UserOut, s.UserCreatedOut
+        return [
+            Endpoint(
+                "/users/",
+                {
+                    "GET": op(
+                        self.list_users,
+                        "List users (staff: all; others: themselves)",
+                        response=user_out,
+                        many=True,
+                    ),
+                    "POST": op(
+                        self.create_user,
+                        "Register",
+                        public=True,
+                        request=s.UserCreateIn,
+                        response=created,
+                        status=201,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/me/",
+                {
+                    "GET": op(self.me, "The current user", response=user_out),
+                    "PUT": op(
+                        self.update_me,
+                        "Update the current user",
+                        request=s.UserUpdateIn,
+                        response=user_out,
+                    ),
+                    "PATCH": op(
+                        self.update_me,
+                        "Update the current user",
+                        request=s.UserUpdateIn,
+                        response=user_out,
+                    ),
+                    "DELETE": op(
+                        self.delete_me,
+                        "Delete the current user",
+                        request=s.CurrentPasswordIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/set_password/",
+                {
+                    "POST": op(
+                        self.set_password, "Change password", request=s.SetPasswordIn, status=204
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/set_username/",
+                {
+                    "POST": op(
+                        self.set_username, "Change username", request=s.SetUsernameIn, status=204
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/reset_password/",
+                {
+                    "POST": op(
+                        self.reset_password,
+                        "Mail a password reset link",
+                        public=True,
+                        request=s.EmailIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/reset_password_confirm/",
+                {
+                    "POST": op(
+                        self.reset_password_confirm,
+                        "Set a password from a reset link",
+                        public=True,
+                        request=s.PasswordResetConfirmIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/reset_username/",
+                {
+                    "POST": op(
+                        self.reset_username,
+                        "Mail a username reset link",
+                        public=True,
+                        request=s.EmailIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/reset_username_confirm/",
+                {
+                    "POST": op(
+                        self.reset_username_confirm,
+                        "Set a username from a reset link",
+                        public=True,
+                        request=s.UsernameResetConfirmIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/activation/",
+                {
+                    "POST": op(
+                        self.activation,
+                        "Activate an account",
+                        public=True,
+                        request=s.UidAndTokenIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/resend_activation/",
+                {
+                    "POST": op(
+                        self.resend_activation,
+                        "Mail a new activation link",
+                        public=True,
+                        request=s.EmailIn,
+                        status=204,
+                    ),
+                },
+            ),
+            Endpoint(
+                "/users/{id}/",
+                {
+                    "GET": op(self.user_detail, "A user (owner or staff)", response=user_out),
+                    "PUT": op(
+                        self.update_user, "Update a user", request=s.UserUpdateIn, response=user_out
+                    ),
+                    "PATCH": op(
+                        self.update_user, "Update a user", request=s.UserUpdateIn, response=user_out
+                    ),
+                    "DELETE": op(
+                        self.delete_user, "Delete a user", request=s.CurrentPasswordIn, status=204
+                    ),
+                },
+            ),
+            Endpoint(
+                "/token/login/",
+                {
+                    "POST": op(
+                        self.token_login,
+                        "Log in: a new token for this device",
+                        public=True,
+                        request=s.TokenLoginIn,
+                        response=s.TokenOut,
+                    ),
+                },
+                public=True,
+            ),
+            Endpoint(
+                "/token/logout/",
+                {
+                    "POST": op(
+                        self.token_logout, "Log out: revoke the presented token", status=204
+                    ),
+                },
+            ),
+            Endpoint(
+                "/token/logout_all/",
+                {
+                    "POST": op(self.token_logout_all, "Revoke every token of the user", status=204),
+                },
+            ),
+        ]
+
+
+def build(core: Core) -> tuple[Starlette, list[Endpoint]]:
+    """The dialect as an app to mount, with its endpoints (for the OpenAPI document)."""
+    drf = DrfViews(core)
+    endpoints = DjoserViews(core).endpoints()
+    app = Starlette(
+        routes=drf.routes(endpoints),
+        exception_handlers={HTTPException: drf.http_exception},
+    )
+    return app, endpoints

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every dialect: body parsing, credentials, languages, request errors."""

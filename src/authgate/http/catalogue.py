@@ -1,0 +1,147 @@
+"""Every message authgate words, by code, in English and Russian.
+
+English follows Django, DRF and Djoser word for word; Russian is what the real stack answers
+to `Accept-Language: ru` (DRF's `ru_RU` catalogue, which gettext picks first). Where upstream
+answers in English even then (JSON parse errors, Djoser's username mismatch), so do we.
+Placeholders use str.format names.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # Authentication, as DRF words it
+    "not_authenticated": {
+        "en": "Authentication credentials were not provided.",
+        "ru": "Учетные данные не были предоставлены.",
+    },
+    "token_invalid": {"en": "Invalid token.", "ru": "Недействительный токен."},
+    "user_inactive": {
+        "en": "User inactive or deleted.",
+        "ru": "Пользователь неактивен или удален.",
+    },
+    "token_header_empty": {
+        "en": "Invalid token header. No credentials provided.",
+        "ru": "Недопустимый заголовок токена. Не предоставлены учетные данные.",
+    },
+    "token_header_spaces": {
+        "en": "Invalid token header. Token string should not contain spaces.",
+        "ru": "Недопустимый заголовок токена. Токен не должен содержать пробелов.",
+    },
+    "token_header_invalid_characters": {
+        "en": "Invalid token header. Token string should not contain invalid characters.",
+        "ru": "Недопустимый заголовок токена. Токен не должен содержать недопустимые символы.",
+    },
+    "permission_denied": {
+        "en": "You do not have permission to perform this action.",
+        "ru": "У вас недостаточно прав для выполнения данного действия.",
+    },
+    # Reading requests, as DRF words it
+    "not_found": {"en": "Not found.", "ru": "Страница не найдена."},
+    "method_not_allowed": {
+        "en": 'Method "{method}" not allowed.',
+        "ru": 'Метод "{method}" не разрешен.',
+    },
+    "unsupported_media_type": {
+        "en": 'Unsupported media type "{media_type}" in request.',
+        "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
+    },
+    "json_parse_error": {
+        "en": "JSON parse error - {reason}",
+    },
+    "form_parse_error": {
+        "en": "Multipart form parse error - {reason}",
+        "ru": "Ошибка разбора формы - {reason}",
+    },
+    # Field rules, as DRF words them
+    "required": {"en": "This field is required.", "ru": "Обязательное поле."},
+    "null": {"en": "This field may not be null.", "ru": "Это поле не может быть пустым."},
+    "blank": {"en": "This field may not be blank.", "ru": "Это поле не может быть пустым."},
+    "max_length": {
+        "en": "Ensure this field has no more than {max_length} characters.",
+        "ru": "Убедитесь, что это значение содержит не более {max_length} символов.",
+    },
+    "invalid_email": {
+        "en": "Enter a valid email address.",
+        "ru": "Введите правильный адрес электронной почты.",
+    },
+    "invalid_string": {"en": "Not a valid string."},
+    "invalid_integer": {"en": "A valid integer is required.", "ru": "Введите правильное число."},
+    "not_a_dict": {
+        "en": "Invalid data. Expected a dictionary, but got {datatype}.",
+        "ru": "Недопустимые данные. Ожидался dictionary, но был получен {datatype}.",
+    },
+    "invalid": {"en": "Invalid value.", "ru": "Недопустимое значение."},
+    # Accounts, as Django and Djoser word them
+    "invalid_credentials": {
+        "en": "Unable to log in with provided credentials.",
+        "ru": "Невозможно войти с предоставленными учетными данными.",
+    },
+    "username_exists": {
+        "en": "A user with that username already exists.",
+        "ru": "Пользователь с таким именем уже существует.",
+    },
+    "email_exists": {
+        "en": "User with this Email address already exists.",
+        "ru": "Пользователь с таким адресом электронной почты уже существует.",
+    },
+    "invalid_username": {
+        "en": "Enter a valid username. This value may contain only letters, numbers,"
+        " and @/./+/-/_ characters.",
+        "ru": "Введите правильное имя пользователя. Оно может содержать только буквы,"
+        " цифры и знаки @/./+/-/_.",
+    },
+    "password_too_similar": {
+        "en": "The password is too similar to the {verbose_name}.",
+        "ru": "Введённый пароль слишком похож на {verbose_name}.",
+    },
+    "password_too_short": {
+        "en": "This password is too short. It must contain at least {min_length} {characters}.",
+        "ru": "Введённый пароль слишком короткий. Он должен состоять из как минимум"
+        " {min_length} {characters}.",
+    },
+    "password_too_common": {
+        "en": "This password is too common.",
+        "ru": "Введённый пароль слишком широко распространён.",
+    },
+    "password_entirely_numeric": {
+        "en": "This password is entirely numeric.",
+        "ru": "Введённый пароль состоит только из цифр.",
+    },
+    "field_username": {"en": "username", "ru": "имя пользователя"},
+    "field_email": {"en": "email address", "ru": "адрес электронной почты"},
+    "field_first_name": {"en": "first name", "ru": "имя"},
+    "field_last_name": {"en": "last name", "ru": "фамилия"},
+    "invalid_password": {"en": "Invalid password.", "ru": "Неправильный пароль."},
+    "password_mismatch": {
+        "en": "The two password fields didn't match.",
+        "ru": "Два пароля не совпадают.",
+    },
+    "username_mismatch": {
+        "en": "The two username fields didn't match.",
+    },
+    "invalid_uid": {
+        "en": "Invalid user id or user doesn't exist.",
+        "ru": "Неверный идентификатор пользователя или пользователь не существует.",
+    },
+    "invalid_token_for_user": {
+        "en": "Invalid token for given user.",
+        "ru": "Неверный токен для данного пользователя.",
+    },
+    "stale_token": {
+        "en": "Stale token for given user.",
+        "ru": "Устаревший токен для данного пользователя.",
+    },
+    "cannot_create_user": {
+        "en": "Unable to create account.",
+        "ru": "Невозможно создать учетную запись.",
+    },
+}
+
+
+def plural_ru(number: int, forms: tuple[str, str, str]) -> str:
+    """The Russian plural form for `number`: (one, few, many), as gettext's ru rule."""
+    if number % 10 == 1 and number % 100 != 11:
+        return forms[0]
+    if 2 <= number % 10 <= 4 and not 12 <= number % 100 <= 14:
+        return forms[1]
+    return forms[2]

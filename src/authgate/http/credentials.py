@@ -1,0 +1,32 @@
+"""Reading `Authorization: <keyword> <token>` the way DRF's TokenAuthentication does.
+
+Returns the token, None when the header is absent or of another scheme ("not mine"), or raises
+MalformedCredentialsError for a header of ours that cannot be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from starlette.requests import Request
+
+from authgate.http.errors import MalformedCredentialsError
+
+
+def read_token(request: Request, keywords: Collection[str]) -> str | None:
+    """The opaque token of the request's Authorization header; keywords compare case-blind."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    # Starlette decodes headers as latin-1; the raw bytes are what DRF splits and decodes.
+    parts = header.encode("latin-1").split()
+    if not parts or parts[0].decode("latin-1").lower() not in keywords:
+        return None
+    if len(parts) == 1:
+        raise MalformedCredentialsError("token_header_empty")
+    if len(parts) > 2:
+        raise MalformedCredentialsError("token_header_spaces")
+    try:
+        return parts[1].decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedCredentialsError("token_header_invalid_characters") from error

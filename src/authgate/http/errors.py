@@ -1,0 +1,56 @@
+"""Failures found while reading an HTTP request, before the core is asked anything.
+
+Like the core's errors they carry a code and parameters, and each dialect words them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class RequestError(Exception):
+    """Base of the errors of reading a request."""
+
+    code = "bad_request"
+
+    def __init__(self, **params: object) -> None:
+        super().__init__(self.code)
+        self.params: Mapping[str, object] = params
+
+
+class NotAuthenticatedError(RequestError):
+    """The endpoint needs credentials and none were given."""
+
+    code = "not_authenticated"
+
+
+class MalformedCredentialsError(RequestError):
+    """An Authorization header of our scheme that cannot be read; `code` says how."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code = code
+
+
+class MethodNotAllowedError(RequestError):
+    """The path exists but not for this method (params: method, allowed)."""
+
+    code = "method_not_allowed"
+
+
+class UnsupportedMediaTypeError(RequestError):
+    """A body in a content type no dialect parses (params: media_type)."""
+
+    code = "unsupported_media_type"
+
+
+class MalformedBodyError(RequestError):
+    """A body that does not parse as its content type says (params: kind, reason)."""
+
+    code = "parse_error"
+
+
+class PathNotFoundError(RequestError):
+    """No route for this path."""
+
+    code = "not_found"

@@ -1,0 +1,143 @@
+"""Every option of authgate: one typed object from AUTHGATE_* variables and an optional file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["en", "ru"]
+
+
+class Settings(BaseSettings):
+    """authgate's configuration. Each field is read from `AUTHGATE_<NAME>` (or the env file)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AUTHGATE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        use_attribute_docstrings=True,
+        frozen=True,
+    )
+
+    env: Literal["dev", "prod"] = "dev"
+    """`prod` refuses to start without an explicit secret key."""
+
+    database_url: str = "sqlite:///./authgate.sqlite3"
+    """`sqlite:///path` (embedded) or `postgresql://user@host:port/db`."""
+
+    database_pool_size: int = Field(default=10, ge=1)
+    """Connections in the PostgreSQL pool of each worker."""
+
+    secret_key: SecretStr = SecretStr("")
+    """Signs activation and reset links. Empty in dev: `authgate serve` generates one."""
+
+    login_field: Literal["username", "email"] = "username"
+    """Which field identifies a user at login (Djoser's LOGIN_FIELD)."""
+
+    token_keywords: tuple[str, ...] = ("Token", "Bearer")
+    """Authorization keywords accepted for opaque tokens; the first is the 401 challenge."""
+
+    token_ttl_seconds: int | None = Field(default=None, ge=1)
+    """Lifetime of an opaque token; none (never expires) by default, as DRF."""
+
+    revoke_tokens_on_password_change: bool = True
+    """Revoke every token of a user whose password changes or is reset."""
+
+    hide_users: bool = True
+    """Djoser's HIDE_USERS: other users' records answer 404 to non-staff."""
+
+    user_create_password_retype: bool = False
+    """Registration requires `re_password` (Djoser's USER_CREATE_PASSWORD_RETYPE)."""
+
+    set_password_retype: bool = False
+    """`set_password` requires `re_new_password`."""
+
+    set_username_retype: bool = False
+    """`set_username` requires `re_new_username`."""
+
+    password_reset_confirm_retype: bool = False
+    """`reset_password_confirm` requires `re_new_password`."""
+
+    username_reset_confirm_retype: bool = False
+    """`reset_username_confirm` requires `re_new_username`."""
+
+    send_activation_email: bool = False
+    """New accounts start inactive and get an activation link by email."""
+
+    send_confirmation_email: bool = False
+    """Mail a confirmation after activation."""
+
+    password_changed_email_confirmation: bool = False
+    """Mail a notice after a password change or reset."""
+
+    username_changed_email_confirmation: bool = False
+    """Mail a notice after a username change or reset."""
+
+    confirmation_link_ttl_seconds: int = Field(default=3 * 24 * 3600, ge=60)
+    """How long activation and reset links stay valid (Django's PASSWORD_RESET_TIMEOUT)."""
+
+    frontend_url: str = "http://localhost:3000"
+    """Base of every link in emails; never taken from the request's Host."""
+
+    site_name: str = "authgate"
+    """Name used in email subjects and bodies."""
+
+    activation_url: str = "activate/{uid}/{token}"
+    """Path of the activation page under `frontend_url`."""
+
+    password_reset_confirm_url: str = "password/reset/confirm/{uid}/{token}"
+    """Path of the password-reset page under `frontend_url`."""
+
+    username_reset_confirm_url: str = "username/reset/confirm/{uid}/{token}"
+    """Path of the username-reset page under `frontend_url`."""
+
+    smtp_host: str | None = None
+    """SMTP server for outgoing mail. Unset: emails are written to the log instead."""
+
+    smtp_port: int = 25
+    """SMTP port."""
+
+    smtp_username: str | None = None
+    """SMTP login, if the server needs one."""
+
+    smtp_password: SecretStr | None = None
+    """SMTP password."""
+
+    smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS."""
+
+    smtp_timeout_seconds: float = 10.0
+    """Give up on the SMTP server after this long."""
+
+    mail_from: str = "webmaster@localhost"
+    """Sender address of every email."""
+
+    default_language: Language = "en"
+    """Language of messages when `Accept-Language` names none we have."""
+
+    password_min_length: int = Field(default=8, ge=1)
+    """Django's MinimumLengthValidator."""
+
+    argon2_time_cost: int = Field(default=2, ge=2)
+    """argon2id iterations (OWASP minimum 2 at 19 MiB)."""
+
+    argon2_memory_cost_kib: int = Field(default=19456, ge=19456)
+    """argon2id memory in KiB (OWASP minimum 19 MiB)."""
+
+    argon2_parallelism: int = Field(default=1, ge=1)
+    """argon2id lanes."""
+
+    superuser_password: SecretStr | None = None
+    """Password for `authgate createsuperuser --no-input` (scripts)."""
+
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Log level of the service."""
+
+    @model_validator(mode="after")
+    def _refuse_missing_secret_in_prod(self) -> Settings:
+        if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("AUTHGATE_SECRET_KEY must be set (32+ characters) when env=prod")
+        return self

@@ -1,0 +1,130 @@
+"""Store on an asyncpg pool; the queries of sql.py with :name rewritten to $n once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import asyncpg
+
+from authgate.core.errors import ConflictError
+from authgate.core.models import NewUser, Principal, TokenRecord, User
+from authgate.store import sql
+from authgate.store.base import (
+    UserChanges,
+    conflict_field,
+    new_user_params,
+    principal_from_row,
+    user_from_row,
+)
+
+_PARAMETER = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    return value  # type: ignore[no-any-return]  # asyncpg already returns aware datetimes
+
+
+@cache
+def _positional(query: str) -> tuple[str, tuple[str, ...]]:
+    """`... :a ... :b ... :a` -> (`... $1 ... $2 ... $1`, ("a", "b"))."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PARAMETER.sub(number, query), tuple(names)
+
+
+def _args(query: str, params: Mapping[str, object]) -> tuple[str, list[object]]:
+    text, names = _positional(query)
+    return text, [params[name] for name in names]
+
+
+class PostgresStore:
+    """Store on a PostgreSQL database."""
+
+    def __init__(self, url: str, *, pool_size: int) -> None:
+        self._url = url
+        self._pool_size = pool_size
+
+    async def connect(self) -> None:
+        self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=self._pool_size)
+
+    async def _fetchrow(self, query: str, params: Mapping[str, object]) -> Any:
+        text, args = _args(query, params)
+        return await self._pool.fetchrow(text, *args)
+
+    async def _execute(self, query: str, params: Mapping[str, object]) -> str:
+        text, args = _args(query, params)
+        try:
+            return await self._pool.execute(text, *args)  # type: ignore[no-any-return]
+        except asyncpg.UniqueViolationError as error:
+            raise ConflictError(conflict_field(error.constraint_name or "")) from error
+
+    async def _read_user(self, query: str, params: Mapping[str, object]) -> User | None:
+        row = await self._fetchrow(query, params)
+        return None if row is None else user_from_row(row, _to_datetime)
+
+    async def create_user(self, new: NewUser) -> User:
+        try:
+            row = await self._fetchrow(sql.INSERT_USER, new_user_params(new))
+        except asyncpg.UniqueViolationError as error:
+            raise ConflictError(conflict_field(error.constraint_name or "")) from error
+        user = await self.get_user(int(row["id"]))
+        assert user is not None  # noqa: S101 just inserted
+        return user
+
+    async def get_user(self, user_id: int) -> User | None:
+        return await self._read_user(sql.USER_BY_ID, {"id": user_id})
+
+    async def get_user_by_username_key(self, key: str) -> User | None:
+        return await self._read_user(sql.USER_BY_USERNAME_KEY, {"key": key})
+
+    async def get_user_by_email_key(self, key: str) -> User | None:
+        return await self._read_user(sql.USER_BY_EMAIL_KEY, {"key": key})
+
+    async def list_users(self) -> list[User]:
+        rows = await self._pool.fetch(sql.ALL_USERS)
+        return [user_from_row(row, _to_datetime) for row in rows]
+
+    async def update_user(self, user_id: int, changes: UserChanges) -> User | None:
+        await self._execute(sql.update_user(list(changes)), {**changes, "id": user_id})
+        return await self.get_user(user_id)
+
+    async def delete_user(self, user_id: int) -> None:
+        await self._execute(sql.DELETE_USER, {"id": user_id})
+
+    async def get_principal(self, digest: str) -> Principal | None:
+        row = await self._fetchrow(sql.PRINCIPAL_BY_TOKEN_DIGEST, {"digest": digest})
+        return None if row is None else principal_from_row(row, digest, _to_datetime)
+
+    async def create_token(self, record: TokenRecord) -> None:
+        await self._execute(
+            sql.INSERT_TOKEN,
+            {
+                "digest": record.digest,
+                "user_id": record.user_id,
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
+            },
+        )
+
+    async def touch_token(self, digest: str, at: datetime) -> None:
+        await self._execute(sql.TOUCH_TOKEN, {"digest": digest, "at": at})
+
+    async def delete_token(self, digest: str) -> None:
+        await self._execute(sql.DELETE_TOKEN, {"digest": digest})
+
+    async def delete_user_tokens(self, user_id: int) -> int:
+        status = await self._execute(sql.DELETE_USER_TOKENS, {"user_id": user_id})
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def close(self) -> None:
+        await self._pool.close()

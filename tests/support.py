@@ -1,0 +1,124 @@
+"""Test helpers: a live uvicorn server in a thread, and an SMTP server that keeps what it gets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import httpx
+import uvicorn
+from aiosmtpd.controller import Controller
+
+from authgate.app import create_app
+from authgate.settings import Settings
+
+
+@contextmanager
+def live_server(settings: Settings) -> Iterator[str]:
+    """Serve create_app(settings) on a free loopback port; yields its base URL."""
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Mailbox:
+    """Messages received by the test SMTP server."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, to: str, *, count: int = 1, timeout: float = 10.0) -> list[Message]:
+        """The messages sent to `to`, once at least `count` have arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages if m["To"] == to]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free port."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+def link_parts(message: Message) -> tuple[str, str]:
+    """(uid, token) from the link in an activation or reset email."""
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    match = re.search(r"/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)\s", body.decode())
+    assert match, body
+    return match.group(1), match.group(2)
+
+
+class Api:
+    """An httpx client for a live server, with helpers that go through the public API."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def register(self, username: str, password: str = "Correct-Horse-9", **extra: object) -> Any:
+        response = self.http.post(
+            "/auth/users/", json={"username": username, "password": password, **extra}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def login(self, username: str, password: str = "Correct-Horse-9") -> str:
+        response = self.http.post(
+            "/auth/token/login/", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["auth_token"]
+        return token
+
+    def as_user(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Token {token}"}
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine to completion (for core-level checks outside a server)."""
+    return asyncio.run(coro)
