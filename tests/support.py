@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -117,6 +120,31 @@ class Api:
 
     def as_user(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Token {token}"}
+
+
+def run_cli(
+    settings: Settings,
+    *args: str,
+    password: str | None = None,
+    stdin: str | None = None,
+    expect_code: int = 0,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `authgate` command against the settings' database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+    env["AUTHGATE_DATABASE_URL"] = settings.database_url
+    env["AUTHGATE_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    if password is not None:
+        env["AUTHGATE_SUPERUSER_PASSWORD"] = password
+    done = subprocess.run(
+        [sys.executable, "-m", "authgate", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == expect_code, done.stderr
+    return done
 
 
 def run(coro: Any) -> Any:
