@@ -9,7 +9,9 @@ from tests.support import Api
 
 def test_token_login_answers_a_40_hex_token(api: Api) -> None:
     api.register("john")
-    response = api.http.post("/auth/token/login/", json={"username": "john", "password": "Correct-Horse-9"})
+    response = api.http.post(
+        "/auth/token/login/", json={"username": "john", "password": "Correct-Horse-9"}
+    )
     assert response.status_code == 200
     assert list(response.json()) == ["auth_token"]
     assert re.fullmatch(r"[0-9a-f]{40}", response.json()["auth_token"])
@@ -68,7 +70,9 @@ def test_login_by_email_when_login_field_is_email(serve) -> None:
 def test_inactive_user_cannot_log_in(serve) -> None:
     api = serve(send_activation_email=True)
     api.register("john", email="john@example.com")
-    response = api.http.post("/auth/token/login/", json={"username": "john", "password": "Correct-Horse-9"})
+    response = api.http.post(
+        "/auth/token/login/", json={"username": "john", "password": "Correct-Horse-9"}
+    )
     assert response.status_code == 400
 
 
@@ -110,7 +114,9 @@ def test_stale_token_on_an_open_endpoint_is_ignored(api: Api) -> None:
     api.register("john")
     stale = {"Authorization": "Token " + "f" * 40}
     response = api.http.post(
-        "/auth/token/login/", json={"username": "john", "password": "Correct-Horse-9"}, headers=stale
+        "/auth/token/login/",
+        json={"username": "john", "password": "Correct-Horse-9"},
+        headers=stale,
     )
     assert response.status_code == 200
 
@@ -122,14 +128,18 @@ def test_logout_without_token_is_401(api: Api) -> None:
 
 
 def test_russian_messages_follow_accept_language(api: Api) -> None:
-    response = api.http.get("/auth/users/me/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    response = api.http.get(
+        "/auth/users/me/", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"}
+    )
     assert response.json() == {"detail": "Учетные данные не были предоставлены."}
     response = api.http.post(
         "/auth/token/login/",
         json={"username": "x", "password": "y"},
         headers={"Accept-Language": "ru"},
     )
-    assert response.json() == {"non_field_errors": ["Невозможно войти с предоставленными учетными данными."]}
+    assert response.json() == {
+        "non_field_errors": ["Невозможно войти с предоставленными учетными данными."]
+    }
 
 
 def test_expired_token_is_invalid(serve) -> None:
