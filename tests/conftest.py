@@ -51,7 +51,9 @@ def _truncate(url: str) -> None:
     async def truncate() -> None:
         connection = await asyncpg.connect(url)
         try:
-            await connection.execute("TRUNCATE auth_token, auth_user RESTART IDENTITY CASCADE")
+            await connection.execute(
+                "TRUNCATE auth_token, auth_user, revocation RESTART IDENTITY CASCADE"
+            )
         finally:
             await connection.close()
 

@@ -40,10 +40,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await store.connect()
+        await core.start()
         try:
             yield
         finally:
-            await core.drain()
+            await core.close()
             await store.close()
 
     routes = [

@@ -52,10 +52,11 @@ def _with_core(settings: Settings, work: Callable[[Core], Awaitable[T]]) -> T:
         store = open_store(settings.database_url, pool_size=1)
         await store.connect()
         core = build_core(settings, store, build_mailer(settings))
+        await core.start()
         try:
             return await work(core)
         finally:
-            await core.drain()
+            await core.close()
             await store.close()
 
     return asyncio.run(run())

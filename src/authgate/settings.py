@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     token_ttl_seconds: int | None = Field(default=None, ge=1)
     """Lifetime of an opaque token; none (never expires) by default, as DRF."""
 
+    token_cache_size: int = Field(default=50_000, ge=0)
+    """Tokens each worker keeps resolved in memory (0: always ask the database)."""
+
+    token_cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    """Longest a cached token is trusted without asking the database again."""
+
+    revocation_poll_seconds: float = Field(default=0.05, gt=0)
+    """How often each worker reads the revocation feed: the longest a token revoked by another
+    worker or node stays usable here."""
+
     revoke_tokens_on_password_change: bool = True
     """Revoke every token of a user whose password changes or is reset."""
 
@@ -132,6 +142,9 @@ class Settings(BaseSettings):
 
     superuser_password: SecretStr | None = None
     """Password for `authgate createsuperuser --no-input` (scripts)."""
+
+    password_hash_threads: int = Field(default=0, ge=0)
+    """Threads hashing passwords in each worker; 0 means one per core the process may use."""
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the service."""

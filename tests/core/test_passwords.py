@@ -13,7 +13,7 @@ DJANGO_PBKDF2 = (
 
 
 def make_passwords() -> Passwords:
-    return Passwords(time_cost=2, memory_cost_kib=19456, parallelism=1, min_length=8)
+    return Passwords(time_cost=2, memory_cost_kib=19456, parallelism=1, min_length=8, threads=1)
 
 
 def test_argon2id_at_owasp_parameters_round_trips() -> None:
@@ -31,8 +31,8 @@ def test_django_pbkdf2_hash_verifies_and_asks_for_an_upgrade() -> None:
 
 
 def test_weaker_argon2_hash_asks_for_an_upgrade() -> None:
-    weak = Passwords(time_cost=2, memory_cost_kib=19456, parallelism=1, min_length=8)
-    strong = Passwords(time_cost=3, memory_cost_kib=19456, parallelism=1, min_length=8)
+    weak = Passwords(time_cost=2, memory_cost_kib=19456, parallelism=1, min_length=8, threads=1)
+    strong = Passwords(time_cost=3, memory_cost_kib=19456, parallelism=1, min_length=8, threads=1)
     encoded = asyncio.run(weak.hash("Correct-Horse-9"))
     assert asyncio.run(strong.verify("Correct-Horse-9", encoded)).needs_rehash
 

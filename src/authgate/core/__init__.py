@@ -5,6 +5,7 @@ Dialects receive one `Core` and reach everything through it (`core.users.registe
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,9 @@ from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
+from authgate.core.principal_cache import PrincipalCache
 from authgate.core.recovery import Recovery
+from authgate.core.revocations import Revocations
 from authgate.core.tokens import Tokens
 from authgate.core.users import Users
 from authgate.settings import Settings
@@ -36,11 +39,18 @@ class Core:
     users: Users
     recovery: Recovery
     notices: Notices
+    revocations: Revocations
 
-    async def drain(self) -> None:
-        """Finish background work (emails, last-used writes) before shutdown."""
+    async def start(self) -> None:
+        """Start background work (following the revocation feed); the store is connected."""
+        await self.revocations.start()
+
+    async def close(self) -> None:
+        """Finish background work (emails, last-used writes) and stop the core's threads."""
+        await self.revocations.stop()
         await self.notices.drain()
         await self.tokens.drain()
+        self.passwords.close()
 
 
 def build_core(
@@ -53,8 +63,19 @@ def build_core(
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
         min_length=settings.password_min_length,
+        threads=settings.password_hash_threads or len(os.sched_getaffinity(0)),
     )
-    tokens = Tokens(store, clock, ttl_seconds=settings.token_ttl_seconds)
+    cache = PrincipalCache(
+        max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
+    )
+    revocations = Revocations(store, cache, clock, poll_seconds=settings.revocation_poll_seconds)
+    tokens = Tokens(
+        store,
+        clock,
+        cache=cache,
+        revocations=revocations,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
     confirmations = ConfirmationTokens(
         settings.secret_key.get_secret_value(), ttl_seconds=settings.confirmation_link_ttl_seconds
     )
@@ -79,6 +100,7 @@ def build_core(
         passwords=passwords,
         tokens=tokens,
         notices=notices,
+        revocations=revocations,
         clock=clock,
         login_field=settings.login_field,
         revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
@@ -86,4 +108,4 @@ def build_core(
     recovery = Recovery(
         store=store, users=users, notices=notices, confirmations=confirmations, clock=clock
     )
-    return Core(settings, store, clock, passwords, tokens, users, recovery, notices)
+    return Core(settings, store, clock, passwords, tokens, users, recovery, notices, revocations)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
 from authgate.core.clock import Clock
 from authgate.core.errors import InactiveUserError, TokenInvalidError
 from authgate.core.models import Principal, TokenRecord, User
+from authgate.core.principal_cache import PrincipalCache
+from authgate.core.revocations import Revocations
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -28,9 +31,19 @@ def digest(raw: str) -> str:
 class Tokens:
     """Issue, resolve and revoke opaque tokens."""
 
-    def __init__(self, store: Store, clock: Clock, *, ttl_seconds: int | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        cache: PrincipalCache,
+        revocations: Revocations,
+        ttl_seconds: int | None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._cache = cache
+        self._revocations = revocations
         self._ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
         self._touching: set[asyncio.Task[None]] = set()
 
@@ -45,23 +58,29 @@ class Tokens:
 
     async def resolve(self, raw: str) -> Principal:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""
-        principal = await self._store.get_principal(digest(raw))
+        token_digest = digest(raw)
+        principal = self._cache.get(token_digest)
         if principal is None:
-            raise TokenInvalidError
+            generation = self._cache.generation
+            principal = await self._store.get_principal(token_digest)
+            if principal is None:
+                raise TokenInvalidError
+            self._cache.put(token_digest, principal, generation=generation)
         now = self._clock.now()
         expires_at = principal.token.expires_at
         if expires_at is not None and expires_at <= now:
             raise TokenInvalidError
         if not principal.user.is_active:
             raise InactiveUserError
-        self._touch_later(principal.token, now)
+        last_used = principal.token.last_used_at
+        if last_used is None or (now - last_used).total_seconds() >= TOKEN_TOUCH_INTERVAL_SECONDS:
+            self._touch_later(principal, now)
         return principal
 
-    def _touch_later(self, token: TokenRecord, now: datetime) -> None:
+    def _touch_later(self, principal: Principal, now: datetime) -> None:
         """Refresh last_used_at at most once a minute, off the request's path."""
-        last = token.last_used_at
-        if last is not None and (now - last).total_seconds() < TOKEN_TOUCH_INTERVAL_SECONDS:
-            return
+        token = replace(principal.token, last_used_at=now)
+        self._cache.refresh(token.digest, replace(principal, token=token))
         task = asyncio.get_running_loop().create_task(self._touch(token.digest))
         self._touching.add(task)
         task.add_done_callback(self._touching.discard)
@@ -75,10 +94,13 @@ class Tokens:
     async def revoke(self, principal: Principal) -> None:
         """Revoke the token that authenticated this request."""
         await self._store.delete_token(principal.token.digest)
+        await self._revocations.publish(principal.user.id)
 
     async def revoke_all(self, user_id: int) -> int:
         """Revoke every token of a user; returns how many there were."""
-        return await self._store.delete_user_tokens(user_id)
+        count = await self._store.delete_user_tokens(user_id)
+        await self._revocations.publish(user_id)
+        return count
 
     async def drain(self) -> None:
         """Wait for pending last_used_at writes (at shutdown)."""

@@ -24,6 +24,7 @@ from authgate.core.identity import (
 from authgate.core.models import NewUser, User
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
+from authgate.core.revocations import Revocations
 from authgate.core.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Users:
         passwords: Passwords,
         tokens: Tokens,
         notices: Notices,
+        revocations: Revocations,
         clock: Clock,
         login_field: str,
         revoke_tokens_on_password_change: bool,
@@ -48,6 +50,7 @@ class Users:
         self._passwords = passwords
         self._tokens = tokens
         self._notices = notices
+        self._revocations = revocations
         self._clock = clock
         self._login_field = login_field
         self._revoke_on_password_change = revoke_tokens_on_password_change
@@ -263,6 +266,7 @@ class Users:
             raise ValidationError.single(conflict_field or conflict.field_name, code) from conflict
         if updated is None:
             raise NotFoundError
+        await self._revocations.publish(user.id)
         return updated
 
 

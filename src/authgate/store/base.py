@@ -62,6 +62,22 @@ class Store(Protocol):
         """Revoke every token of a user; returns how many."""
         ...
 
+    async def append_revocation(self, user_id: int, at: datetime) -> None:
+        """Add a row to the revocation feed; rows must become visible in id order."""
+        ...
+
+    async def last_revocation_id(self) -> int:
+        """The id of the feed's newest row (0 when empty)."""
+        ...
+
+    async def revocations_after(self, after: int) -> list[tuple[int, int]]:
+        """(id, user_id) of the feed's rows newer than `after`, oldest first."""
+        ...
+
+    async def prune_revocations(self, before: datetime) -> None:
+        """Delete feed rows older than `before`."""
+        ...
+
     async def connect(self) -> None:
         """Open connections; called once before the first query."""
         ...

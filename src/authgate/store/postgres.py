@@ -126,5 +126,24 @@ class PostgresStore:
         status = await self._execute(sql.DELETE_USER_TOKENS, {"user_id": user_id})
         return int(status.rsplit(" ", 1)[-1])
 
+    async def append_revocation(self, user_id: int, at: datetime) -> None:
+        text, args = _args(sql.APPEND_REVOCATION, {"user_id": user_id, "created_at": at})
+        async with self._pool.acquire() as connection, connection.transaction():
+            # Ids come from a sequence and concurrent inserts could commit out of id order, so a
+            # reader past id N would miss a later-committed N-1. The lock orders the commits.
+            await connection.execute("LOCK TABLE revocation IN SHARE ROW EXCLUSIVE MODE")
+            await connection.execute(text, *args)
+
+    async def last_revocation_id(self) -> int:
+        return int(await self._pool.fetchval(sql.LAST_REVOCATION_ID))
+
+    async def revocations_after(self, after: int) -> list[tuple[int, int]]:
+        text, args = _args(sql.REVOCATIONS_AFTER, {"after": after})
+        rows = await self._pool.fetch(text, *args)
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def prune_revocations(self, before: datetime) -> None:
+        await self._execute(sql.PRUNE_REVOCATIONS, {"before": before})
+
     async def close(self) -> None:
         await self._pool.close()

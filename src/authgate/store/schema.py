@@ -72,3 +72,12 @@ auth_token = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
 )
+
+# The revocation feed (core/revocations.py): every worker and node polls it to drop cached tokens.
+revocation = Table(
+    "revocation",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -36,6 +36,11 @@ TOUCH_TOKEN = "UPDATE auth_token SET last_used_at = :at WHERE digest = :digest"
 DELETE_TOKEN = "DELETE FROM auth_token WHERE digest = :digest"
 DELETE_USER_TOKENS = "DELETE FROM auth_token WHERE user_id = :user_id"
 
+APPEND_REVOCATION = "INSERT INTO revocation (user_id, created_at) VALUES (:user_id, :created_at)"
+LAST_REVOCATION_ID = "SELECT COALESCE(MAX(id), 0) FROM revocation"
+REVOCATIONS_AFTER = "SELECT id, user_id FROM revocation WHERE id > :after ORDER BY id"
+PRUNE_REVOCATIONS = "DELETE FROM revocation WHERE created_at < :before"
+
 # Columns update_user may change; anything else is refused before SQL is built.
 UPDATABLE_USER_COLUMNS = frozenset(
     {

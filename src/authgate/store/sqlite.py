@@ -138,6 +138,21 @@ class SqliteStore:
 
         return await self._write(delete)
 
+    async def append_revocation(self, user_id: int, at: datetime) -> None:
+        params = {"user_id": user_id, "created_at": at.isoformat()}
+        await self._write(lambda c: c.execute(sql.APPEND_REVOCATION, params))
+
+    async def last_revocation_id(self) -> int:
+        return int(self._reader.execute(sql.LAST_REVOCATION_ID).fetchone()[0])
+
+    async def revocations_after(self, after: int) -> list[tuple[int, int]]:
+        rows = self._reader.execute(sql.REVOCATIONS_AFTER, {"after": after}).fetchall()
+        return [(int(row[0]), int(row[1])) for row in rows]
+
+    async def prune_revocations(self, before: datetime) -> None:
+        params = {"before": before.isoformat()}
+        await self._write(lambda c: c.execute(sql.PRUNE_REVOCATIONS, params))
+
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
         self._writer_connection.close()

@@ -1,0 +1,78 @@
+"""The revocation feed: every change that must end cached sessions, shared through the database.
+
+Each change to a user that affects what their tokens prove (revocation, password, profile,
+activity, deletion) appends a row; every process polls the rows it has not seen and evicts those
+users from its PrincipalCache. The database is already shared by every worker and node, so
+this needs nothing else to run; the poll interval bounds how long a revoked token lives on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from authgate.core.clock import Clock
+from authgate.core.principal_cache import PrincipalCache
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+log = logging.getLogger(__name__)
+# Rows older than this are deleted; a process that falls further behind clears its cache.
+RETENTION = timedelta(minutes=10)
+PRUNE_EVERY_POLLS = 1200
+
+
+class Revocations:
+    """Publishes changes to the feed and applies everyone's changes to the local cache."""
+
+    def __init__(
+        self, store: Store, cache: PrincipalCache, clock: Clock, *, poll_seconds: float
+    ) -> None:
+        self._store = store
+        self._cache = cache
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._last_seen: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(self, user_id: int) -> None:
+        """Drop the user's cached tokens here, and tell every other process."""
+        self._cache.evict_users({user_id})
+        await self._store.append_revocation(user_id, self._clock.now())
+
+    async def start(self) -> None:
+        """Start following the feed from its current end."""
+        self._last_seen = await self._store.last_revocation_id()
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def stop(self) -> None:
+        """Stop following the feed."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def poll(self) -> None:
+        """Apply the rows appended since the last poll."""
+        rows = await self._store.revocations_after(self._last_seen or 0)
+        if rows:
+            self._last_seen = rows[-1][0]
+            self._cache.evict_users({user_id for _, user_id in rows})
+
+    async def _follow(self) -> None:
+        polls = 0
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            try:
+                await self.poll()
+                polls += 1
+                if polls % PRUNE_EVERY_POLLS == 0:
+                    await self._store.prune_revocations(self._clock.now() - RETENTION)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Unsure what was missed: forget everything rather than serve a revoked token.
+                self._cache.clear()
+                log.warning("could not read the revocation feed", exc_info=True)
