@@ -1,0 +1,380 @@
+"""Benchmark authgate against the real Djoser stack and a bare Starlette app; print a table.
+
+    .venv/bin/python bench/run.py             # ~10 s per case (+ warm-up)
+    .venv/bin/python bench/run.py --quick     # ~3 s per case
+    .venv/bin/python bench/run.py --postgres postgresql://postgres@127.0.0.1:5432/authgate_bench
+
+A benchmark, not a test: it asserts nothing, it prints figures (a Markdown table, also written
+to bench/results/latest.md) and flags runs that saw errors. Each server runs alone, pinned to
+one core (`taskset -c 0`), with wrk pinned to the other (`taskset -c 1 wrk -t1 -c16`); every
+(case, server) pair gets a fresh server process, a warm-up, a wait until the server is idle,
+then the measured run. Progress goes to stderr, the report to stdout.
+
+--postgres names a SCRATCH database: its auth_user and auth_token tables are emptied and
+re-seeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+from bench.reference import env as reference
+from bench.report import DJOSER, HELLO, LOGIN, ME, REGISTER, ROOT, Report, Run
+from bench.seed_authgate import seed_postgres, seed_sqlite, stagger_last_used
+
+from authgate.store.migrate import upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+PASSWORD = "bench-Passw0rd!"  # every seeded user's; no JSON escaping needed
+NEW_PASSWORD = "Kv9-trQm2wLx-pZ7q"  # registrations': passes Django's four validators
+SECRET_KEY = "bench-secret-key-" + "0123456789abcdef" * 3
+
+CASE_LABELS = {
+    ROOT: "`GET /` (hello)",
+    ME: "`GET /auth/users/me/`",
+    LOGIN: "`POST /auth/token/login/`",
+    REGISTER: "`POST /auth/users/`",
+}
+CASE_SCRIPTS = {ROOT: "hello.lua", ME: "me.lua", LOGIN: "login.lua", REGISTER: "register.lua"}
+SQLITE, POSTGRES = "authgate-sqlite", "authgate-postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class Handle:
+    """A started server: the pid whose process tree serves, and how to stop it."""
+
+    pid: int
+    stop: Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A server under test: how to start it on a port, and its seeded tokens."""
+
+    key: str
+    label: str
+    start: Callable[[int], Handle]
+    tokens: Path | None = None
+    database_url: str | None = None  # authgate's, to stagger last_used_at before `me`
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    duration: float
+    warmup: float
+    connections: int
+    users: int
+    argon2_verifications: int
+    server_cpu: int
+    wrk_cpu: int
+    postgres: str | None
+    cases: tuple[str, ...]
+    skip_djoser: bool
+    keep: bool
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=None, help="seconds per case (10)")
+    parser.add_argument("--warmup", type=float, default=None, help="warm-up seconds (2)")
+    parser.add_argument("--quick", action="store_true", help="3 s per case, 1 s warm-up")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--users", type=int, default=10_000, help="seeded users (10000)")
+    parser.add_argument("--argon2-verifications", type=int, default=None, help="(100; quick 30)")
+    parser.add_argument("--server-cpu", type=int, default=0, help="core of the server (0)")
+    parser.add_argument("--wrk-cpu", type=int, default=1, help="core of wrk (1)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="also run authgate on this SCRATCH PostgreSQL database"
+    )
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASE_SCRIPTS),
+        help="comma-separated subset of hello,me,login,register (all)",
+    )
+    parser.add_argument("--skip-djoser", action="store_true", help="do not run the reference")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
+    args = parser.parse_args(argv)
+    cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
+    unknown = set(cases) - set(CASE_SCRIPTS)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}")
+    default_duration, default_warmup, default_n = (3.0, 1.0, 30) if args.quick else (10.0, 2.0, 100)
+    return Options(
+        duration=args.duration or default_duration,
+        warmup=default_warmup if args.warmup is None else args.warmup,
+        connections=args.connections,
+        users=args.users,
+        argon2_verifications=args.argon2_verifications or default_n,
+        server_cpu=args.server_cpu,
+        wrk_cpu=args.wrk_cpu,
+        postgres=args.postgres,
+        cases=cases,
+        skip_djoser=args.skip_djoser,
+        keep=args.keep,
+    )
+
+
+# ------------------------------------------------------------------------ preparing
+
+
+def prepare_djoser(opts: Options, workdir: Path) -> Server:
+    log("reference Djoser: building/checking its venv (first time: a minute of pip)")
+    python = reference.ensure_venv(reference.DEFAULT_VENV_DIR)
+    db, tokens = workdir / "djoser.sqlite3", workdir / "djoser-tokens.txt"
+    log(f"reference Djoser: {reference.seed(python, db, opts.users, PASSWORD, tokens)}")
+
+    def start(port: int) -> Handle:
+        proc = reference.start_server(python, port=port, db_path=db, cpu=opts.server_cpu)
+        return Handle(proc.pid, lambda: reference.stop_server(proc))
+
+    return Server(DJOSER, "Djoser (gunicorn, 1 sync worker)", start, tokens)
+
+
+def _authgate(key: str, label: str, url: str, tokens: Path, opts: Options, workdir: Path) -> Server:
+    def start(port: int) -> Handle:
+        spawned = harness.start_authgate(
+            port=port,
+            database_url=url,
+            secret_key=SECRET_KEY,
+            cpu=opts.server_cpu,
+            workdir=workdir,
+        )
+        return Handle(spawned.proc.pid, spawned.stop)
+
+    return Server(key, label, start, tokens, url)
+
+
+def prepare_sqlite(opts: Options, workdir: Path) -> Server:
+    url = f"sqlite:///{workdir / 'authgate.sqlite3'}"
+    upgrade(url)
+    tokens = workdir / "authgate-tokens.txt"
+    log(f"authgate SQLite: {seed_sqlite(url, opts.users, PASSWORD, tokens).summary()}")
+    return _authgate(SQLITE, "authgate (SQLite)", url, tokens, opts, workdir)
+
+
+def prepare_postgres(url: str, opts: Options, workdir: Path) -> Server:
+    log("authgate PostgreSQL: migrating, then EMPTYING auth_user/auth_token and seeding")
+    upgrade(url)
+    tokens = workdir / "authgate-pg-tokens.txt"
+    log(f"authgate PostgreSQL: {seed_postgres(url, opts.users, PASSWORD, tokens).summary()}")
+    return _authgate(POSTGRES, "authgate (PostgreSQL)", url, tokens, opts, workdir)
+
+
+def hello_server(opts: Options, workdir: Path) -> Server:
+    def start(port: int) -> Handle:
+        spawned = harness.start_hello(port=port, cpu=opts.server_cpu, workdir=workdir)
+        return Handle(spawned.proc.pid, spawned.stop)
+
+    return Server(HELLO, "Starlette hello", start)
+
+
+# ------------------------------------------------------------------------ measuring
+
+
+def wrk_env(server: Server, opts: Options) -> dict[str, str]:
+    return {
+        "BENCH_SALT": secrets.token_hex(4),  # fresh per wrk run: new random streams and names
+        "BENCH_TOKENS": str(server.tokens or ""),
+        "BENCH_USERS": str(opts.users),
+        "BENCH_PASSWORD": PASSWORD,
+        "BENCH_NEW_PASSWORD": NEW_PASSWORD,
+    }
+
+
+def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) -> Run:
+    """Fresh server, warm-up, wait for idle, measured run, peak RSS; the server is stopped."""
+    label = CASE_LABELS[case]
+    if case == ME and server.database_url and server.tokens:
+        stagger_last_used(server.database_url, server.tokens)
+    port = reference.find_free_port()
+    started = time.monotonic()
+    try:
+        handle = server.start(port)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        failed = f"start failed: {error}"
+        return Run(case, label, server.key, server.label, None, None, error=failed)
+    try:
+        pid = harness.serving_pid(handle.pid)
+        script = CASE_SCRIPTS[case]
+        waited = 0.0
+        if opts.warmup > 0:
+            harness.run_wrk(
+                wrk,
+                script=script,
+                port=port,
+                seconds=opts.warmup,
+                connections=opts.connections,
+                cpu=opts.wrk_cpu,
+                env=wrk_env(server, opts),
+            )
+            waited = harness.wait_idle(pid)
+        cpu_before = harness.cpu_seconds(pid)
+        result = harness.run_wrk(
+            wrk,
+            script=script,
+            port=port,
+            seconds=opts.duration,
+            connections=opts.connections,
+            cpu=opts.wrk_cpu,
+            env=wrk_env(server, opts),
+        )
+        cpu = harness.cpu_seconds(pid) - cpu_before
+        peak = harness.proc_status_kib(pid, "VmHWM")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        return Run(case, label, server.key, server.label, None, None, error=str(error)[:300])
+    finally:
+        handle.stop()
+    raw.append(f"## {label} on {server.label} (serving pid {pid})\n{result.raw}")
+    log(
+        f"  {case:8} {server.label:34} {result.rps:10,.1f} req/s  p99 {result.p99_us / 1e3:8.2f} ms"
+        f"  non-2xx {result.non2xx}  sock-err {result.socket_errors}"
+        f"  server {cpu / max(result.duration_us / 1e6, 1e-9):.0%} busy"
+        f"  (idle wait {waited:.1f}s, {time.monotonic() - started:.0f}s in all)"
+    )
+    return Run(case, label, server.key, server.label, result, peak, cpu_seconds=cpu)
+
+
+def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
+    """hello first; then per case, authgate backends then Djoser (close in time, so the noise
+    of a shared machine hits the compared runs alike)."""
+    order: list[tuple[Server, str]] = []
+    if ROOT in opts.cases:
+        order.append((servers[HELLO], ROOT))
+    for case in (ME, LOGIN, REGISTER):
+        if case in opts.cases:
+            order += [(servers[k], case) for k in (SQLITE, POSTGRES, DJOSER) if k in servers]
+    return order
+
+
+# ------------------------------------------------------------------------- reporting
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    # --no-optional-locks: read-only, never refreshes the index.
+    cmd = ["git", "--no-optional-locks", "-C", str(REPO), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
+def _git_commit() -> str:
+    commit = _git("rev-parse", "--short", "HEAD").stdout.strip() or "?"
+    dirty = _git("diff", "--quiet", "HEAD", "--", "src").returncode == 1
+    return f"{commit} + uncommitted changes in src/" if dirty else commit
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.machine()
+
+
+def header(opts: Options, wrk: str, load_before: float) -> list[str]:
+    argv = shlex.join(sys.argv[1:])
+    return [
+        f"# authgate benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"`.venv/bin/python bench/run.py{' ' + argv if argv else ''}` · commit {_git_commit()}"
+        f" · {_cpu_model()}, {os.cpu_count()} cores · Python {platform.python_version()}"
+        f" · {harness.wrk_version(wrk)}",
+        "",
+        f"Servers pinned to core {opts.server_cpu} (`taskset -c {opts.server_cpu}`), one at a"
+        f" time; `taskset -c {opts.wrk_cpu} wrk -t1 -c{opts.connections}"
+        f" -d{round(opts.duration)}s --latency` after a {opts.warmup:g} s warm-up and an idle"
+        f" wait; a fresh server process per row; {opts.users:,} seeded users with one token each;"
+        f" 1-minute load average {load_before:.2f} at the start (a shared, noisy machine).",
+    ]
+
+
+NOTES = [
+    "Server CPU/req is the serving process's user+system CPU time during the measured run (all"
+    " its threads) divided by the responses; busy is that CPU time over the run's wall time."
+    " On a shared machine CPU/req is steadier than req/s; busy well under 100% means the server"
+    " waited for the client (wrk's core was disturbed), so its req/s understates it.",
+    "Peak RSS is VmHWM of the serving process over warm-up + run: `authgate serve` itself"
+    " (1 worker: uvicorn runs in-process), the gunicorn worker (master not counted) for Djoser,"
+    " the uvicorn process for hello.",
+    "Djoser hashes with Django's default PBKDF2-SHA256 (1,000,000 iterations), authgate with"
+    " argon2id (t=2, 19 MiB): login and registration compare different hashes by design.",
+    "Djoser's login returns the user's one existing token (get_or_create); authgate issues a new"
+    " token per login (an INSERT plus the last_login UPDATE).",
+    "Before each authgate `me` run every token's last_used_at is set to a random moment of the"
+    " last minute: the steady state of all tokens in use (about N/60 last_used_at writes per"
+    " second), not a burst of first uses.",
+    "wrk's timeout is 30 s so that Djoser's PBKDF2 endpoints, queued behind one sync worker,"
+    " count as slow rather than as errors; non-2xx and socket errors flag a row with ⚠.",
+]
+
+
+def write_results(text: str, raw: list[str]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    latest = RESULTS / "latest.md"
+    latest.write_text(text + "\n", encoding="utf-8")
+    (RESULTS / "latest-wrk.txt").write_text("\n".join(raw), encoding="utf-8")
+    return latest
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    wrk = harness.ensure_wrk()
+    harness.require_taskset()
+    if (os.cpu_count() or 1) < 2:
+        log("warning: fewer than 2 cores: server and wrk will share one")
+    load_before = os.getloadavg()[0]
+    workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
+    raw: list[str] = []
+    try:
+        servers = {HELLO: hello_server(opts, workdir), SQLITE: prepare_sqlite(opts, workdir)}
+        if opts.postgres:
+            servers[POSTGRES] = prepare_postgres(opts.postgres, opts, workdir)
+        if not opts.skip_djoser:
+            servers[DJOSER] = prepare_djoser(opts, workdir)
+        argon2 = None
+        if LOGIN in opts.cases:
+            argon2 = harness.argon2_rate(opts.argon2_verifications, opts.server_cpu)
+            log(argon2.describe())
+        todo = plan(opts, servers)
+        log(f"measuring {len(todo)} runs of {opts.duration:g} s (+{opts.warmup:g} s warm-up)")
+        runs = [measure(wrk, server, case, opts, raw) for server, case in todo]
+    finally:
+        if opts.keep:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    notes = [*NOTES, f"1-minute load average at the end: {os.getloadavg()[0]:.2f}."]
+    if opts.postgres:
+        notes.append("PostgreSQL's own processes are not pinned: they share both cores.")
+    text = Report(runs, argon2).markdown(header(opts, wrk, load_before), notes)
+    print(text)
+    log(f"written to {write_results(text, raw).relative_to(REPO)} (+ latest-wrk.txt)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

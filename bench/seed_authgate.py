@@ -1,0 +1,247 @@
+"""Benchmark fixture: fill an authgate database with user0..user{N-1} and one token each, fast.
+
+The password is hashed ONCE with authgate's own `Passwords` (argon2id at the default settings);
+every user shares that hash. Rows go straight into the tables of `authgate.store.schema` with
+sqlite3 `executemany` (or asyncpg `copy_records_to_table` for PostgreSQL), bypassing the core,
+so 10,000 users take a second instead of 10,000 argon2 hashes.
+
+CARE: this writes the tables by hand. If `src/authgate/store/schema.py` (or how the core
+normalises usernames/emails or digests tokens) changes, update the rows built here.
+`check_schema()` refuses to run when the schema grew a required column this file does not
+fill, or lost one it does.
+
+Line I of the tokens file is userI's raw token, as the reference project's `seed_bench` writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
+from authgate.core.identity import email_key, normalize_email, normalize_username, username_key
+from authgate.core.passwords import Passwords
+from authgate.core.tokens import digest
+from authgate.settings import Settings
+from authgate.store import sqlite_path
+from authgate.store.schema import auth_token, auth_user
+
+USER_COLUMNS = (
+    "id",
+    "username",
+    "username_key",
+    "email",
+    "email_key",
+    "first_name",
+    "last_name",
+    "password",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "role",
+    "date_joined",
+    "last_login",
+)
+TOKEN_COLUMNS = ("digest", "user_id", "created_at", "expires_at", "last_used_at")
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """What was seeded: how many users, the tokens file, how long it took."""
+
+    users: int
+    tokens_file: Path
+    seconds: float
+
+    def summary(self) -> str:
+        return f"seeded {self.users} users + tokens in {self.seconds:.2f}s -> {self.tokens_file}"
+
+
+def check_schema() -> None:
+    """Fail loudly if schema.py no longer matches the rows this module builds."""
+    for table, columns in ((auth_user, USER_COLUMNS), (auth_token, TOKEN_COLUMNS)):
+        names = {column.name for column in table.columns}
+        missing = set(columns) - names
+        if missing:
+            msg = f"bench seeding is stale: {table.name} lost columns {sorted(missing)}"
+            raise RuntimeError(msg)
+        required = {c.name for c in table.columns if not c.nullable and c.server_default is None}
+        unfilled = required - set(columns)
+        if unfilled:
+            msg = f"bench seeding is stale: {table.name} has new columns {sorted(unfilled)}"
+            raise RuntimeError(msg)
+
+
+def default_passwords() -> Passwords:
+    """authgate's password hasher at the *default* settings (not whatever the env says)."""
+    fields = Settings.model_fields
+    return Passwords(
+        time_cost=fields["argon2_time_cost"].default,
+        memory_cost_kib=fields["argon2_memory_cost_kib"].default,
+        parallelism=fields["argon2_parallelism"].default,
+        min_length=fields["password_min_length"].default,
+    )
+
+
+def _users(count: int, password_hash: str, now: datetime) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for i in range(count):
+        username = normalize_username(f"user{i}")
+        email = normalize_email(f"user{i}@example.com")
+        rows.append(
+            (
+                i + 1,
+                username,
+                username_key(username),
+                email,
+                email_key(email),
+                "",
+                "",
+                password_hash,
+                True,
+                False,
+                False,
+                "USER",
+                now,
+                None,
+            )
+        )
+    return rows
+
+
+def _tokens(count: int, now: datetime) -> tuple[list[str], list[tuple[Any, ...]]]:
+    raws = [secrets.token_hex(TOKEN_BYTES) for _ in range(count)]
+    rows = [(digest(raw), i + 1, now, None, None) for i, raw in enumerate(raws)]
+    return raws, rows
+
+
+def _write_tokens(raws: Sequence[str], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(f"{raw}\n" for raw in raws), encoding="ascii")
+
+
+def _insert(table: str, columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 constant names
+
+
+def _iso(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    # The SQLite store binds datetimes as isoformat() text and reads them with fromisoformat().
+    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
+
+
+def hash_once(password: str) -> str:
+    """One argon2id hash of `password` at authgate's default parameters."""
+    return asyncio.run(default_passwords().hash(password))
+
+
+def seed_sqlite(database_url: str, users: int, password: str, tokens_out: Path) -> Seeded:
+    """Seed an already migrated, empty SQLite database."""
+    check_schema()
+    started = datetime.now(UTC)
+    password_hash = hash_once(password)
+    now = datetime.now(UTC)
+    user_rows = [_iso(row) for row in _users(users, password_hash, now)]
+    raws, token_rows = _tokens(users, now)
+    connection = sqlite3.connect(sqlite_path(database_url), isolation_level=None)
+    try:
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.execute("BEGIN")
+        connection.executemany(_insert("auth_user", USER_COLUMNS), user_rows)
+        connection.executemany(_insert("auth_token", TOKEN_COLUMNS), [_iso(r) for r in token_rows])
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no-op unless in WAL mode
+    finally:
+        connection.close()
+    _write_tokens(raws, tokens_out)
+    return Seeded(users, tokens_out, (datetime.now(UTC) - started).total_seconds())
+
+
+def seed_postgres(database_url: str, users: int, password: str, tokens_out: Path) -> Seeded:
+    """Seed an already migrated PostgreSQL database. Its auth_user/auth_token are EMPTIED first."""
+    check_schema()
+    started = datetime.now(UTC)
+    password_hash = hash_once(password)
+    now = datetime.now(UTC)
+    user_rows = _users(users, password_hash, now)
+    raws, token_rows = _tokens(users, now)
+
+    async def load() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database_url)
+        try:
+            async with connection.transaction():
+                await connection.execute("TRUNCATE auth_token, auth_user RESTART IDENTITY CASCADE")
+                await connection.copy_records_to_table(
+                    "auth_user", records=user_rows, columns=list(USER_COLUMNS)
+                )
+                await connection.copy_records_to_table(
+                    "auth_token", records=token_rows, columns=list(TOKEN_COLUMNS)
+                )
+                # Explicit ids were given: move the id sequence past them for registrations.
+                await connection.execute(
+                    "SELECT setval(pg_get_serial_sequence('auth_user', 'id'),"
+                    " (SELECT max(id) FROM auth_user))"
+                )
+            await connection.execute("ANALYZE auth_user")
+            await connection.execute("ANALYZE auth_token")
+        finally:
+            await connection.close()
+
+    asyncio.run(load())
+    _write_tokens(raws, tokens_out)
+    return Seeded(users, tokens_out, (datetime.now(UTC) - started).total_seconds())
+
+
+def _staggered(raws: Sequence[str], now: datetime, seed: int) -> list[tuple[Any, str]]:
+    rng = random.Random(seed)
+    window = TOKEN_TOUCH_INTERVAL_SECONDS
+    return [(now - timedelta(seconds=rng.uniform(0, window)), digest(raw)) for raw in raws]
+
+
+def stagger_last_used(database_url: str, tokens_file: Path, *, seed: int = 0) -> None:
+    """Put every token's last_used_at at a random moment of the last touch interval.
+
+    That is the steady state of a service whose tokens are all in use: about
+    N / TOKEN_TOUCH_INTERVAL_SECONDS tokens come due for a `last_used_at` write each second,
+    instead of all N at once (fresh tokens) or none (all just touched).
+    """
+    raws = tokens_file.read_text(encoding="ascii").split()
+    now = datetime.now(UTC)
+    rows = _staggered(raws, now, seed)
+    if database_url.startswith("sqlite:///"):
+        connection = sqlite3.connect(sqlite_path(database_url), isolation_level=None)
+        try:
+            connection.execute("BEGIN")
+            connection.executemany(
+                "UPDATE auth_token SET last_used_at = ? WHERE digest = ?",
+                [(at.isoformat(), d) for at, d in rows],
+            )
+            connection.execute("COMMIT")
+            # Start every run from a checkpointed file, not behind an earlier run's WAL.
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+        return
+
+    async def update() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.executemany(
+                "UPDATE auth_token SET last_used_at = $1 WHERE digest = $2", rows
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(update())
