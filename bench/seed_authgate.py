@@ -87,6 +87,7 @@ def default_passwords() -> Passwords:
         memory_cost_kib=fields["argon2_memory_cost_kib"].default,
         parallelism=fields["argon2_parallelism"].default,
         min_length=fields["password_min_length"].default,
+        threads=1,
     )
 
 
