@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
+from starlette.types import Receive, Scope, Send
 
 from authgate.core import Core
 from authgate.core.errors import (
@@ -34,6 +35,7 @@ from authgate.http.errors import (
     MalformedBodyError,
     MalformedCredentialsError,
     MethodNotAllowedError,
+    NotAcceptableError,
     NotAuthenticatedError,
     PathNotFoundError,
     RequestError,
@@ -41,8 +43,19 @@ from authgate.http.errors import (
 )
 from authgate.http.i18n import negotiate, translate
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The order DRF lists a view's methods in `Allow` (Django's View.http_method_names).
+ALLOW_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# DRF's default renderers: JSON, and the browsable API's HTML (answered with JSON here).
+RENDERED_TYPES = (("application", "json"), ("text", "html"))
+# What DRF's metadata lists (its default renderer and parser classes).
+RENDERS = ("application/json", "text/html")
+PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+# DRF varies every answer on these (its content negotiation, Django's LocaleMiddleware).
+VARY = "Accept, Accept-Language"
+FieldInfo = Mapping[str, object]
+"""One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
+Check = Callable[[Request, Principal | None], Awaitable[object]]
 AUTHENTICATION_FAILURES = (
     NotAuthenticatedError,
     MalformedCredentialsError,
@@ -59,6 +72,7 @@ _STATUS: dict[type[Exception], int] = {
     NotFoundError: 404,
     PathNotFoundError: 404,
     MethodNotAllowedError: 405,
+    NotAcceptableError: 406,
     UnsupportedMediaTypeError: 415,
 }
 
@@ -77,6 +91,19 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class Metadata:
+    """What OPTIONS answers about an endpoint, as DRF's SimpleMetadata does."""
+
+    name: str
+    description: str = ""
+    actions: Mapping[str, Mapping[str, FieldInfo]] = field(default_factory=dict)
+    """Per method (POST, PUT): the fields DRF describes for it."""
+    shows_actions: Check | None = None
+    """Raises an AuthgateError for a caller who gets no `actions` (DRF drops them when its
+    object check fails)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     """A path and its methods. `public` decides who may learn which methods exist."""
 
@@ -85,6 +112,20 @@ class Endpoint:
     public: bool = False
     name: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Metadata | None = None
+
+
+class EveryMethod:
+    """A view as a plain ASGI app, which Starlette routes every method to (a function endpoint
+    gets GET only, or a fixed list). The view then authenticates before it answers 405, as
+    DRF does, for TRACE or an unknown method too."""
+
+    def __init__(self, view: Callable[[Request], Awaitable[Response]]) -> None:
+        self._app = request_response(view)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request."""
+        await self._app(scope, receive, send)
 
 
 def json(data: object, status: int = 200) -> Response:
@@ -118,36 +159,69 @@ class DrfViews:
         """Starlette routes for the endpoints, each also answering without its trailing slash."""
         routes: list[BaseRoute] = []
         for endpoint in endpoints:
-            view = self._view(endpoint)
-            routes.append(
-                Route(endpoint.path, view, methods=ALL_METHODS, name=endpoint.name or None)
-            )
+            app = EveryMethod(self._view(endpoint))
+            routes.append(Route(endpoint.path, app, name=endpoint.name or None))
             if endpoint.path.endswith("/") and endpoint.path != "/":
-                routes.append(Route(endpoint.path.rstrip("/"), view, methods=ALL_METHODS))
+                routes.append(Route(endpoint.path.rstrip("/"), app))
         return routes
 
     def _view(self, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        allow = allow_header(list(endpoint.operations))
+
         async def view(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
             operation = endpoint.operations.get(method)
             try:
+                # DRF negotiates the answer's media type before anything else, 401 included.
+                if not renders_for(request.headers.get("accept")):
+                    raise NotAcceptableError
                 public = operation.public if operation else endpoint.public
                 # An open endpoint ignores a stale Authorization header, so a client holding a
                 # dead token can always log in again (DRF would answer 401 first).
                 principal = None if public else await self.authenticate(request)
-                if operation is None:
+                if operation is not None:
+                    response = await operation.handler(request, principal)
+                elif method == "OPTIONS" and endpoint.metadata is not None:
+                    response = await self.describe(request, endpoint.metadata, principal)
+                else:
                     raise MethodNotAllowedError(method=request.method)
-                return await operation.handler(request, principal)
             except (AuthgateError, RequestError) as error:
-                return self.error_response(request, error, allowed=list(endpoint.operations))
+                response = self.error_response(request, error, allowed=list(endpoint.operations))
+            # DRF's view and Django's LocaleMiddleware put these on every answer.
+            response.headers["Allow"] = allow
+            response.headers["Vary"] = VARY
+            response.headers.setdefault("Content-Language", self.language(request))
+            return response
 
         return view
+
+    def language(self, request: Request) -> str:
+        """The language of the answer to `request`."""
+        return negotiate(request.headers.get("accept-language"), self._default_language)
+
+    async def describe(
+        self, request: Request, metadata: Metadata, principal: Principal | None
+    ) -> Response:
+        """The OPTIONS answer: DRF's SimpleMetadata document for the endpoint."""
+        body: dict[str, object] = {
+            "name": metadata.name,
+            "description": metadata.description,
+            "renders": list(RENDERS),
+            "parses": list(PARSES),
+        }
+        if metadata.actions and await _passes(metadata.shows_actions, request, principal):
+            language = self.language(request)
+            body["actions"] = {
+                method: {name: _described(info, language) for name, info in fields.items()}
+                for method, fields in metadata.actions.items()
+            }
+        return json(body)
 
     def error_response(
         self, request: Request, error: Exception, *, allowed: list[str] | None = None
     ) -> Response:
         """The DRF-shaped answer for any error of the core or of reading the request."""
-        language = negotiate(request.headers.get("accept-language"), self._default_language)
+        language = self.language(request)
         headers: dict[str, str] = {}
         status = _STATUS.get(type(error), 400)
         body: object
@@ -169,7 +243,7 @@ class DrfViews:
             params = getattr(error, "params", None)
             body = {"detail": translate(error.code, language, params)}
             if isinstance(error, MethodNotAllowedError):
-                headers["Allow"] = ", ".join([*(allowed or []), "OPTIONS"])
+                headers["Allow"] = allow_header(allowed or [])
         else:
             raise error
         if isinstance(error, AUTHENTICATION_FAILURES):
@@ -184,6 +258,48 @@ class DrfViews:
         if status == 405:
             return self.error_response(request, MethodNotAllowedError(method=request.method))
         return self.error_response(request, PathNotFoundError())
+
+
+async def _passes(check: Check | None, request: Request, principal: Principal | None) -> bool:
+    """Whether `check` lets this caller through (no check lets everyone)."""
+    if check is None:
+        return True
+    try:
+        await check(request, principal)
+    except AuthgateError:
+        return False
+    return True
+
+
+def _described(info: FieldInfo, language: str) -> dict[str, object]:
+    """A field's metadata with its label and help text worded in `language`."""
+    return {
+        key: translate(str(value), language) if key in ("label", "help_text") else value
+        for key, value in info.items()
+    }
+
+
+def renders_for(accept: str | None) -> bool:
+    """Whether DRF's content negotiation finds a renderer for this Accept header: some listed
+    media type (wildcards allowed, case-blind, parameters and q ignored) matches one of its
+    renderers. A missing header accepts anything; an empty one accepts nothing."""
+    if accept is None:
+        return True
+    for listed in accept.split(","):
+        main, _, sub = listed.split(";", 1)[0].strip().lower().partition("/")
+        for renderer_main, renderer_sub in RENDERED_TYPES:
+            if main in ("*", renderer_main) and sub in ("*", renderer_sub):
+                return True
+    return False
+
+
+def allow_header(methods: list[str]) -> str:
+    """`Allow` as DRF sends it: Django's method order, HEAD wherever GET is (Django's View
+    answers HEAD with its GET handler), and OPTIONS always."""
+    offered = {*methods, "OPTIONS"}
+    if "GET" in offered:
+        offered.add("HEAD")
+    return ", ".join(method for method in ALLOW_ORDER if method in offered)
 
 
 def _word(message: Message, language: str) -> str:

@@ -1,11 +1,18 @@
-"""Pydantic field types that validate as DRF's serializer fields do, with DRF's error codes."""
+"""Pydantic field types that validate as DRF's serializer fields do, with DRF's error codes.
+
+A DRF CharField refuses null, non-scalars and blanks first (one error, then it stops); a value
+past those runs through every validator of the field and gets all their errors at once, in
+the field's order: the model field's own (username format), max length, null characters,
+surrogates, and an EmailField's address check last.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -18,6 +25,27 @@ from authgate.constants import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, USERNAME_MAX_L
 from authgate.core.errors import NON_FIELD, Message, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+Check = Callable[[str], Message | None]
+
+# Django's UnicodeUsernameValidator, applied as Django does: to the value as sent.
+_USERNAME = re.compile(r"^[\w.@+-]+\Z")
+# Django's EmailValidator (django/core/validators.py): dot-atom or quoted local part; a host
+# name with a TLD, "localhost", or an IP literal.
+_UNICODE_LETTERS = "\u00a1-\uffff"
+_HOSTNAME = (
+    rf"[a-z{_UNICODE_LETTERS}0-9](?:[a-z{_UNICODE_LETTERS}0-9-]{{0,61}}[a-z{_UNICODE_LETTERS}0-9])?"
+)
+_DOMAIN = rf"(?:\.(?!-)[a-z{_UNICODE_LETTERS}0-9-]{{1,63}}(?<!-))*"
+_TLD = rf"\.(?!-)(?:[a-z{_UNICODE_LETTERS}-]{{2,63}}|xn--[a-z0-9]{{1,59}})(?<!-)"
+_EMAIL_USER = re.compile(
+    r"(^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*\Z"
+    r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
+    re.IGNORECASE,
+)
+_EMAIL_DOMAIN = re.compile(rf"^{_HOSTNAME}{_DOMAIN}{_TLD}\Z", re.IGNORECASE)
+_EMAIL_LITERAL = re.compile(r"\[([A-F0-9:.]+)\]\Z", re.IGNORECASE)
+_EMAIL_MAX_LENGTH = 320  # RFC 3696 section 3, as Django checks it
+_IPV6_MAX_LENGTH = 39
 
 
 def _char(value: object) -> str:
@@ -35,58 +63,109 @@ def _not_blank(value: str) -> str:
     return value
 
 
-def _at_most(limit: int) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if len(value) > limit:
-            raise PydanticCustomError("string_too_long", "too long", {"max_length": limit})
+def _validators(*checks: Check) -> AfterValidator:
+    """Run every check and report all their messages together, as DRF's run_validators does.
+    A blank value is not checked (DRF returns it before its validators run)."""
+
+    def run(value: str | None) -> str | None:
+        if not value:
+            return value
+        messages = [message for check in checks if (message := check(value)) is not None]
+        if messages:
+            raise PydanticCustomError("validators", "validators", {"messages": tuple(messages)})
         return value
+
+    return AfterValidator(run)
+
+
+def _at_most(limit: int) -> Check:
+    def check(value: str) -> Message | None:
+        return Message("max_length", {"max_length": limit}) if len(value) > limit else None
 
     return check
 
 
-def _email_or_blank(value: str) -> str:
-    if value:
-        try:
-            validate_email(value, check_deliverability=False)
-        except EmailNotValidError as error:
-            raise PydanticCustomError("invalid_email", "invalid_email") from error
-    return value
+def _username(value: str) -> Message | None:
+    return None if _USERNAME.match(value) else Message("invalid_username")
 
+
+def _no_null_characters(value: str) -> Message | None:
+    return Message("null_characters") if "\x00" in value else None
+
+
+def _no_surrogates(value: str) -> Message | None:
+    for character in value:
+        if 0xD800 <= ord(character) <= 0xDFFF:
+            return Message("surrogate_characters", {"code_point": f"{ord(character):X}"})
+    return None
+
+
+def _email(value: str) -> Message | None:
+    return None if is_django_email(value) else Message("invalid_email")
+
+
+def is_django_email(value: str) -> bool:
+    """Whether Django's EmailValidator accepts `value`."""
+    if "@" not in value or len(value) > _EMAIL_MAX_LENGTH:
+        return False
+    user, domain = value.rsplit("@", 1)
+    if not _EMAIL_USER.match(user):
+        return False
+    if domain == "localhost" or _EMAIL_DOMAIN.match(domain):
+        return True
+    literal = _EMAIL_LITERAL.match(domain)
+    return literal is not None and _is_ip_address(literal[1])
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        if len(text) > _IPV6_MAX_LENGTH:
+            return False
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            return False
+    return True
+
+
+_PLAIN = (_no_null_characters, _no_surrogates)
 
 # Every type runs _char first, so an explicit null is refused even where the field is optional
 # (its Python default of None means "not given").
-Text = Annotated[str, BeforeValidator(_char), AfterValidator(_not_blank)]
-"""A non-blank, trimmed string."""
-OptionalText = Annotated[str | None, BeforeValidator(_char), AfterValidator(_not_blank)]
+Text = Annotated[str, BeforeValidator(_char), AfterValidator(_not_blank), _validators(*_PLAIN)]
+"""A non-blank, trimmed string (a CharField)."""
+OptionalText = Annotated[
+    str | None, BeforeValidator(_char), AfterValidator(_not_blank), _validators(*_PLAIN)
+]
+"""A CharField(required=False)."""
 Username = Annotated[
     str,
     BeforeValidator(_char),
     AfterValidator(_not_blank),
-    AfterValidator(_at_most(USERNAME_MAX_LENGTH)),
+    _validators(_username, _at_most(USERNAME_MAX_LENGTH), *_PLAIN),
 ]
-Name = Annotated[str | None, BeforeValidator(_char), AfterValidator(_at_most(NAME_MAX_LENGTH))]
+"""Django's User.username as a ModelSerializer field (its uniqueness is checked apart)."""
+Name = Annotated[
+    str | None, BeforeValidator(_char), _validators(_at_most(NAME_MAX_LENGTH), *_PLAIN)
+]
+"""User.first_name / last_name: optional and blankable."""
 Email = Annotated[
-    str,
-    BeforeValidator(_char),
-    AfterValidator(_not_blank),
-    AfterValidator(_at_most(EMAIL_MAX_LENGTH)),
-    AfterValidator(_email_or_blank),
+    str, BeforeValidator(_char), AfterValidator(_not_blank), _validators(*_PLAIN, _email)
 ]
-"""A required, valid email address."""
+"""A required, valid email address: a plain EmailField, with no length limit but Django's."""
 BlankableEmail = Annotated[
     str | None,
     BeforeValidator(_char),
-    AfterValidator(_at_most(EMAIL_MAX_LENGTH)),
-    AfterValidator(_email_or_blank),
+    _validators(_at_most(EMAIL_MAX_LENGTH), *_PLAIN, _email),
 ]
-"""A valid email address or "" (Django's User.email is optional)."""
+"""User.email as a ModelSerializer field: a valid address or "" (Django's is optional)."""
 
 _CODES = {
     "missing": "required",
     "null": "null",
     "blank": "blank",
-    "string_too_long": "max_length",
-    "invalid_email": "invalid_email",
     "invalid_string": "invalid_string",
     "int_parsing": "invalid_integer",
     "int_type": "invalid_integer",
@@ -95,6 +174,9 @@ _CODES = {
 
 def parse(model: type[M], data: object) -> M:
     """Validate a request body against `model`, raising the core's ValidationError."""
+    if data is None:
+        # DRF words a `null` body apart from other non-objects (Serializer.errors).
+        raise ValidationError.single(NON_FIELD, "no_data")
     if not isinstance(data, Mapping):
         raise ValidationError.single(NON_FIELD, "not_a_dict", datatype=type(data).__name__)
     try:
@@ -108,8 +190,10 @@ def field_messages(error: PydanticValidationError) -> dict[str, list[Message]]:
     messages: dict[str, list[Message]] = {}
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else NON_FIELD
-        code = _CODES.get(item["type"], "invalid")
         context: dict[str, Any] = dict(item.get("ctx") or {})
-        params = {"max_length": context["max_length"]} if code == "max_length" else {}
-        messages.setdefault(field, []).append(Message(code, params))
+        found = messages.setdefault(field, [])
+        if item["type"] == "validators":
+            found.extend(context["messages"])
+        else:
+            found.append(Message(_CODES.get(item["type"], "invalid")))
     return messages

@@ -41,6 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": 'Method "{method}" not allowed.',
         "ru": 'Метод "{method}" не разрешен.',
     },
+    "not_acceptable": {
+        "en": "Could not satisfy the request Accept header.",
+        "ru": 'Невозможно удовлетворить "Accept" заголовок запроса.',
+    },
     "unsupported_media_type": {
         "en": 'Unsupported media type "{media_type}" in request.',
         "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
@@ -48,10 +52,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "json_parse_error": {
         "en": "JSON parse error - {reason}",
     },
-    "form_parse_error": {
-        "en": "Multipart form parse error - {reason}",
-        "ru": "Ошибка разбора формы - {reason}",
-    },
+    "form_parse_error": {"en": "Multipart form parse error - {reason}"},
     # Field rules, as DRF words them
     "required": {"en": "This field is required.", "ru": "Обязательное поле."},
     "null": {"en": "This field may not be null.", "ru": "Это поле не может быть пустым."},
@@ -65,11 +66,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Введите правильный адрес электронной почты.",
     },
     "invalid_string": {"en": "Not a valid string."},
+    "null_characters": {
+        "en": "Null characters are not allowed.",
+        "ru": "Данные содержат запрещённый символ: ноль-байт",
+    },
+    "surrogate_characters": {"en": "Surrogate characters are not allowed: U+{code_point}."},
     "invalid_integer": {"en": "A valid integer is required.", "ru": "Введите правильное число."},
     "not_a_dict": {
         "en": "Invalid data. Expected a dictionary, but got {datatype}.",
         "ru": "Недопустимые данные. Ожидался dictionary, но был получен {datatype}.",
     },
+    "no_data": {"en": "No data provided"},  # DRF leaves it untranslated
     "invalid": {"en": "Invalid value.", "ru": "Недопустимое значение."},
     # Accounts, as Django and Djoser word them
     "invalid_credentials": {
@@ -107,6 +114,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This password is entirely numeric.",
         "ru": "Введённый пароль состоит только из цифр.",
     },
+    # Field labels of DRF's OPTIONS metadata: a model field's verbose name is translated,
+    # a label DRF derives from a plain field's name is not.
+    "label_email_address": {"en": "Email address", "ru": "Адрес электронной почты"},
+    "label_id": {"en": "ID"},
+    "label_username": {"en": "Username", "ru": "Имя пользователя"},
+    "help_username": {
+        "en": "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+        "ru": "Обязательное поле. Не более 150 символов. Только буквы, цифры и символы @/./+/-/_.",
+    },
+    "label_plain_username": {"en": "Username"},
+    "label_plain_email": {"en": "Email"},
+    "label_plain_password": {"en": "Password"},
     "field_username": {"en": "username", "ru": "имя пользователя"},
     "field_email": {"en": "email address", "ru": "адрес электронной почты"},
     "field_first_name": {"en": "first name", "ru": "имя"},

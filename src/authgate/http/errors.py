@@ -38,6 +38,12 @@ class MethodNotAllowedError(RequestError):
     code = "method_not_allowed"
 
 
+class NotAcceptableError(RequestError):
+    """The Accept header names no media type the dialect can answer in."""
+
+    code = "not_acceptable"
+
+
 class UnsupportedMediaTypeError(RequestError):
     """A body in a content type no dialect parses (params: media_type)."""
 

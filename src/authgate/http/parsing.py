@@ -1,16 +1,28 @@
-"""Request bodies as JSON, urlencoded or multipart forms; anything else is refused."""
+"""Request bodies as JSON, urlencoded or multipart forms; anything else is refused.
+
+Which parser reads a body, and how it fails, follows DRF (JSONParser, FormParser,
+MultiPartParser over Django's request): the same bodies parse, and the same ones fail.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from typing import Any
 
-from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from authgate.http.errors import MalformedBodyError, UnsupportedMediaTypeError
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_TYPE = ("application", "json")
+URLENCODED_TYPE = ("application", "x-www-form-urlencoded")
+MULTIPART_TYPE = ("multipart", "form-data")
+# DRF's parsers, in the order it tries them.
+PARSED_TYPES = (JSON_TYPE, URLENCODED_TYPE, MULTIPART_TYPE)
+# Django's MultiPartParser refuses any other boundary.
+MULTIPART_BOUNDARY = re.compile(r"[ -~]{0,200}[!-~]")
 
 
 def _refuse_constant(name: str) -> float:
@@ -18,30 +30,77 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
-async def read_body(request: Request) -> Any:
-    """The request's body as Python data; {} when there is none.
+def _media_type(content_type: str) -> tuple[tuple[str, str], dict[str, str]]:
+    """(main type, subtype) and parameters of a Content-Type, lowercased as Django does."""
+    kind, *raw_params = content_type.split(";")
+    main, _, sub = kind.strip().lower().partition("/")
+    params = {}
+    for raw in raw_params:
+        name, _, value = raw.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"')
+    return (main, sub), params
 
-    Raises UnsupportedMediaTypeError or MalformedBodyError; a form field given twice keeps its
-    last value, as Django's QueryDict does.
+
+def _parser_for(media_type: tuple[str, str]) -> tuple[str, str] | None:
+    """The first of DRF's parsers whose media type the request's matches (a `*` in the
+    request's type matches any, as DRF's media_type_matches has it)."""
+    main, sub = media_type
+    for parsed_main, parsed_sub in PARSED_TYPES:
+        if main in ("*", parsed_main) and sub in ("*", parsed_sub):
+            return parsed_main, parsed_sub
+    return None
+
+
+def _charset(params: dict[str, str]) -> str:
+    """The body's charset: the Content-Type's when Python knows it, else UTF-8 (Django)."""
+    charset = params.get("charset", "")
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return "utf-8"
+    return charset
+
+
+async def read_body(request: Request) -> Any:
+    """The request's body as Python data; {} when there is none, whatever its type (DRF reads
+    no body of Content-Length 0).
+
+    Raises UnsupportedMediaTypeError or MalformedBodyError. A form field given twice keeps
+    its last value, as Django's QueryDict does; a file field stays an upload, which no text
+    field accepts.
     """
     body = await request.body()
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if not body and not media_type:
+    if not body:
         return {}
-    if media_type == "application/json" or media_type.endswith("+json"):
-        if not body:
-            return {}
-        try:
-            return json.loads(body, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise MalformedBodyError(kind="json", reason=str(error)) from error
-    if media_type in FORM_TYPES:
-        try:
-            form = await request.form()
-        except (ValueError, UnicodeDecodeError, AssertionError) as error:
-            raise MalformedBodyError(kind="form", reason=str(error)) from error
-        return {
-            key: value for key, value in form.multi_items() if not isinstance(value, UploadFile)
-        }
-    raise UnsupportedMediaTypeError(media_type=content_type)
+    content_type = request.headers.get("content-type", "")
+    media_type, params = _media_type(content_type)
+    parser = _parser_for(media_type)
+    if parser is None:
+        raise UnsupportedMediaTypeError(media_type=content_type)
+    if parser == JSON_TYPE:
+        return _json(body, _charset(params))
+    if parser == MULTIPART_TYPE:
+        boundary = params.get("boundary")
+        if not boundary or not MULTIPART_BOUNDARY.fullmatch(boundary):
+            raise MalformedBodyError(
+                kind="form", reason=f"Invalid boundary in multipart: {boundary}"
+            )
+    try:
+        form = await request.form()
+    except (HTTPException, ValueError, UnicodeDecodeError, AssertionError):
+        # Django's parser reads what it can of a broken form and never fails past the
+        # boundary check: so is a form that does not parse an empty one.
+        return {}
+    return dict(form.multi_items())
+
+
+def _json(body: bytes, charset: str) -> Any:
+    """DRF's JSONParser: decode strictly in the request's charset (a BOM or UTF-16 body is no
+    UTF-8 JSON), then parse, refusing NaN and Infinity."""
+    try:
+        return json.loads(body.decode(charset), parse_constant=_refuse_constant)
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise MalformedBodyError(kind="json", reason=str(error)) from error
+    except RecursionError as error:
+        # DRF lets this one through as a 500; deep nesting is a bad body like any other.
+        raise MalformedBodyError(kind="json", reason="Maximum nesting depth exceeded") from error

@@ -41,30 +41,39 @@ class CurrentPasswordIn(_In):
     current_password: Text
 
 
-class SetPasswordIn(_In):
-    """POST users/set_password/."""
+class SetPasswordBase(_In):
+    """POST users/set_password/: what both forms share."""
 
     new_password: Text
+
+
+class SetPasswordIn(SetPasswordBase):
+    """POST users/set_password/."""
+
     current_password: Text
 
 
-class SetPasswordRetypeIn(SetPasswordIn):
-    """POST users/set_password/ with SET_PASSWORD_RETYPE."""
+class SetPasswordRetypeIn(SetPasswordBase):
+    """POST users/set_password/ with SET_PASSWORD_RETYPE: the retyped password comes before
+    current_password in Djoser's serializer, so do its errors."""
 
     re_new_password: Text
+    current_password: Text
 
 
 class SetUsernameIn(_In):
-    """POST users/set_username/."""
+    """POST users/set_username/. Djoser's serializer renames `username` to `new_username`
+    after its fields are built, which moves it last: its errors follow current_password's."""
 
-    new_username: Username
     current_password: Text
+    new_username: Username
 
 
 class SetUsernameRetypeIn(SetUsernameIn):
-    """POST users/set_username/ with SET_USERNAME_RETYPE."""
+    """POST users/set_username/ with SET_USERNAME_RETYPE. The retyped name is a plain text
+    field in Djoser: only compared with new_username, never checked as a username."""
 
-    re_new_username: Username
+    re_new_username: Text
 
 
 class EmailIn(_In):
@@ -92,16 +101,20 @@ class PasswordResetConfirmRetypeIn(PasswordResetConfirmIn):
     re_new_password: Text
 
 
-class UsernameResetConfirmIn(UidAndTokenIn):
-    """reset_username_confirm/."""
+class UsernameResetConfirmIn(_In):
+    """reset_username_confirm/. Djoser's serializer here is a ModelSerializer, which keeps only
+    its Meta.fields: the inherited uid and token are no fields, so they get no field errors
+    (required, blank) and are read raw, then checked as a link (a missing one is invalid)."""
 
     new_username: Username
+    uid: object = None
+    token: object = None
 
 
 class UsernameResetConfirmRetypeIn(UsernameResetConfirmIn):
-    """reset_username_confirm/ with USERNAME_RESET_CONFIRM_RETYPE."""
+    """reset_username_confirm/ with USERNAME_RESET_CONFIRM_RETYPE (plain text, as above)."""
 
-    re_new_username: Username
+    re_new_username: Text
 
 
 class TokenLoginBase(_In):
@@ -152,3 +165,34 @@ class TokenOut(BaseModel):
     """token/login/'s answer."""
 
     auth_token: str
+
+
+# How DRF's OPTIONS metadata describes the fields of Djoser's serializers.
+USER_FIELDS: dict[str, dict[str, object]] = {
+    "email": {
+        "type": "email",
+        "required": False,
+        "read_only": False,
+        "label": "label_email_address",
+        "max_length": 254,
+    },
+    "id": {"type": "integer", "required": False, "read_only": True, "label": "label_id"},
+    "username": {
+        "type": "string",
+        "required": False,
+        "read_only": True,
+        "label": "label_username",
+        "help_text": "help_username",
+    },
+}
+"""UserSerializer: what Djoser's viewset describes for every POST and PUT, since an OPTIONS
+request has no action to pick another serializer by."""
+
+
+def token_login_fields(login_field: str) -> dict[str, dict[str, object]]:
+    """TokenCreateSerializer: the password, then the login field (added in its __init__)."""
+    plain = {"type": "string", "required": False, "read_only": False}
+    return {
+        "password": plain | {"label": "label_plain_password"},
+        login_field: plain | {"label": f"label_plain_{login_field}"},
+    }

@@ -10,14 +10,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.core import Core
-from authgate.core.errors import Message, NotFoundError, PermissionDeniedError, ValidationError
+from authgate.core.errors import (
+    NON_FIELD,
+    Message,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from authgate.core.models import Principal, User
 from authgate.dialects.djoser import schemas as s
-from authgate.dialects.drf import DrfViews, Endpoint, Operation, json, no_content
+from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation, json, no_content
 from authgate.dialects.fields import M, parse
 from authgate.http.parsing import read_body
 
 FieldCheck = Callable[[str], Awaitable[list[Message]]]
+MAX_USER_ID = 2**63 - 1  # a signed 64-bit key, the widest of SQLite and PostgreSQL
 
 
 async def parse_body(
@@ -47,6 +54,24 @@ def _position(order: list[str], name: str) -> int:
     return order.index(name) if name in order else len(order)
 
 
+def _user_id(raw: str) -> int:
+    """The id in a users/<id>/ path, read as Django reads a pk (Python's int()); NotFoundError
+    when it is none, or beyond any id a database holds (where Django's SQLite answers 500)."""
+    try:
+        user_id = int(raw)
+    except ValueError:
+        raise NotFoundError from None
+    if not 0 < user_id <= MAX_USER_ID:
+        raise NotFoundError
+    return user_id
+
+
+def _raw_text(value: object) -> str:
+    """A value Djoser reads straight from the body (no field): anything but a string is no
+    valid uid or token, so it is checked as ""."""
+    return value if isinstance(value, str) else ""
+
+
 class DjoserViews:
     """The handlers of the Djoser dialect."""
 
@@ -58,6 +83,18 @@ class DjoserViews:
     def _user(principal: Principal | None) -> User:
         assert principal is not None  # noqa: S101 the dispatcher authenticated
         return principal.user
+
+    def _password_of(self, user: User) -> FieldCheck:
+        """`current_password` as Djoser checks it: a field validator, so its error comes in the
+        same round as the other fields' (a taken `new_username` and a wrong password answer
+        both)."""
+
+        async def check(password: str) -> list[Message]:
+            if await self.core.users.check_password(user, password):
+                return []
+            return [Message("invalid_password")]
+
+        return check
 
     # users/
 
@@ -76,7 +113,13 @@ class DjoserViews:
         return json(s.UserCreatedOut.of(user), status=201)
 
     async def list_users(self, _: Request, principal: Principal | None) -> Response:
-        users = await self.core.users.list_visible_to(self._user(principal))
+        viewer = self._user(principal)
+        if self.settings.hide_users:
+            users = await self.core.users.list_visible_to(viewer)
+        else:
+            # Djoser filters the list only under HIDE_USERS; without it anyone signed in
+            # lists everyone (the core's policy knows no such setting).
+            users = await self.core.store.list_users()
         return json([s.UserOut.of(user) for user in users])
 
     # users/me/ and users/<id>/
@@ -92,13 +135,15 @@ class DjoserViews:
 
     async def _target(self, request: Request, viewer: User, *, hidden_as_404: bool) -> User:
         """The user named in the path, if the viewer may act on them (Djoser's HIDE_USERS)."""
-        raw_id = request.path_params["id"]
-        if not raw_id.isdigit():
-            raise NotFoundError
-        target = await self.core.users.get(int(raw_id))
+        target = await self.core.users.get(_user_id(request.path_params["id"]))
         if viewer.is_staff or target.id == viewer.id:
             return target
         raise NotFoundError if hidden_as_404 and self.settings.hide_users else PermissionDeniedError
+
+    async def _changeable_target(self, request: Request, principal: Principal | None) -> User:
+        """The users/<id>/ user if the caller may change them (DRF's OPTIONS shows `actions`
+        for PUT only then)."""
+        return await self._target(request, self._user(principal), hidden_as_404=True)
 
     async def user_detail(self, request: Request, principal: Principal | None) -> Response:
         target = await self._target(request, self._user(principal), hidden_as_404=True)
@@ -123,10 +168,9 @@ class DjoserViews:
         return json(s.UserOut.of(user))
 
     async def _delete(self, request: Request, viewer: User, target: User) -> Response:
-        body = await parse_body(request, s.CurrentPasswordIn)
         # Djoser checks the password of the one asking, who may be staff deleting someone else.
-        await self.core.users.require_password(
-            viewer, body.current_password, field_name="current_password"
+        await parse_body(
+            request, s.CurrentPasswordIn, {"current_password": self._password_of(viewer)}
         )
         await self.core.users.delete(target)
         return no_content()
@@ -135,11 +179,9 @@ class DjoserViews:
 
     async def set_password(self, request: Request, principal: Principal | None) -> Response:
         user = self._user(principal)
-        model = s.SetPasswordRetypeIn if self.settings.set_password_retype else s.SetPasswordIn
-        body = await parse_body(request, model)
-        await self.core.users.require_password(
-            user, body.current_password, field_name="current_password"
-        )
+        retyped = self.settings.set_password_retype
+        model: type[s.SetPasswordBase] = s.SetPasswordRetypeIn if retyped else s.SetPasswordIn
+        body = await parse_body(request, model, {"current_password": self._password_of(user)})
         retype = getattr(body, "re_new_password", None)
         await self.core.users.set_password(user, body.new_password, retype=retype)
         return no_content()
@@ -147,11 +189,11 @@ class DjoserViews:
     async def set_username(self, request: Request, principal: Principal | None) -> Response:
         user = self._user(principal)
         model = s.SetUsernameRetypeIn if self.settings.set_username_retype else s.SetUsernameIn
-        checks = {"new_username": self.core.users.username_problems}
+        checks = {
+            "new_username": self.core.users.username_problems,
+            "current_password": self._password_of(user),
+        }
         body = await parse_body(request, model, checks)
-        await self.core.users.require_password(
-            user, body.current_password, field_name="current_password"
-        )
         retype = getattr(body, "re_new_username", None)
         await self.core.users.set_username(user, body.new_username, retype=retype)
         return no_content()
@@ -165,11 +207,17 @@ class DjoserViews:
         retyped = self.settings.password_reset_confirm_retype
         model = s.PasswordResetConfirmRetypeIn if retyped else s.PasswordResetConfirmIn
         body = await parse_body(request, model)
+        retype = getattr(body, "re_new_password", None)
+        # Djoser validates the new password before it looks at the link (its serializer's
+        # validate() runs the password's first), against no user: weak password and bad link
+        # answer the password's errors.
+        problems = self.core.passwords.validate(body.new_password, {})
+        if problems:
+            raise ValidationError({"new_password": problems})
+        if retype is not None and retype != body.new_password:
+            raise ValidationError.single(NON_FIELD, "password_mismatch")
         await self.core.recovery.confirm_password_reset(
-            uid=body.uid,
-            token=body.token,
-            new_password=body.new_password,
-            retype=getattr(body, "re_new_password", None),
+            uid=body.uid, token=body.token, new_password=body.new_password, retype=retype
         )
         return no_content()
 
@@ -183,8 +231,8 @@ class DjoserViews:
         model = s.UsernameResetConfirmRetypeIn if retyped else s.UsernameResetConfirmIn
         body = await parse_body(request, model, {"new_username": self.core.users.username_problems})
         await self.core.recovery.confirm_username_reset(
-            uid=body.uid,
-            token=body.token,
+            uid=_raw_text(body.uid),
+            token=_raw_text(body.token),
             new_username=body.new_username,
             retype=getattr(body, "re_new_username", None),
         )
@@ -229,6 +277,12 @@ class DjoserViews:
         Djoser's viewset does."""
         op = Operation
         user_out, created = s.UserOut, s.UserCreatedOut
+
+        def action(name: str) -> Metadata:
+            # An OPTIONS request has no action to choose a serializer by: Djoser's viewset
+            # describes its default one (the user) for each of its POST routes.
+            return Metadata(name, actions={"POST": s.USER_FIELDS})
+
         return [
             Endpoint(
                 "/users/",
@@ -248,6 +302,7 @@ class DjoserViews:
                         status=201,
                     ),
                 },
+                metadata=Metadata("User List", actions={"POST": s.USER_FIELDS}),
             ),
             Endpoint(
                 "/users/me/",
@@ -272,6 +327,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=Metadata("Me", actions={"PUT": s.USER_FIELDS}),
             ),
             Endpoint(
                 "/users/set_password/",
@@ -280,6 +336,7 @@ class DjoserViews:
                         self.set_password, "Change password", request=s.SetPasswordIn, status=204
                     ),
                 },
+                metadata=action("Set password"),
             ),
             Endpoint(
                 "/users/set_username/",
@@ -288,6 +345,7 @@ class DjoserViews:
                         self.set_username, "Change username", request=s.SetUsernameIn, status=204
                     ),
                 },
+                metadata=action("Set username"),
             ),
             Endpoint(
                 "/users/reset_password/",
@@ -300,6 +358,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Reset password"),
             ),
             Endpoint(
                 "/users/reset_password_confirm/",
@@ -312,6 +371,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Reset password confirm"),
             ),
             Endpoint(
                 "/users/reset_username/",
@@ -324,6 +384,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Reset username"),
             ),
             Endpoint(
                 "/users/reset_username_confirm/",
@@ -336,6 +397,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Reset username confirm"),
             ),
             Endpoint(
                 "/users/activation/",
@@ -348,6 +410,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Activation"),
             ),
             Endpoint(
                 "/users/resend_activation/",
@@ -360,6 +423,7 @@ class DjoserViews:
                         status=204,
                     ),
                 },
+                metadata=action("Resend activation"),
             ),
             Endpoint(
                 "/users/{id}/",
@@ -375,6 +439,11 @@ class DjoserViews:
                         self.delete_user, "Delete a user", request=s.CurrentPasswordIn, status=204
                     ),
                 },
+                metadata=Metadata(
+                    "User Instance",
+                    actions={"PUT": s.USER_FIELDS},
+                    shows_actions=self._changeable_target,
+                ),
             ),
             Endpoint(
                 "/token/login/",
@@ -388,6 +457,11 @@ class DjoserViews:
                     ),
                 },
                 public=True,
+                metadata=Metadata(
+                    "Token Create",
+                    "Use this endpoint to obtain user authentication token.",
+                    {"POST": s.token_login_fields(self.settings.login_field)},
+                ),
             ),
             Endpoint(
                 "/token/logout/",
@@ -396,12 +470,20 @@ class DjoserViews:
                         self.token_logout, "Log out: revoke the presented token", status=204
                     ),
                 },
+                metadata=Metadata(
+                    "Token Destroy",
+                    "Use this endpoint to logout user (remove user authentication token).",
+                ),
             ),
             Endpoint(
                 "/token/logout_all/",
                 {
                     "POST": op(self.token_logout_all, "Revoke every token of the user", status=204),
                 },
+                metadata=Metadata(
+                    "Token Destroy All",
+                    "Use this endpoint to log out everywhere (revoke every token of the user).",
+                ),
             ),
         ]
 

@@ -1,0 +1,169 @@
+"""Fixtures of the differential suite: the real Django + DRF + Djoser stack beside authgate.
+
+Each side gets its own fresh SQLite database and its own real SMTP server (aiosmtpd), so the
+emails each side sends can be read back and their links used on that same side. The servers
+are shared by every test of the module (starting them and hashing passwords is what costs);
+user ids are compared through the user they belong to (parity.py), so no test depends on
+another's registrations.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from bench.reference.env import (
+    DEFAULT_VENV_DIR,
+    ReferenceUnavailableError,
+    ensure_venv,
+    find_free_port,
+    start_server,
+    stop_server,
+)
+
+from authgate.settings import Settings
+from tests.conftest import TEST_SECRET
+from tests.differential.parity import Pair, Side
+from tests.support import live_server, smtp_server
+
+HTTP_TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="session")
+def reference_python() -> Path:
+    """The python of the scratch venv holding the pinned Django/DRF/Djoser (built once)."""
+    try:
+        return ensure_venv(DEFAULT_VENV_DIR)
+    except ReferenceUnavailableError as error:
+        pytest.skip(f"the reference Djoser stack cannot be installed here: {error}")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One configuration, told to each side in its own terms."""
+
+    djoser: Mapping[str, object] = field(default_factory=dict)
+    """Merged over the reference's DJOSER settings (REFERENCE_DJOSER_JSON)."""
+    authgate: Mapping[str, object] = field(default_factory=dict)
+    """authgate Settings overrides meaning the same."""
+    activation: bool = False
+    """Djoser's SEND_ACTIVATION_EMAIL, authgate's send_activation_email."""
+
+
+RETYPES = Setup(
+    djoser={
+        "USER_CREATE_PASSWORD_RETYPE": True,
+        "SET_PASSWORD_RETYPE": True,
+        "SET_USERNAME_RETYPE": True,
+        "PASSWORD_RESET_CONFIRM_RETYPE": True,
+        "USERNAME_RESET_CONFIRM_RETYPE": True,
+        "HIDE_USERS": False,
+    },
+    authgate={
+        "user_create_password_retype": True,
+        "set_password_retype": True,
+        "set_username_retype": True,
+        "password_reset_confirm_retype": True,
+        "username_reset_confirm_retype": True,
+        "hide_users": False,
+    },
+)
+
+
+def _authgate_settings(database: Path, smtp_port: int, setup: Setup) -> Settings:
+    """Settings as tests/conftest.py builds them; AUTHGATE_* variables of the host must not
+    leak in, and the module-scoped fixture cannot use the function-scoped monkeypatch."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{database}",
+        "secret_key": TEST_SECRET,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "frontend_url": "https://app.example.com",
+        "send_activation_email": setup.activation,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("AUTHGATE_"):
+                patch.delenv(name)
+        return Settings(_env_file=None, **(values | dict(setup.authgate)))
+
+
+def _reference_env(smtp_port: int, setup: Setup) -> dict[str, str]:
+    env = {
+        "REFERENCE_EMAIL_HOST": "127.0.0.1",
+        "REFERENCE_EMAIL_PORT": str(smtp_port),
+        "REFERENCE_DJOSER_JSON": json.dumps(dict(setup.djoser)),
+    }
+    if setup.activation:
+        env["REFERENCE_SEND_ACTIVATION_EMAIL"] = "1"
+    return env
+
+
+@contextmanager
+def running_pair(python: Path, workdir: Path, template: Path, setup: Setup) -> Iterator[Pair]:
+    """Start both servers (and an SMTP server for each) over fresh databases in `workdir`."""
+    with (
+        smtp_server() as (reference_mail, reference_smtp),
+        smtp_server() as (
+            authgate_mail,
+            authgate_smtp,
+        ),
+    ):
+        port = find_free_port()
+        env = _reference_env(reference_smtp, setup)
+        process = start_server(python, port=port, db_path=workdir / "reference.sqlite3", env=env)
+        try:
+            database = workdir / "authgate.sqlite3"
+            shutil.copy(template, database)
+            settings = _authgate_settings(database, authgate_smtp, setup)
+            with (
+                live_server(settings) as authgate_url,
+                httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT_S) as ref,
+                httpx.Client(base_url=authgate_url, timeout=HTTP_TIMEOUT_S) as ours,
+            ):
+                yield Pair(
+                    Side("reference", ref, reference_mail),
+                    Side("authgate", ours, authgate_mail),
+                    process,
+                )
+        finally:
+            stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Both stacks with default settings (activation emails off)."""
+    workdir = tmp_path_factory.mktemp("parity")
+    with running_pair(reference_python, workdir, sqlite_template, Setup()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def activation_pair(
+    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Both stacks with activation emails on (new accounts start inactive)."""
+    workdir = tmp_path_factory.mktemp("parity-activation")
+    setup = Setup(activation=True)
+    with running_pair(reference_python, workdir, sqlite_template, setup) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def retype_pair(
+    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Both stacks asking every password and username twice, with HIDE_USERS off."""
+    workdir = tmp_path_factory.mktemp("parity-retype")
+    with running_pair(reference_python, workdir, sqlite_template, RETYPES) as running:
+        yield running
