@@ -1107,14 +1107,9 @@ def test_deactivation_by_email_change_revokes_tokens(activation_pair: Pair) -> N
 
 
 # Known gaps: authgate still differs here, and the fix belongs to the core (see each reason).
-# strict xfail: once the core is fixed these pass, and the marker must go.
+# Once strict xfails: the core differences fixed to match Djoser.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/store: SQLite reuses the id of the newest user once deleted (auth_user has no"
-    " AUTOINCREMENT); Django's SQLite schema and PostgreSQL sequences never reuse an id",
-)
 def test_user_ids_are_never_reused(pair: Pair) -> None:
     p = Parity(pair)
     ida = p.login(p.register(Person("ida")))
@@ -1127,11 +1122,6 @@ def test_user_ids_are_never_reused(pair: Pair) -> None:
         assert jack.ids[side] > ida.ids[side], side
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Recovery.confirm_password_reset validates the new password against the user's"
-    " attributes; Djoser validates it against no user (AnonymousUser), so no similarity check",
-)
 def test_reset_password_confirm_does_not_check_similarity(pair: Pair) -> None:
     with Parity.session(pair) as p:
         hugo = p.register(Person("hugo", email="hugo@example.com"))
@@ -1158,11 +1148,6 @@ def test_where_the_reference_fails_authgate_answers(pair: Pair) -> None:
     assert p.send("OPTIONS", ME, user=noor).statuses() == (500, 200)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Users.update_profile stores normalize_email(email) (domain lowercased); Django"
-    " normalises only in create_user, and a ModelSerializer update stores the address as sent",
-)
 def test_email_change_is_stored_as_sent(pair: Pair) -> None:
     with Parity.session(pair) as p:
         omar = p.login(p.register(Person("omar", email="omar@example.com")))

@@ -58,7 +58,10 @@ class Recovery:
     ) -> None:
         """Set the password named in a reset link; the link dies with it."""
         user = await self.check_link(uid, token)
-        user = await self._users.set_password(user, new_password, retype=retype)
+        # Djoser checks a reset password against no user: no similarity to the user's fields.
+        user = await self._users.set_password(
+            user, new_password, retype=retype, check_similarity=False
+        )
         await self._users.record_login(user)
 
     async def request_username_reset(self, email: str) -> None:

@@ -193,15 +193,16 @@ class Users:
             changes["first_name"] = first_name
         if last_name is not None:
             changes["last_name"] = last_name
-        if email is not None and normalize_email(email) != user.email:
-            email = normalize_email(email)
+        # Stored as sent, as Django's update does (it normalises only at creation); the
+        # uniqueness key is normalised all the same.
+        if email is not None and email != user.email:
             if email_key(email) != email_key(user.email):
                 _raise_if_any({"email": await self.email_problems(email)})
             changes |= {"email": email, "email_key": email_key(email)}
             if deactivate_on_email_change:
                 changes["is_active"] = False
         if not changes:
-            return user
+            return user  # nothing changed: nobody's cached session needs to end
         updated = await self._update(user, changes)
         if not updated.is_active and user.is_active:
             await self._tokens.revoke_all(user.id)
@@ -209,15 +210,24 @@ class Users:
         return updated
 
     async def set_password(
-        self, user: User, new_password: str, *, retype: str | None = None
+        self,
+        user: User,
+        new_password: str,
+        *,
+        retype: str | None = None,
+        check_similarity: bool = True,
     ) -> User:
         """Validate and store a new password; revokes the user's tokens (setting)."""
-        attributes = {
-            "username": user.username,
-            "email": user.email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-        }
+        attributes = (
+            {}
+            if not check_similarity
+            else {
+                "username": user.username,
+                "email": user.email,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+            }
+        )
         _raise_if_any({"new_password": self._passwords.validate(new_password, attributes)})
         if retype is not None and retype != new_password:
             raise ValidationError.single("", "password_mismatch")

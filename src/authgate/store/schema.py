@@ -46,6 +46,8 @@ auth_user = Table(
     Column("role", String(64), nullable=False, server_default="USER"),
     Column("date_joined", DateTime(timezone=True), nullable=False),
     Column("last_login", DateTime(timezone=True), nullable=True),
+    # Never reuse a deleted user's id (SQLite would, without AUTOINCREMENT; Django's doesn't).
+    sqlite_autoincrement=True,
 )
 # Emails are optional (as in Django) but unique when given.
 Index(

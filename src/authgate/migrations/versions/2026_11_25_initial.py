@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("last_login", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_auth_user"),
         sa.UniqueConstraint("username_key", name="uq_auth_user_username_key"),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         "uq_auth_user_email_key",
