@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -14,6 +15,7 @@ from authgate.core import Core, build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
 from authgate.dialects import djoser
+from authgate.http.fast_lane import FastLane
 from authgate.http.openapi import build_document, swagger_ui
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
@@ -28,8 +30,8 @@ def create_app(
     """The whole service. The store connects when the app starts and closes when it stops."""
     store = open_store(settings.database_url, pool_size=settings.database_pool_size)
     core = build_core(settings, store, mailer or build_mailer(settings), clock)
-    djoser_app, djoser_endpoints = djoser.build(core)
-    document = build_document([("/auth", "djoser", djoser_endpoints)])
+    dialects = [djoser.build(core, DJOSER_PREFIXES)]
+    document = build_document([(d.prefixes[0], "djoser", d.endpoints) for d in dialects])
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)
@@ -50,9 +52,14 @@ def create_app(
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
-        *(Mount(prefix, app=djoser_app) for prefix in DJOSER_PREFIXES),
+        *(Mount(prefix, app=d.app) for d in dialects for prefix in d.prefixes),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(FastLane, handlers=fast_handlers)],
+    )
     app.state.core = core
     return app
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.core.models import Principal
-from authgate.http.credentials import read_token
+from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
     MalformedBodyError,
     MalformedCredentialsError,
@@ -41,6 +42,7 @@ from authgate.http.errors import (
     RequestError,
     UnsupportedMediaTypeError,
 )
+from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
 from authgate.http.i18n import negotiate, translate
 
 # The order DRF lists a view's methods in `Allow` (Django's View.http_method_names).
@@ -52,6 +54,8 @@ RENDERS = ("application/json", "text/html")
 PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 # DRF varies every answer on these (its content negotiation, Django's LocaleMiddleware).
 VARY = "Accept, Accept-Language"
+VARY_BYTES = VARY.encode()
+FAST_LANE_HEADERS = frozenset({b"accept", b"authorization", b"accept-language"})
 FieldInfo = Mapping[str, object]
 """One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
@@ -88,6 +92,9 @@ class Operation:
     response: type[BaseModel] | None = None
     many: bool = False
     status: int = 200
+    answer_of: Callable[[Principal], object] | None = None
+    """For a GET whose success depends only on who asks: its body. Such an operation is
+    also served by the fast lane (http/fast_lane.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +135,17 @@ class EveryMethod:
         await self._app(scope, receive, send)
 
 
+class CompactJSONResponse(JSONResponse):
+    """JSON as DRF renders it: compact, UTF-8, not ASCII-escaped (orjson's only form)."""
+
+    def render(self, content: object) -> bytes:
+        """The body."""
+        return orjson.dumps(content)
+
+
 def json(data: object, status: int = 200) -> Response:
-    """A JSON answer as DRF renders it (compact, UTF-8)."""
-    return JSONResponse(data, status_code=status)
+    """A JSON answer as DRF renders it."""
+    return CompactJSONResponse(data, status_code=status)
 
 
 def no_content() -> Response:
@@ -154,6 +169,55 @@ class DrfViews:
         if raw is None:
             raise NotAuthenticatedError
         return await self.core.tokens.resolve(raw)
+
+    def fast_handlers(
+        self, prefixes: tuple[str, ...], endpoints: list[Endpoint]
+    ) -> dict[tuple[str, str], FastHandler]:
+        """Fast-lane handlers for every GET with an `answer_of`, under each prefix, with and
+        without the trailing slash."""
+        handlers: dict[tuple[str, str], FastHandler] = {}
+        for endpoint in endpoints:
+            operation = endpoint.operations.get("GET")
+            if operation is None or operation.answer_of is None:
+                continue
+            handler = self._fast(endpoint, operation.answer_of)
+            for prefix in prefixes:
+                path = prefix + endpoint.path
+                handlers["GET", path] = handlers["GET", path.rstrip("/")] = handler
+        return handlers
+
+    def _fast(self, endpoint: Endpoint, answer_of: Callable[[Principal], object]) -> FastHandler:
+        allow = allow_header(list(endpoint.operations)).encode()
+
+        async def handler(scope: Scope) -> FastAnswer | None:
+            # Only the plain success is answered here; anything else takes the full view,
+            # which owns every error answer.
+            headers = single_headers(scope, FAST_LANE_HEADERS)
+            if headers is None:
+                return None
+            accept = headers.get(b"accept")
+            if accept is not None and not renders_for(accept.decode("latin-1")):
+                return None
+            try:
+                raw = parse_token(headers.get(b"authorization"), self._keywords)
+                if raw is None:
+                    return None
+                principal = await self.core.tokens.resolve(raw)
+            except (AuthgateError, RequestError):
+                return None
+            accept_language = headers.get(b"accept-language")
+            language = negotiate(
+                accept_language.decode("latin-1") if accept_language else None,
+                self._default_language,
+            )
+            extra = [
+                (b"allow", allow),
+                (b"vary", VARY_BYTES),
+                (b"content-language", language.encode()),
+            ]
+            return 200, extra, orjson.dumps(answer_of(principal))
+
+        return handler
 
     def routes(self, endpoints: list[Endpoint]) -> list[BaseRoute]:
         """Starlette routes for the endpoints, each also answering without its trailing slash."""

@@ -16,10 +16,15 @@ from authgate.http.errors import MalformedCredentialsError
 def read_token(request: Request, keywords: Collection[str]) -> str | None:
     """The opaque token of the request's Authorization header; keywords compare case-blind."""
     header = request.headers.get("authorization")
+    # Starlette decodes headers as latin-1; the raw bytes are what DRF splits and decodes.
+    return parse_token(header.encode("latin-1") if header else None, keywords)
+
+
+def parse_token(header: bytes | None, keywords: Collection[str]) -> str | None:
+    """The token in a raw Authorization header value (see read_token)."""
     if not header:
         return None
-    # Starlette decodes headers as latin-1; the raw bytes are what DRF splits and decodes.
-    parts = header.encode("latin-1").split()
+    parts = header.split()
     if not parts or parts[0].decode("latin-1").lower() not in keywords:
         return None
     if len(parts) == 1:
