@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,27 +49,18 @@ def activation_email(links: LinkTemplates, to: str, *, uid: str, token: str) -> 
     )
 
 
-def password_reset_email(links: LinkTemplates, to: str, *, uid: str, token: str) -> Email:
-    """The password reset link."""
-    url = links.link(links.password_reset, uid=uid, token=token)
+def reset_email(
+    links: LinkTemplates, to: str, *, field: Literal["password", "username"], uid: str, token: str
+) -> Email:
+    """The link to choose a new password or username."""
+    path = links.password_reset if field == "password" else links.username_reset
+    url = links.link(path, uid=uid, token=token)
     return Email(
         to,
-        f"Password reset on {links.site_name}",
-        "You're receiving this email because you requested a password reset for your user"
+        f"{field.capitalize()} reset on {links.site_name}",
+        f"You're receiving this email because you requested a {field} reset for your user"
         f" account at {links.site_name}.\n\nPlease go to the following page and choose a new"
-        f" password:\n\n{url}\n",
-    )
-
-
-def username_reset_email(links: LinkTemplates, to: str, *, uid: str, token: str) -> Email:
-    """The username reset link."""
-    url = links.link(links.username_reset, uid=uid, token=token)
-    return Email(
-        to,
-        f"Username reset on {links.site_name}",
-        "You're receiving this email because you requested a username reset for your user"
-        f" account at {links.site_name}.\n\nPlease go to the following page and choose a new"
-        f" username:\n\n{url}\n",
+        f" {field}:\n\n{url}\n",
     )
 
 

@@ -16,8 +16,7 @@ from authgate.core.mail import (
     Mailer,
     activation_email,
     notice_email,
-    password_reset_email,
-    username_reset_email,
+    reset_email,
 )
 from authgate.core.models import User
 
@@ -59,11 +58,15 @@ class Notices:
 
     def password_reset(self, user: User) -> None:
         """Mail a password reset link."""
-        self._send(password_reset_email(self._links, user.email, **self._uid_and_token(user)))
+        self._send(
+            reset_email(self._links, user.email, field="password", **self._uid_and_token(user))
+        )
 
     def username_reset(self, user: User) -> None:
         """Mail a username reset link."""
-        self._send(username_reset_email(self._links, user.email, **self._uid_and_token(user)))
+        self._send(
+            reset_email(self._links, user.email, field="username", **self._uid_and_token(user))
+        )
 
     def activated(self, user: User) -> None:
         """Confirm an activation, when configured."""

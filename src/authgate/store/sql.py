@@ -3,6 +3,8 @@ postgres.py rewrites them to $n)."""
 
 from __future__ import annotations
 
+from authgate.store.schema import auth_user
+
 USER_COLUMNS = (
     "id, username, email, first_name, last_name, password, is_active, is_staff, is_superuser,"
     " role, date_joined, last_login"
@@ -41,23 +43,9 @@ LAST_REVOCATION_ID = "SELECT COALESCE(MAX(id), 0) FROM revocation"
 REVOCATIONS_AFTER = "SELECT id, user_id FROM revocation WHERE id > :after ORDER BY id"
 PRUNE_REVOCATIONS = "DELETE FROM revocation WHERE created_at < :before"
 
-# Columns update_user may change; anything else is refused before SQL is built.
-UPDATABLE_USER_COLUMNS = frozenset(
-    {
-        "username",
-        "username_key",
-        "email",
-        "email_key",
-        "first_name",
-        "last_name",
-        "password",
-        "is_active",
-        "is_staff",
-        "is_superuser",
-        "role",
-        "last_login",
-    }
-)
+# Columns update_user may change (all but the id and date_joined); anything else is refused
+# before SQL is built.
+UPDATABLE_USER_COLUMNS = frozenset(c.name for c in auth_user.c) - {"id", "date_joined"}
 
 
 def update_user(columns: list[str]) -> str:
