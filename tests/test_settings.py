@@ -33,8 +33,11 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_prod_refuses_to_start_without_a_real_secret() -> None:
     with pytest.raises(ValidationError, match="AUTHGATE_SECRET_KEY"):
-        Settings(_env_file=None, env="prod")
-    assert Settings(_env_file=None, env="prod", secret_key="s" * 40).env == "prod"
+        Settings(_env_file=None, env="prod", smtp_host="mail.example.com")
+    with pytest.raises(ValidationError, match="AUTHGATE_SMTP_HOST"):
+        Settings(_env_file=None, env="prod", secret_key="s" * 40)
+    ready = Settings(_env_file=None, env="prod", secret_key="s" * 40, smtp_host="mail.example.com")
+    assert ready.env == "prod"
 
 
 def test_argon2_cannot_be_configured_below_owasp() -> None:

@@ -311,3 +311,20 @@ def test_bad_bodies(api: Api) -> None:
         "/auth/users/", content=b'{"username": NaN}', headers={"Content-Type": "application/json"}
     )
     assert nan.status_code == 400
+
+
+def test_current_password_checks_cannot_be_skipped_by_the_json_type(api: Api) -> None:
+    api.register("john")
+    headers = api.as_user(api.login("john"))
+    for wrong in (1.5, 0, "1.5", " nope "):
+        changed = api.http.post(
+            "/auth/users/set_password/",
+            json={"new_password": "Another-Horse-7", "current_password": wrong},
+            headers=headers,
+        )
+        assert changed.json() == {"current_password": ["Invalid password."]}, wrong
+        deleted = api.http.request(
+            "DELETE", "/auth/users/me/", json={"current_password": wrong}, headers=headers
+        )
+        assert deleted.status_code == 400, wrong
+    assert api.login("john")

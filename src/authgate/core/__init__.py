@@ -24,7 +24,9 @@ from authgate.settings import Settings
 if TYPE_CHECKING:
     from authgate.store import Store
 
-__all__ = ["Core", "build_core"]
+__all__ = ["MIN_SECRET_LENGTH", "Core", "build_core"]
+
+MIN_SECRET_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +59,20 @@ def build_core(
     settings: Settings, store: Store, mailer: Mailer, clock: Clock | None = None
 ) -> Core:
     """Wire the core's services from settings."""
+    secret = settings.secret_key.get_secret_value()
+    if len(secret) < MIN_SECRET_LENGTH:
+        # Links in emails are signed with it: an empty or short key makes them forgeable.
+        raise ValueError(
+            f"AUTHGATE_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters"
+            " (`authgate serve` generates one for development)"
+        )
     clock = clock or SystemClock()
     passwords = Passwords(
         time_cost=settings.argon2_time_cost,
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
         min_length=settings.password_min_length,
-        threads=settings.password_hash_threads or len(os.sched_getaffinity(0)),
+        threads=settings.password_hash_threads or _usable_cores(),
     )
     cache = PrincipalCache(
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
@@ -76,9 +85,7 @@ def build_core(
         revocations=revocations,
         ttl_seconds=settings.token_ttl_seconds,
     )
-    confirmations = ConfirmationTokens(
-        settings.secret_key.get_secret_value(), ttl_seconds=settings.confirmation_link_ttl_seconds
-    )
+    confirmations = ConfirmationTokens(secret, ttl_seconds=settings.confirmation_link_ttl_seconds)
     links = LinkTemplates(
         frontend_url=settings.frontend_url,
         site_name=settings.site_name,
@@ -109,3 +116,10 @@ def build_core(
         store=store, users=users, notices=notices, confirmations=confirmations, clock=clock
     )
     return Core(settings, store, clock, passwords, tokens, users, recovery, notices, revocations)
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity, where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
 from authgate.core.clock import Clock
-from authgate.core.errors import InactiveUserError, TokenInvalidError
+from authgate.core.errors import (
+    InactiveUserError,
+    InvalidCredentialsError,
+    NotFoundError,
+    TokenInvalidError,
+)
 from authgate.core.models import Principal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
@@ -48,12 +53,25 @@ class Tokens:
         self._touching: set[asyncio.Task[None]] = set()
 
     async def issue(self, user: User) -> str:
-        """A new token for `user` (one per login, so each device logs out on its own)."""
+        """A new token for `user` as just authenticated (one per login, so each device logs
+        out on its own).
+
+        A password change, deactivation or deletion may have landed while the password was
+        being verified; its revocation would then have missed this token. So the user is read
+        again after the insert, and the token withdrawn if they are no longer as verified.
+        """
         raw = secrets.token_hex(TOKEN_BYTES)
         now = self._clock.now()
         expires_at = None if self._ttl is None else now + self._ttl
         record = TokenRecord(digest(raw), user.id, now, expires_at, last_used_at=None)
-        await self._store.create_token(record)
+        try:
+            await self._store.create_token(record)
+        except NotFoundError:
+            raise InvalidCredentialsError from None
+        current = await self._store.get_user(user.id)
+        if current is None or not current.is_active or current.password_hash != user.password_hash:
+            await self._store.delete_token(record.digest)
+            raise InvalidCredentialsError
         return raw
 
     async def resolve(self, raw: str) -> Principal:

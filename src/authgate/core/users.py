@@ -160,7 +160,12 @@ class Users:
         changes: dict[str, object] = {"last_login": self._clock.now()}
         if outcome.needs_rehash:
             changes["password"] = await self._passwords.hash(password)
-        return await self._store.update_user(user.id, changes) or user
+        # Not published to the revocation feed: a login (or a rehash of the same password)
+        # ends nobody's session.
+        updated = await self._store.update_user(user.id, changes)
+        if updated is None:
+            raise InvalidCredentialsError
+        return updated
 
     async def _find_by_login(self, login: str) -> User | None:
         if self._login_field == "email":
@@ -262,9 +267,10 @@ class Users:
         return await self._update(user, {"last_login": self._clock.now()})
 
     async def delete(self, user: User) -> None:
-        """Delete a user and every token of theirs."""
-        await self._tokens.revoke_all(user.id)
+        """Delete a user and, by cascade, every token of theirs. The feed is told after the
+        row is gone, so no login can slip a token in between."""
         await self._store.delete_user(user.id)
+        await self._revocations.publish(user.id)
 
     async def _update(
         self, user: User, changes: Mapping[str, object], *, conflict_field: str | None = None

@@ -57,6 +57,14 @@ def _char(value: object) -> str:
     return str(value).strip()
 
 
+def as_text(value: object) -> str | None:
+    """`value` as a text field reads it (trimmed; numbers as text), or None if it is no text."""
+    try:
+        return _char(value)
+    except PydanticCustomError:
+        return None
+
+
 def _not_blank(value: str) -> str:
     if not value:
         raise PydanticCustomError("blank", "blank")

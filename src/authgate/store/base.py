@@ -47,7 +47,7 @@ class Store(Protocol):
         ...
 
     async def create_token(self, record: TokenRecord) -> None:
-        """Store a new token digest."""
+        """Store a new token digest; NotFoundError if its user no longer exists."""
         ...
 
     async def touch_token(self, digest: str, at: datetime) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from authgate.core.errors import ConflictError
+from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.models import NewUser, Principal, TokenRecord, User
 from authgate.store import sql
 from authgate.store.base import (
@@ -106,6 +106,12 @@ class PostgresStore:
         return None if row is None else principal_from_row(row, digest, _to_datetime)
 
     async def create_token(self, record: TokenRecord) -> None:
+        try:
+            await self._create_token(record)
+        except asyncpg.ForeignKeyViolationError as error:  # the user was deleted meanwhile
+            raise NotFoundError from error
+
+    async def _create_token(self, record: TokenRecord) -> None:
         await self._execute(
             sql.INSERT_TOKEN,
             {

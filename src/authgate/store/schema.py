@@ -82,4 +82,6 @@ revocation = Table(
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    # Readers remember the last id they saw: an id must never come back after a prune.
+    sqlite_autoincrement=True,
 )

@@ -41,7 +41,10 @@ DELETE_USER_TOKENS = "DELETE FROM auth_token WHERE user_id = :user_id"
 APPEND_REVOCATION = "INSERT INTO revocation (user_id, created_at) VALUES (:user_id, :created_at)"
 LAST_REVOCATION_ID = "SELECT COALESCE(MAX(id), 0) FROM revocation"
 REVOCATIONS_AFTER = "SELECT id, user_id FROM revocation WHERE id > :after ORDER BY id"
-PRUNE_REVOCATIONS = "DELETE FROM revocation WHERE created_at < :before"
+# The newest row always stays, so MAX(id) (where a new reader starts) never goes back.
+PRUNE_REVOCATIONS = (
+    "DELETE FROM revocation WHERE created_at < :before AND id < (SELECT MAX(id) FROM revocation)"
+)
 
 # Columns update_user may change (all but the id and date_joined); anything else is refused
 # before SQL is built.

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from authgate.core.errors import ConflictError
+from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.models import NewUser, Principal, TokenRecord, User
 from authgate.store import sql
 from authgate.store.base import (
@@ -123,7 +123,14 @@ class SqliteStore:
                 "expires_at": record.expires_at,
             }
         )
-        await self._write(lambda c: c.execute(sql.INSERT_TOKEN, params))
+
+        def insert(connection: sqlite3.Connection) -> None:
+            try:
+                connection.execute(sql.INSERT_TOKEN, params)
+            except sqlite3.IntegrityError as error:  # the user was deleted meanwhile
+                raise NotFoundError from error
+
+        await self._write(insert)
 
     async def touch_token(self, digest: str, at: datetime) -> None:
         params = {"digest": digest, "at": at.isoformat()}

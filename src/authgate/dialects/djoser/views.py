@@ -21,7 +21,7 @@ from authgate.core.errors import (
 from authgate.core.models import Principal, User
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation, json, no_content
-from authgate.dialects.fields import M, parse
+from authgate.dialects.fields import M, as_text, parse
 from authgate.http.fast_lane import FastHandler
 from authgate.http.parsing import read_body
 
@@ -41,11 +41,18 @@ async def parse_body(
     except ValidationError as error:
         parsed, errors = None, error.errors
     for name, check in (checks or {}).items():
-        value = data.get(name) if isinstance(data, dict) else None
-        if name not in errors and isinstance(value, str | int) and not isinstance(value, bool):
-            problems = await check(str(value).strip())
-            if problems:
-                errors[name] = problems
+        # The check reads the field exactly as the model does: a value the model accepted
+        # (1.5 is the text "1.5") is always checked, so no form of input skips it.
+        text = as_text(data.get(name)) if isinstance(data, dict) else None
+        if name in errors:
+            continue
+        if text is None:
+            if parsed is not None and getattr(parsed, name, None) is not None:
+                raise AssertionError(f"field {name!r} parsed but was not checked")
+            continue
+        problems = await check(text)
+        if problems:
+            errors[name] = problems
     if errors or parsed is None:
         order = list(model.model_fields)
         raise ValidationError(dict(sorted(errors.items(), key=lambda kv: _position(order, kv[0]))))

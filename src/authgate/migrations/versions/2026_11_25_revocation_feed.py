@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("user_id", _ID, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_revocation"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_revocation_created_at", "revocation", ["created_at"])
 
