@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from authgate.core import Core, build_core
+from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
 from authgate.dialects import djoser
@@ -55,19 +55,11 @@ def create_app(
         *(Mount(prefix, app=d.app) for d in dialects for prefix in d.prefixes),
     ]
     fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
-    app = Starlette(
+    return Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(FastLane, handlers=fast_handlers)],
     )
-    app.state.core = core
-    return app
-
-
-def core_of(app: Starlette) -> Core:
-    """The core behind an app (for the CLI and tests)."""
-    core: Core = app.state.core
-    return core
 
 
 def app_from_environment() -> Starlette:

@@ -9,6 +9,7 @@
       NotFoundError              no such object, or hidden from the caller
       ValidationError            field -> list of Message; "" is the non-field key
       AccountCreationError       the database refused the new account
+      ConflictError              a unique field is taken (raised by the store, mapped by users)
 Each dialect owns one table mapping these to its status codes and messages.
 """
 

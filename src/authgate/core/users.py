@@ -176,11 +176,6 @@ class Users:
         """Whether `password` is this user's password."""
         return (await self._passwords.verify(password, user.password_hash)).matches
 
-    async def require_password(self, user: User, password: str, *, field_name: str) -> None:
-        """ValidationError on `field_name` unless `password` is the user's password."""
-        if not await self.check_password(user, password):
-            raise ValidationError.single(field_name, "invalid_password")
-
     # Changes
 
     async def update_profile(

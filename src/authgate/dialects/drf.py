@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 from pydantic import BaseModel
@@ -117,8 +116,6 @@ class Endpoint:
     path: str
     operations: Mapping[str, Operation]
     public: bool = False
-    name: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
     metadata: Metadata | None = None
 
 
@@ -224,7 +221,7 @@ class DrfViews:
         routes: list[BaseRoute] = []
         for endpoint in endpoints:
             app = EveryMethod(self._view(endpoint))
-            routes.append(Route(endpoint.path, app, name=endpoint.name or None))
+            routes.append(Route(endpoint.path, app))
             if endpoint.path.endswith("/") and endpoint.path != "/":
                 routes.append(Route(endpoint.path.rstrip("/"), app))
         return routes

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from authgate.constants import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, USERNAME_MAX_LENGTH
+from authgate.constants import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
 from authgate.core.errors import NON_FIELD, Message, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
@@ -155,10 +155,6 @@ Username = Annotated[
     _validators(_username, _at_most(USERNAME_MAX_LENGTH), *_PLAIN),
 ]
 """Django's User.username as a ModelSerializer field (its uniqueness is checked apart)."""
-Name = Annotated[
-    str | None, BeforeValidator(_char), _validators(_at_most(NAME_MAX_LENGTH), *_PLAIN)
-]
-"""User.first_name / last_name: optional and blankable."""
 Email = Annotated[
     str, BeforeValidator(_char), AfterValidator(_not_blank), _validators(*_PLAIN, _email)
 ]

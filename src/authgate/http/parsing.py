@@ -86,12 +86,12 @@ async def read_body(request: Request) -> Any:
                 kind="form", reason=f"Invalid boundary in multipart: {boundary}"
             )
     try:
-        form = await request.form()
+        async with request.form() as form:  # closes uploaded files' temporary storage
+            return dict(form.multi_items())
     except (HTTPException, ValueError, UnicodeDecodeError, AssertionError):
         # Django's parser reads what it can of a broken form and never fails past the
         # boundary check: so is a form that does not parse an empty one.
         return {}
-    return dict(form.multi_items())
 
 
 def _json(body: bytes, charset: str) -> Any:
