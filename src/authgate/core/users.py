@@ -203,8 +203,10 @@ class Users:
                 changes["is_active"] = False
         if not changes:
             return user  # nothing changed: nobody's cached session needs to end
-        updated = await self._update(user, changes)
-        if not updated.is_active and user.is_active:
+        deactivating = changes.get("is_active") is False
+        # A deactivation revokes every token below, which tells the feed once for both.
+        updated = await self._update(user, changes, publish=not deactivating)
+        if deactivating:
             await self._tokens.revoke_all(user.id)
             self._notices.activation(updated)
         return updated
@@ -231,8 +233,10 @@ class Users:
         _raise_if_any({"new_password": self._passwords.validate(new_password, attributes)})
         if retype is not None and retype != new_password:
             raise ValidationError.single("", "password_mismatch")
-        updated = await self._update(user, {"password": await self._passwords.hash(new_password)})
-        if self._revoke_on_password_change:
+        new_hash = await self._passwords.hash(new_password)
+        revoking = self._revoke_on_password_change
+        updated = await self._update(user, {"password": new_hash}, publish=not revoking)
+        if revoking:
             await self._tokens.revoke_all(user.id)
         self._notices.password_changed(updated)
         return updated
@@ -252,14 +256,14 @@ class Users:
 
     async def set_active(self, user: User, *, active: bool) -> User:
         """Activate or deactivate; a deactivated user's tokens are revoked."""
-        updated = await self._update(user, {"is_active": active})
+        updated = await self._update(user, {"is_active": active}, publish=active)
         if not active:
             await self._tokens.revoke_all(user.id)
         return updated
 
     async def record_login(self, user: User) -> User:
-        """Set last_login to now (also what makes a used reset link stale)."""
-        return await self._update(user, {"last_login": self._clock.now()})
+        """Set last_login to now (also what makes a used reset link stale); ends no session."""
+        return await self._update(user, {"last_login": self._clock.now()}, publish=False)
 
     async def delete(self, user: User) -> None:
         """Delete a user and, by cascade, every token of theirs. The feed is told after the
@@ -268,8 +272,15 @@ class Users:
         await self._revocations.publish(user.id)
 
     async def _update(
-        self, user: User, changes: Mapping[str, object], *, conflict_field: str | None = None
+        self,
+        user: User,
+        changes: Mapping[str, object],
+        *,
+        conflict_field: str | None = None,
+        publish: bool = True,
     ) -> User:
+        """Apply `changes`; `publish` tells the revocation feed (off only where a revoke_all
+        that publishes follows, or the change cannot affect a session)."""
         try:
             updated = await self._store.update_user(user.id, changes)
         except ConflictError as conflict:
@@ -277,7 +288,8 @@ class Users:
             raise ValidationError.single(conflict_field or conflict.field_name, code) from conflict
         if updated is None:
             raise NotFoundError
-        await self._revocations.publish(user.id)
+        if publish:
+            await self._revocations.publish(user.id)
         return updated
 
 
