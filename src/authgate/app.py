@@ -15,6 +15,7 @@ from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
 from authgate.dialects import djoser
+from authgate.dialects.base import Dialect
 from authgate.http.fast_lane import FastLane
 from authgate.http.openapi import build_document, swagger_ui
 from authgate.mailer import build_mailer
@@ -31,7 +32,7 @@ def create_app(
     store = open_store(settings.database_url, pool_size=settings.database_pool_size)
     core = build_core(settings, store, mailer or build_mailer(settings), clock)
     dialects = [djoser.build(core, DJOSER_PREFIXES)]
-    document = build_document([(d.prefixes[0], "djoser", d.endpoints) for d in dialects])
+    document = build_document([(d.prefixes[0], d.name, d.endpoints) for d in dialects])
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)
@@ -52,7 +53,7 @@ def create_app(
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
-        *(Mount(prefix, app=d.app) for d in dialects for prefix in d.prefixes),
+        *_mounts(dialects),
     ]
     fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
     return Starlette(
@@ -60,6 +61,13 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(FastLane, handlers=fast_handlers)],
     )
+
+
+def _mounts(dialects: list[Dialect]) -> list[Mount]:
+    """A mount per dialect prefix, longest prefix first: /api/v1/auth (Djoser) must be tried
+    before /api/v1 (envelope), /auth/jwt before /auth."""
+    pairs = [(prefix, d.app) for d in dialects for prefix in d.prefixes]
+    return [Mount(prefix, app=app) for prefix, app in sorted(pairs, key=lambda p: -len(p[0]))]
 
 
 def app_from_environment() -> Starlette:

@@ -15,6 +15,7 @@ class Dialect:
     """What the app needs of a dialect: an app per prefix, its fast-lane handlers, and its
     endpoints for the OpenAPI document."""
 
+    name: str
     prefixes: tuple[str, ...]
     app: Starlette
     fast_handlers: dict[tuple[str, str], FastHandler]

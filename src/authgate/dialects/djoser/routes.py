@@ -236,4 +236,5 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         routes=drf.routes(all_endpoints),
         exception_handlers={HTTPException: drf.http_exception},
     )
-    return Dialect(prefixes, app, drf.fast_handlers(prefixes, all_endpoints), all_endpoints)
+    fast_handlers = drf.fast_handlers(prefixes, all_endpoints)
+    return Dialect("djoser", prefixes, app, fast_handlers, all_endpoints)
