@@ -36,7 +36,7 @@ if __package__ in (None, ""):  # run as a script: make `bench.*` importable
 
 from bench import harness
 from bench.reference import env as reference
-from bench.report import DJOSER, HELLO, LOGIN, ME, REGISTER, ROOT, Report, Run
+from bench.report import CHECK_TOKEN, DJOSER, HELLO, LOGIN, ME, REGISTER, ROOT, Report, Run
 from bench.seed_authgate import seed_postgres, seed_sqlite, stagger_last_used
 
 from authgate.store.migrate import upgrade
@@ -50,10 +50,19 @@ SECRET_KEY = "bench-secret-key-" + "0123456789abcdef" * 3
 CASE_LABELS = {
     ROOT: "`GET /` (hello)",
     ME: "`GET /auth/users/me/`",
+    CHECK_TOKEN: "`POST /api/v1/accounts/check_token/`",
     LOGIN: "`POST /auth/token/login/`",
     REGISTER: "`POST /auth/users/`",
 }
-CASE_SCRIPTS = {ROOT: "hello.lua", ME: "me.lua", LOGIN: "login.lua", REGISTER: "register.lua"}
+CASE_SCRIPTS = {
+    ROOT: "hello.lua",
+    ME: "me.lua",
+    CHECK_TOKEN: "check_token.lua",
+    LOGIN: "login.lua",
+    REGISTER: "register.lua",
+}
+# Cases only authgate serves (the envelope dialect); report.py compares them with Djoser's `me`.
+AUTHGATE_ONLY = frozenset({CHECK_TOKEN})
 SQLITE, POSTGRES = "authgate-sqlite", "authgate-postgres"
 
 
@@ -113,7 +122,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--cases",
         default=",".join(CASE_SCRIPTS),
-        help="comma-separated subset of hello,me,login,register (all)",
+        help="comma-separated subset of hello,me,check_token,login,register (all)",
     )
     parser.add_argument("--skip-djoser", action="store_true", help="do not run the reference")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
@@ -208,7 +217,7 @@ def wrk_env(server: Server, opts: Options) -> dict[str, str]:
 def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) -> Run:
     """Fresh server, warm-up, wait for idle, measured run, peak RSS; the server is stopped."""
     label = CASE_LABELS[case]
-    if case == ME and server.database_url and server.tokens:
+    if case in (ME, CHECK_TOKEN) and server.database_url and server.tokens:
         stagger_last_used(server.database_url, server.tokens)
     port = reference.find_free_port()
     started = time.monotonic()
@@ -264,9 +273,10 @@ def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
     order: list[tuple[Server, str]] = []
     if ROOT in opts.cases:
         order.append((servers[HELLO], ROOT))
-    for case in (ME, LOGIN, REGISTER):
+    for case in (ME, CHECK_TOKEN, LOGIN, REGISTER):
         if case in opts.cases:
-            order += [(servers[k], case) for k in (SQLITE, POSTGRES, DJOSER) if k in servers]
+            keys = (SQLITE, POSTGRES) if case in AUTHGATE_ONLY else (SQLITE, POSTGRES, DJOSER)
+            order += [(servers[k], case) for k in keys if k in servers]
     return order
 
 
@@ -321,9 +331,11 @@ NOTES = [
     " argon2id (t=2, 19 MiB): login and registration compare different hashes by design.",
     "Djoser's login returns the user's one existing token (get_or_create); authgate issues a new"
     " token per login (an INSERT plus the last_login UPDATE).",
-    "Before each authgate `me` run every token's last_used_at is set to a random moment of the"
-    " last minute: the steady state of all tokens in use (about N/60 last_used_at writes per"
-    " second), not a burst of first uses.",
+    "`check_token` exists only in authgate (the envelope dialect): its authgate/Djoser ratio"
+    " is against Djoser's `GET /auth/users/me/`, the nearest thing a service could ask Djoser.",
+    "Before each authgate `me` and `check_token` run every token's last_used_at is set to a"
+    " random moment of the last minute: the steady state of all tokens in use (about N/60"
+    " last_used_at writes per second), not a burst of first uses.",
     "wrk's timeout is 30 s so that Djoser's PBKDF2 endpoints, queued behind one sync worker,"
     " count as slow rather than as errors; non-2xx and socket errors flag a row with ⚠.",
 ]

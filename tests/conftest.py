@@ -52,7 +52,8 @@ def _truncate(url: str) -> None:
         connection = await asyncpg.connect(url)
         try:
             await connection.execute(
-                "TRUNCATE auth_token, auth_user, revocation RESTART IDENTITY CASCADE"
+                "TRUNCATE auth_token, auth_user, revocation, jwt_blacklist, jwt_token_version"
+                " RESTART IDENTITY CASCADE"
             )
         finally:
             await connection.close()

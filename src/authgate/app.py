@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
-from authgate.dialects import djoser
+from authgate.dialects import djoser, envelope, simplejwt
 from authgate.dialects.base import Dialect
 from authgate.http.fast_lane import FastLane
 from authgate.http.openapi import build_document, swagger_ui
@@ -23,6 +23,7 @@ from authgate.settings import Settings
 from authgate.store import open_store
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
+ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
 
 
 def create_app(
@@ -31,7 +32,11 @@ def create_app(
     """The whole service. The store connects when the app starts and closes when it stops."""
     store = open_store(settings.database_url, pool_size=settings.database_pool_size)
     core = build_core(settings, store, mailer or build_mailer(settings), clock)
-    dialects = [djoser.build(core, DJOSER_PREFIXES)]
+    dialects = [
+        djoser.build(core, DJOSER_PREFIXES),
+        envelope.build(core, ENVELOPE_PREFIXES),
+        simplejwt.build(core, ("/auth/jwt",)),
+    ]
     document = build_document([(d.prefixes[0], d.name, d.endpoints) for d in dialects])
 
     async def openapi(_: Request) -> Response:

@@ -149,6 +149,37 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the service."""
 
+    jwt_access_lifetime_seconds: int = Field(default=300, ge=1)
+    """Lifetime of a JWT access token (SimpleJWT's ACCESS_TOKEN_LIFETIME, 5 minutes)."""
+
+    jwt_refresh_lifetime_seconds: int = Field(default=24 * 3600, ge=1)
+    """Lifetime of a JWT refresh token (SimpleJWT's REFRESH_TOKEN_LIFETIME, 1 day)."""
+
+    jwt_rotate_refresh_tokens: bool = False
+    """`jwt/refresh/` also returns a new refresh token (SimpleJWT's ROTATE_REFRESH_TOKENS)."""
+
+    jwt_blacklist_after_rotation: bool = True
+    """With rotation, a refresh token works once: its `jti` is recorded when it is used."""
+
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    """Signing algorithm of JWTs; only this one is accepted when verifying."""
+
+    jwt_signing_key: SecretStr | None = None
+    """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY)."""
+
+    jwt_audience: str | None = None
+    """`aud` written into and required of every JWT, when set."""
+
+    jwt_issuer: str | None = None
+    """`iss` written into and required of every JWT, when set."""
+
+    jwt_leeway_seconds: int = Field(default=0, ge=0)
+    """Clock skew allowed when checking `exp`, `nbf` and `iat`."""
+
+    jwt_auth_header_types: tuple[str, ...] = ("Bearer",)
+    """Authorization keywords for JWTs (case-sensitive, as SimpleJWT); the first is the
+    401 challenge."""
+
     @model_validator(mode="after")
     def _refuse_missing_secret_in_prod(self) -> Settings:
         if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:

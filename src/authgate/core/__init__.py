@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
+from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
@@ -42,6 +44,7 @@ class Core:
     recovery: Recovery
     notices: Notices
     revocations: Revocations
+    jwts: Jwts
 
     async def start(self) -> None:
         """Start background work (following the revocation feed); the store is connected."""
@@ -102,6 +105,7 @@ def build_core(
         password_changed=settings.password_changed_email_confirmation,
         username_changed=settings.username_changed_email_confirmation,
     )
+    jwts = Jwts(store, clock, _jwt_config(settings, secret))
     users = Users(
         store=store,
         passwords=passwords,
@@ -111,11 +115,30 @@ def build_core(
         clock=clock,
         login_field=settings.login_field,
         revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
+        jwts=jwts,
     )
     recovery = Recovery(
         store=store, users=users, notices=notices, confirmations=confirmations, clock=clock
     )
-    return Core(settings, store, clock, passwords, tokens, users, recovery, notices, revocations)
+    return Core(
+        settings, store, clock, passwords, tokens, users, recovery, notices, revocations, jwts
+    )
+
+
+def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
+    """The JWT settings; the signing key defaults to the secret key, as SimpleJWT's."""
+    key = settings.jwt_signing_key.get_secret_value() if settings.jwt_signing_key else secret
+    return JwtConfig(
+        algorithm=settings.jwt_algorithm,
+        key=key,
+        access_lifetime=timedelta(seconds=settings.jwt_access_lifetime_seconds),
+        refresh_lifetime=timedelta(seconds=settings.jwt_refresh_lifetime_seconds),
+        rotate_refresh_tokens=settings.jwt_rotate_refresh_tokens,
+        blacklist_after_rotation=settings.jwt_blacklist_after_rotation,
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        leeway=timedelta(seconds=settings.jwt_leeway_seconds),
+    )
 
 
 def _usable_cores() -> int:

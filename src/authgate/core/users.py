@@ -21,6 +21,7 @@ from authgate.core.identity import (
     username_format_problems,
     username_key,
 )
+from authgate.core.jwt import Jwts
 from authgate.core.models import NewUser, User
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
@@ -45,6 +46,7 @@ class Users:
         clock: Clock,
         login_field: str,
         revoke_tokens_on_password_change: bool,
+        jwts: Jwts,
     ) -> None:
         self._store = store
         self._passwords = passwords
@@ -54,6 +56,7 @@ class Users:
         self._clock = clock
         self._login_field = login_field
         self._revoke_on_password_change = revoke_tokens_on_password_change
+        self._jwts = jwts
 
     # Reads
 
@@ -208,6 +211,7 @@ class Users:
         updated = await self._update(user, changes, publish=not deactivating)
         if deactivating:
             await self._tokens.revoke_all(user.id)
+            await self._jwts.end_sessions(user.id)
             self._notices.activation(updated)
         return updated
 
@@ -238,6 +242,8 @@ class Users:
         updated = await self._update(user, {"password": new_hash}, publish=not revoking)
         if revoking:
             await self._tokens.revoke_all(user.id)
+        # JWTs issued before the change die whatever the setting (CVE-2024-22513).
+        await self._jwts.end_sessions(user.id)
         self._notices.password_changed(updated)
         return updated
 
@@ -259,6 +265,7 @@ class Users:
         updated = await self._update(user, {"is_active": active}, publish=active)
         if not active:
             await self._tokens.revoke_all(user.id)
+            await self._jwts.end_sessions(user.id)
         return updated
 
     async def record_login(self, user: User) -> User:

@@ -186,7 +186,7 @@ class DrfViews:
     def _fast(self, endpoint: Endpoint, answer_of: Callable[[Principal], object]) -> FastHandler:
         allow = allow_header(list(endpoint.operations)).encode()
 
-        async def handler(scope: Scope) -> FastAnswer | None:
+        async def handler(scope: Scope, _body: bytes) -> FastAnswer | None:
             # Only the plain success is answered here; anything else takes the full view,
             # which owns every error answer.
             headers = single_headers(scope, FAST_LANE_HEADERS)

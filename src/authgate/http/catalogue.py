@@ -154,6 +154,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unable to create account.",
         "ru": "Невозможно создать учетную запись.",
     },
+    # SimpleJWT 5.5, with the Russian of its ru_RU catalogue. Its fuzzy entries ("Token is
+    # invalid", "Token is expired", "...for the given token.") are not compiled, so the real
+    # stack answers them in English even to `ru`; so do we.
+    "jwt_no_active_account": {
+        "en": "No active account found with the given credentials",
+        "ru": "Не найдено активной учетной записи с указанными данными",
+    },
+    "jwt_no_active_account_for_token": {"en": "No active account found for the given token."},
+    "jwt_invalid": {"en": "Token is invalid"},
+    "jwt_expired": {"en": "Token is expired"},
+    "jwt_blacklisted": {"en": "Token is blacklisted", "ru": "Токен занесен в черный список"},
+    "jwt_wrong_type": {"en": "Token has wrong type", "ru": "Токен имеет неправильный тип"},
+    "jwt_no_type": {"en": "Token has no type", "ru": "Токен не имеет типа"},
+    "jwt_no_id": {"en": "Token has no id", "ru": "У токена нет идентификатора"},
+    "jwt_missing_claim": {
+        "en": "Token has no '{claim}' claim",
+        "ru": "Токен не содержит '{claim}'",
+    },
+    "jwt_bad_authorization_header": {
+        "en": "Authorization header must contain two space-delimited values",
+        "ru": "Заголовок авторизации должен содержать два значения, разделенных пробелом",
+    },
+    "jwt_not_valid_for_any_token_type": {
+        "en": "Given token not valid for any token type",
+        "ru": "Данный токен недействителен для любого типа токена",
+    },
+    "jwt_no_user_id": {
+        "en": "Token contained no recognizable user identification",
+        "ru": "Токен не содержит идентификатор пользователя",
+    },
+    "jwt_user_not_found": {"en": "User not found", "ru": "Пользователь не найден"},
+    "jwt_user_inactive": {"en": "User is inactive", "ru": "Пользователь неактивен"},
+    "jwt_password_changed": {"en": "The user's password has been changed."},
+    # Labels DRF derives from the SimpleJWT serializers' field names (never translated).
+    "label_plain_token": {"en": "Token"},
+    "label_plain_refresh": {"en": "Refresh"},
+    "label_plain_access": {"en": "Access"},
 }
 
 

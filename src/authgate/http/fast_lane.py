@@ -1,25 +1,33 @@
 """A fast lane for the few requests every other service makes all the time.
 
-`GET /auth/users/me/` (and later `check_token`) is asked on every request of the services
-behind authgate. Its successful answer needs one cached token lookup; Starlette's routing,
-middleware and Request/Response objects cost several times that. So the lane sits in front of
-the app: for a registered (method, path) it may answer directly, and whenever its handler
-returns None — no or odd credentials, an invalid token, anything but the plain success — the
-request goes through the full app, which owns every error answer. The lane never decides a
-failure, so the wire stays exactly what the regular views say.
+`GET /auth/users/me/` and `POST /api/v1/check_token/` are asked on every request of the
+services behind authgate. Their successful answer needs one cached token lookup; Starlette's
+routing, middleware and Request/Response objects cost several times that. So the lane sits in
+front of the app: for a registered (method, path) it may answer directly, and whenever its
+handler returns None — no or odd credentials, an invalid token, anything but the plain
+success — the request goes through the full app, which owns every error answer. The lane never
+decides a failure, so the wire stays exactly what the regular views say.
+
+A handler of a method with a body (POST: the envelope dialect's `check_token`) gets the body,
+read whole by the lane up to MAX_BODY bytes; when the handler declines, the app receives the
+very same body, replayed, so a declined request loses nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# A handler gets the ASGI scope and returns (status, extra headers, JSON body), or None for
+# A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
+# body the lane never reads) and returns (status, extra headers, JSON body), or None for
 # "take the app".
 FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
-FastHandler = Callable[[Scope], Awaitable[FastAnswer | None]]
+FastHandler = Callable[[Scope, bytes], Awaitable[FastAnswer | None]]
 JSON_TYPE = (b"content-type", b"application/json")
+# The lane's requests are small ({"username": ...}); a bigger body is the app's to read.
+MAX_BODY = 16 * 1024
+BODILESS_METHODS = frozenset({"GET", "HEAD"})
 
 
 class FastLane:
@@ -34,16 +42,51 @@ class FastLane:
         if scope["type"] == "http":
             handler = self._handlers.get((scope["method"], scope["path"]))
             if handler is not None:
-                answer = await handler(scope)
+                body: bytes | None = b""
+                read: list[Message] = []
+                if scope["method"] not in BODILESS_METHODS:
+                    body, read = await _read_body(receive)
+                answer = await handler(scope, body) if body is not None else None
                 if answer is not None:
-                    status, extra, body = answer
-                    headers = [JSON_TYPE, (b"content-length", str(len(body)).encode()), *extra]
+                    status, extra, payload = answer
+                    headers = [JSON_TYPE, (b"content-length", str(len(payload)).encode()), *extra]
                     await send(
                         {"type": "http.response.start", "status": status, "headers": headers}
                     )
-                    await send({"type": "http.response.body", "body": body})
+                    await send({"type": "http.response.body", "body": payload})
                     return
+                if read:  # declined: the app gets every message the lane took, then the rest
+                    receive = _replaying(read, receive)
         await self._app(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+    """Read the request's body: (the body, or None if it is too big or the client left before
+    sending it all; every message read, for the app to be given again)."""
+    read: list[Message] = []
+    size = 0
+    while size <= MAX_BODY:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request":
+            return None, read  # http.disconnect: the app sees it too, after the replay
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            if size > MAX_BODY:
+                return None, read
+            if len(read) == 1:
+                return read[0].get("body", b""), read  # the usual case: one message
+            return b"".join(m.get("body", b"") for m in read), read
+    return None, read
+
+
+def _replaying(read: list[Message], receive: Receive) -> Receive:
+    """A receive that gives the messages the lane took, in order, then defers to `receive`."""
+
+    async def replay() -> Message:
+        return read.pop(0) if read else await receive()
+
+    return replay
 
 
 def single_headers(scope: Scope, names: frozenset[bytes]) -> dict[bytes, bytes] | None:

@@ -78,6 +78,29 @@ class Store(Protocol):
         """Delete feed rows older than `before`."""
         ...
 
+    async def blacklist_jti(
+        self, jti: str, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        """Record a used JWT refresh token; False if it was already recorded (a reuse).
+        NotFoundError if the user no longer exists."""
+        ...
+
+    async def is_jti_blacklisted(self, jti: str) -> bool:
+        """Whether a JWT's jti has been recorded as used."""
+        ...
+
+    async def prune_jwt_blacklist(self, before: datetime) -> None:
+        """Forget used jtis of tokens that expired before `before`."""
+        ...
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
+        """The user and their JWT generation (0 if never bumped), in one read."""
+        ...
+
+    async def bump_jwt_version(self, user_id: int) -> None:
+        """End every JWT issued to the user so far (no-op for a user that is gone)."""
+        ...
+
     async def connect(self) -> None:
         """Open connections; called once before the first query."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -150,6 +151,31 @@ class PostgresStore:
 
     async def prune_revocations(self, before: datetime) -> None:
         await self._execute(sql.PRUNE_REVOCATIONS, {"before": before})
+
+    async def blacklist_jti(
+        self, jti: str, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        params = {"jti": jti, "user_id": user_id, "expires_at": expires_at, "created_at": at}
+        try:
+            status = await self._execute(sql.BLACKLIST_JTI, params)
+        except asyncpg.ForeignKeyViolationError as error:  # the user was deleted meanwhile
+            raise NotFoundError from error
+        return status == "INSERT 0 1"
+
+    async def is_jti_blacklisted(self, jti: str) -> bool:
+        return await self._fetchrow(sql.JTI_BLACKLISTED, {"jti": jti}) is not None
+
+    async def prune_jwt_blacklist(self, before: datetime) -> None:
+        await self._execute(sql.PRUNE_JWT_BLACKLIST, {"before": before})
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
+        row = await self._fetchrow(sql.JWT_SUBJECT, {"id": user_id})
+        return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
+
+    async def bump_jwt_version(self, user_id: int) -> None:
+        # A user who is gone has no JWT left to end.
+        with contextlib.suppress(asyncpg.ForeignKeyViolationError):
+            await self._execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
 
     async def close(self) -> None:
         await self._pool.close()

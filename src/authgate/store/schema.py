@@ -85,3 +85,34 @@ revocation = Table(
     # Readers remember the last id they saw: an id must never come back after a prune.
     sqlite_autoincrement=True,
 )
+
+# JWT refresh tokens already used (SimpleJWT's blacklist after rotation): only the `jti` is
+# kept, never the token, and `expires_at` says when a row can go (the token is dead anyway).
+jwt_blacklist = Table(
+    "jwt_blacklist",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column(
+        "user_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("auth_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Per-user JWT generation (core/jwt.py): bumped on password change and deactivation; a JWT
+# carrying an older one is dead. No row means generation 0.
+jwt_token_version = Table(
+    "jwt_token_version",
+    metadata,
+    Column(
+        "user_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("auth_user.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", BigInteger(), nullable=False),
+)

@@ -46,6 +46,24 @@ PRUNE_REVOCATIONS = (
     "DELETE FROM revocation WHERE created_at < :before AND id < (SELECT MAX(id) FROM revocation)"
 )
 
+# JWTs (core/jwt.py). A used refresh token's jti goes in once: the insert that finds it
+# already there is the reuse, so two concurrent refreshes cannot both succeed.
+BLACKLIST_JTI = (
+    "INSERT INTO jwt_blacklist (jti, user_id, expires_at, created_at)"
+    " VALUES (:jti, :user_id, :expires_at, :created_at) ON CONFLICT (jti) DO NOTHING"
+)
+JTI_BLACKLISTED = "SELECT 1 FROM jwt_blacklist WHERE jti = :jti"
+PRUNE_JWT_BLACKLIST = "DELETE FROM jwt_blacklist WHERE expires_at < :before"
+# A JWT's user and their JWT generation, in one read.
+JWT_SUBJECT = (
+    f"SELECT {_USER_COLUMNS_OF_U}, COALESCE(v.version, 0) AS jwt_version"  # noqa: S608
+    " FROM auth_user u LEFT JOIN jwt_token_version v ON v.user_id = u.id WHERE u.id = :id"
+)
+BUMP_JWT_VERSION = (
+    "INSERT INTO jwt_token_version (user_id, version) VALUES (:user_id, 1)"
+    " ON CONFLICT (user_id) DO UPDATE SET version = jwt_token_version.version + 1"
+)
+
 # Columns update_user may change (all but the id and date_joined); anything else is refused
 # before SQL is built.
 UPDATABLE_USER_COLUMNS = frozenset(c.name for c in auth_user.c) - {"id", "date_joined"}

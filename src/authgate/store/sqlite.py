@@ -7,6 +7,7 @@ writes may wait on the file lock, so they run on a single writer thread and neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -159,6 +160,38 @@ class SqliteStore:
     async def prune_revocations(self, before: datetime) -> None:
         params = {"before": before.isoformat()}
         await self._write(lambda c: c.execute(sql.PRUNE_REVOCATIONS, params))
+
+    async def blacklist_jti(
+        self, jti: str, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        params = _bind({"jti": jti, "user_id": user_id, "expires_at": expires_at, "created_at": at})
+
+        def insert(connection: sqlite3.Connection) -> bool:
+            try:
+                return connection.execute(sql.BLACKLIST_JTI, params).rowcount == 1
+            except sqlite3.IntegrityError as error:  # the user was deleted meanwhile
+                raise NotFoundError from error
+
+        return await self._write(insert)
+
+    async def is_jti_blacklisted(self, jti: str) -> bool:
+        return self._reader.execute(sql.JTI_BLACKLISTED, {"jti": jti}).fetchone() is not None
+
+    async def prune_jwt_blacklist(self, before: datetime) -> None:
+        params = {"before": before.isoformat()}
+        await self._write(lambda c: c.execute(sql.PRUNE_JWT_BLACKLIST, params))
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
+        row = self._reader.execute(sql.JWT_SUBJECT, {"id": user_id}).fetchone()
+        return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
+
+    async def bump_jwt_version(self, user_id: int) -> None:
+        def bump(connection: sqlite3.Connection) -> None:
+            # A user who is gone has no JWT left to end.
+            with contextlib.suppress(sqlite3.IntegrityError):
+                connection.execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
+
+        await self._write(bump)
 
     async def close(self) -> None:
         self._writer.shutdown(wait=True)

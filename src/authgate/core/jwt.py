@@ -1,0 +1,281 @@
+"""JSON Web Tokens as SimpleJWT 5.5 writes them, signed and checked by PyJWT only.
+
+Claims, in SimpleJWT's order: `token_type` ("access"/"refresh"), `exp`, `iat`, `jti` (32 hex
+digits), `user_id` (the id as a string, as SimpleJWT 5.5.1 writes it), then `ver`, and `aud` /
+`iss` when configured. A stock SimpleJWT service with the same key and algorithm accepts our
+access tokens; it ignores `ver`.
+
+`ver` is the fix for CVE-2024-22513 (SimpleJWT kept honouring tokens of deactivated users and,
+without CHECK_REVOKE_TOKEN, of users whose password changed): each user has a JWT generation in
+the store (0 until first bumped) which core/users.py bumps on a password change and on
+deactivation. Every use of a token (authentication, refresh, verify) reads the user and their
+generation in one query and refuses a token of another generation, of an inactive user or of a
+user who is gone. A counter, not a digest of the password hash (SimpleJWT's `hash_password`
+claim), so no claim is derived from a secret. A token without `ver` (issued by SimpleJWT
+itself) is of generation 0.
+
+Verification never depends on which settings are present: the algorithm is pinned (one of a
+fixed allow-list, given to PyJWT as the only one accepted), `alg: none` and every other
+algorithm fail, a token with a `crit` header fails, and keys come from configuration only,
+never from the token (`jku`, `x5u`, `jwk`, `kid` are not looked at).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from authgate.core.clock import Clock
+from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
+from authgate.core.models import User
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+# HMAC only for now; asymmetric algorithms (with a JWKS endpoint) are a later step.
+ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+ACCESS = "access"
+REFRESH = "refresh"
+VERSION_CLAIM = "ver"
+
+
+class JwtError(AuthgateError):
+    """A token that is not safe to use; `code` says why, in SimpleJWT's words."""
+
+    code = "jwt_invalid"
+
+    def __init__(self, code: str | None = None, **params: object) -> None:
+        super().__init__(code or self.code)
+        if code is not None:
+            self.code = code
+        self.params: Mapping[str, object] = params
+
+
+class JwtExpiredError(JwtError):
+    """`exp` has passed (beyond the leeway)."""
+
+    code = "jwt_expired"
+
+
+class JwtBlacklistedError(JwtError):
+    """A refresh token already used (blacklist after rotation)."""
+
+    code = "jwt_blacklisted"
+
+
+class JwtUserError(AuthgateError):
+    """A well-formed token whose user cannot be authenticated; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    """What jwt.py needs of the settings."""
+
+    algorithm: str
+    key: str
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+    rotate_refresh_tokens: bool
+    blacklist_after_rotation: bool
+    audience: str | None = None
+    issuer: str | None = None
+    leeway: timedelta = timedelta(0)
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"unsupported JWT algorithm {self.algorithm!r}")
+        if not self.key:
+            raise ValueError("the JWT signing key is empty")
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What jwt/refresh/ answers: a new access token, and a new refresh token on rotation."""
+
+    access: str
+    refresh: str | None
+
+
+class Jwts:
+    """Issue, refresh, verify and authenticate SimpleJWT-shaped tokens."""
+
+    def __init__(self, store: Store, clock: Clock, config: JwtConfig) -> None:
+        self._store = store
+        self._clock = clock
+        self._config = config
+
+    @property
+    def config(self) -> JwtConfig:
+        """The configuration."""
+        return self._config
+
+    # Issuing
+
+    async def issue_pair(self, user: User) -> tuple[str, str]:
+        """(refresh, access) for `user` as just authenticated.
+
+        The user and their generation are read again first: a password change or deactivation
+        that landed while the password was being verified refuses the login; one that lands
+        after this read bumps the generation, which kills these tokens.
+        """
+        subject = await self._store.get_jwt_subject(user.id)
+        if subject is None:
+            raise InvalidCredentialsError
+        current, version = subject
+        if not current.is_active or current.password_hash != user.password_hash:
+            raise InvalidCredentialsError
+        now = self._clock.now()
+        refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
+        access = self._claims(ACCESS, now, self._config.access_lifetime, user.id, version)
+        return self.encode(refresh), self.encode(access)
+
+    def _claims(
+        self, token_type: str, now: datetime, lifetime: timedelta, user_id: int, version: int
+    ) -> dict[str, object]:
+        return {
+            "token_type": token_type,
+            "exp": int((now + lifetime).timestamp()),
+            "iat": int(now.timestamp()),
+            "jti": uuid.uuid4().hex,
+            "user_id": str(user_id),
+            VERSION_CLAIM: version,
+        }
+
+    def encode(self, claims: Mapping[str, object]) -> str:
+        """Sign `claims` (adding `aud`/`iss` when configured) as SimpleJWT's backend does."""
+        payload = dict(claims)
+        if self._config.audience is not None:
+            payload["aud"] = self._config.audience
+        if self._config.issuer is not None:
+            payload["iss"] = self._config.issuer
+        return jwt.encode(payload, self._config.key, algorithm=self._config.algorithm)
+
+    # Checking
+
+    def decode(self, raw: str, expected_type: str | None) -> dict[str, Any]:
+        """The claims of a token that is authentic, current and of `expected_type` (None: any
+        type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order."""
+        config = self._config
+        try:
+            header = jwt.get_unverified_header(raw)
+            # PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.
+            if "crit" in header or header.get("alg") != config.algorithm:
+                raise JwtError
+            claims: dict[str, Any] = jwt.decode(
+                raw,
+                config.key,
+                algorithms=[config.algorithm],
+                audience=config.audience,
+                issuer=config.issuer,
+                leeway=config.leeway,
+                options={"verify_aud": config.audience is not None, "strict_aud": True},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise JwtExpiredError from error
+        except jwt.InvalidTokenError as error:
+            raise JwtError from error
+        if "exp" not in claims:
+            raise JwtError("jwt_missing_claim", claim="exp")
+        if "jti" not in claims:
+            raise JwtError("jwt_no_id")
+        if expected_type is not None:
+            if "token_type" not in claims:
+                raise JwtError("jwt_no_type")
+            if claims["token_type"] != expected_type:
+                raise JwtError("jwt_wrong_type")
+        return claims
+
+    async def _subject(self, claims: Mapping[str, Any]) -> tuple[User, int]:
+        """The active user a token speaks for and their generation, which must be the
+        token's; JwtUserError otherwise."""
+        user_id = _user_id(claims.get("user_id"))
+        if user_id is None:
+            raise JwtUserError("jwt_no_user_id")
+        subject = await self._store.get_jwt_subject(user_id)
+        if subject is None:
+            raise JwtUserError("jwt_user_not_found")
+        user, version = subject
+        if not user.is_active:
+            raise JwtUserError("jwt_user_inactive")
+        if _version(claims) != version:
+            raise JwtUserError("jwt_password_changed")
+        return user, version
+
+    async def authenticate(self, raw: str) -> User:
+        """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation)."""
+        user, _ = await self._subject(self.decode(raw, ACCESS))
+        return user
+
+    async def verify(self, raw: str) -> None:
+        """jwt/verify/: any authentic, current token of a user who can still use it."""
+        claims = self.decode(raw, None)
+        if self._blacklisting and await self._store.is_jti_blacklisted(str(claims["jti"])):
+            raise JwtBlacklistedError
+        try:
+            await self._subject(claims)
+        except JwtUserError as error:
+            # SimpleJWT's verify never looks at the user; a revoked token is just invalid.
+            raise JwtError from error
+
+    async def refresh(self, raw: str) -> Refreshed:
+        """jwt/refresh/: a new access token; with rotation also a new refresh token, the used
+        one recorded first (atomically: of two concurrent uses only one gets through)."""
+        claims = self.decode(raw, REFRESH)
+        jti = str(claims["jti"])
+        if self._blacklisting and await self._store.is_jti_blacklisted(jti):
+            raise JwtBlacklistedError
+        try:
+            user, version = await self._subject(claims)
+        except JwtUserError as error:
+            raise InvalidCredentialsError from error
+        now = self._clock.now()
+        access = self._claims(ACCESS, now, self._config.access_lifetime, user.id, version)
+        if not self._config.rotate_refresh_tokens:
+            return Refreshed(self.encode(access), None)
+        if self._config.blacklist_after_rotation:
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
+            try:
+                recorded = await self._store.blacklist_jti(jti, user.id, expires_at, now)
+            except NotFoundError:
+                raise InvalidCredentialsError from None
+            if not recorded:
+                raise JwtBlacklistedError
+        refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
+        return Refreshed(self.encode(access), self.encode(refresh))
+
+    @property
+    def _blacklisting(self) -> bool:
+        # Checked whenever on, as SimpleJWT does: turning rotation off must not bring the
+        # refresh tokens already used back to life.
+        return self._config.blacklist_after_rotation
+
+    async def end_sessions(self, user_id: int) -> None:
+        """Kill every JWT issued to the user so far (password change, deactivation)."""
+        await self._store.bump_jwt_version(user_id)
+
+
+def _version(claims: Mapping[str, Any]) -> int | None:
+    """The generation a token was issued in: 0 without the claim (SimpleJWT's own tokens),
+    None (matching no generation) when the claim is not an integer."""
+    value = claims.get(VERSION_CLAIM, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _user_id(value: object) -> int | None:
+    """The user id of a `user_id` claim: a string (SimpleJWT >= 5.5.1) or an integer (older)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None

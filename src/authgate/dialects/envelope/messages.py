@@ -1,0 +1,61 @@
+"""The envelope dialect's messages. The `ru` texts are seed 001's own wording (or DRF's
+Russian where the seed quotes DRF); the `en` texts are their English equivalents.
+
+They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "login_success": {"en": "Login successful", "ru": "Авторизация прошла успешно"},
+    "login_missing": {
+        "en": "Login or password is missing",
+        "ru": "Отсутствует логин или пароль",
+    },
+    "invalid_credentials": {"en": "Invalid credentials", "ru": "Неверные учетные данные"},
+    "logout_success": {"en": "Logged out successfully", "ru": "Выход выполнен успешно"},
+    "token_valid": {
+        "en": "The token is valid and belongs to the user",
+        "ru": "Токен валиден и принадлежит пользователю",
+    },
+    "username_missing": {
+        "en": "Username is not provided",
+        "ru": "Не передано имя пользователя",
+    },
+    "username_mismatch": {
+        "en": "The username does not match the token",
+        "ru": "Имя пользователя не соответствует токену",
+    },
+    "not_authenticated": {
+        "en": "Authentication credentials were not provided.",
+        "ru": "Учетные данные не были предоставлены.",
+    },
+    "token_invalid": {"en": "Invalid token.", "ru": "Недействительный токен."},
+    "user_inactive": {
+        "en": "User inactive or deleted.",
+        "ru": "Пользователь неактивен или удален.",
+    },
+    "unsupported_media_type": {
+        "en": 'Unsupported media type "{media_type}" in request.',
+        "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
+    },
+    "parse_error": {
+        "en": "The request body could not be parsed: {reason}",
+        "ru": "Не удалось разобрать тело запроса: {reason}",
+    },
+    "not_found": {"en": "Not found.", "ru": "Не найдено."},
+    "method_not_allowed": {
+        "en": 'Method "{method}" not allowed.',
+        "ru": 'Метод "{method}" не разрешен.',
+    },
+    "server_error": {"en": "Internal server error", "ru": "Внутренняя ошибка сервера"},
+}
+
+
+def message(code: str, language: str, params: Mapping[str, object] | None = None) -> str:
+    """The message `code` in `language` (English when it has no such text), filled in."""
+    entry = MESSAGES.get(code) or MESSAGES["server_error"]
+    text = entry.get(language) or entry["en"]
+    return text.format(**params) if params else text

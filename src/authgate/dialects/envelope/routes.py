@@ -1,0 +1,83 @@
+"""The envelope dialect's table of paths, and the app built from it."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Route
+
+from authgate.core import Core
+from authgate.dialects.base import Dialect
+from authgate.dialects.drf import Endpoint, EveryMethod, Operation
+from authgate.dialects.envelope import schemas as s
+from authgate.dialects.envelope.views import EnvelopeViews
+from authgate.http.fast_lane import FastHandler
+
+CHECK_TOKEN = "/check_token/"
+
+
+def endpoints(views: EnvelopeViews) -> list[Endpoint]:
+    """Every path of the dialect (seed 001): three POSTs."""
+    return [
+        Endpoint(
+            "/login/",
+            {
+                "POST": Operation(
+                    views.login,
+                    "Log in: a new token, the user's name and role",
+                    public=True,
+                    request=s.LoginIn,
+                    response=s.LoginOut,
+                )
+            },
+            public=True,
+        ),
+        Endpoint(
+            "/logout/",
+            {
+                "POST": Operation(
+                    views.logout,
+                    "Log out: revoke the presented token, if any (always 200)",
+                    public=True,
+                    response=s.EmptyOut,
+                )
+            },
+            public=True,
+        ),
+        Endpoint(
+            CHECK_TOKEN,
+            {
+                "POST": Operation(
+                    views.check_token,
+                    "Does the presented token belong to this username?",
+                    request=s.CheckTokenIn,
+                    response=s.CheckTokenOut,
+                )
+            },
+        ),
+    ]
+
+
+def routes(views: EnvelopeViews, table: list[Endpoint]) -> list[BaseRoute]:
+    """A route per endpoint, each also answering without its trailing slash. EveryMethod
+    routes every method to the view, which answers a wrong one with an envelope 405."""
+    result: list[BaseRoute] = []
+    for endpoint in table:
+        app = EveryMethod(views.view(endpoint))
+        result += [Route(endpoint.path, app), Route(endpoint.path.rstrip("/"), app)]
+    return result
+
+
+def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
+    """The envelope dialect, to be mounted at each of `prefixes`."""
+    views = EnvelopeViews(core)
+    table = endpoints(views)
+    app = Starlette(
+        routes=routes(views, table), exception_handlers={HTTPException: views.http_exception}
+    )
+    # check_token is asked by other services on every request: its success takes the lane.
+    fast: dict[tuple[str, str], FastHandler] = {}
+    for prefix in prefixes:
+        for path in (prefix + CHECK_TOKEN, prefix + CHECK_TOKEN.rstrip("/")):
+            fast["POST", path] = views.check_token_fast
+    return Dialect("envelope", prefixes, app, fast, table)

@@ -1,0 +1,257 @@
+"""The envelope dialect's handlers over the core, and the one table mapping failures to
+envelope answers: every answer, success or error, is
+`{"result": {"status": <status>, "message": <text>}, "data": {...}}`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Scope
+
+from authgate.core import Core
+from authgate.core.errors import (
+    AuthgateError,
+    InactiveUserError,
+    InvalidCredentialsError,
+    TokenInvalidError,
+)
+from authgate.core.identity import username_key
+from authgate.core.models import Principal, User
+from authgate.dialects.drf import Endpoint
+from authgate.dialects.envelope.messages import message
+from authgate.http.credentials import parse_token, read_token
+from authgate.http.errors import (
+    MalformedBodyError,
+    MalformedCredentialsError,
+    MethodNotAllowedError,
+    NotAuthenticatedError,
+    PathNotFoundError,
+    RequestError,
+    UnsupportedMediaTypeError,
+)
+from authgate.http.fast_lane import FastAnswer, single_headers
+from authgate.http.i18n import negotiate
+from authgate.http.parsing import read_body
+
+log = logging.getLogger(__name__)
+
+# Every answer depends on the language asked for; caches must key on it.
+VARY = "Accept-Language"
+JSON_MEDIA_TYPE = "application/json"
+FAST_LANE_HEADERS = frozenset({b"authorization", b"accept-language", b"content-type"})
+# The failures of the core and of reading a request: (status, message code).
+_ANSWERS: dict[type[Exception], tuple[int, str]] = {
+    NotAuthenticatedError: (401, "not_authenticated"),
+    MalformedCredentialsError: (401, "token_invalid"),
+    TokenInvalidError: (401, "token_invalid"),
+    InactiveUserError: (401, "user_inactive"),
+    InvalidCredentialsError: (401, "invalid_credentials"),
+    MalformedBodyError: (400, "parse_error"),
+    UnsupportedMediaTypeError: (415, "unsupported_media_type"),
+    PathNotFoundError: (404, "not_found"),
+    MethodNotAllowedError: (405, "method_not_allowed"),
+}
+View = Callable[[Request], Awaitable[Response]]
+
+
+class EnvelopeError(Exception):
+    """A failure this dialect decides itself (a missing field, a name that does not match)."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+
+
+def role_of(user: User) -> str:
+    """Seed 001's role: `superuser`, else `staff`, else `no_role`."""
+    if user.is_superuser:
+        return "superuser"
+    return "staff" if user.is_staff else "no_role"
+
+
+def _filled(value: object) -> bool:
+    """Whether a body field holds text (a form's file upload or a JSON number does not)."""
+    return isinstance(value, str) and value != ""
+
+
+def _is_plain_json(content_type: bytes | None) -> bool:
+    """`application/json`, with at most `charset=utf-8`: the only bodies the fast lane reads
+    (anything else, forms included, takes the full view and its parser)."""
+    if content_type == b"application/json":
+        return True  # what every JSON client sends: no need to parse it
+    if content_type is None:
+        return False
+    kind, *params = content_type.decode("latin-1").lower().split(";")
+    if kind.strip() != JSON_MEDIA_TYPE:
+        return False
+    return all(p.replace(" ", "") in ("", "charset=utf-8") for p in params)
+
+
+class EnvelopeViews:
+    """The handlers of the envelope dialect, and its answers.
+
+    Handlers take DRF's (request, principal) signature so the endpoint table and the OpenAPI
+    document are shared with the DRF dialects, but the dispatcher passes no principal: each
+    handler authenticates itself, since logout's token is optional and check_token reads it
+    before the body.
+    """
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        settings = core.settings
+        self._keywords = frozenset(k.lower() for k in settings.token_keywords)
+        # Seed 001 speaks of Bearer tokens: challenge with it when it is accepted.
+        self._challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
+        self._default_language = settings.default_language
+        self._login_field = settings.login_field
+
+    # answers
+
+    def language(self, request: Request) -> str:
+        """The language of the answer to `request`."""
+        return negotiate(request.headers.get("accept-language"), self._default_language)
+
+    @staticmethod
+    def render(
+        status: int,
+        code: str,
+        language: str,
+        data: Mapping[str, object],
+        params: Mapping[str, object] | None = None,
+    ) -> bytes:
+        """An envelope's bytes (compact UTF-8 JSON, as the DRF dialects render)."""
+        result = {"status": status, "message": message(code, language, params)}
+        return orjson.dumps({"result": result, "data": data})
+
+    def answer(
+        self,
+        request: Request,
+        status: int,
+        code: str,
+        data: Mapping[str, object] | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """The envelope answer; every one carries its language and varies on it."""
+        language = self.language(request)
+        body = self.render(status, code, language, data or {}, params)
+        extra = {**(headers or {}), "Vary": VARY, "Content-Language": language}
+        return Response(body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=extra)
+
+    def error_response(self, request: Request, error: Exception) -> Response:
+        """The envelope answer for a failure; an unknown one is a 500 (logged, not shown)."""
+        if isinstance(error, EnvelopeError):
+            return self.answer(request, error.status, error.code)
+        known = _ANSWERS.get(type(error))
+        if known is None:
+            log.error("unexpected error in the envelope dialect", exc_info=error)
+            return self.answer(request, 500, "server_error")
+        status, code = known
+        headers: dict[str, str] = {}
+        if status == 401 and not isinstance(error, InvalidCredentialsError):
+            headers["WWW-Authenticate"] = self._challenge
+        if isinstance(error, MethodNotAllowedError):
+            headers["Allow"] = str(error.params.get("allowed", ""))
+        params = error.params if isinstance(error, RequestError) else None
+        return self.answer(request, status, code, params=params, headers=headers)
+
+    def view(self, endpoint: Endpoint) -> View:
+        """The dispatcher of one endpoint: its method's handler, every failure an envelope."""
+        allowed = ", ".join(endpoint.operations)
+
+        async def view(request: Request) -> Response:
+            operation = endpoint.operations.get(request.method)
+            try:
+                if operation is None:
+                    raise MethodNotAllowedError(method=request.method, allowed=allowed)
+                return await operation.handler(request, None)
+            except Exception as error:  # noqa: BLE001 every failure answers in the envelope
+                return self.error_response(request, error)
+
+        return view
+
+    async def http_exception(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own 404 inside this dialect's mounts, in the envelope."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return self.error_response(request, PathNotFoundError())
+        return self.error_response(request, exc)
+
+    # handlers
+
+    async def login(self, request: Request, _: Principal | None) -> Response:
+        """POST login/: a new opaque token, the user's name and role."""
+        body = await read_body(request)
+        fields = body if isinstance(body, dict) else {}
+        login, password = fields.get(self._login_field), fields.get("password")
+        if not _filled(login) or not _filled(password):
+            raise EnvelopeError(400, "login_missing")
+        user = await self.core.users.authenticate(login=str(login), password=str(password))
+        token = await self.core.tokens.issue(user)
+        data = {"token": token, "username": user.username, "role": role_of(user)}
+        return self.answer(request, 200, "login_success", data)
+
+    async def logout(self, request: Request, _: Principal | None) -> Response:
+        """POST logout/: revoke the presented token if it is valid; always 200 (seed 001)."""
+        try:
+            raw = read_token(request, self._keywords)
+            if raw is not None:
+                await self.core.tokens.revoke(await self.core.tokens.resolve(raw))
+        except (AuthgateError, RequestError):
+            pass  # no, odd or dead token: nothing to revoke, and logout still succeeds
+        return self.answer(request, 200, "logout_success")
+
+    async def check_token(self, request: Request, _: Principal | None) -> Response:
+        """POST check_token/ {username}: does the presented token belong to `username`?
+        The token is checked first: a caller without one learns nothing of the body's rules."""
+        raw = read_token(request, self._keywords)
+        if raw is None:
+            raise NotAuthenticatedError
+        principal = await self.core.tokens.resolve(raw)
+        body = await read_body(request)
+        username = body.get("username") if isinstance(body, dict) else None
+        if not _filled(username):
+            raise EnvelopeError(400, "username_missing")
+        if username_key(str(username)) != username_key(principal.user.username):
+            raise EnvelopeError(403, "username_mismatch")
+        return self.answer(request, 200, "token_valid", {"username": principal.user.username})
+
+    async def check_token_fast(self, scope: Scope, body: bytes) -> FastAnswer | None:
+        """check_token's plain success for the fast lane (http/fast_lane.py): the same bytes
+        and headers as `check_token`, or None whenever anything is off, so that the full view
+        decides every failure."""
+        headers = single_headers(scope, FAST_LANE_HEADERS)
+        if headers is None or not _is_plain_json(headers.get(b"content-type")):
+            return None
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        username = data.get("username") if isinstance(data, dict) else None
+        if not isinstance(username, str) or not username:
+            return None
+        try:
+            raw = parse_token(headers.get(b"authorization"), self._keywords)
+            if raw is None:
+                return None
+            principal = await self.core.tokens.resolve(raw)
+        except (AuthgateError, RequestError):
+            return None
+        user = principal.user
+        # The same spelling needs no normalising (the usual case: a service echoes it back).
+        if username != user.username and username_key(username) != username_key(user.username):
+            return None
+        accept_language = headers.get(b"accept-language")
+        language = negotiate(
+            accept_language.decode("latin-1") if accept_language else None,
+            self._default_language,
+        )
+        extra = [(b"vary", VARY.encode()), (b"content-language", language.encode())]
+        return 200, extra, self.render(200, "token_valid", language, {"username": user.username})

@@ -1,0 +1,308 @@
+"""JWTs on the core: forged, tampered and stale tokens are refused (core/jwt.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from authgate.core import Core, build_core
+from authgate.core.errors import InvalidCredentialsError
+from authgate.core.jwt import (
+    JwtBlacklistedError,
+    JwtConfig,
+    JwtError,
+    JwtExpiredError,
+    Jwts,
+    JwtUserError,
+)
+from authgate.mailer import LogMailer
+from authgate.settings import Settings
+from authgate.store import open_store
+
+KEY = "k" * 64
+PASSWORD = "Correct-Horse-9"
+
+
+def _config(**overrides: Any) -> JwtConfig:
+    values: dict[str, Any] = {
+        "algorithm": "HS256",
+        "key": KEY,
+        "access_lifetime": timedelta(minutes=5),
+        "refresh_lifetime": timedelta(days=1),
+        "rotate_refresh_tokens": False,
+        "blacklist_after_rotation": True,
+    }
+    return JwtConfig(**(values | overrides))
+
+
+def _jwts(**overrides: Any) -> Jwts:
+    """Jwts for decoding only (decode never touches the store)."""
+    return Jwts(store=None, clock=None, config=_config(**overrides))  # type: ignore[arg-type]
+
+
+def _claims(token_type: str | None = "access", **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "token_type": token_type,
+        "exp": now + 300,
+        "iat": now,
+        "jti": "0" * 32,
+        "user_id": "1",
+    }
+    return {k: v for k, v in (claims | overrides).items() if v is not None}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _segments(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    return _b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())
+
+
+def test_a_token_it_signed_decodes_with_simplejwts_claims() -> None:
+    jwts = _jwts()
+    claims = jwts.decode(jwts.encode(_claims()), "access")
+    assert list(claims) == ["token_type", "exp", "iat", "jti", "user_id"]
+    assert pyjwt.get_unverified_header(jwts.encode(_claims())) == {"alg": "HS256", "typ": "JWT"}
+
+
+def test_alg_none_is_refused() -> None:
+    unsigned = _segments({"alg": "none", "typ": "JWT"}, _claims()) + "."
+    with pytest.raises(JwtError):
+        _jwts().decode(unsigned, "access")
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_another_hmac_algorithm_with_the_right_key_is_refused(algorithm: str) -> None:
+    token = pyjwt.encode(_claims(), KEY, algorithm=algorithm)
+    with pytest.raises(JwtError):
+        _jwts().decode(token, "access")
+
+
+def test_rs256_hs256_confusion_is_refused() -> None:
+    """A token signed with RS256 fails, and so does one HMAC-signed with a public key."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with pytest.raises(JwtError):
+        _jwts().decode(pyjwt.encode(_claims(), private, algorithm="RS256"), "access")
+    import hashlib
+    import hmac
+
+    signing_input = _segments({"alg": "HS256", "typ": "JWT"}, _claims())
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(JwtError):
+        _jwts().decode(signing_input + "." + _b64(signature), "access")
+
+
+def test_a_wrong_key_is_refused() -> None:
+    token = pyjwt.encode(_claims(), "x" * 40, algorithm="HS256")
+    with pytest.raises(JwtError):
+        _jwts().decode(token, "access")
+
+
+def test_a_tampered_payload_or_signature_is_refused() -> None:
+    jwts = _jwts()
+    header, _, signature = jwts.encode(_claims()).split(".")
+    forged = _b64(json.dumps(_claims(user_id="2")).encode())
+    with pytest.raises(JwtError):
+        jwts.decode(f"{header}.{forged}.{signature}", "access")
+    token = jwts.encode(_claims())
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(JwtError):
+        jwts.decode(flipped, "access")
+    for garbage in ("", "abc", "a.b.c", "a.b"):
+        with pytest.raises(JwtError):
+            jwts.decode(garbage, "access")
+
+
+def test_crit_is_refused_even_when_signed() -> None:
+    token = pyjwt.encode(_claims(), KEY, algorithm="HS256", headers={"crit": ["exp"]})
+    with pytest.raises(JwtError):
+        _jwts().decode(token, "access")
+
+
+def test_the_wrong_type_and_no_type_are_refused() -> None:
+    jwts = _jwts()
+    with pytest.raises(JwtError) as wrong:
+        jwts.decode(jwts.encode(_claims("refresh")), "access")
+    assert wrong.value.code == "jwt_wrong_type"
+    with pytest.raises(JwtError) as missing:
+        jwts.decode(jwts.encode(_claims(token_type=None)), "refresh")
+    assert missing.value.code == "jwt_no_type"
+    # verify/ takes any type (SimpleJWT's UntypedToken).
+    assert jwts.decode(jwts.encode(_claims("refresh")), None)["token_type"] == "refresh"
+
+
+def test_missing_exp_or_jti_is_refused() -> None:
+    jwts = _jwts()
+    with pytest.raises(JwtError) as no_exp:
+        jwts.decode(jwts.encode(_claims(exp=None)), "access")
+    assert (no_exp.value.code, no_exp.value.params) == ("jwt_missing_claim", {"claim": "exp"})
+    with pytest.raises(JwtError) as no_jti:
+        jwts.decode(jwts.encode(_claims(jti=None)), "access")
+    assert no_jti.value.code == "jwt_no_id"
+
+
+def test_expired_and_not_yet_valid_tokens_are_refused_within_the_leeway() -> None:
+    now = int(time.time())
+    jwts = _jwts()
+    with pytest.raises(JwtExpiredError):
+        jwts.decode(jwts.encode(_claims(exp=now - 5)), "access")
+    with pytest.raises(JwtError):
+        jwts.decode(jwts.encode(_claims(nbf=now + 60)), "access")
+    lenient = _jwts(leeway=timedelta(seconds=30))
+    assert lenient.decode(lenient.encode(_claims(exp=now - 5)), "access")
+
+
+def test_audience_and_issuer_are_required_when_configured() -> None:
+    strict = _jwts(audience="api", issuer="https://auth.example.com")
+    assert strict.decode(strict.encode(_claims()), "access")["aud"] == "api"
+    plain = _jwts()
+    for claims in (
+        _claims(),
+        _claims(aud="other", iss="https://auth.example.com"),
+        _claims(aud="api", iss="https://evil.example.com"),
+        _claims(aud="api", iss="auth.example.com"),
+        _claims(aud=["api", "other"], iss="https://auth.example.com"),
+    ):
+        with pytest.raises(JwtError):
+            strict.decode(plain.encode(claims), "access")
+
+
+def test_the_algorithm_allow_list_is_fixed() -> None:
+    for algorithm in ("none", "RS256", "ES256"):
+        with pytest.raises(ValueError, match="algorithm"):
+            _config(algorithm=algorithm)
+    with pytest.raises(ValueError, match="key"):
+        _config(key="")
+
+
+# Over a real store: the user's state and generation (CVE-2024-22513)
+
+
+def _with_core(
+    database_url: str, scenario: Callable[[Core], Awaitable[None]], **settings: Any
+) -> None:
+    async def run() -> None:
+        config = Settings(database_url=database_url, secret_key=KEY, _env_file=None, **settings)
+        store = open_store(database_url)
+        await store.connect()
+        core = build_core(config, store, LogMailer())
+        try:
+            await scenario(core)
+        finally:
+            await core.close()
+            await store.close()
+
+    asyncio.run(run())
+
+
+async def _pair(core: Core, username: str = "john") -> tuple[int, str, str]:
+    user = await core.users.register(username=username, email="", password=PASSWORD)
+    verified = await core.users.authenticate(login=username, password=PASSWORD)
+    refresh, access = await core.jwts.issue_pair(verified)
+    return user.id, refresh, access
+
+
+def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, access = await _pair(core)
+        other_id, _, other_access = await _pair(core, "jane")
+        assert (await core.jwts.authenticate(access)).id == user_id
+        user = await core.users.get(user_id)
+        await core.users.set_password(user, "Brand-New-Horse-5")
+        with pytest.raises(JwtUserError) as changed:
+            await core.jwts.authenticate(access)
+        assert changed.value.code == "jwt_password_changed"
+        with pytest.raises(InvalidCredentialsError):
+            await core.jwts.refresh(refresh)
+        with pytest.raises(JwtError):
+            await core.jwts.verify(access)
+        assert (await core.jwts.authenticate(other_access)).id == other_id
+        # A login with the new password works at once.
+        renewed = await core.users.authenticate(login="john", password="Brand-New-Horse-5")
+        _, new_access = await core.jwts.issue_pair(renewed)
+        assert (await core.jwts.authenticate(new_access)).id == user_id
+
+    _with_core(database_url, scenario, revoke_tokens_on_password_change=False)
+
+
+def test_deactivation_and_deletion_end_every_jwt_even_after_reactivation(
+    database_url: str,
+) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, access = await _pair(core)
+        user = await core.users.get(user_id)
+        await core.users.set_active(user, active=False)
+        with pytest.raises(JwtUserError) as inactive:
+            await core.jwts.authenticate(access)
+        assert inactive.value.code == "jwt_user_inactive"
+        with pytest.raises(InvalidCredentialsError):
+            await core.jwts.refresh(refresh)
+        await core.users.set_active(user, active=True)
+        with pytest.raises(JwtUserError):
+            await core.jwts.authenticate(access)
+        await core.users.delete(user)
+        with pytest.raises(JwtUserError) as gone:
+            await core.jwts.authenticate(access)
+        assert gone.value.code == "jwt_user_not_found"
+
+    _with_core(database_url, scenario)
+
+
+def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        await core.users.register(username="john", email="", password=PASSWORD)
+        verified = await core.users.authenticate(login="john", password=PASSWORD)
+        await core.users.set_password(verified, "Brand-New-Horse-5")
+        with pytest.raises(InvalidCredentialsError):
+            await core.jwts.issue_pair(verified)
+
+    _with_core(database_url, scenario)
+
+
+def test_a_rotated_refresh_token_works_once_even_concurrently(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        _, refresh, _ = await _pair(core)
+        results = await asyncio.gather(
+            *(core.jwts.refresh(refresh) for _ in range(5)), return_exceptions=True
+        )
+        winners = [r for r in results if not isinstance(r, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(r, JwtBlacklistedError) for r in results if r not in winners)
+        successor = winners[0].refresh
+        assert successor is not None
+        with pytest.raises(JwtBlacklistedError):
+            await core.jwts.verify(refresh)
+        await core.jwts.verify(successor)
+        assert (await core.jwts.refresh(successor)).refresh is not None
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_claims_have_simplejwts_shape_and_lifetimes(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, access = await _pair(core)
+        for token, token_type, lifetime in ((refresh, "refresh", 86400), (access, "access", 300)):
+            claims = pyjwt.decode(token, KEY, algorithms=["HS256"])
+            assert list(claims) == ["token_type", "exp", "iat", "jti", "user_id", "ver"]
+            assert claims["token_type"] == token_type
+            assert claims["user_id"] == str(user_id)
+            assert claims["exp"] - claims["iat"] == lifetime
+            assert len(claims["jti"]) == 32
+            assert abs(claims["iat"] - datetime.now(UTC).timestamp()) < 5
+
+    _with_core(database_url, scenario)
