@@ -93,3 +93,12 @@ def test_a_get_handler_gets_no_body() -> None:
     app = Recorder()
     call(FastLane(app, {("GET", "/p"): handler}), "GET", [b""])
     assert seen == [b""]
+
+
+def test_a_failing_handler_leaves_the_request_to_the_app() -> None:
+    async def broken(_: Scope, body: bytes) -> FastAnswer | None:
+        raise RuntimeError("database is down")
+
+    app = Recorder()
+    sent = call(FastLane(app, {("POST", "/p"): broken}), "POST", [b'{"x": 1}'])
+    assert (sent[0]["status"], app.body) == (204, b'{"x": 1}')

@@ -184,6 +184,9 @@ class Settings(BaseSettings):
     def _refuse_missing_secret_in_prod(self) -> Settings:
         if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("AUTHGATE_SECRET_KEY must be set (32+ characters) when env=prod")
+        signing_key = self.jwt_signing_key.get_secret_value() if self.jwt_signing_key else None
+        if self.env == "prod" and signing_key is not None and len(signing_key) < 32:
+            raise ValueError("AUTHGATE_JWT_SIGNING_KEY must have 32+ characters when env=prod")
         if self.env == "prod" and not self.smtp_host:
             # Without SMTP, emails (and the reset links in them) would go to the log.
             raise ValueError("AUTHGATE_SMTP_HOST must be set when env=prod")

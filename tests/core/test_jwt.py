@@ -182,6 +182,16 @@ def test_audience_and_issuer_are_required_when_configured() -> None:
             strict.decode(plain.encode(claims), "access")
 
 
+def test_an_audience_or_issuer_nobody_configured_is_refused() -> None:
+    """A token minted for another service with the same key names its own aud/iss: with none
+    configured here it must be refused, not waved through (verification never depends on a
+    setting being present)."""
+    plain = _jwts()
+    for claims in (_claims(aud="other-service"), _claims(iss="https://someone-else.example")):
+        with pytest.raises(JwtError):
+            plain.decode(plain.encode(claims), "access")
+
+
 def test_the_algorithm_allow_list_is_fixed() -> None:
     for algorithm in ("none", "RS256", "ES256"):
         with pytest.raises(ValueError, match="algorithm"):
@@ -287,8 +297,23 @@ def test_a_rotated_refresh_token_works_once_even_concurrently(database_url: str)
         assert successor is not None
         with pytest.raises(JwtBlacklistedError):
             await core.jwts.verify(refresh)
-        await core.jwts.verify(successor)
-        assert (await core.jwts.refresh(successor)).refresh is not None
+        # The losers presented a used token: a reuse, which ends the winner's session too
+        # (CONTRACT 7.8: a reused refresh token revokes its family).
+        with pytest.raises(JwtError):
+            await core.jwts.verify(successor)
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_reusing_a_rotated_refresh_token_ends_the_sessions_it_spawned(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        _, stolen, _ = await _pair(core)
+        successor = (await core.jwts.refresh(stolen)).refresh  # the legitimate client
+        assert successor is not None
+        with pytest.raises(JwtBlacklistedError):
+            await core.jwts.refresh(stolen)  # the thief's copy comes back: a reuse
+        with pytest.raises(JwtError):
+            await core.jwts.verify(successor)
 
     _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 

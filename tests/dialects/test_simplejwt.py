@@ -137,8 +137,10 @@ def test_rotation_answers_a_new_refresh_token_and_the_used_one_is_blacklisted(
         400,
         {"non_field_errors": ["Token is blacklisted"]},
     )
+    # The reuse revoked what the first refresh produced: whoever holds the copy loses too.
     successor = rotated.json()["refresh"]
-    assert api.http.post("/auth/jwt/refresh/", json={"refresh": successor}).status_code == 200
+    assert api.http.post("/auth/jwt/refresh/", json={"refresh": successor}).status_code == 401
+    assert api.http.post("/auth/jwt/verify/", json={"token": successor}).status_code == 401
 
 
 def test_verify_accepts_any_valid_token(api: Api) -> None:
@@ -204,3 +206,12 @@ def test_the_djoser_dialect_still_answers_beside_it(api: Api) -> None:
     token = api.login("john")
     assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 200
     assert api.http.post("/auth/jwt/nothing/").status_code == 404
+
+
+def test_rotation_chains_without_reuse(serve: Callable[..., Api]) -> None:
+    api = serve(jwt_rotate_refresh_tokens=True)
+    refresh = _pair(api)["refresh"]
+    for _ in range(3):
+        rotated = api.http.post("/auth/jwt/refresh/", json={"refresh": refresh})
+        assert rotated.status_code == 200
+        refresh = rotated.json()["refresh"]

@@ -177,12 +177,18 @@ class Jwts:
                 audience=config.audience,
                 issuer=config.issuer,
                 leeway=config.leeway,
-                options={"verify_aud": config.audience is not None, "strict_aud": True},
+                # Always checked: with no audience configured, a token that names one (minted
+                # for another service with the same key) is refused, not ignored.
+                options={"verify_aud": True, "strict_aud": True},
             )
         except jwt.ExpiredSignatureError as error:
             raise JwtExpiredError from error
         except jwt.InvalidTokenError as error:
             raise JwtError from error
+        if config.issuer is None and "iss" in claims:
+            # PyJWT ignores `iss` when no issuer is expected; a token from another issuer
+            # must not pass because this one has none configured.
+            raise JwtError
         if "exp" not in claims:
             raise JwtError("jwt_missing_claim", claim="exp")
         if "jti" not in claims:
@@ -232,6 +238,7 @@ class Jwts:
         claims = self.decode(raw, REFRESH)
         jti = str(claims["jti"])
         if self._blacklisting and await self._store.is_jti_blacklisted(jti):
+            await self._end_sessions_of_reuse(claims)
             raise JwtBlacklistedError
         try:
             user, version = await self._subject(claims)
@@ -248,6 +255,7 @@ class Jwts:
             except NotFoundError:
                 raise InvalidCredentialsError from None
             if not recorded:
+                await self._end_sessions_of_reuse(claims)
                 raise JwtBlacklistedError
         refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
         return Refreshed(self.encode(access), self.encode(refresh))
@@ -257,6 +265,13 @@ class Jwts:
         # Checked whenever on, as SimpleJWT does: turning rotation off must not bring the
         # refresh tokens already used back to life.
         return self._config.blacklist_after_rotation
+
+    async def _end_sessions_of_reuse(self, claims: Mapping[str, Any]) -> None:
+        """A used refresh token came back: someone holds a copy. End every JWT of the user
+        (a superset of the token's family), so whichever party refreshed first loses it too."""
+        user_id = _user_id(claims.get("user_id"))
+        if user_id is not None:
+            await self.end_sessions(user_id)
 
     async def end_sessions(self, user_id: int) -> None:
         """Kill every JWT issued to the user so far (password change, deactivation)."""

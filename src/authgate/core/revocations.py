@@ -70,7 +70,10 @@ class Revocations:
                 await self.poll()
                 polls += 1
                 if polls % PRUNE_EVERY_POLLS == 0:
-                    await self._store.prune_revocations(self._clock.now() - RETENTION)
+                    now = self._clock.now()
+                    await self._store.prune_revocations(now - RETENTION)
+                    # Blacklisted refresh tokens matter only until they would have expired.
+                    await self._store.prune_jwt_blacklist(now)
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -46,7 +46,7 @@ class FastLane:
                 read: list[Message] = []
                 if scope["method"] not in BODILESS_METHODS:
                     body, read = await _read_body(receive)
-                answer = await handler(scope, body) if body is not None else None
+                answer = await _answer_or_none(handler, scope, body) if body is not None else None
                 if answer is not None:
                     status, extra, payload = answer
                     headers = [JSON_TYPE, (b"content-length", str(len(payload)).encode()), *extra]
@@ -87,6 +87,15 @@ def _replaying(read: list[Message], receive: Receive) -> Receive:
         return read.pop(0) if read else await receive()
 
     return replay
+
+
+async def _answer_or_none(handler: FastHandler, scope: Scope, body: bytes) -> FastAnswer | None:
+    """The handler's answer; None when it fails, so the full view meets the same failure and
+    answers it in its dialect's shape."""
+    try:
+        return await handler(scope, body)
+    except Exception:  # noqa: BLE001 the full view reports it
+        return None
 
 
 def single_headers(scope: Scope, names: frozenset[bytes]) -> dict[bytes, bytes] | None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -172,6 +172,9 @@ class EnvelopeViews:
                 if operation is None:
                     raise MethodNotAllowedError(method=request.method, allowed=allowed)
                 return await operation.handler(request, None)
+            except ClientDisconnect:
+                # The client left mid-body: nobody to answer, nothing to log as an error.
+                return Response(status_code=400)
             except Exception as error:  # noqa: BLE001 every failure answers in the envelope
                 return self.error_response(request, error)
 
@@ -234,7 +237,9 @@ class EnvelopeViews:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        username = data.get("username") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
+            return None  # nested values: let the full view's parser judge them (depth limits)
+        username = data.get("username")
         if not isinstance(username, str) or not username:
             return None
         try:
