@@ -40,8 +40,10 @@ def _settings() -> Settings:
         # The two-command start needs no configuration: keep a generated dev secret on disk,
         # so links in emails stay valid across restarts.
         if not DEV_SECRET_FILE.exists():
-            DEV_SECRET_FILE.write_text(secrets.token_urlsafe(48))
-            DEV_SECRET_FILE.chmod(0o600)
+            # Created owner-only from the start: never readable by others, even briefly.
+            descriptor = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as secret_file:
+                secret_file.write(secrets.token_urlsafe(48))
         os.environ["AUTHGATE_SECRET_KEY"] = DEV_SECRET_FILE.read_text().strip()
         settings = Settings()
     return settings
