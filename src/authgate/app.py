@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
-from authgate.dialects import djoser, envelope, simplejwt
+from authgate.dialects import djoser, envelope, jwks, simplejwt
 from authgate.dialects.base import Dialect
 from authgate.http.fast_lane import FastLane
 from authgate.http.openapi import build_document, swagger_ui
@@ -58,6 +58,7 @@ def create_app(
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        jwks.route(core),
         *_mounts(dialects),
     ]
     fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}

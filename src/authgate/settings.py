@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -161,8 +162,15 @@ class Settings(BaseSettings):
     jwt_blacklist_after_rotation: bool = True
     """With rotation, a refresh token works once: its `jti` is recorded when it is used."""
 
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"] = "HS256"
     """Signing algorithm of JWTs; only this one is accepted when verifying."""
+
+    jwt_private_key_file: Path | None = None
+    """PEM private key signing JWTs; required by (and only for) RS256, ES256 and EdDSA."""
+
+    jwt_retired_public_key_files: tuple[Path, ...] = ()
+    """PEM public keys of earlier signing keys: their tokens verify until a key is removed
+    (a JSON list in the environment)."""
 
     jwt_signing_key: SecretStr | None = None
     """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY)."""
@@ -187,7 +195,21 @@ class Settings(BaseSettings):
         signing_key = self.jwt_signing_key.get_secret_value() if self.jwt_signing_key else None
         if self.env == "prod" and signing_key is not None and len(signing_key) < 32:
             raise ValueError("AUTHGATE_JWT_SIGNING_KEY must have 32+ characters when env=prod")
+        self._refuse_mismatched_jwt_keys()
         if self.env == "prod" and not self.smtp_host:
             # Without SMTP, emails (and the reset links in them) would go to the log.
             raise ValueError("AUTHGATE_SMTP_HOST must be set when env=prod")
         return self
+
+    def _refuse_mismatched_jwt_keys(self) -> None:
+        """Key files go with asymmetric algorithms, the HMAC key with HMAC ones (the keys
+        themselves are checked when they are loaded, core/jwt_keys.py)."""
+        asymmetric = not self.jwt_algorithm.startswith("HS")
+        if asymmetric and self.jwt_private_key_file is None:
+            raise ValueError(
+                f"AUTHGATE_JWT_PRIVATE_KEY_FILE must be set for {self.jwt_algorithm} JWTs"
+            )
+        if asymmetric and self.jwt_signing_key is not None:
+            raise ValueError(f"AUTHGATE_JWT_SIGNING_KEY is for HMAC, not {self.jwt_algorithm}")
+        if not asymmetric and (self.jwt_private_key_file or self.jwt_retired_public_key_files):
+            raise ValueError(f"{self.jwt_algorithm} JWTs take no key files (HMAC)")

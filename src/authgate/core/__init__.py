@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.jwt import JwtConfig, Jwts
+from authgate.core.jwt_keys import KeyRing, load_key_ring
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
@@ -69,6 +70,7 @@ def build_core(
             f"AUTHGATE_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters"
             " (`authgate serve` generates one for development)"
         )
+    jwt_config = _jwt_config(settings, secret)  # reads the key files: fails before any thread
     clock = clock or SystemClock()
     passwords = Passwords(
         time_cost=settings.argon2_time_cost,
@@ -105,7 +107,7 @@ def build_core(
         password_changed=settings.password_changed_email_confirmation,
         username_changed=settings.username_changed_email_confirmation,
     )
-    jwts = Jwts(store, clock, _jwt_config(settings, secret))
+    jwts = Jwts(store, clock, jwt_config)
     users = Users(
         store=store,
         passwords=passwords,
@@ -126,8 +128,16 @@ def build_core(
 
 
 def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
-    """The JWT settings; the signing key defaults to the secret key, as SimpleJWT's."""
+    """The JWT settings; the signing key defaults to the secret key, as SimpleJWT's. An
+    asymmetric algorithm's key files are read (and checked) here, at startup."""
     key = settings.jwt_signing_key.get_secret_value() if settings.jwt_signing_key else secret
+    keys: KeyRing | None = None
+    if settings.jwt_private_key_file is not None:
+        keys = load_key_ring(
+            settings.jwt_algorithm,
+            settings.jwt_private_key_file,
+            settings.jwt_retired_public_key_files,
+        )
     return JwtConfig(
         algorithm=settings.jwt_algorithm,
         key=key,
@@ -138,6 +148,7 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         leeway=timedelta(seconds=settings.jwt_leeway_seconds),
+        keys=keys,
     )
 
 

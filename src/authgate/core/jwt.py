@@ -16,8 +16,12 @@ itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
 fixed allow-list, given to PyJWT as the only one accepted), `alg: none` and every other
-algorithm fail, a token with a `crit` header fails, and keys come from configuration only,
-never from the token (`jku`, `x5u`, `jwk`, `kid` are not looked at).
+algorithm fail, a token with a `crit` header fails, and keys come from configuration only:
+a token naming a key source (`jku`, `x5u`, `jwk`, `x5c`) is refused. With an HMAC algorithm
+`kid` is not looked at; with an asymmetric one (core/jwt_keys.py) tokens are signed with the
+current key and carry its `kid`, and a token is checked with the configured key of its `kid`
+(current or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
+never meets a public key: the algorithm family is fixed by configuration.
 """
 
 from __future__ import annotations
@@ -32,13 +36,16 @@ import jwt
 
 from authgate.core.clock import Clock
 from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
+from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
 from authgate.core.models import User
 
 if TYPE_CHECKING:
     from authgate.store import Store
 
-# HMAC only for now; asymmetric algorithms (with a JWKS endpoint) are a later step.
-ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+ALGORITHMS = HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS
+# Headers that would let a token choose the key that checks it.
+KEY_SOURCE_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 ACCESS = "access"
 REFRESH = "refresh"
 VERSION_CLAIM = "ver"
@@ -78,7 +85,8 @@ class JwtUserError(AuthgateError):
 
 @dataclass(frozen=True, slots=True)
 class JwtConfig:
-    """What jwt.py needs of the settings."""
+    """What jwt.py needs of the settings. `key` is the HMAC key (HS*); `keys` the key ring of
+    an asymmetric algorithm (RS256/ES256/EdDSA), which needs one and ignores `key`."""
 
     algorithm: str
     key: str
@@ -89,12 +97,18 @@ class JwtConfig:
     audience: str | None = None
     issuer: str | None = None
     leeway: timedelta = timedelta(0)
+    keys: KeyRing | None = None
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"unsupported JWT algorithm {self.algorithm!r}")
-        if not self.key:
-            raise ValueError("the JWT signing key is empty")
+        if self.algorithm in HMAC_ALGORITHMS:
+            if not self.key:
+                raise ValueError("the JWT signing key is empty")
+            if self.keys is not None:
+                raise ValueError(f"JWT algorithm {self.algorithm} takes no key files")
+        elif self.keys is None or self.keys.algorithm != self.algorithm:
+            raise ValueError(f"JWT algorithm {self.algorithm} needs a private key file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +171,17 @@ class Jwts:
             payload["aud"] = self._config.audience
         if self._config.issuer is not None:
             payload["iss"] = self._config.issuer
-        return jwt.encode(payload, self._config.key, algorithm=self._config.algorithm)
+        keys = self._config.keys
+        if keys is None:
+            return jwt.encode(payload, self._config.key, algorithm=self._config.algorithm)
+        return jwt.encode(
+            payload, keys.signing_key, algorithm=keys.algorithm, headers={"kid": keys.current.kid}
+        )
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The JWKS document: the public keys that verify our tokens (none with HMAC)."""
+        keys = self._config.keys
+        return {"keys": keys.public_jwks() if keys is not None else []}
 
     # Checking
 
@@ -170,9 +194,11 @@ class Jwts:
             # PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.
             if "crit" in header or header.get("alg") != config.algorithm:
                 raise JwtError
+            if not KEY_SOURCE_HEADERS.isdisjoint(header):
+                raise JwtError
             claims: dict[str, Any] = jwt.decode(
                 raw,
-                config.key,
+                self._verifying_key(header),
                 algorithms=[config.algorithm],
                 audience=config.audience,
                 issuer=config.issuer,
@@ -199,6 +225,20 @@ class Jwts:
             if claims["token_type"] != expected_type:
                 raise JwtError("jwt_wrong_type")
         return claims
+
+    def _verifying_key(self, header: Mapping[str, Any]) -> Any:
+        """The configured key that checks a token with this header: the HMAC key, or the
+        asymmetric key of its `kid` (JwtError for a `kid` that is not ours)."""
+        keys = self._config.keys
+        if keys is None:
+            return self._config.key
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise JwtError
+        key = keys.verifying_key(kid)
+        if key is None:
+            raise JwtError
+        return key
 
     async def _subject(self, claims: Mapping[str, Any]) -> tuple[User, int]:
         """The active user a token speaks for and their generation, which must be the
