@@ -35,6 +35,9 @@ from tests.differential.parity import Pair, Side
 from tests.support import live_server, smtp_server
 
 HTTP_TIMEOUT_S = 30.0
+REFERENCE_SECRET = "parity-reference-secret-key-not-authgates-0123456789abcdef"
+"""The reference's SECRET_KEY, hence SimpleJWT's SIGNING_KEY there (authgate's is TEST_SECRET):
+distinct, so neither side accepts the other's tokens, and known, so tests can mint JWTs."""
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +59,18 @@ class Setup:
     """authgate Settings overrides meaning the same."""
     activation: bool = False
     """Djoser's SEND_ACTIVATION_EMAIL, authgate's send_activation_email."""
+    simple_jwt: Mapping[str, object] = field(default_factory=dict)
+    """The reference's SIMPLE_JWT settings (REFERENCE_SIMPLE_JWT_JSON); say the same in
+    `authgate`."""
 
+
+ROTATION = Setup(
+    simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
+    authgate={"jwt_rotate_refresh_tokens": True, "jwt_blacklist_after_rotation": True},
+    activation=True,
+)
+"""SimpleJWT's refresh rotation with the blacklist (authgate's default once rotation is on),
+and activation emails on, so that inactive accounts exist."""
 
 RETYPES = Setup(
     djoser={
@@ -101,9 +115,12 @@ def _reference_env(smtp_port: int, setup: Setup) -> dict[str, str]:
         "REFERENCE_EMAIL_HOST": "127.0.0.1",
         "REFERENCE_EMAIL_PORT": str(smtp_port),
         "REFERENCE_DJOSER_JSON": json.dumps(dict(setup.djoser)),
+        "REFERENCE_SECRET_KEY": REFERENCE_SECRET,
     }
     if setup.activation:
         env["REFERENCE_SEND_ACTIVATION_EMAIL"] = "1"
+    if setup.simple_jwt:
+        env["REFERENCE_SIMPLE_JWT_JSON"] = json.dumps(dict(setup.simple_jwt))
     return env
 
 
@@ -166,4 +183,15 @@ def retype_pair(
     """Both stacks asking every password and username twice, with HIDE_USERS off."""
     workdir = tmp_path_factory.mktemp("parity-retype")
     with running_pair(reference_python, workdir, sqlite_template, RETYPES) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def rotation_pair(
+    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pair]:
+    """Both stacks rotating refresh tokens and blacklisting the used ones, with activation
+    emails on."""
+    workdir = tmp_path_factory.mktemp("parity-rotation")
+    with running_pair(reference_python, workdir, sqlite_template, ROTATION) as running:
         yield running

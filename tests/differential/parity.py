@@ -7,7 +7,8 @@ was registered for, so a difference in id allocation (test_user_ids_are_never_re
 up once, not in every later answer. Everything else must be equal: the status, the JSON body
 (values and key order; each side must also render it compactly, as DRF does), and the
 headers a client acts on: `WWW-Authenticate` on a 401; `Allow`, `Vary`, `Content-Language`
-and the media type on every answer.
+and the media type on every answer. JWTs (`refresh`, `access`) are compared by shape too:
+header, claim names, type, lifetime and user (jwt_shape).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
-from json import dumps
+from json import dumps, loads
 from typing import Any
 
 import httpx
@@ -29,6 +30,11 @@ from tests.support import Mailbox
 
 TOKEN = re.compile(r"[0-9a-f]{40}")
 """DRF's authtoken key and authgate's opaque token: 40 lowercase hex."""
+JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+JWT_KEYS = ("refresh", "access")
+JWT_EXTRA_CLAIMS = frozenset({"ver"})
+"""authgate's claims beyond SimpleJWT's (the per-user generation, CONTRACT 7.8), left out of
+the shape and asserted in tests/differential/test_simplejwt_parity.py."""
 LINK = re.compile(r"https?://[^/\s]+(/\S*)/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)\s")
 """A link in an email: its path up to `/<uid>/<token>`, the uid and the token."""
 LINK_TOKEN = re.compile(r"[0-9a-z]{1,13}-[0-9a-f]{32}")
@@ -142,6 +148,8 @@ def _normalise_item(key: str, value: Any, side: Side) -> Any:
         return "<40-hex token>"
     if key == "id":
         return side.label(value)
+    if key in JWT_KEYS and isinstance(value, str) and JWT.fullmatch(value):
+        return jwt_shape(value, side)
     return _normalise(value, side)
 
 
@@ -205,8 +213,9 @@ class Parity:
         json: Any = None,
         **kwargs: Any,
     ) -> Exchange:
-        """The same request to both sides (`path` and `json` may be given per side with
-        `Each`); `user` adds that user's token on each side."""
+        """The same request to both sides (`path`, `json` and the other arguments of httpx's
+        request, e.g. `data`, may be given per side with `Each`); `user` adds that user's token
+        on each side."""
         answers = []
         for side in self.pair.sides:
             sent = dict(headers or {})
@@ -214,7 +223,8 @@ class Parity:
                 sent |= user.authorization(side)
             url = _for(path, side)
             body = _for(json, side)
-            answer = side.http.request(method, url, headers=sent, json=body, **kwargs)
+            extra = {name: _for(value, side) for name, value in kwargs.items()}
+            answer = side.http.request(method, url, headers=sent, json=body, **extra)
             side.learn_ids(method, url, answer)
             answers.append(answer)
         return Exchange(*answers)
@@ -308,6 +318,38 @@ class Parity:
             len([m for m in reference.mailbox.messages if m["To"] == to]),
             len([m for m in authgate.mailbox.messages if m["To"] == to]),
         )
+
+
+def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, claims) of a JWT, unverified."""
+
+    def part(text: str) -> dict[str, Any]:
+        decoded: dict[str, Any] = loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return decoded
+
+    header, claims, _ = token.split(".")
+    return part(header), part(claims)
+
+
+def jwt_shape(token: str, side: Side) -> str:
+    """A JWT by what must match: its header, its claim names in order, its type, lifetime,
+    user and the shape of its id (the values of `exp`, `iat`, `jti` and the signature differ
+    on each side)."""
+    try:
+        header, claims = jwt_parts(token)
+    except ValueError:
+        return f"<undecodable JWT {token[:20]}...>"
+    user_id = claims.get("user_id")
+    user = side.label(int(user_id)) if isinstance(user_id, str) and user_id.isdigit() else user_id
+    shape = {
+        "header": header,
+        "claims": [name for name in claims if name not in JWT_EXTRA_CLAIMS],
+        "token_type": claims.get("token_type"),
+        "lifetime": claims.get("exp", 0) - claims.get("iat", 0),
+        "user_id": user,
+        "jti is 32 hex": bool(re.fullmatch(r"[0-9a-f]{32}", str(claims.get("jti")))),
+    }
+    return f"<JWT {dumps(shape)}>"
 
 
 def uid_of(user_id: int) -> str:

@@ -10,6 +10,9 @@ Environment variables:
     REFERENCE_EMAIL_PORT            SMTP port (default 1025)
     REFERENCE_SEND_ACTIVATION_EMAIL "1" turns Djoser's SEND_ACTIVATION_EMAIL on
     REFERENCE_DJOSER_JSON           JSON object merged over DJOSER (default: none)
+    REFERENCE_SIMPLE_JWT_JSON       JSON object of SIMPLE_JWT overrides (default: none); with
+                                    BLACKLIST_AFTER_ROTATION true, SimpleJWT's token_blacklist
+                                    app is installed too (it is what blacklists)
 """
 
 import json
@@ -111,6 +114,14 @@ DJOSER = {
 # Escape hatch for differential tests of non-default Djoser settings, e.g.
 # REFERENCE_DJOSER_JSON='{"SET_USERNAME_RETYPE": true}'. Empty by default.
 DJOSER.update(json.loads(os.environ.get("REFERENCE_DJOSER_JSON") or "{}"))
+
+# SimpleJWT's defaults (SIGNING_KEY = SECRET_KEY) unless overridden, e.g.
+# REFERENCE_SIMPLE_JWT_JSON='{"ROTATE_REFRESH_TOKENS": true, "BLACKLIST_AFTER_ROTATION": true}'.
+# rest_framework_simplejwt itself stays out of INSTALLED_APPS (as in Djoser's docs), so its
+# messages are not translated.
+SIMPLE_JWT = json.loads(os.environ.get("REFERENCE_SIMPLE_JWT_JSON") or "{}")
+if SIMPLE_JWT.get("BLACKLIST_AFTER_ROTATION"):
+    INSTALLED_APPS.append("rest_framework_simplejwt.token_blacklist")
 
 # Django's default logging prints nothing for 4xx when DEBUG is False; keep it
 # that way (a benchmark must not pay for a log line per 401) but let 5xx
