@@ -487,13 +487,6 @@ def test_russian_where_simplejwt_ships_it(rotation_pair: Pair) -> None:
 # Known gaps whose fix belongs to the core (src/authgate/core/jwt.py)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core.jwt.Jwts.refresh builds the access token from the user (user_id as a string) "
-    "instead of copying the refresh token's claims but token_type, exp, jti and iat, as "
-    "SimpleJWT's RefreshToken.access_token does: a refresh token of SimpleJWT < 5.5.1 "
-    "(integer user_id) yields an access token with a string user_id",
-)
 def test_refresh_copies_the_user_id_claim_as_it_is(pair: Pair) -> None:
     with Parity.session(pair) as p:
         lea = p.register(Person("jwt-lea"))

@@ -164,6 +164,26 @@ class Jwts:
             VERSION_CLAIM: version,
         }
 
+    def _renewed(
+        self,
+        claims: Mapping[str, Any],
+        token_type: str,
+        now: datetime,
+        lifetime: timedelta,
+        version: int,
+    ) -> dict[str, object]:
+        """A token renewed from a refresh token's claims, as SimpleJWT renews: a fresh type,
+        lifetime and jti, every other claim copied as written (`user_id` an integer in tokens
+        of SimpleJWT < 5.5.1, custom claims too); the user's current version."""
+        fresh = self._claims(token_type, now, lifetime, 0, version)
+        del fresh["user_id"]
+        kept = {k: v for k, v in claims.items() if k not in (*fresh, "aud", "iss")}
+        return {
+            **{k: fresh[k] for k in ("token_type", "exp", "iat", "jti")},
+            **kept,
+            VERSION_CLAIM: version,
+        }
+
     def encode(self, claims: Mapping[str, object]) -> str:
         """Sign `claims` (adding `aud`/`iss` when configured) as SimpleJWT's backend does."""
         payload = dict(claims)
@@ -285,7 +305,7 @@ class Jwts:
         except JwtUserError as error:
             raise InvalidCredentialsError from error
         now = self._clock.now()
-        access = self._claims(ACCESS, now, self._config.access_lifetime, user.id, version)
+        access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
         if not self._config.rotate_refresh_tokens:
             return Refreshed(self.encode(access), None)
         if self._config.blacklist_after_rotation:
@@ -297,7 +317,7 @@ class Jwts:
             if not recorded:
                 await self._end_sessions_of_reuse(claims)
                 raise JwtBlacklistedError
-        refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
+        refresh = self._renewed(claims, REFRESH, now, self._config.refresh_lifetime, version)
         return Refreshed(self.encode(access), self.encode(refresh))
 
     @property
