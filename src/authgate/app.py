@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
-from authgate.dialects import djoser, envelope, jwks, simplejwt
+from authgate.dialects import djoser, envelope, jwks, simplejwt, uapi
 from authgate.dialects.base import Dialect
 from authgate.http.fast_lane import FastLane
 from authgate.http.openapi import build_document, swagger_ui
@@ -24,6 +24,7 @@ from authgate.store import open_store
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
+UAPI_PREFIXES = ("/u/api",)
 
 
 def create_app(
@@ -36,6 +37,7 @@ def create_app(
         djoser.build(core, DJOSER_PREFIXES),
         envelope.build(core, ENVELOPE_PREFIXES),
         simplejwt.build(core, ("/auth/jwt",)),
+        uapi.build(core, UAPI_PREFIXES),
     ]
     document = build_document([(d.prefixes[0], d.name, d.endpoints) for d in dialects])
 

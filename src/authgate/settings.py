@@ -188,6 +188,18 @@ class Settings(BaseSettings):
     """Authorization keywords for JWTs (case-sensitive, as SimpleJWT); the first is the
     401 challenge."""
 
+    roles: tuple[str, ...] = ("ADMIN", "USER")
+    """Application roles a user may hold (the `role` column, `USER` for new users); `/u/api/`
+    answers `role` at login and lets `ADMIN` into `test_role/` (a JSON list in the
+    environment)."""
+
+    cookie_secure: bool = True
+    """The `/u/api/` token and CSRF cookies are `Secure` (sent over HTTPS only); turn off only
+    for local HTTP."""
+
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""
+
     @model_validator(mode="after")
     def _refuse_missing_secret_in_prod(self) -> Settings:
         if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
@@ -196,6 +208,11 @@ class Settings(BaseSettings):
         if self.env == "prod" and signing_key is not None and len(signing_key) < 32:
             raise ValueError("AUTHGATE_JWT_SIGNING_KEY must have 32+ characters when env=prod")
         self._refuse_mismatched_jwt_keys()
+        if not self.roles:
+            raise ValueError("AUTHGATE_ROLES must list at least one role")
+        if self.cookie_samesite == "none" and not self.cookie_secure:
+            # Browsers drop a SameSite=None cookie that is not Secure.
+            raise ValueError("AUTHGATE_COOKIE_SAMESITE=none needs AUTHGATE_COOKIE_SECURE")
         if self.env == "prod" and not self.smtp_host:
             # Without SMTP, emails (and the reset links in them) would go to the log.
             raise ValueError("AUTHGATE_SMTP_HOST must be set when env=prod")

@@ -338,6 +338,11 @@ class Jwts:
         await self._store.bump_jwt_version(user_id)
 
 
+def subject_id(claims: Mapping[str, Any]) -> int | None:
+    """The id of the user a token's claims speak for, None when `user_id` is unusable."""
+    return _user_id(claims.get("user_id"))
+
+
 def _version(claims: Mapping[str, Any]) -> int | None:
     """The generation a token was issued in: 0 without the claim (SimpleJWT's own tokens),
     None (matching no generation) when the claim is not an integer."""

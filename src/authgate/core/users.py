@@ -150,13 +150,17 @@ class Users:
             self._notices.activation(user)
         return user
 
-    async def authenticate(self, *, login: str | None, password: str | None) -> User:
+    async def authenticate(
+        self, *, login: str | None, password: str | None, login_field: str | None = None
+    ) -> User:
         """The active user these credentials identify, else InvalidCredentialsError.
 
+        `login` is read as `login_field` ("username" or "email"; the setting by default).
         Unknown user, wrong password and inactive user fail alike, and in the same time: an
         unknown login still pays for one argon2id verification.
         """
-        user = await self._find_by_login(login) if login else None
+        field = login_field or self._login_field
+        user = await self._find_by_login(login, field) if login else None
         outcome = await self._passwords.verify(password or "", user.password_hash if user else None)
         if user is None or not outcome.matches or not user.is_active or password is None:
             raise InvalidCredentialsError
@@ -170,8 +174,8 @@ class Users:
             raise InvalidCredentialsError
         return updated
 
-    async def _find_by_login(self, login: str) -> User | None:
-        if self._login_field == "email":
+    async def _find_by_login(self, login: str, field: str) -> User | None:
+        if field == "email":
             return await self.find_by_email(login)
         return await self._store.get_user_by_username_key(username_key(login))
 

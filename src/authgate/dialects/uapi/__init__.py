@@ -1,0 +1,5 @@
+"""The JWT dialect of seed 003, mounted at /u/api/ (CONTRACT.md section 4)."""
+
+from authgate.dialects.uapi.routes import build
+
+__all__ = ["build"]

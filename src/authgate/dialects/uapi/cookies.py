@@ -1,0 +1,94 @@
+"""The /u/api/ token cookies and their CSRF protection (double submit).
+
+Login and refresh set three cookies, each `Secure` (AUTHGATE_COOKIE_SECURE) and with
+AUTHGATE_COOKIE_SAMESITE:
+- `access_token`: HttpOnly, Path = the dialect's mount (`/u/api/`), Max-Age = the access lifetime;
+- `refresh_token`: HttpOnly, Path = the refresh endpoint (`/u/api/refresh/`), so no other
+  request carries it, Max-Age = the refresh lifetime;
+- `csrf_token`: a random value, readable by scripts (not HttpOnly), Path `/`, Max-Age = the
+  refresh lifetime.
+
+A state-changing request that a cookie authenticates (refresh/ or logout/ without a token in
+the body or the Authorization header) must send `X-CSRF-Token` equal to the `csrf_token`
+cookie: another site can make a browser send the cookies but can neither read the csrf cookie
+nor set the header. Requests carrying their token in a header or body need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.settings import Settings
+
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+REFRESH_PATH = "/refresh/"
+
+
+def _mount(request: Request) -> str:
+    """The path the dialect is mounted at for this request (`/u/api`)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+class Cookies:
+    """Sets, clears and checks the dialect's cookies, with the configured attributes."""
+
+    def __init__(
+        self, settings: Settings, access_lifetime: timedelta, refresh_lifetime: timedelta
+    ) -> None:
+        self._secure = settings.cookie_secure
+        self._samesite = settings.cookie_samesite
+        self._access_age = int(access_lifetime.total_seconds())
+        self._refresh_age = int(refresh_lifetime.total_seconds())
+
+    def _paths(self, request: Request) -> dict[str, str]:
+        mount = _mount(request)
+        return {
+            ACCESS_COOKIE: mount + "/",
+            REFRESH_COOKIE: mount + REFRESH_PATH,
+            CSRF_COOKIE: "/",
+        }
+
+    def set_tokens(self, request: Request, response: Response, access: str, refresh: str) -> None:
+        """Set both token cookies and a fresh CSRF token."""
+        paths = self._paths(request)
+        values = {
+            ACCESS_COOKIE: (access, self._access_age, True),
+            REFRESH_COOKIE: (refresh, self._refresh_age, True),
+            CSRF_COOKIE: (secrets.token_urlsafe(32), self._refresh_age, False),
+        }
+        for name, (value, age, httponly) in values.items():
+            response.set_cookie(
+                name,
+                value,
+                max_age=age,
+                path=paths[name],
+                secure=self._secure,
+                httponly=httponly,
+                samesite=self._samesite,
+            )
+
+    def clear(self, request: Request, response: Response) -> None:
+        """Expire every cookie of the dialect (each at its own path)."""
+        for name, path in self._paths(request).items():
+            response.delete_cookie(
+                name,
+                path=path,
+                secure=self._secure,
+                httponly=name != CSRF_COOKIE,
+                samesite=self._samesite,
+            )
+
+    @staticmethod
+    def csrf_ok(request: Request) -> bool:
+        """Whether the request's X-CSRF-Token header equals its csrf_token cookie."""
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        header = request.headers.get(CSRF_HEADER, "")
+        return bool(cookie) and hmac.compare_digest(cookie.encode(), header.encode())

@@ -1,0 +1,61 @@
+"""The /u/api/ dialect's error messages (`{"detail": ...}`, as seed 003's FastAPI answers).
+The `ru` texts follow seed 003's wording where it has one. Success bodies are the contract's
+fixed English texts and are not translated.
+
+They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "invalid_credentials": {"en": "Invalid credentials", "ru": "Неверные учетные данные"},
+    "superuser_login": {
+        "en": "A superuser cannot log in through this endpoint",
+        "ru": "Суперпользователь не может авторизоваться через этот эндпоинт",
+    },
+    "superuser_refresh": {
+        "en": "Tokens of a superuser cannot be refreshed through this endpoint",
+        "ru": "Суперпользователь не может обновлять токены через этот эндпоинт",
+    },
+    "refresh_missing": {
+        "en": "The refresh token is missing",
+        "ru": "Отсутствует refresh_token",
+    },
+    "refresh_invalid": {
+        "en": "The refresh token is invalid or expired",
+        "ru": "Токен refresh_token невалиден или истек",
+    },
+    "not_authenticated": {"en": "Not authenticated", "ru": "Не выполнена аутентификация"},
+    "token_invalid": {
+        "en": "The access token is invalid or expired",
+        "ru": "Токен access_token невалиден или истек",
+    },
+    "permission_denied": {
+        "en": "You do not have permission to perform this action",
+        "ru": "У вас нет прав на выполнение этого запроса",
+    },
+    "csrf_failed": {
+        "en": "CSRF check failed: the X-CSRF-Token header does not match the csrf_token cookie",
+        "ru": "Проверка CSRF не пройдена: заголовок X-CSRF-Token не совпадает с cookie csrf_token",
+    },
+    "unsupported_media_type": {
+        "en": 'Unsupported media type "{media_type}" in request.',
+        "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
+    },
+    "parse_error": {
+        "en": "There was an error parsing the body",
+        "ru": "Не удалось разобрать тело запроса",
+    },
+    "not_found": {"en": "Not Found", "ru": "Не найдено"},
+    "method_not_allowed": {"en": "Method Not Allowed", "ru": "Метод не разрешен"},
+    "server_error": {"en": "Internal Server Error", "ru": "Внутренняя ошибка сервера"},
+}
+
+
+def message(code: str, language: str, params: Mapping[str, object] | None = None) -> str:
+    """The message `code` in `language` (English when it has no such text), filled in."""
+    entry = MESSAGES.get(code) or MESSAGES["server_error"]
+    text = entry.get(language) or entry["en"]
+    return text.format(**params) if params else text

@@ -1,0 +1,102 @@
+"""The /u/api/ dialect's table of paths, and the app built from it."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Route
+
+from authgate.core import Core
+from authgate.dialects.base import Dialect
+from authgate.dialects.drf import Endpoint, EveryMethod, Operation
+from authgate.dialects.uapi import schemas as s
+from authgate.dialects.uapi.views import UapiViews
+
+
+def endpoints(views: UapiViews) -> list[Endpoint]:
+    """Every path of the dialect (seed 003). Each handler authenticates itself."""
+    return [
+        Endpoint(
+            "/login/",
+            {
+                "POST": Operation(
+                    views.login,
+                    "Log in by email: an access and a refresh token (also as cookies), the role",
+                    public=True,
+                    request=s.UapiLoginIn,
+                    response=s.UapiLoginOut,
+                )
+            },
+            public=True,
+        ),
+        Endpoint(
+            "/refresh/",
+            {
+                "POST": Operation(
+                    views.refresh,
+                    "Rotate both tokens; a refresh token works once",
+                    public=True,
+                    request=s.UapiRefreshIn,
+                    response=s.UapiRefreshOut,
+                )
+            },
+            public=True,
+        ),
+        Endpoint(
+            "/logout/",
+            {
+                "POST": Operation(
+                    views.logout,
+                    "Clear the token cookies and end the user's JWTs",
+                    public=True,
+                    response=s.UapiDetailOut,
+                )
+            },
+            public=True,
+        ),
+        Endpoint(
+            "/test/",
+            {
+                "GET": Operation(
+                    views.public_test, "Public test", public=True, response=s.UapiMessageOut
+                ),
+            },
+            public=True,
+        ),
+        Endpoint(
+            "/secure_test/",
+            {
+                "GET": Operation(
+                    views.secure_test, "Test with an access token", response=s.UapiMessageOut
+                )
+            },
+        ),
+        Endpoint(
+            "/test_role/",
+            {
+                "GET": Operation(
+                    views.role_test, "Test for the ADMIN role", response=s.UapiMessageOut
+                )
+            },
+        ),
+    ]
+
+
+def routes(views: UapiViews, table: list[Endpoint]) -> list[BaseRoute]:
+    """A route per endpoint, each also answering without its trailing slash; every method
+    reaches the view, which answers a wrong one 405."""
+    result: list[BaseRoute] = []
+    for endpoint in table:
+        app = EveryMethod(views.view(endpoint))
+        result += [Route(endpoint.path, app), Route(endpoint.path.rstrip("/"), app)]
+    return result
+
+
+def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
+    """The /u/api/ dialect, to be mounted at each of `prefixes`."""
+    views = UapiViews(core)
+    table = endpoints(views)
+    app = Starlette(
+        routes=routes(views, table), exception_handlers={HTTPException: views.http_exception}
+    )
+    return Dialect("uapi", prefixes, app, {}, table)

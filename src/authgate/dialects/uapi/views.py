@@ -1,0 +1,260 @@
+"""The /u/api/ handlers (seed 003) over core.users and a Jwts of the dialect's own, and the
+one table mapping failures to `{"detail": ...}` answers.
+
+Refresh tokens here are always single-use, whatever the SimpleJWT settings say: the dialect's
+Jwts shares the key, lifetimes and store of core.jwts but always rotates and blacklists, so a
+reused refresh token ends every JWT of its user (core/jwt.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+from authgate.core import Core
+from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError
+from authgate.core.jwt import REFRESH, JwtError, Jwts, JwtUserError, subject_id
+from authgate.core.models import Principal, User
+from authgate.core.roles import ADMIN, require_role
+from authgate.dialects.drf import Endpoint
+from authgate.dialects.uapi.cookies import ACCESS_COOKIE, REFRESH_COOKIE, Cookies
+from authgate.dialects.uapi.messages import message
+from authgate.http.errors import (
+    MalformedBodyError,
+    MethodNotAllowedError,
+    PathNotFoundError,
+    RequestError,
+    UnsupportedMediaTypeError,
+)
+from authgate.http.i18n import negotiate
+from authgate.http.parsing import read_body
+
+log = logging.getLogger(__name__)
+
+VARY = "Accept-Language"
+CHALLENGE = "Bearer"
+NO_STORE = {"Cache-Control": "no-store"}
+View = Callable[[Request], Awaitable[Response]]
+
+
+class UapiError(Exception):
+    """A failure answered as `{"detail": <message code's text>}` with `status`."""
+
+    def __init__(self, status: int, code: str, params: Mapping[str, object] | None = None):
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.params = params
+
+
+_REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
+    MalformedBodyError: (400, "parse_error"),
+    UnsupportedMediaTypeError: (415, "unsupported_media_type"),
+    PathNotFoundError: (404, "not_found"),
+    MethodNotAllowedError: (405, "method_not_allowed"),
+}
+
+
+def _bearer(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>` (keyword case-blind, as FastAPI's
+    HTTPBearer); None without the header; a 401 for any other header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise UapiError(401, "token_invalid")
+    return parts[1]
+
+
+class UapiViews:
+    """The handlers of the /u/api/ dialect."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self._jwts = Jwts(
+            core.store,
+            core.clock,
+            replace(core.jwts.config, rotate_refresh_tokens=True, blacklist_after_rotation=True),
+        )
+        config = self._jwts.config
+        self._cookies = Cookies(core.settings, config.access_lifetime, config.refresh_lifetime)
+        self._default_language = core.settings.default_language
+        self._roles = core.settings.roles
+
+    # answers
+
+    def language(self, request: Request) -> str:
+        """The language of the answer's messages."""
+        return negotiate(request.headers.get("accept-language"), self._default_language)
+
+    def error_response(self, request: Request, error: Exception) -> Response:
+        """The `{"detail"}` answer for a failure; an unknown one is a logged 500."""
+        params: Mapping[str, object] | None = None
+        if isinstance(error, UapiError):
+            status, code, params = error.status, error.code, error.params
+        elif isinstance(error, RequestError) and type(error) in _REQUEST_ERRORS:
+            status, code = _REQUEST_ERRORS[type(error)]
+            params = error.params
+        else:
+            log.error("unexpected error in the /u/api/ dialect", exc_info=error)
+            status, code = 500, "server_error"
+        language = self.language(request)
+        headers = {"Vary": VARY, "Content-Language": language}
+        if status == 401:
+            headers["WWW-Authenticate"] = CHALLENGE
+        if isinstance(error, MethodNotAllowedError):
+            headers["Allow"] = str(error.params.get("allowed", ""))
+        body = {"detail": message(code, language, params)}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def view(self, endpoint: Endpoint) -> View:
+        """The dispatcher of one endpoint: its method's handler, every failure a `detail`."""
+        allowed = ", ".join(endpoint.operations)
+
+        async def view(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            operation = endpoint.operations.get(method)
+            try:
+                if operation is None:
+                    raise MethodNotAllowedError(method=request.method, allowed=allowed)
+                return await operation.handler(request, None)
+            except ClientDisconnect:
+                return Response(status_code=400)
+            except Exception as error:  # noqa: BLE001 every failure answers as {"detail"}
+                return self.error_response(request, error)
+
+        return view
+
+    async def http_exception(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own 404 inside the mount, as `{"detail": "Not Found"}`."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return self.error_response(request, PathNotFoundError())
+        return self.error_response(request, exc)
+
+    def _tokens(
+        self, request: Request, body: Mapping[str, object], access: str, refresh: str
+    ) -> Response:
+        response = JSONResponse(body, headers=NO_STORE)
+        self._cookies.set_tokens(request, response, access, refresh)
+        return response
+
+    def _require_csrf(self, request: Request) -> None:
+        if not self._cookies.csrf_ok(request):
+            raise UapiError(403, "csrf_failed")
+
+    async def _user(self, request: Request) -> User:
+        """The user of the request's access token (Bearer header, else the access cookie)."""
+        raw = _bearer(request) or request.cookies.get(ACCESS_COOKIE)
+        if not raw:
+            raise UapiError(401, "not_authenticated")
+        try:
+            return await self._jwts.authenticate(raw)
+        except (JwtError, JwtUserError) as error:
+            raise UapiError(401, "token_invalid") from error
+
+    # handlers
+
+    async def login(self, request: Request, _: Principal | None) -> Response:
+        """POST login/ {email, password}: both tokens and the role; never for a superuser."""
+        body = await read_body(request)
+        fields = body if isinstance(body, dict) else {}
+        email, password = fields.get("email"), fields.get("password")
+        try:
+            # A missing field still pays for one password check (core.users), like a wrong one.
+            user = await self.core.users.authenticate(
+                login=email if isinstance(email, str) else None,
+                password=password if isinstance(password, str) else None,
+                login_field="email",
+            )
+            if user.is_superuser:
+                raise UapiError(403, "superuser_login")
+            refresh, access = await self._jwts.issue_pair(user)
+        except InvalidCredentialsError as error:
+            raise UapiError(401, "invalid_credentials") from error
+        answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
+        return self._tokens(request, answer, access, refresh)
+
+    async def refresh(self, request: Request, _: Principal | None) -> Response:
+        """POST refresh/: both tokens, rotated; the used refresh token is spent."""
+        body = await read_body(request)
+        given = body.get("refresh_token") if isinstance(body, dict) else None
+        raw = given if isinstance(given, str) and given else None
+        if raw is None:
+            try:
+                raw = _bearer(request)
+            except UapiError as error:
+                raise UapiError(400, "refresh_invalid") from error
+        if not raw and REFRESH_COOKIE in request.cookies:
+            self._require_csrf(request)
+            raw = request.cookies[REFRESH_COOKIE]
+        if not raw:
+            raise UapiError(400, "refresh_missing")
+        try:
+            user_id = subject_id(self._jwts.decode(raw, REFRESH))
+            user = await self.core.store.get_user(user_id) if user_id is not None else None
+            if user is not None and user.is_superuser:
+                raise UapiError(403, "superuser_refresh")
+            refreshed = await self._jwts.refresh(raw)
+        except (JwtError, InvalidCredentialsError) as error:
+            raise UapiError(400, "refresh_invalid") from error
+        if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
+            raise UapiError(500, "server_error")
+        answer = {
+            "detail": "New tokens have been sent",
+            "access_token": refreshed.access,
+            "refresh_token": refreshed.refresh,
+        }
+        return self._tokens(request, answer, refreshed.access, refreshed.refresh)
+
+    async def logout(self, request: Request, _: Principal | None) -> Response:
+        """POST logout/: clear the cookies and, for a valid access token, end every JWT of
+        its user. Authenticated by the access cookie, it needs the CSRF header."""
+        raw = _bearer_or_none(request)
+        if raw is None and ACCESS_COOKIE in request.cookies:
+            self._require_csrf(request)
+            raw = request.cookies[ACCESS_COOKIE]
+        if raw:
+            try:
+                user = await self._jwts.authenticate(raw)
+            except (JwtError, JwtUserError):
+                pass  # a dead token: nothing to end, and the cookies go all the same
+            else:
+                await self._jwts.end_sessions(user.id)
+        response = JSONResponse({"detail": "Logged out"}, headers=NO_STORE)
+        self._cookies.clear(request, response)
+        return response
+
+    async def public_test(self, request: Request, _: Principal | None) -> Response:
+        """GET test/: open to anyone."""
+        return JSONResponse({"message": "Successful test"})
+
+    async def secure_test(self, request: Request, _: Principal | None) -> Response:
+        """GET secure_test/: any valid access token."""
+        await self._user(request)
+        return JSONResponse({"message": "Successful secure test"})
+
+    async def role_test(self, request: Request, _: Principal | None) -> Response:
+        """GET test_role/: an access token of a user whose role is ADMIN."""
+        user = await self._user(request)
+        try:
+            require_role(user, ADMIN, self._roles)
+        except PermissionDeniedError as error:
+            raise UapiError(403, "permission_denied") from error
+        text = f"Hello, {user.first_name}! Your role: {user.role} This was a test."
+        return JSONResponse({"message": text})
+
+
+def _bearer_or_none(request: Request) -> str | None:
+    """logout/'s reading of the header: a malformed one counts as none (logout never fails
+    for want of a good token)."""
+    try:
+        return _bearer(request)
+    except UapiError:
+        return None
