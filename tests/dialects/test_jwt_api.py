@@ -136,15 +136,43 @@ def test_a_superuser_may_not_log_in_or_refresh(
     assert "set-cookie" not in response.headers
     wrong = _login(api, "root@example.com", "wrong")
     assert wrong.status_code == 401  # no 403 without the password: superusers stay hidden
-    # A superuser's refresh token from SimpleJWT's endpoint is refused here too.
-    pair = api.http.post("/auth/jwt/create/", json={"username": "root", "password": PASSWORD})
-    refresh = pair.json()["refresh"]
-    refused = api.http.post("/u/api/refresh/", json={"refresh_token": refresh})
+    # A /u/api/ refresh token of a user made superuser since their login is refused.
+    api.register("mary", email="mary@example.com")
+    mary = _tokens(api, "mary@example.com")
+    _update(make_settings(), "mary@example.com", {"is_superuser": True})
+    refused = api.http.post("/u/api/refresh/", json={"refresh_token": mary["refresh_token"]})
     assert refused.status_code == 403
     assert refused.json()["detail"].startswith("Tokens of a superuser")
-    # ... and not spent by the refusal
-    again = api.http.post("/auth/jwt/refresh/", json={"refresh": refresh})
-    assert again.status_code == 200
+
+
+def test_tokens_of_the_two_jwt_dialects_do_not_cross(api: Api) -> None:
+    """/u/api/ tokens carry their own audience: its single-use refresh token cannot be replayed
+    unspent at /auth/jwt/refresh/, and SimpleJWT's tokens (a superuser's, say) are no good here."""
+    api.register("john", email=EMAIL, password=PASSWORD)
+    ours = _tokens(api)
+    at_simplejwt = api.http.post("/auth/jwt/refresh/", json={"refresh": ours["refresh_token"]})
+    assert at_simplejwt.status_code == 401
+    pair = api.http.post("/auth/jwt/create/", json={"username": "john", "password": PASSWORD})
+    theirs = pair.json()
+    assert (
+        api.http.post("/u/api/refresh/", json={"refresh_token": theirs["refresh"]}).status_code
+        == 400
+    )
+    secure = api.http.get(
+        "/u/api/secure_test/", headers={"Authorization": f"Bearer {theirs['access']}"}
+    )
+    assert secure.status_code == 401
+
+
+def test_a_cross_site_browser_form_cannot_log_in_or_refresh(api: Api) -> None:
+    api.register("john", email=EMAIL, password=PASSWORD)
+    body = {"email": EMAIL, "password": PASSWORD}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        response = api.http.post("/u/api/login/", data=body, headers=headers)
+        assert response.status_code == 403, headers
+        assert "set-cookie" not in response.headers
+    same = api.http.post("/u/api/login/", data=body, headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200
 
 
 # refresh

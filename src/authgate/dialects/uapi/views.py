@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError
-from authgate.core.jwt import REFRESH, JwtError, Jwts, JwtUserError, subject_id
+from authgate.core.jwt import ACCESS, JwtError, Jwts, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
 from authgate.dialects.drf import Endpoint
@@ -52,6 +53,7 @@ class UapiError(Exception):
         self.params = params
 
 
+AUDIENCE = "authgate:u-api"
 _REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
     MalformedBodyError: (400, "parse_error"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
@@ -72,6 +74,18 @@ def _bearer(request: Request) -> str | None:
     return parts[1]
 
 
+def _require_same_site(request: Request) -> None:
+    """Refuse a browser's cross-site request to an endpoint that sets session cookies: an
+    auto-submitted form from another site could otherwise log the victim into the attacker's
+    account (login CSRF). Clients that are not browsers send neither header."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise UapiError(403, "csrf_failed")
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise UapiError(403, "csrf_failed")
+
+
 class UapiViews:
     """The handlers of the /u/api/ dialect."""
 
@@ -80,7 +94,15 @@ class UapiViews:
         self._jwts = Jwts(
             core.store,
             core.clock,
-            replace(core.jwts.config, rotate_refresh_tokens=True, blacklist_after_rotation=True),
+            # Its own audience: /auth/jwt/ (no or another audience) refuses these tokens, so a
+            # /u/api/ refresh token cannot be replayed there unspent, and this dialect refuses
+            # SimpleJWT's tokens (a superuser's, say) in turn.
+            replace(
+                core.jwts.config,
+                rotate_refresh_tokens=True,
+                blacklist_after_rotation=True,
+                audience=AUDIENCE,
+            ),
         )
         config = self._jwts.config
         self._cookies = Cookies(core.settings, config.access_lifetime, config.refresh_lifetime)
@@ -106,7 +128,7 @@ class UapiViews:
             status, code = 500, "server_error"
         language = self.language(request)
         headers = {"Vary": VARY, "Content-Language": language}
-        if status == 401:
+        if status == 401 and code != "invalid_credentials":  # a challenge only for tokens
             headers["WWW-Authenticate"] = CHALLENGE
         if isinstance(error, MethodNotAllowedError):
             headers["Allow"] = str(error.params.get("allowed", ""))
@@ -163,6 +185,7 @@ class UapiViews:
 
     async def login(self, request: Request, _: Principal | None) -> Response:
         """POST login/ {email, password}: both tokens and the role; never for a superuser."""
+        _require_same_site(request)
         body = await read_body(request)
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
@@ -183,6 +206,7 @@ class UapiViews:
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
+        _require_same_site(request)
         body = await read_body(request)
         given = body.get("refresh_token") if isinstance(body, dict) else None
         raw = given if isinstance(given, str) and given else None
@@ -197,13 +221,15 @@ class UapiViews:
         if not raw:
             raise UapiError(400, "refresh_missing")
         try:
-            user_id = subject_id(self._jwts.decode(raw, REFRESH))
-            user = await self.core.store.get_user(user_id) if user_id is not None else None
-            if user is not None and user.is_superuser:
-                raise UapiError(403, "superuser_refresh")
+            # Refreshed first, so that a replayed token is always handled as a reuse (which
+            # ends the user's sessions), a superuser's included.
             refreshed = await self._jwts.refresh(raw)
+            user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
         except (JwtError, InvalidCredentialsError) as error:
             raise UapiError(400, "refresh_invalid") from error
+        user = await self.core.store.get_user(user_id) if user_id is not None else None
+        if user is None or user.is_superuser:
+            raise UapiError(403, "superuser_refresh")
         if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
             raise UapiError(500, "server_error")
         answer = {
