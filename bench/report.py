@@ -13,6 +13,8 @@ AUTHGATE_PREFIX = "authgate"
 
 ME, LOGIN, REGISTER, ROOT = "me", "login", "register", "hello"
 CHECK_TOKEN = "check_token"
+# authgate's /u/api/secure_test/ against the reference's SimpleJWT-guarded /jwt-whoami/.
+JWT_GET = "jwt_get"
 # What a case is compared with on Djoser when Djoser has no such endpoint.
 DJOSER_BASELINE = {CHECK_TOKEN: ME}
 # The cases a service asks on every request: shown against hello; both held to ≥ 35x Djoser.
@@ -20,12 +22,14 @@ HOT_CASES = (ME, CHECK_TOKEN)
 
 ME_VS_DJOSER, ME_VS_HELLO, ME_P99_MS = 35.0, 0.70, 10.0
 LOGIN_VS_DJOSER, LOGIN_VS_ARGON2 = 9.0, 0.90
+JWT_VS_SIMPLEJWT = 12.0
 BUSY_WARNING = 0.85  # a server less busy than this waited for its client
 TARGETS = (
     f"`/auth/users/me/` ≥ {ME_VS_DJOSER:g}x Djoser, ≥ {ME_VS_HELLO:.0%} of Starlette hello,"
     f" p99 ≤ {ME_P99_MS:g} ms · `check_token` ≥ {ME_VS_DJOSER:g}x Djoser's `me`"
     f" · `/auth/token/login/` ≥ {LOGIN_VS_DJOSER:g}x Djoser,"
     f" ≥ {LOGIN_VS_ARGON2:.0%} of argon2id's own rate on one core"
+    f" · JWT `GET /u/api/secure_test/` ≥ {JWT_VS_SIMPLEJWT:g}x SimpleJWT's `GET /jwt-whoami/`"
 )
 
 
@@ -130,7 +134,7 @@ class Report:
         if run.rps is None or not base:
             return None
         if run.server == HELLO or (
-            run.case in HOT_CASES and run.server.startswith(AUTHGATE_PREFIX)
+            run.case in (*HOT_CASES, JWT_GET) and run.server.startswith(AUTHGATE_PREFIX)
         ):
             return run.rps / base
         return None
@@ -205,12 +209,27 @@ class Report:
                 if case == ME:
                     p99 = run.result.p99_us / 1e3
                     check(p99 <= ME_P99_MS, f"me, {who}: p99 {p99:.2f} ms (≤ 10 ms)")
+            elif run.case == JWT_GET:
+                lines += self._jwt_check(run)
             elif run.case == LOGIN:
                 if ratio is not None:
                     check(ratio >= LOGIN_VS_DJOSER, f"login, {who}: {ratio:.1f}x Djoser (≥ 9x)")
                 if argon is not None:
                     check(argon >= LOGIN_VS_ARGON2, f"login, {who}: {argon:.0%} of argon2 (≥ 90%)")
         return lines
+
+    def _jwt_check(self, run: Run) -> list[str]:
+        """jwt_get against SimpleJWT's /jwt-whoami/ (both on one core): req/s, and CPU/req."""
+        ratio = self.vs_djoser(run)
+        if ratio is None:
+            return []
+        by_cpu = self.vs_djoser_cpu(run)
+        extra = "" if by_cpu is None else f"; by CPU/req {by_cpu:.1f}x"
+        box = "x" if ratio >= JWT_VS_SIMPLEJWT else " "
+        return [
+            f"- [{box}] jwt_get, {run.server_label}: {ratio:.1f}x SimpleJWT"
+            f" (≥ {JWT_VS_SIMPLEJWT:g}x{extra})"
+        ]
 
     def flags(self) -> list[str]:
         lines = []

@@ -17,6 +17,7 @@ re-seeded.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import platform
 import secrets
@@ -26,19 +27,34 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import jwt
 
 if __package__ in (None, ""):  # run as a script: make `bench.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
 from bench.reference import env as reference
-from bench.report import CHECK_TOKEN, DJOSER, HELLO, LOGIN, ME, REGISTER, ROOT, Report, Run
+from bench.report import (
+    CHECK_TOKEN,
+    DJOSER,
+    HELLO,
+    JWT_GET,
+    LOGIN,
+    ME,
+    REGISTER,
+    ROOT,
+    Report,
+    Run,
+)
 from bench.seed_authgate import seed_postgres, seed_sqlite, stagger_last_used
 
+from authgate.dialects.uapi.views import AUDIENCE as UAPI_AUDIENCE
 from authgate.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,6 +62,12 @@ RESULTS = REPO / "bench" / "results"
 PASSWORD = "bench-Passw0rd!"  # every seeded user's; no JSON escaping needed
 NEW_PASSWORD = "Kv9-trQm2wLx-pZ7q"  # registrations': passes Django's four validators
 SECRET_KEY = "bench-secret-key-" + "0123456789abcdef" * 3
+# The reference's SECRET_KEY (REFERENCE_SECRET_KEY), which SimpleJWT signs with by default.
+REFERENCE_SECRET_KEY = "bench-reference-secret-key-" + "fedcba9876543210" * 3
+JWT_ALGORITHM = "HS256"  # authgate's default and SimpleJWT's
+JWT_LIFETIME_SECONDS = 24 * 3600  # outlasts any run: the tokens are minted before the first
+AUTHGATE_JWT_PATH = "/u/api/secure_test/"
+SIMPLEJWT_PATH = "/jwt-whoami/"
 
 CASE_LABELS = {
     ROOT: "`GET /` (hello)",
@@ -53,6 +75,7 @@ CASE_LABELS = {
     CHECK_TOKEN: "`POST /api/v1/accounts/check_token/`",
     LOGIN: "`POST /auth/token/login/`",
     REGISTER: "`POST /auth/users/`",
+    JWT_GET: f"JWT `GET` (authgate `{AUTHGATE_JWT_PATH}`, SimpleJWT `{SIMPLEJWT_PATH}`)",
 }
 CASE_SCRIPTS = {
     ROOT: "hello.lua",
@@ -60,6 +83,7 @@ CASE_SCRIPTS = {
     CHECK_TOKEN: "check_token.lua",
     LOGIN: "login.lua",
     REGISTER: "register.lua",
+    JWT_GET: "jwt_get.lua",
 }
 # Cases only authgate serves (the envelope dialect); report.py compares them with Djoser's `me`.
 AUTHGATE_ONLY = frozenset({CHECK_TOKEN})
@@ -83,6 +107,8 @@ class Server:
     start: Callable[[int], Handle]
     tokens: Path | None = None
     database_url: str | None = None  # authgate's, to stagger last_used_at before `me`
+    jwts: Path | None = None  # access JWTs, one per seeded user (line I+1: userI), for jwt_get
+    jwt_path: str | None = None  # the JWT-guarded GET that jwt_get asks
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +148,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--cases",
         default=",".join(CASE_SCRIPTS),
-        help="comma-separated subset of hello,me,check_token,login,register (all)",
+        help=f"comma-separated subset of {','.join(CASE_SCRIPTS)} (all)",
     )
     parser.add_argument("--skip-djoser", action="store_true", help="do not run the reference")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
@@ -150,17 +176,42 @@ def parse_args(argv: list[str] | None) -> Options:
 # ------------------------------------------------------------------------ preparing
 
 
+def mint_jwts(out: Path, key: str, users: int, *, version: int | None) -> Path:
+    """One HS256 access token per seeded user (line I+1: userI, id I+1), as SimpleJWT 5.5
+    writes them (token_type, exp, iat, jti, user_id as a string), plus authgate's `ver` claim
+    when `version` is given (a user with no version row is of generation 0)."""
+    now = int(time.time())
+    lines = []
+    for i in range(users):
+        claims: dict[str, object] = {
+            "token_type": "access",
+            "exp": now + JWT_LIFETIME_SECONDS,
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            "user_id": str(i + 1),
+        }
+        if version is not None:
+            claims["ver"] = version
+            claims["aud"] = UAPI_AUDIENCE  # /u/api/ accepts only its own tokens
+        lines.append(jwt.encode(claims, key, algorithm=JWT_ALGORITHM) + "\n")
+    out.write_text("".join(lines), encoding="ascii")
+    return out
+
+
 def prepare_djoser(opts: Options, workdir: Path) -> Server:
     log("reference Djoser: building/checking its venv (first time: a minute of pip)")
     python = reference.ensure_venv(reference.DEFAULT_VENV_DIR)
     db, tokens = workdir / "djoser.sqlite3", workdir / "djoser-tokens.txt"
     log(f"reference Djoser: {reference.seed(python, db, opts.users, PASSWORD, tokens)}")
+    jwts = mint_jwts(workdir / "djoser-jwts.txt", REFERENCE_SECRET_KEY, opts.users, version=None)
+    env = {"REFERENCE_SECRET_KEY": REFERENCE_SECRET_KEY}
 
     def start(port: int) -> Handle:
-        proc = reference.start_server(python, port=port, db_path=db, cpu=opts.server_cpu)
+        proc = reference.start_server(python, port=port, db_path=db, cpu=opts.server_cpu, env=env)
         return Handle(proc.pid, lambda: reference.stop_server(proc))
 
-    return Server(DJOSER, "Djoser (gunicorn, 1 sync worker)", start, tokens)
+    label = "Djoser (gunicorn, 1 sync worker)"
+    return Server(DJOSER, label, start, tokens, jwts=jwts, jwt_path=SIMPLEJWT_PATH)
 
 
 def _authgate(key: str, label: str, url: str, tokens: Path, opts: Options, workdir: Path) -> Server:
@@ -174,7 +225,9 @@ def _authgate(key: str, label: str, url: str, tokens: Path, opts: Options, workd
         )
         return Handle(spawned.proc.pid, spawned.stop)
 
-    return Server(key, label, start, tokens, url)
+    # The bench leaves AUTHGATE_JWT_SIGNING_KEY unset: authgate signs with its secret key.
+    jwts = mint_jwts(tokens.with_suffix(".jwts.txt"), SECRET_KEY, opts.users, version=0)
+    return Server(key, label, start, tokens, url, jwts=jwts, jwt_path=AUTHGATE_JWT_PATH)
 
 
 def prepare_sqlite(opts: Options, workdir: Path) -> Server:
@@ -204,14 +257,38 @@ def hello_server(opts: Options, workdir: Path) -> Server:
 # ------------------------------------------------------------------------ measuring
 
 
-def wrk_env(server: Server, opts: Options) -> dict[str, str]:
+def wrk_env(server: Server, case: str, opts: Options) -> dict[str, str]:
+    tokens = server.jwts if case == JWT_GET else server.tokens
     return {
         "BENCH_SALT": secrets.token_hex(4),  # fresh per wrk run: new random streams and names
-        "BENCH_TOKENS": str(server.tokens or ""),
+        "BENCH_TOKENS": str(tokens or ""),
+        "BENCH_PATH": server.jwt_path or "",
         "BENCH_USERS": str(opts.users),
         "BENCH_PASSWORD": PASSWORD,
         "BENCH_NEW_PASSWORD": NEW_PASSWORD,
     }
+
+
+def preflight_jwt(server: Server, port: int) -> str | None:
+    """Why the first minted JWT does not get a 200 from `server`, or None when it does."""
+    if server.jwts is None or server.jwt_path is None:
+        return f"{server.label} has no JWTs or JWT path for jwt_get"
+    token = server.jwts.read_text(encoding="ascii").split("\n", 1)[0]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", server.jwt_path, headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        body = response.read()[:300].decode(errors="replace")
+    except (OSError, http.client.HTTPException) as error:
+        return f"GET {server.jwt_path} with a minted JWT failed: {error}"
+    finally:
+        conn.close()
+    if response.status != 200:
+        return (
+            f"preflight: GET {server.jwt_path} with a minted JWT got {response.status}"
+            f" (not 200): {body}; the JWT key or claims do not match the server, case skipped"
+        )
+    return None
 
 
 def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) -> Run:
@@ -227,6 +304,9 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
         failed = f"start failed: {error}"
         return Run(case, label, server.key, server.label, None, None, error=failed)
     try:
+        if case == JWT_GET and (refused := preflight_jwt(server, port)):
+            log(f"  {case:8} {server.label:34} ERROR: {refused}")
+            return Run(case, label, server.key, server.label, None, None, error=refused)
         pid = harness.serving_pid(handle.pid)
         script = CASE_SCRIPTS[case]
         waited = 0.0
@@ -238,7 +318,7 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
                 seconds=opts.warmup,
                 connections=opts.connections,
                 cpu=opts.wrk_cpu,
-                env=wrk_env(server, opts),
+                env=wrk_env(server, case, opts),
             )
             waited = harness.wait_idle(pid)
         cpu_before = harness.cpu_seconds(pid)
@@ -249,7 +329,7 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
             seconds=opts.duration,
             connections=opts.connections,
             cpu=opts.wrk_cpu,
-            env=wrk_env(server, opts),
+            env=wrk_env(server, case, opts),
         )
         cpu = harness.cpu_seconds(pid) - cpu_before
         peak = harness.proc_status_kib(pid, "VmHWM")
@@ -273,7 +353,7 @@ def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
     order: list[tuple[Server, str]] = []
     if ROOT in opts.cases:
         order.append((servers[HELLO], ROOT))
-    for case in (ME, CHECK_TOKEN, LOGIN, REGISTER):
+    for case in (ME, CHECK_TOKEN, JWT_GET, LOGIN, REGISTER):
         if case in opts.cases:
             keys = (SQLITE, POSTGRES) if case in AUTHGATE_ONLY else (SQLITE, POSTGRES, DJOSER)
             order += [(servers[k], case) for k in keys if k in servers]
@@ -333,6 +413,11 @@ NOTES = [
     " token per login (an INSERT plus the last_login UPDATE).",
     "`check_token` exists only in authgate (the envelope dialect): its authgate/Djoser ratio"
     " is against Djoser's `GET /auth/users/me/`, the nearest thing a service could ask Djoser.",
+    "`jwt_get`: each request carries a random one of 10,000 HS256 access tokens that the bench"
+    " mints itself with PyJWT (one per seeded user, valid for a day). authgate's"
+    " `/u/api/secure_test/` checks the token and reads the user and their JWT generation"
+    " (one query); the reference's `/jwt-whoami/` uses SimpleJWT's"
+    " JWTStatelessUserAuthentication, which checks the token only (no database).",
     "Before each authgate `me` and `check_token` run every token's last_used_at is set to a"
     " random moment of the last minute: the steady state of all tokens in use (about N/60"
     " last_used_at writes per second), not a burst of first uses.",
