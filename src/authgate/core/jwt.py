@@ -210,15 +210,17 @@ class Jwts:
         type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order."""
         config = self._config
         try:
-            header = jwt.get_unverified_header(raw)
-            # PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.
-            if "crit" in header or header.get("alg") != config.algorithm:
-                raise JwtError
-            if not KEY_SOURCE_HEADERS.isdisjoint(header):
-                raise JwtError
-            claims: dict[str, Any] = jwt.decode(
+            # With HMAC there is one key: the header is checked once, after PyJWT parsed it
+            # (it can only be ours if the signature holds). Asymmetric keys are chosen by the
+            # header's `kid`, so there it is read (unverified) first.
+            header = (
+                None
+                if config.keys is None
+                else _checked_header(jwt.get_unverified_header(raw), config.algorithm)
+            )
+            decoded = jwt.decode_complete(
                 raw,
-                self._verifying_key(header),
+                config.key if header is None else self._verifying_key(header),
                 algorithms=[config.algorithm],
                 audience=config.audience,
                 issuer=config.issuer,
@@ -227,6 +229,8 @@ class Jwts:
                 # for another service with the same key) is refused, not ignored.
                 options={"verify_aud": True, "strict_aud": True},
             )
+            _checked_header(decoded["header"], config.algorithm)
+            claims: dict[str, Any] = decoded["payload"]
         except jwt.ExpiredSignatureError as error:
             raise JwtExpiredError from error
         except jwt.InvalidTokenError as error:
@@ -341,6 +345,16 @@ class Jwts:
 def subject_id(claims: Mapping[str, Any]) -> int | None:
     """The id of the user a token's claims speak for, None when `user_id` is unusable."""
     return _user_id(claims.get("user_id"))
+
+
+def _checked_header(header: Mapping[str, Any], algorithm: str) -> Mapping[str, Any]:
+    """The header, if it names our algorithm, no `crit` and no key of its own; JwtError else.
+    (PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.)"""
+    if "crit" in header or header.get("alg") != algorithm:
+        raise JwtError
+    if not KEY_SOURCE_HEADERS.isdisjoint(header):
+        raise JwtError
+    return header
 
 
 def _version(claims: Mapping[str, Any]) -> int | None:
