@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Route
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
-from authgate.dialects.drf import Endpoint, EveryMethod, Operation
+from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
+from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.envelope import schemas as s
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.http.fast_lane import FastHandler
@@ -58,22 +58,15 @@ def endpoints(views: EnvelopeViews) -> list[Endpoint]:
     ]
 
 
-def routes(views: EnvelopeViews, table: list[Endpoint]) -> list[BaseRoute]:
-    """A route per endpoint, each also answering without its trailing slash. EveryMethod
-    routes every method to the view, which answers a wrong one with an envelope 405."""
-    result: list[BaseRoute] = []
-    for endpoint in table:
-        app = EveryMethod(views.view(endpoint))
-        result += [Route(endpoint.path, app), Route(endpoint.path.rstrip("/"), app)]
-    return result
-
-
 def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The envelope dialect, to be mounted at each of `prefixes`."""
     views = EnvelopeViews(core)
     table = endpoints(views)
     app = Starlette(
-        routes=routes(views, table), exception_handlers={HTTPException: views.http_exception}
+        routes=every_method_routes(
+            table, lambda e: endpoint_view(e, views.error_response, head_as_get=False)
+        ),
+        exception_handlers={HTTPException: http_exception_handler(views.error_response)},
     )
     # check_token is asked by other services on every request: its success takes the lane.
     fast: dict[tuple[str, str], FastHandler] = {}

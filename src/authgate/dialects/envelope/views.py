@@ -5,11 +5,10 @@ envelope answers: every answer, success or error, is
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 import orjson
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -22,7 +21,6 @@ from authgate.core.errors import (
 )
 from authgate.core.identity import username_key
 from authgate.core.models import Principal, User
-from authgate.dialects.drf import Endpoint
 from authgate.dialects.envelope.messages import message
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
@@ -56,7 +54,6 @@ _ANSWERS: dict[type[Exception], tuple[int, str]] = {
     PathNotFoundError: (404, "not_found"),
     MethodNotAllowedError: (405, "method_not_allowed"),
 }
-View = Callable[[Request], Awaitable[Response]]
 
 
 class EnvelopeError(Exception):
@@ -161,31 +158,6 @@ class EnvelopeViews:
             headers["Allow"] = str(error.params.get("allowed", ""))
         params = error.params if isinstance(error, RequestError) else None
         return self.answer(request, status, code, params=params, headers=headers)
-
-    def view(self, endpoint: Endpoint) -> View:
-        """The dispatcher of one endpoint: its method's handler, every failure an envelope."""
-        allowed = ", ".join(endpoint.operations)
-
-        async def view(request: Request) -> Response:
-            operation = endpoint.operations.get(request.method)
-            try:
-                if operation is None:
-                    raise MethodNotAllowedError(method=request.method, allowed=allowed)
-                return await operation.handler(request, None)
-            except ClientDisconnect:
-                # The client left mid-body: nobody to answer, nothing to log as an error.
-                return Response(status_code=400)
-            except Exception as error:  # noqa: BLE001 every failure answers in the envelope
-                return self.error_response(request, error)
-
-        return view
-
-    async def http_exception(self, request: Request, exc: Exception) -> Response:
-        """Starlette's own 404 inside this dialect's mounts, in the envelope."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        if status == 404:
-            return self.error_response(request, PathNotFoundError())
-        return self.error_response(request, exc)
 
     # handlers
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Route
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
-from authgate.dialects.drf import Endpoint, EveryMethod, Operation
+from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
+from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.uapi import schemas as s
 from authgate.dialects.uapi.views import UapiViews
 
@@ -82,21 +82,14 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
     ]
 
 
-def routes(views: UapiViews, table: list[Endpoint]) -> list[BaseRoute]:
-    """A route per endpoint, each also answering without its trailing slash; every method
-    reaches the view, which answers a wrong one 405."""
-    result: list[BaseRoute] = []
-    for endpoint in table:
-        app = EveryMethod(views.view(endpoint))
-        result += [Route(endpoint.path, app), Route(endpoint.path.rstrip("/"), app)]
-    return result
-
-
 def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The /u/api/ dialect, to be mounted at each of `prefixes`."""
     views = UapiViews(core)
     table = endpoints(views)
     app = Starlette(
-        routes=routes(views, table), exception_handlers={HTTPException: views.http_exception}
+        routes=every_method_routes(
+            table, lambda e: endpoint_view(e, views.error_response, head_as_get=True)
+        ),
+        exception_handlers={HTTPException: http_exception_handler(views.error_response)},
     )
     return Dialect("uapi", prefixes, app, {}, table)

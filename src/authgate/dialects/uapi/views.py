@@ -9,12 +9,11 @@ reused refresh token ends every JWT of its user (core/jwt.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from authgate.core import Core
@@ -22,7 +21,6 @@ from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError
 from authgate.core.jwt import ACCESS, JwtError, Jwts, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
-from authgate.dialects.drf import Endpoint
 from authgate.dialects.uapi.cookies import ACCESS_COOKIE, REFRESH_COOKIE, Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.errors import (
@@ -40,7 +38,6 @@ log = logging.getLogger(__name__)
 VARY = "Accept-Language"
 CHALLENGE = "Bearer"
 NO_STORE = {"Cache-Control": "no-store"}
-View = Callable[[Request], Awaitable[Response]]
 
 
 class UapiError(Exception):
@@ -134,31 +131,6 @@ class UapiViews:
             headers["Allow"] = str(error.params.get("allowed", ""))
         body = {"detail": message(code, language, params)}
         return JSONResponse(body, status_code=status, headers=headers)
-
-    def view(self, endpoint: Endpoint) -> View:
-        """The dispatcher of one endpoint: its method's handler, every failure a `detail`."""
-        allowed = ", ".join(endpoint.operations)
-
-        async def view(request: Request) -> Response:
-            method = "GET" if request.method == "HEAD" else request.method
-            operation = endpoint.operations.get(method)
-            try:
-                if operation is None:
-                    raise MethodNotAllowedError(method=request.method, allowed=allowed)
-                return await operation.handler(request, None)
-            except ClientDisconnect:
-                return Response(status_code=400)
-            except Exception as error:  # noqa: BLE001 every failure answers as {"detail"}
-                return self.error_response(request, error)
-
-        return view
-
-    async def http_exception(self, request: Request, exc: Exception) -> Response:
-        """Starlette's own 404 inside the mount, as `{"detail": "Not Found"}`."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        if status == 404:
-            return self.error_response(request, PathNotFoundError())
-        return self.error_response(request, exc)
 
     def _tokens(
         self, request: Request, body: Mapping[str, object], access: str, refresh: str
