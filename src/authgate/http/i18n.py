@@ -80,3 +80,18 @@ def translate(code: str, language: str, params: Mapping[str, object] | None = No
             "{characters}", "character" if values["min_length"] == 1 else "characters"
         )
     return text.format(**values)
+
+
+def word(
+    table: Mapping[str, Mapping[str, str]],
+    code: str,
+    language: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    fallback: str,
+) -> str:
+    """A dialect's own message `code` (else `fallback`) in `language` (English when it has no
+    such text), its placeholders filled in."""
+    entry = table.get(code) or table[fallback]
+    text = entry.get(language) or entry["en"]
+    return text.format(**params) if params else text

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from authgate.http.i18n import word
+
 MESSAGES: dict[str, dict[str, str]] = {
     "login_success": {"en": "Login successful", "ru": "Авторизация прошла успешно"},
     "login_missing": {
@@ -56,6 +58,4 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def message(code: str, language: str, params: Mapping[str, object] | None = None) -> str:
     """The message `code` in `language` (English when it has no such text), filled in."""
-    entry = MESSAGES.get(code) or MESSAGES["server_error"]
-    text = entry.get(language) or entry["en"]
-    return text.format(**params) if params else text
+    return word(MESSAGES, code, language, params, fallback="server_error")
