@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from authgate.core.clock import Clock
 from authgate.core.errors import (
+    NON_FIELD,
     AccountCreationError,
     ConflictError,
     InvalidCredentialsError,
@@ -22,7 +23,7 @@ from authgate.core.identity import (
     username_key,
 )
 from authgate.core.jwt import Jwts
-from authgate.core.models import NewUser, User
+from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.revocations import Revocations
@@ -123,8 +124,10 @@ class Users:
         if password is not None:
             _raise_if_any({"password": self._passwords.validate(password, attributes)})
             if password_retype is not None and password != password_retype:
-                raise ValidationError.single("", "password_mismatch")
-        password_hash = "!" if password is None else await self._passwords.hash(password)
+                raise ValidationError.single(NON_FIELD, "password_mismatch")
+        password_hash = (
+            UNUSABLE_PASSWORD_PREFIX if password is None else await self._passwords.hash(password)
+        )
         new = NewUser(
             username=username,
             username_key=username_key(username),
@@ -142,8 +145,7 @@ class Users:
             user = await self._store.create_user(new)
         except ConflictError as conflict:
             # Lost a race against a concurrent registration of the same name.
-            code = "email_exists" if conflict.field_name == "email" else "username_exists"
-            raise ValidationError.single(conflict.field_name, code) from conflict
+            raise _taken(conflict, conflict.field_name) from conflict
         except Exception as error:
             raise AccountCreationError from error
         if not user.is_active:
@@ -240,7 +242,7 @@ class Users:
         )
         _raise_if_any({"new_password": self._passwords.validate(new_password, attributes)})
         if retype is not None and retype != new_password:
-            raise ValidationError.single("", "password_mismatch")
+            raise ValidationError.single(NON_FIELD, "password_mismatch")
         new_hash = await self._passwords.hash(new_password)
         revoking = self._revoke_on_password_change
         updated = await self._update(user, {"password": new_hash}, publish=not revoking)
@@ -257,7 +259,7 @@ class Users:
         """Rename a user. Renaming to the current name is a uniqueness error, as in Djoser."""
         _raise_if_any({"new_username": await self.username_problems(new_username)})
         if retype is not None and retype != new_username:
-            raise ValidationError.single("", "username_mismatch")
+            raise ValidationError.single(NON_FIELD, "username_mismatch")
         new_username = normalize_username(new_username)
         changes = {"username": new_username, "username_key": username_key(new_username)}
         updated = await self._update(user, changes, conflict_field="new_username")
@@ -295,13 +297,18 @@ class Users:
         try:
             updated = await self._store.update_user(user.id, changes)
         except ConflictError as conflict:
-            code = "email_exists" if conflict.field_name == "email" else "username_exists"
-            raise ValidationError.single(conflict_field or conflict.field_name, code) from conflict
+            raise _taken(conflict, conflict_field or conflict.field_name) from conflict
         if updated is None:
             raise NotFoundError
         if publish:
             await self._revocations.publish(user.id)
         return updated
+
+
+def _taken(conflict: ConflictError, field_name: str) -> ValidationError:
+    """The field error for a unique key the store found taken."""
+    code = "email_exists" if conflict.field_name == "email" else "username_exists"
+    return ValidationError.single(field_name, code)
 
 
 def _raise_if_any(problems: dict[str, list[Message]]) -> None:
