@@ -165,6 +165,16 @@ def new_user_params(new: NewUser) -> dict[str, object]:
     }
 
 
+def new_token_params(record: TokenRecord) -> dict[str, object]:
+    """Parameters of sql.INSERT_TOKEN."""
+    return {
+        "digest": record.digest,
+        "user_id": record.user_id,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+    }
+
+
 def conflict_field(constraint_text: str) -> str:
     """Which user field a unique-violation message or constraint name is about."""
     return "email" if "email_key" in constraint_text else "username"

@@ -17,6 +17,7 @@ from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
     conflict_field,
+    new_token_params,
     new_user_params,
     principal_from_row,
     user_from_row,
@@ -113,15 +114,7 @@ class PostgresStore:
             raise NotFoundError from error
 
     async def _create_token(self, record: TokenRecord) -> None:
-        await self._execute(
-            sql.INSERT_TOKEN,
-            {
-                "digest": record.digest,
-                "user_id": record.user_id,
-                "created_at": record.created_at,
-                "expires_at": record.expires_at,
-            },
-        )
+        await self._execute(sql.INSERT_TOKEN, new_token_params(record))
 
     async def touch_token(self, digest: str, at: datetime) -> None:
         await self._execute(sql.TOUCH_TOKEN, {"digest": digest, "at": at})

@@ -21,6 +21,7 @@ from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
     conflict_field,
+    new_token_params,
     new_user_params,
     principal_from_row,
     user_from_row,
@@ -116,14 +117,7 @@ class SqliteStore:
         return None if row is None else principal_from_row(row, digest, _to_datetime)
 
     async def create_token(self, record: TokenRecord) -> None:
-        params = _bind(
-            {
-                "digest": record.digest,
-                "user_id": record.user_id,
-                "created_at": record.created_at,
-                "expires_at": record.expires_at,
-            }
-        )
+        params = _bind(new_token_params(record))
 
         def insert(connection: sqlite3.Connection) -> None:
             try:
