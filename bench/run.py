@@ -415,9 +415,9 @@ NOTES = [
     " is against Djoser's `GET /auth/users/me/`, the nearest thing a service could ask Djoser.",
     "`jwt_get`: each request carries a random one of 10,000 HS256 access tokens that the bench"
     " mints itself with PyJWT (one per seeded user, valid for a day). authgate's"
-    " `/u/api/secure_test/` checks the token and reads the user and their JWT generation"
-    " (one query); the reference's `/jwt-whoami/` uses SimpleJWT's"
-    " JWTStatelessUserAuthentication, which checks the token only (no database).",
+    " `/u/api/secure_test/` checks the token and the user's JWT generation (from the worker's"
+    " caches after a token's first use, as `me` does); the reference's `/jwt-whoami/` uses"
+    " SimpleJWT's JWTStatelessUserAuthentication, which checks the token only (no database).",
     "Before each authgate `me` and `check_token` run every token's last_used_at is set to a"
     " random moment of the last minute: the steady state of all tokens in use (about N/60"
     " last_used_at writes per second), not a burst of first uses.",

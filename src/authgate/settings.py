@@ -45,10 +45,12 @@ class Settings(BaseSettings):
     """Lifetime of an opaque token; none (never expires) by default, as DRF."""
 
     token_cache_size: int = Field(default=50_000, ge=0)
-    """Tokens each worker keeps resolved in memory (0: always ask the database)."""
+    """Tokens each worker keeps resolved in memory, opaque tokens and verified access JWTs
+    alike, and users whose JWT generation it remembers (0: always ask the database)."""
 
     token_cache_ttl_seconds: float = Field(default=60.0, ge=0)
-    """Longest a cached token is trusted without asking the database again."""
+    """Longest a cached token or user is trusted without asking the database again (the
+    revocation feed evicts changed users long before)."""
 
     revocation_poll_seconds: float = Field(default=0.05, gt=0)
     """How often each worker reads the revocation feed: the longest a token revoked by another

@@ -4,7 +4,9 @@ reuse detection, the test endpoints, the token cookies and their CSRF check."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -49,6 +51,9 @@ def _set_cookies(response: httpx.Response) -> dict[str, str]:
 
 
 def _update(settings: Settings, email: str, changes: dict[str, object]) -> None:
+    """Change a user beside the server, as any tool writing to its database must: the change,
+    then a row on the revocation feed, which the server reads within a poll interval and so
+    drops what it cached of the user."""
     from authgate.core.identity import email_key
     from authgate.store import open_store
 
@@ -59,10 +64,12 @@ def _update(settings: Settings, email: str, changes: dict[str, object]) -> None:
             user = await store.get_user_by_email_key(email_key(email))
             assert user is not None
             await store.update_user(user.id, changes)
+            await store.append_revocation(user.id, datetime.now(UTC))
         finally:
             await store.close()
 
     run(update())
+    time.sleep(settings.revocation_poll_seconds * 4)
 
 
 def _superuser(settings: Settings) -> None:
@@ -206,6 +213,7 @@ def test_refresh_is_single_use_even_without_simplejwt_rotation(api: Api) -> None
     _user(api)
     first = _tokens(api)["refresh_token"]
     newer = api.http.post("/u/api/refresh/", json={"refresh_token": first}).json()
+    assert api.http.get("/u/api/secure_test/", headers=_bearer(newer["access_token"])).is_success
     reused = api.http.post("/u/api/refresh/", json={"refresh_token": first})
     assert reused.status_code == 400
     assert reused.json() == {"detail": "The refresh token is invalid or expired"}
@@ -271,6 +279,8 @@ def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> No
     api = serve(cookie_secure=False, jwt_access_lifetime_seconds=1)
     _user(api)
     tokens = _tokens(api)
+    # Used once: from then on its verdict is cached, which must not outlive `exp`.
+    assert api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"])).is_success
     missing = api.http.get("/u/api/secure_test/")
     assert (missing.status_code, missing.json()) == (401, {"detail": "Not authenticated"})
     assert missing.headers["www-authenticate"] == "Bearer"
@@ -278,11 +288,27 @@ def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> No
         invalid = api.http.get("/u/api/secure_test/", headers={"Authorization": header})
         assert invalid.status_code == 401
         assert invalid.json() == {"detail": "The access token is invalid or expired"}
-    import time
-
     time.sleep(2.1)
     expired = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
     assert expired.status_code == 401
+
+
+def test_secure_test_answers_alike_from_the_fast_lane_and_the_view(api: Api) -> None:
+    """A Bearer token's success comes from the fast lane, a cookie's from the view: the same
+    answer, byte for byte."""
+    _user(api)
+    tokens = _tokens(api)
+    by_lane = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
+    by_view = api.http.get(
+        "/u/api/secure_test/", headers={"Cookie": f"access_token={tokens['access_token']}"}
+    )
+    assert by_lane.status_code == by_view.status_code == 200
+    assert by_lane.content == by_view.content == b'{"message":"Successful secure test"}'
+    assert _headers(by_lane) == _headers(by_view)
+
+
+def _headers(response: httpx.Response) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in response.headers.items() if k != "date")
 
 
 def test_test_role_admits_admins_only(api: Api, make_settings: Callable[..., Settings]) -> None:

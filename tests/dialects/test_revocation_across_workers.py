@@ -7,6 +7,8 @@ import time
 
 from tests.support import Api
 
+PASSWORD = "Correct-Horse-9"  # Api.register's
+
 
 def _until(check, timeout: float = 2.0) -> float:
     started = time.monotonic()
@@ -52,3 +54,44 @@ def test_password_change_from_the_cli_ends_cached_sessions(serve, make_settings)
     assert api.http.get("/auth/users/me/", headers=headers).status_code == 200
     run_cli(make_settings(), "changepassword", "john", stdin="New-Horse-Pass-1\nNew-Horse-Pass-1\n")
     _until(lambda: api.http.get("/auth/users/me/", headers=headers).status_code == 401)
+
+
+def _uapi_login(api: Api, email: str) -> dict[str, str]:
+    response = api.http.post("/u/api/login/", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+def test_jwt_logout_on_one_worker_is_refused_by_the_other(serve) -> None:
+    """An access JWT's verdict and its user's generation are cached per worker; a logout
+    (which ends the user's JWTs) on one worker reaches the other through the feed."""
+    first: Api = serve(cookie_secure=False)
+    second: Api = serve(cookie_secure=False)
+    first.register("john", email="john@example.com")
+    tokens = _uapi_login(first, "john@example.com")
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for _ in range(3):  # now cached by the second server
+        assert second.http.get("/u/api/secure_test/", headers=headers).status_code == 200
+    assert first.http.post("/u/api/logout/", headers=headers).status_code == 200
+    elapsed = _until(
+        lambda: second.http.get("/u/api/secure_test/", headers=headers).status_code == 401
+    )
+    assert elapsed < 0.5
+
+
+def test_password_change_on_one_worker_ends_jwts_cached_by_the_other(serve) -> None:
+    first: Api = serve()
+    second: Api = serve()
+    first.register("john", email="john@example.com")
+    uapi = _uapi_login(first, "john@example.com")
+    uapi_headers = {"Authorization": f"Bearer {uapi['access_token']}"}
+    assert second.http.get("/u/api/secure_test/", headers=uapi_headers).status_code == 200
+    token_headers = first.as_user(first.login("john"))
+    changed = first.http.post(
+        "/auth/users/set_password/",
+        json={"current_password": PASSWORD, "new_password": "New-Horse-Pass-1"},
+        headers=token_headers,
+    )
+    assert changed.status_code == 204
+    _until(lambda: second.http.get("/u/api/secure_test/", headers=uapi_headers).status_code == 401)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.jwt import JwtConfig, Jwts
+from authgate.core.jwt_cache import SubjectCache
 from authgate.core.jwt_keys import KeyRing, load_key_ring
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.notices import Notices
@@ -82,7 +83,12 @@ def build_core(
     cache = PrincipalCache(
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
     )
-    revocations = Revocations(store, cache, clock, poll_seconds=settings.revocation_poll_seconds)
+    subjects = SubjectCache(
+        max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
+    )
+    revocations = Revocations(
+        store, [cache, subjects], clock, poll_seconds=settings.revocation_poll_seconds
+    )
     tokens = Tokens(
         store,
         clock,
@@ -107,7 +113,14 @@ def build_core(
         password_changed=settings.password_changed_email_confirmation,
         username_changed=settings.username_changed_email_confirmation,
     )
-    jwts = Jwts(store, clock, jwt_config)
+    jwts = Jwts(
+        store,
+        clock,
+        jwt_config,
+        subjects=subjects,
+        revocations=revocations,
+        verified_cache_size=settings.token_cache_size,
+    )
     users = Users(
         store=store,
         passwords=passwords,

@@ -9,7 +9,8 @@ access tokens; it ignores `ver`.
 without CHECK_REVOKE_TOKEN, of users whose password changed): each user has a JWT generation in
 the store (0 until first bumped) which core/users.py bumps on a password change and on
 deactivation. Every use of a token (authentication, refresh, verify) reads the user and their
-generation in one query and refuses a token of another generation, of an inactive user or of a
+generation in one query (or from a cache the revocation feed keeps honest, core/jwt_cache.py)
+and refuses a token of another generation, of an inactive user or of a
 user who is gone. A counter, not a digest of the password hash (SimpleJWT's `hash_password`
 claim), so no claim is derived from a secret. A token without `ver` (issued by SimpleJWT
 itself) is of generation 0.
@@ -36,10 +37,12 @@ import jwt
 
 from authgate.core.clock import Clock
 from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
+from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
 from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
 from authgate.core.models import User
 
 if TYPE_CHECKING:
+    from authgate.core.revocations import Revocations
     from authgate.store import Store
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
@@ -122,10 +125,40 @@ class Refreshed:
 class Jwts:
     """Issue, refresh, verify and authenticate SimpleJWT-shaped tokens."""
 
-    def __init__(self, store: Store, clock: Clock, config: JwtConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: JwtConfig,
+        *,
+        subjects: SubjectCache | None = None,
+        revocations: Revocations | None = None,
+        verified_cache_size: int = 0,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._config = config
+        # Not `subjects or ...`: an empty cache is falsy (it has a length).
+        self._subjects = (
+            subjects if subjects is not None else SubjectCache(max_entries=0, ttl_seconds=0)
+        )
+        self._revocations = revocations
+        self._verified_cache_size = verified_cache_size
+        self._verified = VerifiedTokens(
+            max_entries=verified_cache_size, leeway_seconds=config.leeway.total_seconds()
+        )
+
+    def with_config(self, config: JwtConfig) -> Jwts:
+        """Tokens of another configuration (a dialect's own audience) over the same users:
+        the same subject cache and revocations, a verified-token cache of their own."""
+        return Jwts(
+            self._store,
+            self._clock,
+            config,
+            subjects=self._subjects,
+            revocations=self._revocations,
+            verified_cache_size=self._verified_cache_size,
+        )
 
     @property
     def config(self) -> JwtConfig:
@@ -264,15 +297,20 @@ class Jwts:
             raise JwtError
         return key
 
-    async def _subject(self, claims: Mapping[str, Any]) -> tuple[User, int]:
+    async def _subject(self, claims: Mapping[str, Any], *, cached: bool = False) -> Subject:
         """The active user a token speaks for and their generation, which must be the
-        token's; JwtUserError otherwise."""
+        token's; JwtUserError otherwise. `cached`: may come from the subject cache (the
+        requests a token authenticates); refresh and verify always read the store."""
         user_id = _user_id(claims.get("user_id"))
         if user_id is None:
             raise JwtUserError("jwt_no_user_id")
-        subject = await self._store.get_jwt_subject(user_id)
+        subject = self._subjects.get(user_id) if cached else None
         if subject is None:
-            raise JwtUserError("jwt_user_not_found")
+            generation = self._subjects.generation
+            subject = await self._store.get_jwt_subject(user_id)
+            if subject is None:
+                raise JwtUserError("jwt_user_not_found")
+            self._subjects.put(user_id, subject, generation=generation)
         user, version = subject
         if not user.is_active:
             raise JwtUserError("jwt_user_inactive")
@@ -281,8 +319,13 @@ class Jwts:
         return user, version
 
     async def authenticate(self, raw: str) -> User:
-        """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation)."""
-        user, _ = await self._subject(self.decode(raw, ACCESS))
+        """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation).
+        A token seen before skips the signature check, and a user seen recently the store."""
+        claims = self._verified.get(raw)
+        if claims is None:
+            claims = self.decode(raw, ACCESS)
+            self._verified.put(raw, claims)
+        user, _ = await self._subject(claims, cached=True)
         return user
 
     async def verify(self, raw: str) -> None:
@@ -338,8 +381,13 @@ class Jwts:
             await self.end_sessions(user_id)
 
     async def end_sessions(self, user_id: int) -> None:
-        """Kill every JWT issued to the user so far (password change, deactivation)."""
+        """Kill every JWT issued to the user so far (password change, deactivation), and
+        drop the user's cached generation everywhere."""
         await self._store.bump_jwt_version(user_id)
+        if self._revocations is not None:
+            await self._revocations.publish(user_id)
+        else:
+            self._subjects.evict_users({user_id})
 
 
 def subject_id(claims: Mapping[str, Any]) -> int | None:

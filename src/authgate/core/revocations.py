@@ -2,19 +2,20 @@
 
 Each change to a user that affects what their tokens prove (revocation, password, profile,
 activity, deletion) appends a row; every process polls the rows it has not seen and evicts those
-users from its PrincipalCache. The database is already shared by every worker and node, so
-this needs nothing else to run; the poll interval bounds how long a revoked token lives on.
+users from its caches (PrincipalCache, and the JWT SubjectCache). The database is already
+shared by every worker and node, so this needs nothing else to run; the poll interval bounds
+how long a revoked token lives on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.clock import Clock
-from authgate.core.principal_cache import PrincipalCache
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -26,14 +27,24 @@ RETENTION = timedelta(minutes=10)
 PRUNE_EVERY_POLLS = 1200  # once a minute at the default 50 ms poll
 
 
+class UserCache(Protocol):
+    """A cache of what users' tokens prove, which the feed empties per user."""
+
+    def evict_users(self, user_ids: set[int]) -> None:
+        """Forget these users."""
+
+    def clear(self) -> None:
+        """Forget everyone."""
+
+
 class Revocations:
     """Publishes changes to the feed and applies everyone's changes to the local cache."""
 
     def __init__(
-        self, store: Store, cache: PrincipalCache, clock: Clock, *, poll_seconds: float
+        self, store: Store, caches: Sequence[UserCache], clock: Clock, *, poll_seconds: float
     ) -> None:
         self._store = store
-        self._cache = cache
+        self._caches = tuple(caches)
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._last_seen: int | None = None
@@ -41,7 +52,7 @@ class Revocations:
 
     async def publish(self, user_id: int) -> None:
         """Drop the user's cached tokens here, and tell every other process."""
-        self._cache.evict_users({user_id})
+        self._evict({user_id})
         await self._store.append_revocation(user_id, self._clock.now())
 
     async def start(self) -> None:
@@ -60,7 +71,11 @@ class Revocations:
         rows = await self._store.revocations_after(self._last_seen or 0)
         if rows:
             self._last_seen = rows[-1][0]
-            self._cache.evict_users({user_id for _, user_id in rows})
+            self._evict({user_id for _, user_id in rows})
+
+    def _evict(self, user_ids: set[int]) -> None:
+        for cache in self._caches:
+            cache.evict_users(user_ids)
 
     async def _follow(self) -> None:
         polls = 0
@@ -78,5 +93,6 @@ class Revocations:
                 raise
             except Exception:
                 # Unsure what was missed: forget everything rather than serve a revoked token.
-                self._cache.clear()
+                for cache in self._caches:
+                    cache.clear()
                 log.warning("could not read the revocation feed", exc_info=True)

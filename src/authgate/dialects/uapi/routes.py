@@ -11,6 +11,7 @@ from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_
 from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.uapi import schemas as s
 from authgate.dialects.uapi.views import UapiViews
+from authgate.http.fast_lane import FastHandler
 
 
 def endpoints(views: UapiViews) -> list[Endpoint]:
@@ -92,4 +93,8 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         ),
         exception_handlers={HTTPException: http_exception_handler(views.error_response)},
     )
-    return Dialect("uapi", prefixes, app, {}, table)
+    # secure_test/ is the benchmark's JWT-guarded GET: its success takes the lane.
+    fast: dict[tuple[str, str], FastHandler] = {
+        ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
+    }
+    return Dialect("uapi", prefixes, app, fast, table)

@@ -1,0 +1,104 @@
+"""What lets an access JWT be checked from memory: the hot path of every JWT-guarded request.
+
+Two caches, each safe on its own terms:
+- `VerifiedTokens` remembers the claims of access tokens whose signature, audience, issuer and
+  type were already checked. A token's bytes cannot change, so neither can that verdict; only
+  `exp` moves with time, and it is checked again on every hit.
+- `SubjectCache` remembers each user's record and JWT generation (core/jwt.py's `ver`), which is
+  what revocation changes. Like PrincipalCache it is emptied per user by the revocation feed
+  (core/revocations.py): at once in this process, within a poll interval in every other one,
+  and at the latest after its TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from authgate.core.models import User
+
+# A user, and their JWT generation.
+Subject = tuple[User, int]
+
+
+class VerifiedTokens:
+    """A bounded map access token -> its verified claims."""
+
+    def __init__(self, *, max_entries: int, leeway_seconds: float) -> None:
+        self._max_entries = max_entries
+        self._leeway = leeway_seconds
+        self._claims: dict[str, dict[str, Any]] = {}
+
+    def get(self, raw: str) -> dict[str, Any] | None:
+        """The claims of a token verified before, if it has not expired since. PyJWT judges
+        `exp` by the system clock, and so does this."""
+        claims = self._claims.get(raw)
+        if claims is None:
+            return None
+        if claims["exp"] + self._leeway <= time.time():
+            del self._claims[raw]
+            return None
+        return claims
+
+    def put(self, raw: str, claims: dict[str, Any]) -> None:
+        """Remember a token that passed every check (the oldest goes when full)."""
+        if self._max_entries <= 0:
+            return
+        if raw not in self._claims and len(self._claims) >= self._max_entries:
+            del self._claims[next(iter(self._claims))]
+        self._claims[raw] = claims
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+
+class SubjectCache:
+    """A bounded map user id -> (user, JWT generation), evictable per user."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int,
+        ttl_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_entries = max_entries
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._entries: dict[int, tuple[Subject, float]] = {}
+        # Bumped by every eviction, so a read that raced one is not cached (see put).
+        self.generation = 0
+
+    def get(self, user_id: int) -> Subject | None:
+        """The cached subject of a user, if fresh."""
+        entry = self._entries.get(user_id)
+        if entry is None:
+            return None
+        if entry[1] < self._monotonic():
+            del self._entries[user_id]
+            return None
+        return entry[0]
+
+    def put(self, user_id: int, subject: Subject, *, generation: int) -> None:
+        """Cache a subject read from the store when `generation` was current, unless an
+        eviction happened since: that read may predate the change which caused it."""
+        if self._ttl <= 0 or self._max_entries <= 0 or generation != self.generation:
+            return
+        if user_id not in self._entries and len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[user_id] = (subject, self._monotonic() + self._ttl)
+
+    def evict_users(self, user_ids: set[int]) -> None:
+        """Forget these users."""
+        self.generation += 1
+        for user_id in user_ids:
+            self._entries.pop(user_id, None)
+
+    def clear(self) -> None:
+        """Forget everyone (the revocation feed was lost)."""
+        self.generation += 1
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
