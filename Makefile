@@ -12,7 +12,8 @@ help: ## Show the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[postgres]' pytest httpx aiosmtpd mypy ruff
+	$(BIN)/pip install --quiet -e '.[postgres,redis,client]' pytest httpx aiosmtpd mypy ruff \
+		pyyaml types-PyYAML schemathesis
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install authgate with its test tools

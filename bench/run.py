@@ -52,7 +52,12 @@ from bench.report import (
     Report,
     Run,
 )
-from bench.seed_authgate import seed_postgres, seed_sqlite, stagger_last_used
+from bench.seed_authgate import (
+    ensure_postgres_database,
+    seed_postgres,
+    seed_sqlite,
+    stagger_last_used,
+)
 
 from authgate.dialects.uapi.views import AUDIENCE as UAPI_AUDIENCE
 from authgate.store.migrate import upgrade
@@ -239,6 +244,8 @@ def prepare_sqlite(opts: Options, workdir: Path) -> Server:
 
 
 def prepare_postgres(url: str, opts: Options, workdir: Path) -> Server:
+    if ensure_postgres_database(url):
+        log(f"authgate PostgreSQL: created the database of {url}")
     log("authgate PostgreSQL: migrating, then EMPTYING auth_user/auth_token and seeding")
     upgrade(url)
     tokens = workdir / "authgate-pg-tokens.txt"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
 from authgate.core.identity import email_key, normalize_email, normalize_username, username_key
@@ -164,6 +165,28 @@ def seed_sqlite(database_url: str, users: int, password: str, tokens_out: Path) 
         connection.close()
     _write_tokens(raws, tokens_out)
     return Seeded(users, tokens_out, (datetime.now(UTC) - started).total_seconds())
+
+
+def ensure_postgres_database(database_url: str) -> bool:
+    """Create the scratch database if the server lacks it (a fresh machine); True if created."""
+    import asyncpg
+
+    name = urlsplit(database_url).path.lstrip("/")
+
+    async def ensure() -> bool:
+        try:
+            connection = await asyncpg.connect(database_url)
+        except asyncpg.InvalidCatalogNameError:
+            admin = await asyncpg.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+            try:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await admin.close()
+            return True
+        await connection.close()
+        return False
+
+    return asyncio.run(ensure())
 
 
 def seed_postgres(database_url: str, users: int, password: str, tokens_out: Path) -> Seeded:

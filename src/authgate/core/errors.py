@@ -10,6 +10,7 @@
       ValidationError            field -> list of Message; "" is the non-field key
       AccountCreationError       the database refused the new account
       ConflictError              a unique field is taken (raised by the store, mapped by users)
+      ThrottledError             too many attempts from a client or at an account; retry later
 Each dialect owns one table mapping these to its status codes and messages.
 """
 
@@ -100,3 +101,14 @@ class ConflictError(AuthgateError):
     def __init__(self, field_name: str) -> None:
         super().__init__(field_name)
         self.field_name = field_name
+
+
+class ThrottledError(AuthgateError):
+    """Too many attempts (per client address or per login) in the current window: the caller
+    may try again after `retry_after` seconds (a whole number, at least 1)."""
+
+    code = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = max(1, retry_after)
