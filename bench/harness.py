@@ -71,12 +71,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def serving_pid(pid: int) -> int:
-    """The process that answers HTTP: the single worker child if there is one (gunicorn,
-    `uvicorn --workers N`), else the process itself (`authgate serve` with 1 worker runs
-    uvicorn in-process)."""
+def serving_pids(pid: int) -> list[int]:
+    """The processes that answer HTTP: the worker children if there are any (gunicorn,
+    `authgate serve --workers N`: uvicorn's master forks them), else the process itself
+    (`authgate serve` with 1 worker runs uvicorn in-process)."""
     kids = children(pid)
-    return serving_pid(kids[0]) if len(kids) == 1 else pid
+    if len(kids) == 1:
+        return serving_pids(kids[0])
+    return kids or [pid]
 
 
 def proc_status_kib(pid: int, field: str) -> int:
@@ -89,25 +91,28 @@ def proc_status_kib(pid: int, field: str) -> int:
     return int(match.group(1))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads included."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+def cpu_seconds(*pids: int) -> float:
+    """User + system CPU time of processes, all their threads included."""
+    total = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
 
 
-def wait_idle(pid: int, *, timeout: float = 60.0, busy_share: float = 0.05) -> float:
-    """Wait until the process burns < busy_share of a core for two 0.25 s samples in a row.
+def wait_idle(*pids: int, timeout: float = 60.0, busy_share: float = 0.05) -> float:
+    """Wait until the processes burn < busy_share of a core for two 0.25 s samples in a row.
 
     After a warm-up, a server may still owe work to requests wrk gave up on (a sync gunicorn
     worker processes its whole backlog); measuring on top of that would be unfair. Returns the
     seconds waited."""
     started = time.monotonic()
     quiet = 0
-    last = cpu_seconds(pid)
+    last = cpu_seconds(*pids)
     while quiet < 2 and time.monotonic() - started < timeout:
         time.sleep(0.25)
-        now = cpu_seconds(pid)
+        now = cpu_seconds(*pids)
         quiet = quiet + 1 if now - last < busy_share * 0.25 else 0
         last = now
     return time.monotonic() - started
@@ -150,17 +155,33 @@ class Spawned:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
-def pinned(cpu: int, cmd: list[str]) -> list[str]:
+def pinned(cpu: int | str, cmd: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *cmd]
 
 
 def start_authgate(
-    *, port: int, database_url: str, secret_key: str, cpu: int, workdir: Path
+    *,
+    port: int,
+    database_url: str,
+    secret_key: str,
+    cpu: int | str,
+    workdir: Path,
+    workers: int = 1,
 ) -> Spawned:
-    """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings."""
+    """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings but for
+    the login and registration limits: one load generator logs in the same accounts from one
+    address all the time. The limits stay on, so their cost is measured; lockout never
+    triggers, since every bench login is correct."""
     authgate = Path(sys.executable).parent / "authgate"
-    cmd = pinned(cpu, [str(authgate), "serve", "--host", "127.0.0.1", "--port", str(port)])
-    env = {"AUTHGATE_DATABASE_URL": database_url, "AUTHGATE_SECRET_KEY": secret_key}
+    serve = [str(authgate), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = pinned(cpu, [*serve, "--workers", str(workers)])
+    env = {
+        "AUTHGATE_DATABASE_URL": database_url,
+        "AUTHGATE_SECRET_KEY": secret_key,
+        "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
+        "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
+        "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
+    }
     return spawn(
         cmd, port=port, probe="/auth/users/me/", log=workdir / f"authgate-{port}.log", env=env
     )

@@ -10,6 +10,10 @@ from bench.harness import Argon2Rate, WrkResult
 HELLO = "hello"
 DJOSER = "djoser"
 AUTHGATE_PREFIX = "authgate"
+# The one-worker SQLite server every scale figure is compared with, and the scale servers.
+SQLITE = "authgate-sqlite"
+SQLITE_BIG = "authgate-sqlite-big"  # `me` with a million users (--big-users)
+SQLITE_2W = "authgate-sqlite-2w"  # `me` on two workers over both cores (--two-workers)
 
 ME, LOGIN, REGISTER, ROOT = "me", "login", "register", "hello"
 CHECK_TOKEN = "check_token"
@@ -23,6 +27,7 @@ HOT_CASES = (ME, CHECK_TOKEN)
 ME_VS_DJOSER, ME_VS_HELLO, ME_P99_MS = 35.0, 0.70, 10.0
 LOGIN_VS_DJOSER, LOGIN_VS_ARGON2 = 9.0, 0.90
 JWT_VS_SIMPLEJWT = 12.0
+BIG_VS_SMALL, TWO_WORKERS_VS_ONE, PEAK_RSS_MIB = 0.85, 1.7, 120.0
 BUSY_WARNING = 0.85  # a server less busy than this waited for its client
 TARGETS = (
     f"`/auth/users/me/` ≥ {ME_VS_DJOSER:g}x Djoser, ≥ {ME_VS_HELLO:.0%} of Starlette hello,"
@@ -216,6 +221,30 @@ class Report:
                     check(ratio >= LOGIN_VS_DJOSER, f"login, {who}: {ratio:.1f}x Djoser (≥ 9x)")
                 if argon is not None:
                     check(argon >= LOGIN_VS_ARGON2, f"login, {who}: {argon:.0%} of argon2 (≥ 90%)")
+        return lines + self._scale_checks()
+
+    def _scale_checks(self) -> list[str]:
+        """A million users against the seeded ten thousand, two workers against one, and
+        every authgate worker's peak RSS."""
+        lines: list[str] = []
+        one = self._rps(ME, SQLITE)
+        for server, target, text in (
+            (SQLITE_BIG, BIG_VS_SMALL, "with a million users: {:.0%} of the 10,000-user `me`"),
+            (SQLITE_2W, TWO_WORKERS_VS_ONE, "two workers on two cores: {:.2f}x one worker"),
+        ):
+            rps = self._rps(ME, server)
+            if one and rps is not None:
+                bound = f"≥ {target:.0%}" if target < 1 else f"≥ {target:g}x"
+                box = "x" if rps / one >= target else " "
+                lines.append(f"- [{box}] me {text.format(rps / one)} ({bound})")
+        peaks = [r.peak_rss_kib for r in self.runs if r.server.startswith(AUTHGATE_PREFIX)]
+        measured = [kib / 1024 for kib in peaks if kib is not None]
+        if measured:
+            box = "x" if max(measured) <= PEAK_RSS_MIB else " "
+            lines.append(
+                f"- [{box}] largest authgate worker's peak RSS: {max(measured):.1f} MiB"
+                f" (≤ {PEAK_RSS_MIB:g} MB)"
+            )
         return lines
 
     def _jwt_check(self, run: Run) -> list[str]:

@@ -49,6 +49,9 @@ from bench.report import (
     ME,
     REGISTER,
     ROOT,
+    SQLITE,
+    SQLITE_2W,
+    SQLITE_BIG,
     Report,
     Run,
 )
@@ -92,7 +95,7 @@ CASE_SCRIPTS = {
 }
 # Cases only authgate serves (the envelope dialect); report.py compares them with Djoser's `me`.
 AUTHGATE_ONLY = frozenset({CHECK_TOKEN})
-SQLITE, POSTGRES = "authgate-sqlite", "authgate-postgres"
+POSTGRES = "authgate-postgres"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,8 @@ class Options:
     cases: tuple[str, ...]
     skip_djoser: bool
     keep: bool
+    big_users: int = 0
+    two_workers: bool = False
 
 
 def log(message: str) -> None:
@@ -156,6 +161,18 @@ def parse_args(argv: list[str] | None) -> Options:
         help=f"comma-separated subset of {','.join(CASE_SCRIPTS)} (all)",
     )
     parser.add_argument("--skip-djoser", action="store_true", help="do not run the reference")
+    parser.add_argument(
+        "--big-users",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run `me` on a SQLite database of N users (the scale check: 1000000)",
+    )
+    parser.add_argument(
+        "--two-workers",
+        action="store_true",
+        help="also run `me` on `authgate serve --workers 2` over both cores (wrk shares core 1)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
     args = parser.parse_args(argv)
     cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
@@ -175,6 +192,8 @@ def parse_args(argv: list[str] | None) -> Options:
         cases=cases,
         skip_djoser=args.skip_djoser,
         keep=args.keep,
+        big_users=args.big_users,
+        two_workers=args.two_workers,
     )
 
 
@@ -241,6 +260,41 @@ def prepare_sqlite(opts: Options, workdir: Path) -> Server:
     tokens = workdir / "authgate-tokens.txt"
     log(f"authgate SQLite: {seed_sqlite(url, opts.users, PASSWORD, tokens).summary()}")
     return _authgate(SQLITE, "authgate (SQLite)", url, tokens, opts, workdir)
+
+
+def prepare_big_sqlite(opts: Options, workdir: Path) -> Server:
+    """A SQLite database of opts.big_users users; `me` draws its tokens from the first
+    opts.users of them, as the 10,000-user run does, so only the database's size differs."""
+    url = f"sqlite:///{workdir / 'authgate-big.sqlite3'}"
+    upgrade(url)
+    every = workdir / "authgate-big-tokens-all.txt"
+    log(f"authgate SQLite, {opts.big_users:,} users: seeding (about 30 s a million)")
+    log(f"authgate SQLite big: {seed_sqlite(url, opts.big_users, PASSWORD, every).summary()}")
+    tokens = workdir / "authgate-big-tokens.txt"
+    spread = every.read_text(encoding="ascii").split()
+    step = max(1, len(spread) // opts.users)
+    # Tokens spread over the whole id range (every step-th user), not just the first rows.
+    tokens.write_text("".join(f"{t}\n" for t in spread[::step][: opts.users]), encoding="ascii")
+    label = f"authgate (SQLite, {opts.big_users:,} users)"
+    return _authgate(SQLITE_BIG, label, url, tokens, opts, workdir)
+
+
+def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
+    """The seeded SQLite database served by `authgate serve --workers 2` on both cores."""
+
+    def start(port: int) -> Handle:
+        spawned = harness.start_authgate(
+            port=port,
+            database_url=sqlite.database_url or "",
+            secret_key=SECRET_KEY,
+            cpu=f"{opts.server_cpu},{opts.wrk_cpu}",
+            workdir=workdir,
+            workers=2,
+        )
+        return Handle(spawned.proc.pid, spawned.stop)
+
+    label = "authgate (SQLite, 2 workers, both cores)"
+    return Server(SQLITE_2W, label, start, sqlite.tokens, sqlite.database_url)
 
 
 def prepare_postgres(url: str, opts: Options, workdir: Path) -> Server:
@@ -314,7 +368,7 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
         if case == JWT_GET and (refused := preflight_jwt(server, port)):
             log(f"  {case:8} {server.label:34} ERROR: {refused}")
             return Run(case, label, server.key, server.label, None, None, error=refused)
-        pid = harness.serving_pid(handle.pid)
+        pids = harness.serving_pids(handle.pid)
         script = CASE_SCRIPTS[case]
         waited = 0.0
         if opts.warmup > 0:
@@ -327,8 +381,8 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
                 cpu=opts.wrk_cpu,
                 env=wrk_env(server, case, opts),
             )
-            waited = harness.wait_idle(pid)
-        cpu_before = harness.cpu_seconds(pid)
+            waited = harness.wait_idle(*pids)
+        cpu_before = harness.cpu_seconds(*pids)
         result = harness.run_wrk(
             wrk,
             script=script,
@@ -338,13 +392,14 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
             cpu=opts.wrk_cpu,
             env=wrk_env(server, case, opts),
         )
-        cpu = harness.cpu_seconds(pid) - cpu_before
-        peak = harness.proc_status_kib(pid, "VmHWM")
+        cpu = harness.cpu_seconds(*pids) - cpu_before
+        # The largest worker's: the per-worker figure the RSS target is about.
+        peak = max(harness.proc_status_kib(pid, "VmHWM") for pid in pids)
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         return Run(case, label, server.key, server.label, None, None, error=str(error)[:300])
     finally:
         handle.stop()
-    raw.append(f"## {label} on {server.label} (serving pid {pid})\n{result.raw}")
+    raw.append(f"## {label} on {server.label} (serving pids {pids})\n{result.raw}")
     log(
         f"  {case:8} {server.label:34} {result.rps:10,.1f} req/s  p99 {result.p99_us / 1e3:8.2f} ms"
         f"  non-2xx {result.non2xx}  sock-err {result.socket_errors}"
@@ -362,7 +417,11 @@ def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
         order.append((servers[HELLO], ROOT))
     for case in (ME, CHECK_TOKEN, JWT_GET, LOGIN, REGISTER):
         if case in opts.cases:
-            keys = (SQLITE, POSTGRES) if case in AUTHGATE_ONLY else (SQLITE, POSTGRES, DJOSER)
+            keys: tuple[str, ...] = (SQLITE, POSTGRES)
+            if case == ME:
+                keys += (SQLITE_BIG, SQLITE_2W)
+            if case not in AUTHGATE_ONLY:
+                keys += (DJOSER,)
             order += [(servers[k], case) for k in keys if k in servers]
     return order
 
@@ -412,8 +471,12 @@ NOTES = [
     " On a shared machine CPU/req is steadier than req/s; busy well under 100% means the server"
     " waited for the client (wrk's core was disturbed), so its req/s understates it.",
     "Peak RSS is VmHWM of the serving process over warm-up + run: `authgate serve` itself"
-    " (1 worker: uvicorn runs in-process), the gunicorn worker (master not counted) for Djoser,"
-    " the uvicorn process for hello.",
+    " (1 worker: uvicorn runs in-process), the largest worker with `--workers 2` (its CPU/req"
+    " sums both workers), the gunicorn worker (master not counted) for Djoser, the uvicorn"
+    " process for hello.",
+    "`--big-users N` adds `me` on a second SQLite database of N users, its tokens drawn from"
+    " users spread over the whole id range; `--two-workers` adds `me` on two workers pinned to"
+    " both cores, so wrk shares core 1 with one of them (the ratio is a floor).",
     "Djoser hashes with Django's default PBKDF2-SHA256 (1,000,000 iterations), authgate with"
     " argon2id (t=2, 19 MiB): login and registration compare different hashes by design.",
     "Djoser's login returns the user's one existing token (get_or_create); authgate issues a new"
@@ -457,6 +520,10 @@ def main(argv: list[str] | None = None) -> int:
         servers = {HELLO: hello_server(opts, workdir), SQLITE: prepare_sqlite(opts, workdir)}
         if opts.postgres:
             servers[POSTGRES] = prepare_postgres(opts.postgres, opts, workdir)
+        if opts.big_users and ME in opts.cases:
+            servers[SQLITE_BIG] = prepare_big_sqlite(opts, workdir)
+        if opts.two_workers and ME in opts.cases:
+            servers[SQLITE_2W] = two_worker_sqlite(servers[SQLITE], opts, workdir)
         if not opts.skip_djoser:
             servers[DJOSER] = prepare_djoser(opts, workdir)
         argon2 = None

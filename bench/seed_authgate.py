@@ -19,7 +19,7 @@ import asyncio
 import random
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,9 @@ USER_COLUMNS = (
     "last_login",
 )
 TOKEN_COLUMNS = ("digest", "user_id", "created_at", "expires_at", "last_used_at")
+BATCH = 50_000
+# Told (rows done, rows in all) after each batch.
+Progress = Callable[[int, int], None] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +95,9 @@ def default_passwords() -> Passwords:
     )
 
 
-def _users(count: int, password_hash: str, now: datetime) -> list[tuple[Any, ...]]:
+def _users(count: int, password_hash: str, now: datetime, first: int = 0) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
-    for i in range(count):
+    for i in range(first, first + count):
         username = normalize_username(f"user{i}")
         email = normalize_email(f"user{i}@example.com")
         rows.append(
@@ -118,9 +121,9 @@ def _users(count: int, password_hash: str, now: datetime) -> list[tuple[Any, ...
     return rows
 
 
-def _tokens(count: int, now: datetime) -> tuple[list[str], list[tuple[Any, ...]]]:
+def _tokens(count: int, now: datetime, first: int = 0) -> tuple[list[str], list[tuple[Any, ...]]]:
     raws = [secrets.token_hex(TOKEN_BYTES) for _ in range(count)]
-    rows = [(digest(raw), i + 1, now, None, None) for i, raw in enumerate(raws)]
+    rows = [(digest(raw), first + i + 1, now, None, None) for i, raw in enumerate(raws)]
     return raws, rows
 
 
@@ -145,20 +148,35 @@ def hash_once(password: str) -> str:
     return asyncio.run(default_passwords().hash(password))
 
 
-def seed_sqlite(database_url: str, users: int, password: str, tokens_out: Path) -> Seeded:
+def _batches(users: int) -> list[tuple[int, int]]:
+    """[start, stop) ranges of user indexes, BATCH at a time (a million rows at once would
+    hold gigabytes of tuples)."""
+    return [(start, min(start + BATCH, users)) for start in range(0, users, BATCH)]
+
+
+def seed_sqlite(
+    database_url: str, users: int, password: str, tokens_out: Path, progress: Progress = None
+) -> Seeded:
     """Seed an already migrated, empty SQLite database."""
     check_schema()
     started = datetime.now(UTC)
     password_hash = hash_once(password)
     now = datetime.now(UTC)
-    user_rows = [_iso(row) for row in _users(users, password_hash, now)]
-    raws, token_rows = _tokens(users, now)
+    raws: list[str] = []
     connection = sqlite3.connect(sqlite_path(database_url), isolation_level=None)
     try:
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("BEGIN")
-        connection.executemany(_insert("auth_user", USER_COLUMNS), user_rows)
-        connection.executemany(_insert("auth_token", TOKEN_COLUMNS), [_iso(r) for r in token_rows])
+        for start, stop in _batches(users):
+            user_rows = [_iso(row) for row in _users(stop - start, password_hash, now, start)]
+            batch_raws, token_rows = _tokens(stop - start, now, start)
+            connection.executemany(_insert("auth_user", USER_COLUMNS), user_rows)
+            connection.executemany(
+                _insert("auth_token", TOKEN_COLUMNS), [_iso(r) for r in token_rows]
+            )
+            raws += batch_raws
+            if progress is not None:
+                progress(stop, users)
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no-op unless in WAL mode
     finally:
@@ -189,14 +207,15 @@ def ensure_postgres_database(database_url: str) -> bool:
     return asyncio.run(ensure())
 
 
-def seed_postgres(database_url: str, users: int, password: str, tokens_out: Path) -> Seeded:
+def seed_postgres(
+    database_url: str, users: int, password: str, tokens_out: Path, progress: Progress = None
+) -> Seeded:
     """Seed an already migrated PostgreSQL database. Its auth_user/auth_token are EMPTIED first."""
     check_schema()
     started = datetime.now(UTC)
     password_hash = hash_once(password)
     now = datetime.now(UTC)
-    user_rows = _users(users, password_hash, now)
-    raws, token_rows = _tokens(users, now)
+    raws: list[str] = []
 
     async def load() -> None:
         import asyncpg
@@ -205,12 +224,19 @@ def seed_postgres(database_url: str, users: int, password: str, tokens_out: Path
         try:
             async with connection.transaction():
                 await connection.execute("TRUNCATE auth_token, auth_user RESTART IDENTITY CASCADE")
-                await connection.copy_records_to_table(
-                    "auth_user", records=user_rows, columns=list(USER_COLUMNS)
-                )
-                await connection.copy_records_to_table(
-                    "auth_token", records=token_rows, columns=list(TOKEN_COLUMNS)
-                )
+                for start, stop in _batches(users):
+                    batch_raws, token_rows = _tokens(stop - start, now, start)
+                    await connection.copy_records_to_table(
+                        "auth_user",
+                        records=_users(stop - start, password_hash, now, start),
+                        columns=list(USER_COLUMNS),
+                    )
+                    await connection.copy_records_to_table(
+                        "auth_token", records=token_rows, columns=list(TOKEN_COLUMNS)
+                    )
+                    raws.extend(batch_raws)
+                    if progress is not None:
+                        progress(stop, users)
                 # Explicit ids were given: move the id sequence past them for registrations.
                 await connection.execute(
                     "SELECT setval(pg_get_serial_sequence('auth_user', 'id'),"
@@ -269,3 +295,36 @@ def stagger_last_used(database_url: str, tokens_file: Path, *, seed: int = 0) ->
             await connection.close()
 
     asyncio.run(update())
+
+
+def main() -> None:
+    """`python bench/seed_authgate.py --database-url URL --users N --tokens-out FILE`: migrate and
+    seed a database with a progress bar (a million users take about a minute on SQLite)."""
+    import argparse
+
+    from rich.progress import Progress as Bar
+
+    from authgate.store.migrate import upgrade
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--database-url", required=True, help="an EMPTY sqlite:/// or SCRATCH pg")
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--tokens-out", type=Path, required=True)
+    parser.add_argument("--password", default="Bench-Horse-Battery-9")
+    args = parser.parse_args()
+    upgrade(args.database_url)
+    seed = seed_sqlite if args.database_url.startswith("sqlite:///") else seed_postgres
+    with Bar() as bar:
+        task = bar.add_task("seeding users and tokens", total=args.users)
+        seeded = seed(
+            args.database_url,
+            args.users,
+            args.password,
+            args.tokens_out,
+            lambda done, _total: bar.update(task, completed=done),
+        )
+    print(seeded.summary())
+
+
+if __name__ == "__main__":
+    main()
