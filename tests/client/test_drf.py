@@ -1,0 +1,73 @@
+"""The DRF authentication class, run where Django and DRF are: the reference virtualenv of the
+differential tests (.cache/reference-venv), never authgate's own. authgate runs for real in this
+process; the probe (drf_probe.py) asks it over HTTP from a DRF view in a child process."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.client.support import closed_port_url
+from tests.support import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE_PYTHON = ROOT / ".cache" / "reference-venv" / "bin" / "python"
+PROBE = Path(__file__).with_name("drf_probe.py")
+
+
+def _reference_python() -> Path:
+    """The python that has Django and DRF (this one, else the reference venv's), or a skip
+    saying why there is none."""
+    if importlib.util.find_spec("django") and importlib.util.find_spec("rest_framework"):
+        return Path(sys.executable)
+    if not REFERENCE_PYTHON.exists():
+        pytest.skip(
+            "Django/DRF are not installed in .venv (on purpose) and the reference venv "
+            f"{REFERENCE_PYTHON.parent.parent} does not exist (the differential tests build it)"
+        )
+    found = subprocess.run(
+        [str(REFERENCE_PYTHON), "-c", "import django, rest_framework"],
+        capture_output=True,
+        timeout=60,
+    )
+    if found.returncode != 0:
+        pytest.skip("the reference venv has no Django/DRF: " + found.stderr.decode()[-300:])
+    return REFERENCE_PYTHON
+
+
+def test_drf_authentication_class(api: Api) -> None:
+    python = _reference_python()
+    api.register("john")
+    token = api.login("john")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+    env["AUTHGATE_PROBE_PATH"] = os.pathsep.join([str(ROOT / "src"), *site.getsitepackages()])
+    done = subprocess.run(
+        [str(python), str(PROBE), str(api.http.base_url).rstrip("/"), token, closed_port_url()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    for name in ("token", "bearer"):
+        assert answers[name]["status"] == 200, answers[name]
+        assert answers[name]["body"]["username"] == "john"
+        assert answers[name]["body"]["kind"] == "opaque"
+    for name in ("missing", "other_scheme"):  # not ours: DRF's own 401 for no credentials
+        assert answers[name]["status"] == 401
+        assert answers[name]["challenge"] == "Bearer"
+    assert answers["invalid"] == {
+        "status": 401,
+        "body": {"detail": "Invalid token."},
+        "challenge": "Bearer",
+    }
+    assert answers["down"]["status"] == 503
+    assert answers["down"]["body"]["detail"].startswith("The authentication service")
