@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[postgres,redis,client]' pytest httpx aiosmtpd mypy ruff \
-		pyyaml types-PyYAML schemathesis
+		pyyaml types-PyYAML schemathesis selenium
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install authgate with its test tools
@@ -28,15 +28,15 @@ test: $(STAMP) ## Run the tests (SQLite; PostgreSQL too when AUTHGATE_TEST_POSTG
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
 
 fmt: $(STAMP) ## Format the code
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench examples
+	$(BIN)/ruff check --fix src tests bench examples
 
 bench: $(STAMP) ## Benchmark authgate against the real Djoser stack (needs wrk)
 	$(BIN)/python bench/run.py

@@ -4,6 +4,7 @@ server over it, and a real SMTP server."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 
 from authgate.settings import Settings
 from authgate.store.migrate import upgrade
+from tests.log_capture import SessionLog
 from tests.support import Api, Mailbox, live_server, smtp_server
 
 POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
@@ -46,15 +48,16 @@ def postgres_migrated() -> str:
 
 
 def _truncate(url: str) -> None:
+    """Empty every table of the schema, so each test starts from a fresh database."""
     import asyncpg
+
+    from authgate.store.schema import metadata
 
     async def truncate() -> None:
         connection = await asyncpg.connect(url)
         try:
-            await connection.execute(
-                "TRUNCATE auth_token, auth_user, revocation, jwt_blacklist, jwt_token_version"
-                " RESTART IDENTITY CASCADE"
-            )
+            tables = ", ".join(table.name for table in metadata.sorted_tables)
+            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         finally:
             await connection.close()
 
@@ -123,3 +126,22 @@ def api(serve: Callable[..., Api]) -> Api:
 @pytest.fixture
 def mail(mailbox: tuple[Mailbox, int]) -> Mailbox:
     return mailbox[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log() -> Iterator[SessionLog]:
+    """Every log record of the session and every secret its HTTP traffic carried; at the end,
+    no secret may appear in any record (tests/log_capture.py). authgate's own loggers log at
+    DEBUG throughout, so that what they would say in production at any level is checked."""
+    log = SessionLog()
+    service = logging.getLogger("authgate")
+    level = service.level
+    service.setLevel(logging.DEBUG)
+    try:
+        with log.recording():
+            yield log
+    finally:
+        service.setLevel(level)
+    leaks = log.leaks()
+    if leaks:
+        pytest.fail(f"secrets in the session's logs: {sorted(set(leaks))[:20]}", pytrace=False)

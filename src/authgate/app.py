@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
+from authgate import admin
 from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
-from authgate.dialects import djoser, envelope, jwks, simplejwt, uapi
+from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
 from authgate.dialects.base import Dialect
-from authgate.http.fast_lane import FastLane
+from authgate.http import log_redaction
+from authgate.http.callers import CallerMiddleware
+from authgate.http.fast_lane import FastHandler, FastLane
+from authgate.http.limits import BodyLimit
 from authgate.http.openapi import build_document, swagger_ui
+from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -25,21 +33,31 @@ from authgate.store import open_store
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
 UAPI_PREFIXES = ("/u/api",)
+CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# What a browser client of any dialect sends: credentials, bodies, language, /u/api/'s CSRF.
+CORS_HEADERS = ("Authorization", "Content-Type", "Accept", "Accept-Language", "X-CSRF-Token")
 
 
 def create_app(
     settings: Settings, *, mailer: Mailer | None = None, clock: Clock | None = None
 ) -> Starlette:
     """The whole service. The store connects when the app starts and closes when it stops."""
-    store = open_store(settings.database_url, pool_size=settings.database_pool_size)
+    log_redaction.install()
+    store = open_store(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        timeout_seconds=settings.database_timeout_seconds,
+    )
     core = build_core(settings, store, mailer or build_mailer(settings), clock)
     dialects = [
         djoser.build(core, DJOSER_PREFIXES),
         envelope.build(core, ENVELOPE_PREFIXES),
         simplejwt.build(core, ("/auth/jwt",)),
         uapi.build(core, UAPI_PREFIXES),
+        *records.build(core),  # /user/<id>/ and /api/towns/ (seed 004)
+        audit.build(core),  # /api/audit/ (staff)
     ]
-    document = build_document([(d.prefixes[0], d.name, d.endpoints) for d in dialects])
+    document = build_document([(d.prefixes[0], d.name, d.endpoints, d.errors) for d in dialects])
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)
@@ -63,12 +81,76 @@ def create_app(
         jwks.route(core),
         *_mounts(dialects),
     ]
+    if settings.admin_enabled:  # the staff UI (src/authgate/admin), session login
+        routes.append(Mount(admin.PREFIX, app=admin.build(core)))
     fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
-    return Starlette(
+    app = AuthgateApp(
+        settings,
+        fast_handlers,
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(FastLane, handlers=fast_handlers)],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            # Who asks, for throttling and the audit log (the lane's answers need neither).
+            Middleware(CallerMiddleware, trusted_proxies=settings.trusted_proxies),
+        ],
     )
+    # Starlette's slash redirects build an absolute Location from the Host header: an open
+    # redirect, and a 307 makes a client re-send a login's password to the named host. The
+    # dialects answer their paths with and without the slash themselves.
+    for router in (app.router, *(d.app.router for d in dialects)):
+        router.redirect_slashes = False
+    return app
+
+
+class AuthgateApp(Starlette):
+    """Starlette with layers outside its own stack, outermost first: the fast lane
+    (http/fast_lane.py), then the security headers, which thus cover Starlette's own 500
+    answer as well (its error middleware is outside any middleware passed in). The lane adds
+    the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
+    configured: the headers, CORS (so the lane's answers carry it too), the lane. The body limit
+    (http/limits.py) is inside: only the app's reads go through it; the lane reads at most its
+    own small limit, never more than this one."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        fast_handlers: dict[tuple[str, str], FastHandler],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+        self._fast_handlers = fast_handlers
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack, wrapped."""
+        settings = self._settings
+        headers = security_headers(
+            hsts_seconds=settings.hsts_seconds,
+            hsts_include_subdomains=settings.hsts_include_subdomains,
+        )
+        inner = super().build_middleware_stack()
+        max_body = settings.max_body_bytes
+        if not settings.cors_allowed_origins:
+            return FastLane(
+                SecurityHeaders(inner, headers),
+                self._fast_handlers,
+                max_body,
+                headers,
+                settings.max_header_bytes,
+            )
+        # CORS answers preflights itself, and must see the lane's answers: the headers go
+        # around both (the hot path then pays for that layer, only with CORS on).
+        cors = CORSMiddleware(
+            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes),
+            allow_origins=list(settings.cors_allowed_origins),
+            # Only these origins are ever echoed, so credentials go to them alone.
+            allow_credentials=True,
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_HEADERS),
+            max_age=600,
+        )
+        return SecurityHeaders(cors, headers)
 
 
 def _mounts(dialects: list[Dialect]) -> list[Mount]:

@@ -1,4 +1,4 @@
-"""The `authgate` command: serve, migrate, createsuperuser, changepassword."""
+"""The `authgate` command: serve, migrate, createsuperuser, changepassword, import-django."""
 
 from __future__ import annotations
 
@@ -12,10 +12,24 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
+from authgate import cli_admin
 from authgate.core import Core, build_core
+from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
+from authgate.django_import import (
+    ImportOptions,
+    LayoutError,
+    ProgressBar,
+    SourceError,
+    Summary,
+    UnsupportedUrlError,
+    check_options,
+    parse_column_options,
+    run_import,
+)
 from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
@@ -164,6 +178,95 @@ def changepassword(
     except ValidationError as error:
         raise _fail(error) from error
     typer.echo(f"Password changed for {name!r}.")
+
+
+IMPORT_SKIPPED_EXIT_CODE = 3
+IMPORT_DJANGO_HELP = (
+    "Import users (with their password hashes) and DRF tokens from a Django database.\n\n"
+    "Users keep their ids, passwords and tokens: they log in with their old passwords and "
+    "their clients stay logged in. Users are matched by id, so running it again changes "
+    "nothing, and a run that stopped halfway is just run again. Groups (matched by name), "
+    "the permissions someone holds (by app_label.codename) and memberships come too. The "
+    "target is AUTHGATE_DATABASE_URL, migrated first.\n\n"
+    "Exit codes: 0 done; 3 done, but some users or tokens were skipped (listed in the "
+    "summary); 1 a database could not be read or written; 2 bad options."
+)
+
+
+@cli.command("import-django", help=IMPORT_DJANGO_HELP)
+def import_django(
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            help="The Django database: sqlite:///path/db.sqlite3 or postgresql://user@host/db.",
+        ),
+    ],
+    user_table: Annotated[
+        str, typer.Option(help="Table of a custom user model (AUTH_USER_MODEL).")
+    ] = "auth_user",
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="FIELD=COLUMN for a custom user model, e.g. username=login (repeatable);"
+            " FIELD= when the model has no such field.",
+        ),
+    ] = None,
+    token_table: Annotated[str, typer.Option(help="Table of DRF's tokens.")] = "authtoken_token",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Decide and report everything; write nothing.")
+    ] = False,
+    blank_duplicate_emails: Annotated[
+        bool,
+        typer.Option(
+            "--blank-duplicate-emails",
+            help="Import a user whose email another user already has without an email,"
+            " instead of skipping them (authgate's emails are unique).",
+        ),
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Users per transaction.")] = 500,
+) -> None:
+    """Import users and DRF tokens from a Django database (help: IMPORT_DJANGO_HELP)."""
+    settings = Settings()
+    try:
+        layout = parse_column_options(column or [], user_table=user_table, token_table=token_table)
+    except LayoutError as error:
+        raise typer.BadParameter(str(error), param_hint="--column") from error
+    options = ImportOptions(
+        source_url=database_url,
+        target_url=settings.database_url,
+        layout=layout,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        blank_duplicate_emails=blank_duplicate_emails,
+        token_ttl_seconds=settings.token_ttl_seconds,
+    )
+    summary = _run_django_import(options)
+    for line in summary.lines():
+        typer.echo(line)
+    if summary.skipped_anything:
+        raise typer.Exit(code=IMPORT_SKIPPED_EXIT_CODE)
+
+
+def _run_django_import(options: ImportOptions) -> Summary:
+    """Migrate the target (not in a dry run), then import under a progress bar on stderr."""
+    try:
+        check_options(options)
+        if not options.dry_run:
+            upgrade(options.target_url)
+        with ProgressBar() as bar:
+            return run_import(
+                options, now=SystemClock().now(), on_start=bar.start, on_progress=bar.advance
+            )
+    except UnsupportedUrlError as error:
+        raise typer.BadParameter(str(error), param_hint="--database-url") from error
+    except (SourceError, SQLAlchemyError, OSError) as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+
+
+# `authgate users ...`, `tokens revoke-all`, `audit tail` (src/authgate/cli_admin.py).
+cli_admin.register(cli)
 
 
 def main() -> None:

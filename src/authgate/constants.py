@@ -4,6 +4,8 @@ from __future__ import annotations
 
 USERNAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254
+# Longest password accepted anywhere, refused before it is hashed (ASVS asks for >= 64).
+PASSWORD_MAX_LENGTH = 4096
 NAME_MAX_LENGTH = 150
 # 160 bits from `secrets`, rendered as 40 lowercase hex characters, as DRF's tokens.
 TOKEN_BYTES = 20

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+import limits
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["en", "ru"]
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
 
     database_pool_size: int = Field(default=10, ge=1)
     """Connections in the PostgreSQL pool of each worker."""
+
+    database_timeout_seconds: float = Field(default=5.0, gt=0)
+    """Longest wait for a PostgreSQL connection or query; past it the request fails with 503."""
 
     secret_key: SecretStr = SecretStr("")
     """Signs activation and reset links. Empty in dev: `authgate serve` generates one."""
@@ -202,6 +208,77 @@ class Settings(BaseSettings):
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""
 
+    # Throttling and lockout
+
+    redis_url: str | None = None
+    """Redis for state shared by every worker and node (throttling and lockout counters), as
+    `redis://host:6379/0`; unset: each process counts alone."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (a
+    JSON list in the environment, e.g. `["10.0.0.0/8"]`); otherwise the socket's peer is."""
+
+    throttle_enabled: bool = True
+    """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
+
+    throttle_login_per_client: str = "30/minute"
+    """Login attempts per client address (a `limits` string: `N/second|minute|hour|day`)."""
+
+    throttle_login_per_account: str = "10/minute"
+    """Login attempts per login name, whether or not the account exists."""
+
+    throttle_register_per_client: str = "20/hour"
+    """Registrations per client address."""
+
+    throttle_recovery_per_client: str = "10/hour"
+    """Password/username reset and activation-resend requests per client address."""
+
+    throttle_recovery_per_account: str = "5/hour"
+    """Such requests per email address, whether or not it is known."""
+
+    lockout_enabled: bool = True
+    """Lock a login after repeated failures, for a growing delay (a locked login fails like a
+    wrong password)."""
+
+    lockout_free_failures: int = Field(default=5, ge=1)
+    """Consecutive failures of one login before each further one locks it."""
+
+    lockout_base_seconds: float = Field(default=1.0, gt=0)
+    """First lock's length; it doubles with every further failure."""
+
+    lockout_max_seconds: float = Field(default=900.0, gt=0)
+    """Longest growing lock."""
+
+    lockout_max_failures: int = Field(default=100, ge=1, le=100)
+    """Consecutive failures after which the login stays locked until the count expires or
+    staff unlock it (NIST SP 800-63B: at most 100)."""
+
+    lockout_reset_seconds: int = Field(default=86_400, ge=1)
+    """Failures are forgotten this long after the first of them."""
+
+    audit_retention_days: int = Field(default=365, ge=1)
+    """Audit log entries older than this are deleted (hourly)."""
+
+    @field_validator(
+        "throttle_login_per_client",
+        "throttle_login_per_account",
+        "throttle_register_per_client",
+        "throttle_recovery_per_client",
+        "throttle_recovery_per_account",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if value:
+            limits.parse(value)  # ValueError names the bad string
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
     @model_validator(mode="after")
     def _refuse_missing_secret_in_prod(self) -> Settings:
         if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
@@ -232,3 +309,43 @@ class Settings(BaseSettings):
             raise ValueError(f"AUTHGATE_JWT_SIGNING_KEY is for HMAC, not {self.jwt_algorithm}")
         if not asymmetric and (self.jwt_private_key_file or self.jwt_retired_public_key_files):
             raise ValueError(f"{self.jwt_algorithm} JWTs take no key files (HMAC)")
+
+    # Input limits and response hardening
+
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest request body read; a longer one is answered 413 in the dialect's shape."""
+
+    max_header_bytes: int = Field(default=16_384, ge=1024)
+    """Request headers (names and values together) past which a request is refused with 431;
+    uvicorn's parser bounds none itself."""
+
+    hsts_seconds: int = Field(default=0, ge=0)
+    """`Strict-Transport-Security: max-age=N` on every answer when above 0 (only behind HTTPS;
+    ASVS asks for a year, 31536000)."""
+
+    hsts_include_subdomains: bool = False
+    """Add `includeSubDomains` to HSTS (only if every subdomain serves HTTPS)."""
+
+    cors_allowed_origins: tuple[str, ...] = ()
+    """Origins (`https://app.example.com`) whose browser scripts may call the API with
+    credentials (a JSON list in the environment); empty: no CORS headers at all."""
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            # An explicit origin only: a wildcard with credentials would let any site in.
+            if not re.fullmatch(r"https?://[^/*\s]+", origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return value
+
+    # Sessions and the admin UI
+
+    admin_enabled: bool = True
+    """Serve the staff admin UI at `/admin/` (session login, CSRF-protected forms)."""
+
+    session_lifetime_seconds: int = Field(default=8 * 3600, ge=60)
+    """Absolute lifetime of a browser session (the admin's login); OWASP: 4 to 8 hours."""
+
+    session_idle_seconds: int = Field(default=30 * 60, ge=60)
+    """A browser session unused this long ends (OWASP: 15 to 30 minutes for low risk)."""

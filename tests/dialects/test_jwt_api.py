@@ -362,7 +362,8 @@ def test_login_and_refresh_set_the_cookies(serve: Callable[..., Api]) -> None:
         assert "Path=/u/api/;" in access + ";"
         assert "Path=/u/api/refresh/" in refresh
         assert "Path=/;" in csrf + ";"
-        assert "Max-Age=300" in access
+        # The access cookie outlives its token, so a logout can still name the session.
+        assert "Max-Age=3600" in access
         assert "Max-Age=3600" in refresh
 
 
@@ -391,11 +392,36 @@ def test_refresh_by_cookie_needs_the_csrf_header(api: Api) -> None:
     accepted = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": csrf})
     assert accepted.status_code == 200
     assert api.http.cookies["refresh_token"] == accepted.json()["refresh_token"]
-    rotated = api.http.cookies["csrf_token"]
-    assert rotated != csrf
-    # the new cookies work again, with the new CSRF token
-    again = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": rotated})
+    # The CSRF token is the session's: refreshes keep it, a new login gets another.
+    assert api.http.cookies["csrf_token"] == csrf
+    again = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": csrf})
     assert again.status_code == 200
+    assert _login(api).status_code == 200
+    assert api.http.cookies["csrf_token"] != csrf
+
+
+def test_a_planted_csrf_cookie_does_not_pass(api: Api) -> None:
+    """Cookie tossing: a sibling subdomain can set a csrf_token cookie of its choosing and send
+    the same value in the header; it is not the session's token, so it fails."""
+    _user(api)
+    assert _login(api).status_code == 200
+    refresh = api.http.cookies["refresh_token"]
+    access = api.http.cookies["access_token"]
+    planted = "attacker-chosen-value"
+    for path, cookie in (("/u/api/refresh/", "refresh_token"), ("/u/api/logout/", "access_token")):
+        token = refresh if cookie == "refresh_token" else access
+        with httpx.Client(base_url=str(api.http.base_url)) as browser:
+            response = browser.post(
+                path,
+                headers={
+                    "Cookie": f"{cookie}={token}; csrf_token={planted}",
+                    "X-CSRF-Token": planted,
+                },
+            )
+        assert response.status_code == 403, path
+    # Nothing was spent or ended: the real session still refreshes.
+    ok = api.http.post("/u/api/refresh/", json={"refresh_token": refresh})
+    assert ok.status_code == 200
 
 
 def test_logout_clears_the_cookies_and_ends_the_sessions(api: Api) -> None:
@@ -415,6 +441,22 @@ def test_logout_clears_the_cookies_and_ends_the_sessions(api: Api) -> None:
         api.http.get("/u/api/secure_test/", headers=_bearer(body["access_token"])).status_code
         == 401
     )
+    dead = api.http.post("/u/api/refresh/", json={"refresh_token": body["refresh_token"]})
+    assert dead.status_code == 400
+
+
+def test_logout_by_an_expired_access_cookie_still_ends_the_session(
+    serve: Callable[..., Api],
+) -> None:
+    """The refresh cookie goes only to refresh/, so logout knows the session by the access
+    cookie; once its token expired that must still end the session, refresh token included."""
+    api = serve(jwt_access_lifetime_seconds=1, cookie_secure=False)
+    _user(api)
+    body = _login(api).json()
+    time.sleep(2.1)
+    assert api.http.get("/u/api/secure_test/").status_code == 401  # the access token expired
+    csrf = api.http.cookies["csrf_token"]
+    assert api.http.post("/u/api/logout/", headers={"X-CSRF-Token": csrf}).status_code == 200
     dead = api.http.post("/u/api/refresh/", json={"refresh_token": body["refresh_token"]})
     assert dead.status_code == 400
 

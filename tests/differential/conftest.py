@@ -102,6 +102,10 @@ def _authgate_settings(database: Path, smtp_port: int, setup: Setup) -> Settings
         "smtp_port": smtp_port,
         "frontend_url": "https://app.example.com",
         "send_activation_email": setup.activation,
+        # The reference has no throttling or lockout (DRF's throttles are off by default), and
+        # these servers live for the whole module: compare the answers, not the limits.
+        "throttle_enabled": False,
+        "lockout_enabled": False,
     }
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):

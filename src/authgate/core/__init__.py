@@ -10,17 +10,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from authgate.core.audit import Audit
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
+from authgate.core.counters import Counters
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
 from authgate.core.jwt_keys import KeyRing, load_key_ring
+from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.principal_cache import PrincipalCache
+from authgate.core.records import Records
 from authgate.core.recovery import Recovery
 from authgate.core.revocations import Revocations
+from authgate.core.throttling import LOGIN, RECOVERY, REGISTER, Rule, Throttle
 from authgate.core.tokens import Tokens
 from authgate.core.users import Users
 from authgate.settings import Settings
@@ -47,14 +52,18 @@ class Core:
     notices: Notices
     revocations: Revocations
     jwts: Jwts
+    records: Records
+    audit: Audit
 
     async def start(self) -> None:
         """Start background work (following the revocation feed); the store is connected."""
         await self.revocations.start()
+        self.audit.start()
 
     async def close(self) -> None:
         """Finish background work (emails, last-used writes) and stop the core's threads."""
         await self.revocations.stop()
+        await self.audit.stop()
         await self.notices.drain()
         await self.tokens.drain()
         self.passwords.close()
@@ -89,11 +98,13 @@ def build_core(
     revocations = Revocations(
         store, [cache, subjects], clock, poll_seconds=settings.revocation_poll_seconds
     )
+    audit = Audit(store, clock, retention_days=settings.audit_retention_days)
     tokens = Tokens(
         store,
         clock,
         cache=cache,
         revocations=revocations,
+        audit=audit,
         ttl_seconds=settings.token_ttl_seconds,
     )
     confirmations = ConfirmationTokens(secret, ttl_seconds=settings.confirmation_link_ttl_seconds)
@@ -119,8 +130,11 @@ def build_core(
         jwt_config,
         subjects=subjects,
         revocations=revocations,
+        audit=audit,
         verified_cache_size=settings.token_cache_size,
     )
+    counters = Counters(settings.redis_url)
+    throttle = _throttle(settings, counters)
     users = Users(
         store=store,
         passwords=passwords,
@@ -131,12 +145,33 @@ def build_core(
         login_field=settings.login_field,
         revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
         jwts=jwts,
+        throttle=throttle,
+        lockout=Lockout(counters, _lockout_policy(settings)),
+        audit=audit,
     )
     recovery = Recovery(
-        store=store, users=users, notices=notices, confirmations=confirmations, clock=clock
+        store=store,
+        users=users,
+        notices=notices,
+        confirmations=confirmations,
+        clock=clock,
+        throttle=throttle,
+        audit=audit,
     )
+    records = Records(store, clock)
     return Core(
-        settings, store, clock, passwords, tokens, users, recovery, notices, revocations, jwts
+        settings,
+        store,
+        clock,
+        passwords,
+        tokens,
+        users,
+        recovery,
+        notices,
+        revocations,
+        jwts,
+        records,
+        audit,
     )
 
 
@@ -162,6 +197,28 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
         issuer=settings.jwt_issuer,
         leeway=timedelta(seconds=settings.jwt_leeway_seconds),
         keys=keys,
+    )
+
+
+def _throttle(settings: Settings, counters: Counters) -> Throttle:
+    rules = {
+        LOGIN: Rule.parse(settings.throttle_login_per_client, settings.throttle_login_per_account),
+        REGISTER: Rule.parse(settings.throttle_register_per_client),
+        RECOVERY: Rule.parse(
+            settings.throttle_recovery_per_client, settings.throttle_recovery_per_account
+        ),
+    }
+    return Throttle(counters, rules, enabled=settings.throttle_enabled)
+
+
+def _lockout_policy(settings: Settings) -> LockoutPolicy:
+    return LockoutPolicy(
+        enabled=settings.lockout_enabled,
+        free_failures=settings.lockout_free_failures,
+        base_seconds=settings.lockout_base_seconds,
+        max_seconds=settings.lockout_max_seconds,
+        max_failures=settings.lockout_max_failures,
+        reset_seconds=settings.lockout_reset_seconds,
     )
 
 

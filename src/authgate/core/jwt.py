@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from authgate.core import audit
 from authgate.core.clock import Clock
 from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
@@ -42,6 +43,7 @@ from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
 from authgate.core.models import User
 
 if TYPE_CHECKING:
+    from authgate.core.audit import Audit
     from authgate.core.revocations import Revocations
     from authgate.store import Store
 
@@ -133,6 +135,7 @@ class Jwts:
         *,
         subjects: SubjectCache | None = None,
         revocations: Revocations | None = None,
+        audit: Audit | None = None,
         verified_cache_size: int = 0,
     ) -> None:
         self._store = store
@@ -143,6 +146,7 @@ class Jwts:
             subjects if subjects is not None else SubjectCache(max_entries=0, ttl_seconds=0)
         )
         self._revocations = revocations
+        self._audit = audit
         self._verified_cache_size = verified_cache_size
         self._verified = VerifiedTokens(
             max_entries=verified_cache_size, leeway_seconds=config.leeway.total_seconds()
@@ -157,6 +161,7 @@ class Jwts:
             config,
             subjects=self._subjects,
             revocations=self._revocations,
+            audit=self._audit,
             verified_cache_size=self._verified_cache_size,
         )
 
@@ -167,8 +172,11 @@ class Jwts:
 
     # Issuing
 
-    async def issue_pair(self, user: User) -> tuple[str, str]:
-        """(refresh, access) for `user` as just authenticated.
+    async def issue_pair(
+        self, user: User, extra_claims: Mapping[str, object] | None = None
+    ) -> tuple[str, str]:
+        """(refresh, access) for `user` as just authenticated, both carrying `extra_claims`
+        (which refreshes carry on).
 
         The user and their generation are read again first: a password change or deactivation
         that landed while the password was being verified refuses the login; one that lands
@@ -183,7 +191,8 @@ class Jwts:
         now = self._clock.now()
         refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
         access = self._claims(ACCESS, now, self._config.access_lifetime, user.id, version)
-        return self.encode(refresh), self.encode(access)
+        extra = extra_claims or {}
+        return self.encode({**refresh, **extra}), self.encode({**access, **extra})
 
     def _claims(
         self, token_type: str, now: datetime, lifetime: timedelta, user_id: int, version: int
@@ -238,9 +247,12 @@ class Jwts:
 
     # Checking
 
-    def decode(self, raw: str, expected_type: str | None) -> dict[str, Any]:
+    def decode(
+        self, raw: str, expected_type: str | None, *, allow_expired: bool = False
+    ) -> dict[str, Any]:
         """The claims of a token that is authentic, current and of `expected_type` (None: any
-        type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order."""
+        type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order.
+        `allow_expired`: past `exp` is fine (a logout may name an expired session)."""
         config = self._config
         try:
             # With HMAC there is one key: the header is checked once, after PyJWT parsed it
@@ -260,7 +272,7 @@ class Jwts:
                 leeway=config.leeway,
                 # Always checked: with no audience configured, a token that names one (minted
                 # for another service with the same key) is refused, not ignored.
-                options={"verify_aud": True, "strict_aud": True},
+                options={"verify_aud": True, "strict_aud": True, "verify_exp": not allow_expired},
             )
             _checked_header(decoded["header"], config.algorithm)
             claims: dict[str, Any] = decoded["payload"]
@@ -379,6 +391,26 @@ class Jwts:
         user_id = _user_id(claims.get("user_id"))
         if user_id is not None:
             await self.end_sessions(user_id)
+            if self._audit is not None:
+                await self._audit.record(audit.REFRESH_REUSE, audit.FAILURE, user_id=user_id)
+
+    async def log_out_by(self, raw: str) -> bool:
+        """Log out the session of an access token, expired or not (a browser's access cookie
+        outlives its token): its user's JWTs end if the token is authentic and of their current
+        generation. False when it names no live session."""
+        try:
+            claims = self.decode(raw, ACCESS, allow_expired=True)
+            user, _ = await self._subject(claims)
+        except (JwtError, JwtUserError):
+            return False
+        await self.log_out(user.id)
+        return True
+
+    async def log_out(self, user_id: int) -> None:
+        """Log out: end every JWT of the user (/u/api/ logout), and say so in the audit log."""
+        await self.end_sessions(user_id)
+        if self._audit is not None:
+            await self._audit.record(audit.LOGOUT, user_id=user_id)
 
     async def end_sessions(self, user_id: int) -> None:
         """Kill every JWT issued to the user so far (password change, deactivation), and

@@ -66,3 +66,19 @@ class Principal:
 
     user: User
     token: TokenRecord
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One authentication event, as the audit log keeps it: never a password or a token.
+    `reason` says why a failure failed, for staff only (never sent to the client)."""
+
+    event: str
+    outcome: str  # "success" or "failure"
+    created_at: datetime
+    user_id: int | None = None
+    login: str | None = None
+    address: str | None = None
+    user_agent: str | None = None
+    reason: str | None = None
+    id: int | None = None

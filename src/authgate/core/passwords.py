@@ -8,12 +8,14 @@ import functools
 import gzip
 import hashlib
 import hmac
+import importlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
@@ -97,6 +99,8 @@ class Passwords:
             return Verification(self._verify_argon2(encoded, password), needs_rehash=True)
         if encoded.startswith("pbkdf2_sha256$"):
             return Verification(_verify_django_pbkdf2(password, encoded), needs_rehash=True)
+        if encoded.startswith(("bcrypt_sha256$", "bcrypt$")):
+            return Verification(_verify_django_bcrypt(password, encoded), needs_rehash=True)
         return Verification(matches=False)
 
     def _verify_argon2(self, encoded: str, password: str) -> bool:
@@ -128,6 +132,37 @@ def _verify_django_pbkdf2(password: str, encoded: str) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(base64.b64encode(derived).decode("ascii"), expected)
+
+
+def _bcrypt() -> ModuleType | None:
+    """The optional `bcrypt` package: only users imported from a Django project that hashed
+    with bcrypt need it, so authgate does not depend on it."""
+    try:
+        return importlib.import_module("bcrypt")
+    except ImportError:
+        return None
+
+
+def bcrypt_available() -> bool:
+    """Whether Django's `bcrypt_sha256$` and `bcrypt$` hashes can be verified here."""
+    return _bcrypt() is not None
+
+
+def _verify_django_bcrypt(password: str, encoded: str) -> bool:
+    """Django's BCryptSHA256PasswordHasher (`bcrypt_sha256$$2b$...`: bcrypt of the password's
+    hex SHA-256, so long passwords are not cut at 72 bytes) and BCryptPasswordHasher
+    (`bcrypt$$2b$...`: bcrypt of the password itself, which bcrypt always cut at 72 bytes)."""
+    library = _bcrypt()
+    if library is None:
+        return False
+    algorithm, data = encoded.split("$", 1)
+    secret = password.encode()
+    if algorithm == "bcrypt_sha256":
+        secret = hashlib.sha256(secret).hexdigest().encode("ascii")
+    try:
+        return bool(library.checkpw(secret[:72], data.encode("ascii")))
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 def _too_similar_attribute(password: str, attributes: dict[str, str]) -> str | None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from authgate.core import audit
+from authgate.core.audit import Audit
+from authgate.core.callers import caller_address
 from authgate.core.clock import Clock
 from authgate.core.confirmations import ConfirmationTokens, decode_uid
 from authgate.core.errors import StaleTokenError, ValidationError
+from authgate.core.identity import email_key
 from authgate.core.models import User
 from authgate.core.notices import Notices
+from authgate.core.throttling import RECOVERY, Throttle
 from authgate.core.users import Users
 
 if TYPE_CHECKING:
@@ -26,8 +31,12 @@ class Recovery:
         notices: Notices,
         confirmations: ConfirmationTokens,
         clock: Clock,
+        throttle: Throttle,
+        audit: Audit,
     ) -> None:
         self._store = store
+        self._throttle = throttle
+        self._audit = audit
         self._users = users
         self._notices = notices
         self._confirmations = confirmations
@@ -49,9 +58,14 @@ class Recovery:
 
     async def request_password_reset(self, email: str) -> None:
         """Mail a reset link to the active user with this email, if there is one."""
+        await self._throttle_recovery(email)
         user = await self._active_user_with_email(email)
         if user is not None and user.has_usable_password:
             self._notices.password_reset(user)
+        # Recorded whether or not the address is known: the same work either way.
+        await self._audit.record(
+            audit.PASSWORD_RESET_REQUEST, user_id=user.id if user else None, login=email
+        )
 
     async def confirm_password_reset(
         self, *, uid: str, token: str, new_password: str, retype: str | None = None
@@ -63,9 +77,11 @@ class Recovery:
             user, new_password, retype=retype, check_similarity=False
         )
         await self._users.record_login(user)
+        await self._audit.record(audit.PASSWORD_RESET, user_id=user.id)
 
     async def request_username_reset(self, email: str) -> None:
         """Mail a username reset link to the active user with this email, if there is one."""
+        await self._throttle_recovery(email)
         user = await self._active_user_with_email(email)
         if user is not None:
             self._notices.username_reset(user)
@@ -85,9 +101,16 @@ class Recovery:
             raise StaleTokenError
         user = await self._users.set_active(user, active=True)
         self._notices.activated(user)
+        await self._audit.record(audit.ACTIVATION, user_id=user.id)
 
     async def resend_activation(self, email: str) -> None:
         """Mail a new activation link to the inactive user with this email, if there is one."""
+        await self._throttle_recovery(email)
         user = await self._users.find_by_email(email)
         if user is not None and not user.is_active:
             self._notices.activation(user)
+
+    async def _throttle_recovery(self, email: str) -> None:
+        """Each recovery request mails someone: limited per client and per address (keyed
+        by the address as sent, so the limit says nothing of whether it is known)."""
+        await self._throttle.hit(RECOVERY, client=caller_address(), account=email_key(email))

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
+from authgate.core import audit
+from authgate.core.audit import Audit
 from authgate.core.clock import Clock
 from authgate.core.errors import (
     InactiveUserError,
@@ -46,12 +48,14 @@ class Tokens:
         *,
         cache: PrincipalCache,
         revocations: Revocations,
+        audit: Audit,
         ttl_seconds: int | None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._cache = cache
         self._revocations = revocations
+        self._audit = audit
         self._ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
         self._touching: set[asyncio.Task[None]] = set()
         self._unknown: dict[str, float] = {}
@@ -129,9 +133,16 @@ class Tokens:
             log.warning("could not record token use", exc_info=True)
 
     async def revoke(self, principal: Principal) -> None:
-        """Revoke the token that authenticated this request."""
+        """Log out: revoke the token that authenticated this request."""
         await self._store.delete_token(principal.token.digest)
         await self._revocations.publish(principal.user.id)
+        await self._audit.record(audit.LOGOUT, user_id=principal.user.id)
+
+    async def log_out_everywhere(self, user_id: int) -> int:
+        """Log out of every device: revoke every token of the user (returns how many)."""
+        count = await self.revoke_all(user_id)
+        await self._audit.record(audit.LOGOUT_ALL, user_id=user_id)
+        return count
 
     async def revoke_all(self, user_id: int) -> int:
         """Revoke every token of a user; returns how many there were."""

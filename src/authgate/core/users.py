@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
+from authgate.core import audit
+from authgate.core.audit import Audit
+from authgate.core.callers import caller_address
 from authgate.core.clock import Clock
 from authgate.core.errors import (
     NON_FIELD,
@@ -13,6 +16,7 @@ from authgate.core.errors import (
     InvalidCredentialsError,
     Message,
     NotFoundError,
+    PermissionDeniedError,
     ValidationError,
 )
 from authgate.core.identity import (
@@ -23,11 +27,15 @@ from authgate.core.identity import (
     username_key,
 )
 from authgate.core.jwt import Jwts
+from authgate.core.lockout import Lockout
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.revocations import Revocations
+from authgate.core.staff import require_staff
+from authgate.core.throttling import LOGIN, REGISTER, Throttle
 from authgate.core.tokens import Tokens
+from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -48,6 +56,9 @@ class Users:
         login_field: str,
         revoke_tokens_on_password_change: bool,
         jwts: Jwts,
+        throttle: Throttle,
+        lockout: Lockout,
+        audit: Audit,
     ) -> None:
         self._store = store
         self._passwords = passwords
@@ -58,6 +69,9 @@ class Users:
         self._login_field = login_field
         self._revoke_on_password_change = revoke_tokens_on_password_change
         self._jwts = jwts
+        self._throttle = throttle
+        self._lockout = lockout
+        self._audit = audit
 
     # Reads
 
@@ -104,11 +118,15 @@ class Users:
         is_active: bool = True,
         is_staff: bool = False,
         is_superuser: bool = False,
+        by_staff: bool = False,
     ) -> User:
         """Create a user after Django's checks: field rules, then password validators.
 
-        `password=None` creates an account that cannot log in with a password.
+        `password=None` creates an account that cannot log in with a password. A sign-up (not
+        `by_staff`) is throttled per caller address first: ThrottledError when over its limit.
         """
+        if not by_staff:
+            await self._throttle.hit(REGISTER, client=caller_address())
         username, email = normalize_username(username), normalize_email(email)
         field_problems = {
             "username": await self.username_problems(username),
@@ -147,25 +165,45 @@ class Users:
             # Lost a race against a concurrent registration of the same name.
             raise _taken(conflict, conflict.field_name) from conflict
         except Exception as error:
+            if is_unavailable(error):
+                raise  # the database is away: a 503, not "cannot create user"
             raise AccountCreationError from error
         if not user.is_active:
             self._notices.activation(user)
+        await self._audit.record(audit.REGISTER, user_id=user.id)
         return user
 
     async def authenticate(
-        self, *, login: str | None, password: str | None, login_field: str | None = None
+        self,
+        *,
+        login: str | None,
+        password: str | None,
+        login_field: str | None = None,
     ) -> User:
         """The active user these credentials identify, else InvalidCredentialsError.
 
         `login` is read as `login_field` ("username" or "email"; the setting by default).
-        Unknown user, wrong password and inactive user fail alike, and in the same time: an
-        unknown login still pays for one argon2id verification.
+        Unknown user, wrong password, inactive user and locked login (core/lockout.py) fail
+        alike, and in the same time: an unknown login still pays for one argon2id
+        verification. Too many attempts from the caller or at `login` raise ThrottledError
+        before any password is checked.
         """
         field = login_field or self._login_field
+        account = _login_key(login, field)
+        await self._throttle.hit(LOGIN, client=caller_address(), account=account)
         user = await self._find_by_login(login, field) if login else None
+        # A user is locked whichever login names them (username or email); an unknown login
+        # by the login itself, so that it fails exactly as a known one does.
+        lock_key = _user_key(user.id) if user else _login_key(login, field)
+        locked = lock_key is not None and await self._lockout.is_locked(lock_key)
         outcome = await self._passwords.verify(password or "", user.password_hash if user else None)
-        if user is None or not outcome.matches or not user.is_active or password is None:
+        matches = outcome.matches and password is not None
+        reason = _failure(user, matches=matches, locked=locked)
+        if reason is not None or user is None or password is None:  # (the last two: for mypy)
+            failure = reason or audit.UNKNOWN_USER
+            await self._failed_login(login, user, lock_key, failure, locked=locked)
             raise InvalidCredentialsError
+        await self._lockout.succeeded(_user_key(user.id))
         changes: dict[str, object] = {"last_login": self._clock.now()}
         if outcome.needs_rehash:
             changes["password"] = await self._passwords.hash(password)
@@ -174,7 +212,30 @@ class Users:
         updated = await self._store.update_user(user.id, changes)
         if updated is None:
             raise InvalidCredentialsError
+        await self._audit.record(audit.LOGIN, user_id=user.id)
         return updated
+
+    async def _failed_login(
+        self,
+        login: str | None,
+        user: User | None,
+        lock_key: str | None,
+        reason: str,
+        *,
+        locked: bool,
+    ) -> None:
+        """Count the failure towards a lockout (unless already locked) and log it."""
+        user_id = user.id if user else None
+        await self._audit.record(
+            audit.LOGIN, audit.FAILURE, user_id=user_id, login=login, reason=reason
+        )
+        if lock_key is not None and not locked and await self._lockout.failed(lock_key) > 0:
+            await self._audit.record(audit.LOCKOUT, user_id=user_id, login=login)
+
+    async def unlock(self, user: User) -> None:
+        """Lift a lockout of this user at once (staff)."""
+        await self._lockout.unlock(_user_key(user.id))
+        await self._audit.record(audit.UNLOCK, user_id=user.id)
 
     async def _find_by_login(self, login: str, field: str) -> User | None:
         if field == "email":
@@ -218,6 +279,7 @@ class Users:
         if deactivating:
             await self._tokens.revoke_all(user.id)
             await self._jwts.end_sessions(user.id)
+            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
             self._notices.activation(updated)
         return updated
 
@@ -250,7 +312,10 @@ class Users:
             await self._tokens.revoke_all(user.id)
         # JWTs issued before the change die whatever the setting (CVE-2024-22513).
         await self._jwts.end_sessions(user.id)
+        # Browser sessions too: a stolen session must not outlive the password (Django's rule).
+        await self._store.delete_user_sessions(user.id)
         self._notices.password_changed(updated)
+        await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id)
         return updated
 
     async def set_username(
@@ -264,6 +329,7 @@ class Users:
         changes = {"username": new_username, "username_key": username_key(new_username)}
         updated = await self._update(user, changes, conflict_field="new_username")
         self._notices.username_changed(updated)
+        await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)
         return updated
 
     async def set_active(self, user: User, *, active: bool) -> User:
@@ -272,6 +338,42 @@ class Users:
         if not active:
             await self._tokens.revoke_all(user.id)
             await self._jwts.end_sessions(user.id)
+            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+        return updated
+
+    async def set_privileges(
+        self,
+        user: User,
+        *,
+        actor: User | None,
+        role: str | None = None,
+        is_staff: bool | None = None,
+        is_superuser: bool | None = None,
+        roles: Collection[str] = (),
+    ) -> User:
+        """Change a user's application role and staff/superuser flags. `actor` None is the CLI
+        (the operator); otherwise only staff may, and only a superuser may grant or take
+        superuser. `roles`: the configured roles, `role` must be one of them."""
+        if actor is not None:
+            require_staff(actor)
+            granting = is_superuser is not None and is_superuser != user.is_superuser
+            if granting and not actor.is_superuser:
+                raise PermissionDeniedError
+        changes: dict[str, object] = {}
+        if role is not None and role != user.role:
+            if role not in roles:
+                raise ValidationError.single("role", "invalid_choice", input=role)
+            changes["role"] = role
+        if is_staff is not None and is_staff != user.is_staff:
+            changes["is_staff"] = is_staff
+        if is_superuser is not None and is_superuser != user.is_superuser:
+            changes["is_superuser"] = is_superuser
+        if not changes:
+            return user
+        updated = await self._update(user, changes)
+        what = ",".join(f"{k}={v}" for k, v in changes.items())
+        by = f" by {actor.username}" if actor else " by the CLI"
+        await self._audit.record(audit.ROLE_CHANGE, user_id=user.id, reason=(what + by)[:64])
         return updated
 
     async def record_login(self, user: User) -> User:
@@ -315,3 +417,29 @@ def _raise_if_any(problems: dict[str, list[Message]]) -> None:
     found = {name: messages for name, messages in problems.items() if messages}
     if found:
         raise ValidationError(found)
+
+
+def _login_key(login: str | None, field: str) -> str | None:
+    """The key a login is throttled and locked by: the user's lookup key, whether or not the
+    user exists."""
+    if not login:
+        return None
+    return f"email:{email_key(login)}" if field == "email" else f"username:{username_key(login)}"
+
+
+def _user_key(user_id: int) -> str:
+    """The key a known user is locked by."""
+    return f"user:{user_id}"
+
+
+def _failure(user: User | None, *, matches: bool, locked: bool) -> str | None:
+    """Why a login fails (for the audit log only), or None when it succeeds."""
+    if user is None:
+        return audit.UNKNOWN_USER
+    if not matches:
+        return audit.WRONG_PASSWORD
+    if not user.is_active:
+        return audit.INACTIVE
+    if locked:
+        return audit.LOCKED
+    return None

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.applications import Starlette
 
 from authgate.dialects.drf import Endpoint
 from authgate.http.fast_lane import FastHandler
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDocs:
+    """How a dialect's failures look, for the OpenAPI document: the JSON schema of an error
+    body and every error status its operations may answer."""
+
+    schema: dict[str, Any]
+    statuses: frozenset[int]
+
+
+# DRF's shapes: `{"detail": "..."}`, or field -> messages (`non_field_errors` for the rest).
+DRF_ERRORS = ErrorDocs(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {}},
+                {"type": "object"},
+            ]
+        },
+    },
+    frozenset({400, 401, 403, 404, 413, 415, 429}),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +46,4 @@ class Dialect:
     app: Starlette
     fast_handlers: dict[tuple[str, str], FastHandler]
     endpoints: list[Endpoint]
+    errors: ErrorDocs = field(default=DRF_ERRORS)

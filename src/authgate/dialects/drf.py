@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -26,23 +27,27 @@ from authgate.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     StaleTokenError,
+    ThrottledError,
     TokenInvalidError,
     ValidationError,
 )
 from authgate.core.models import Principal
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
+    FieldTooLongError,
     MalformedBodyError,
     MalformedCredentialsError,
     MethodNotAllowedError,
     NotAcceptableError,
     NotAuthenticatedError,
     PathNotFoundError,
+    PayloadTooLargeError,
     RequestError,
     UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
 from authgate.http.i18n import negotiate, translate
+from authgate.store.unavailable import is_unavailable
 
 # The order DRF lists a view's methods in `Allow` (Django's View.http_method_names).
 ALLOW_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -54,6 +59,7 @@ PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/fo
 # DRF varies every answer on these (its content negotiation, Django's LocaleMiddleware).
 VARY = "Accept, Accept-Language"
 VARY_BYTES = VARY.encode()
+log = logging.getLogger(__name__)
 FAST_LANE_HEADERS = frozenset({b"accept", b"authorization", b"accept-language"})
 FieldInfo = Mapping[str, object]
 """One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
@@ -76,7 +82,9 @@ _STATUS: dict[type[Exception], int] = {
     PathNotFoundError: 404,
     MethodNotAllowedError: 405,
     NotAcceptableError: 406,
+    PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
+    ThrottledError: 429,
 }
 
 
@@ -248,6 +256,10 @@ class DrfViews:
                     raise MethodNotAllowedError(method=request.method)
             except (AuthgateError, RequestError) as error:
                 response = self.error_response(request, error, allowed=list(endpoint.operations))
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise  # a bug: Starlette's logged 500
+                response = self.error_response(request, error, allowed=list(endpoint.operations))
             # DRF's view and Django's LocaleMiddleware put these on every answer.
             response.headers["Allow"] = allow
             response.headers["Vary"] = VARY
@@ -300,11 +312,22 @@ class DrfViews:
         elif isinstance(error, MalformedBodyError):
             code = "json_parse_error" if error.params.get("kind") == "json" else "form_parse_error"
             body = {"detail": translate(code, language, error.params)}
+        elif isinstance(error, FieldTooLongError):
+            # A field error, as DRF's max_length validator words it.
+            limit = {"max_length": error.params["max_length"]}
+            body = {str(error.params["field"]): [translate("max_length", language, limit)]}
+        elif isinstance(error, ThrottledError):
+            body = {"detail": throttled_detail(error.retry_after, language)}
+            headers["Retry-After"] = str(error.retry_after)
         elif isinstance(error, RequestError | AuthgateError):
             params = getattr(error, "params", None)
             body = {"detail": translate(error.code, language, params)}
             if isinstance(error, MethodNotAllowedError):
                 headers["Allow"] = allow_header(allowed or [])
+        elif is_unavailable(error):
+            # DRF's ServiceUnavailable: the database is away, not a bug (http/unavailable.py).
+            log.warning("the database is unreachable: %s", error)
+            status, body = 503, {"detail": translate("service_unavailable", language)}
         else:
             raise error
         if isinstance(error, AUTHENTICATION_FAILURES):
@@ -361,6 +384,13 @@ def allow_header(methods: list[str]) -> str:
     if "GET" in offered:
         offered.add("HEAD")
     return ", ".join(method for method in ALLOW_ORDER if method in offered)
+
+
+def throttled_detail(wait: int, language: str) -> str:
+    """DRF's Throttled detail. DRF formats the "Expected available" sentence before asking
+    gettext for it, so no catalogue ever matches: that half stays English in every language."""
+    sentence = "throttled_wait_one" if wait == 1 else "throttled_wait_many"
+    return f"{translate('throttled', language)} {translate(sentence, language, {'wait': wait})}"
 
 
 def _word(message: Message, language: str) -> str:

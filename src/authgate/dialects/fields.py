@@ -21,8 +21,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from authgate.constants import EMAIL_MAX_LENGTH, USERNAME_MAX_LENGTH
+from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from authgate.core.errors import NON_FIELD, Message, ValidationError
+from authgate.core.identity import mixes_scripts
 
 M = TypeVar("M", bound=BaseModel)
 Check = Callable[[str], Message | None]
@@ -94,7 +95,9 @@ def _at_most(limit: int) -> Check:
 
 
 def _username(value: str) -> Message | None:
-    return None if _USERNAME.match(value) else Message("invalid_username")
+    if not _USERNAME.match(value) or mixes_scripts(value):
+        return Message("invalid_username")
+    return None
 
 
 def _no_null_characters(value: str) -> Message | None:
@@ -109,7 +112,10 @@ def _no_surrogates(value: str) -> Message | None:
 
 
 def _email(value: str) -> Message | None:
-    return None if is_django_email(value) else Message("invalid_email")
+    if not is_django_email(value) or any(mixes_scripts(label) for label in value.split(".")):
+        # A domain label mixing scripts (`exаmple` with a Cyrillic а) imitates another's.
+        return Message("invalid_email")
+    return None
 
 
 def is_django_email(value: str) -> bool:
@@ -148,6 +154,21 @@ OptionalText = Annotated[
     str | None, BeforeValidator(_char), AfterValidator(_not_blank), _validators(*_PLAIN)
 ]
 """A CharField(required=False)."""
+Password = Annotated[
+    str,
+    BeforeValidator(_char),
+    AfterValidator(_not_blank),
+    _validators(_at_most(PASSWORD_MAX_LENGTH), *_PLAIN),
+]
+"""A password field: a CharField(max_length=4096), so an oversized password is refused with
+DRF's max_length error before it is hashed (Django itself sets no limit)."""
+OptionalPassword = Annotated[
+    str | None,
+    BeforeValidator(_char),
+    AfterValidator(_not_blank),
+    _validators(_at_most(PASSWORD_MAX_LENGTH), *_PLAIN),
+]
+"""A Password that may be left out."""
 Username = Annotated[
     str,
     BeforeValidator(_char),

@@ -53,6 +53,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "JSON parse error - {reason}",
     },
     "form_parse_error": {"en": "Multipart form parse error - {reason}"},
+    # DRF's Throttled (429). Its second sentence is English even to `ru`: DRF formats it before
+    # gettext looks it up, so its ru_RU entry never matches (checked against DRF 3.18).
+    "throttled": {"en": "Request was throttled.", "ru": "Запрос был проигнорирован."},
+    "throttled_wait_one": {"en": "Expected available in {wait} second."},
+    "throttled_wait_many": {"en": "Expected available in {wait} seconds."},
+    # authgate's own (Django answers an oversized body 400 with a generic page).
+    "payload_too_large": {
+        "en": "Request body is too large: the limit is {max_bytes} bytes.",
+        "ru": "Тело запроса слишком велико: предел {max_bytes} байт.",
+    },
     # Field rules, as DRF words them
     "required": {"en": "This field is required.", "ru": "Обязательное поле."},
     "null": {"en": "This field may not be null.", "ru": "Это поле не может быть пустым."},
@@ -72,6 +82,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "surrogate_characters": {"en": "Surrogate characters are not allowed: U+{code_point}."},
     "invalid_integer": {"en": "A valid integer is required.", "ru": "Введите правильное число."},
+    "service_unavailable": {
+        "en": "Service temporarily unavailable, try again later.",
+        "ru": "Сервис временно недоступен, попробуйте позже.",
+    },
+    "invalid_choice": {
+        "en": '"{input}" is not a valid choice.',
+        "ru": "Значения {input} нет среди допустимых вариантов.",
+    },
     "not_a_dict": {
         "en": "Invalid data. Expected a dictionary, but got {datatype}.",
         "ru": "Недопустимые данные. Ожидался dictionary, но был получен {datatype}.",
@@ -153,6 +171,32 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cannot_create_user": {
         "en": "Unable to create account.",
         "ru": "Невозможно создать учетную запись.",
+    },
+    # Seed 004's records: DRF's PrimaryKeyRelatedField / ManyRelatedField (`towns`, ...), and
+    # the unique names of towns, groups and permissions (Django's unique-field wording).
+    "pk_does_not_exist": {
+        "en": 'Invalid pk "{pk_value}" - object does not exist.',
+        "ru": 'Недопустимый первичный ключ "{pk_value}" - объект не существует.',
+    },
+    "pk_incorrect_type": {
+        "en": "Incorrect type. Expected pk value, received {data_type}.",
+        "ru": "Некорректный тип. Ожидалось значение первичного ключа, получен {data_type}.",
+    },
+    "not_a_list": {
+        "en": 'Expected a list of items but got type "{input_type}".',
+        "ru": 'Ожидался list со значениями, но был получен "{input_type}".',
+    },
+    "town_exists": {
+        "en": "town with this name already exists.",
+        "ru": "Город с таким названием уже существует.",
+    },
+    "group_exists": {
+        "en": "group with this name already exists.",
+        "ru": "группа с таким имя уже существует.",
+    },
+    "permission_exists": {
+        "en": "permission with this codename already exists.",
+        "ru": "право с таким кодовое имя уже существует.",
     },
     # SimpleJWT 5.5, with the Russian of its ru_RU catalogue. Its fuzzy entries ("Token is
     # invalid", "Token is expired", "...for the given token.") are not compiled, so the real

@@ -13,9 +13,17 @@ from starlette.requests import Request
 from authgate.http.errors import MalformedCredentialsError
 
 
+def authorization(request: Request) -> str | None:
+    """The Authorization header; sent more than once, its copies joined with ", " as a WSGI
+    server joins them for Django, so that two tokens never pass for one (the first copy
+    alone would let a proxy's or a client's extra header decide who is asking)."""
+    values = request.headers.getlist("authorization")
+    return ", ".join(values) if values else None
+
+
 def read_token(request: Request, keywords: Collection[str]) -> str | None:
     """The opaque token of the request's Authorization header; keywords compare case-blind."""
-    header = request.headers.get("authorization")
+    header = authorization(request)
     # Starlette decodes headers as latin-1; the raw bytes are what DRF splits and decodes.
     return parse_token(header.encode("latin-1") if header else None, keywords)
 

@@ -60,3 +60,17 @@ class PathNotFoundError(RequestError):
     """No route for this path."""
 
     code = "not_found"
+
+
+class PayloadTooLargeError(RequestError):
+    """A body over the configured limit (params: max_bytes); raised while it is read, before
+    any of it is parsed."""
+
+    code = "payload_too_large"
+
+
+class FieldTooLongError(RequestError):
+    """A field longer than its limit (params: field, max_length), refused before the core
+    sees it (a password before it is hashed)."""
+
+    code = "field_too_long"

@@ -15,7 +15,7 @@ very same body, replayed, so a declined request loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,51 +28,77 @@ JSON_TYPE = (b"content-type", b"application/json")
 # The lane's requests are small ({"username": ...}); a bigger body is the app's to read.
 MAX_BODY = 16 * 1024
 BODILESS_METHODS = frozenset({"GET", "HEAD"})
+# Request headers, names and values together, past which a request is refused (431).
+MAX_HEADER_BYTES = 16 * 1024
+HEADERS_TOO_LARGE = b'{"detail":"Request header fields too large."}'
 
 
 class FastLane:
     """ASGI middleware answering registered (method, path) pairs when their handler can."""
 
-    def __init__(self, app: ASGIApp, handlers: Mapping[tuple[str, str], FastHandler]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        handlers: Mapping[tuple[str, str], FastHandler],
+        max_body: int = MAX_BODY,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        max_header_bytes: int = MAX_HEADER_BYTES,
+    ) -> None:
         self._app = app
+        self._max_header_bytes = max_header_bytes
         self._handlers = dict(handlers)
+        # Added to every answer of the lane (the security headers, http/security_headers.py):
+        # the lane sits outside the app's middleware so its answers skip that layer's work.
+        self._headers = list(headers)
+        # Never more than the app's own body limit (http/limits.py), which the lane's reads
+        # bypass: a body the app would refuse with 413 must not get the lane's success.
+        self._max_body = min(max_body, MAX_BODY)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer from the lane, or hand the request to the app."""
         if scope["type"] == "http":
+            # The HTTP parser (httptools) bounds no header: the first layer does, for everyone.
+            if sum(len(k) + len(v) for k, v in scope["headers"]) > self._max_header_bytes:
+                await _send(send, 431, HEADERS_TOO_LARGE, self._headers)
+                return
             handler = self._handlers.get((scope["method"], scope["path"]))
             if handler is not None:
                 body: bytes | None = b""
                 read: list[Message] = []
                 if scope["method"] not in BODILESS_METHODS:
-                    body, read = await _read_body(receive)
+                    body, read = await _read_body(receive, self._max_body)
                 answer = await _answer_or_none(handler, scope, body) if body is not None else None
                 if answer is not None:
                     status, extra, payload = answer
-                    headers = [JSON_TYPE, (b"content-length", str(len(payload)).encode()), *extra]
-                    await send(
-                        {"type": "http.response.start", "status": status, "headers": headers}
-                    )
-                    await send({"type": "http.response.body", "body": payload})
+                    await _send(send, status, payload, [*extra, *self._headers])
                     return
                 if read:  # declined: the app gets every message the lane took, then the rest
                     receive = _replaying(read, receive)
         await self._app(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
+async def _send(
+    send: Send, status: int, payload: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    length = (b"content-length", str(len(payload)).encode())
+    start = [JSON_TYPE, length, *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(receive: Receive, max_body: int) -> tuple[bytes | None, list[Message]]:
     """Read the request's body: (the body, or None if it is too big or the client left before
     sending it all; every message read, for the app to be given again)."""
     read: list[Message] = []
     size = 0
-    while size <= MAX_BODY:
+    while size <= max_body:
         message = await receive()
         read.append(message)
         if message["type"] != "http.request":
             return None, read  # http.disconnect: the app sees it too, after the replay
         size += len(message.get("body", b""))
         if not message.get("more_body", False):
-            if size > MAX_BODY:
+            if size > max_body:
                 return None, read
             if len(read) == 1:
                 return read[0].get("body", b""), read  # the usual case: one message

@@ -95,3 +95,10 @@ def word(
     entry = table.get(code) or table[fallback]
     text = entry.get(language) or entry["en"]
     return text.format(**params) if params else text
+
+
+def seconds(number: int, language: str) -> str:
+    """ "second(s)" after `number`, as in "try again in 5 seconds" (Russian: "через 5 секунд")."""
+    if language == "ru":
+        return plural_ru(number, ("секунду", "секунды", "секунд"))
+    return "second" if number == 1 else "seconds"

@@ -2,37 +2,92 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.responses import HTMLResponse
 
 from authgate import __version__
+from authgate.dialects.base import ErrorDocs
 from authgate.dialects.drf import Endpoint
+from authgate.http.security_headers import docs_csp
 
-SWAGGER_UI = """<!doctype html>
+SWAGGER_INLINE_SCRIPT = 'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});'
+SWAGGER_UI = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>authgate API</title>
 <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
 </head><body><div id="ui"></div>
 <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+<script>{SWAGGER_INLINE_SCRIPT}</script>
 </body></html>"""
+# The page's own policy (every other answer gets http/security_headers.py's strict one).
+SWAGGER_CSP = docs_csp(SWAGGER_INLINE_SCRIPT)
+
+
+# Methods whose requests carry a body, and so may fail on it (400, 413, 415).
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BODY_ERRORS = frozenset({400, 413, 415})
+PATH_SEGMENT = r"^[^/.\s]+$"
 
 
 def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
-    schemas[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    # Nested models come as `$defs`; the references point at the components.
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def build_document(mounts: list[tuple[str, str, list[Endpoint]]]) -> dict[str, Any]:
-    """OpenAPI for `(prefix, tag, endpoints)` mounts."""
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """The `{name}` parameters of a path: what a route segment matches (DRF's router takes
+    any run of characters without `/` or `.`; whitespace never names an object)."""
+    return [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": PATH_SEGMENT},
+        }
+        for name in re.findall(r"{(\w+)}", path)
+    ]
+
+
+def _error_statuses(errors: ErrorDocs, method: str, path: str) -> list[int]:
+    """The error statuses an operation may answer: its dialect's, less those that cannot apply
+    (a body's without one, 404 without a path parameter)."""
+    statuses = set(errors.statuses)
+    if method not in BODY_METHODS:
+        statuses -= BODY_ERRORS
+    if "{" not in path:
+        statuses.discard(404)
+    return sorted(statuses)
+
+
+def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> dict[str, Any]:
+    """OpenAPI for `(prefix, tag, endpoints, error docs)` mounts."""
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for prefix, tag, endpoints in mounts:
+    for prefix, tag, endpoints, errors in mounts:
+        error_answer = {
+            "description": "Failure, in the dialect's error shape",
+            "content": {"application/json": {"schema": errors.schema}},
+        }
+        # A path no route matches (a parameter outside its pattern) gets a web server's plain
+        # `Not Found`, as Django answers outside its views.
+        not_found = {
+            "description": "No such object (JSON), or no such path (plain text)",
+            "content": {
+                "application/json": {"schema": errors.schema},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
         for endpoint in endpoints:
             item: dict[str, Any] = {}
             for method, operation in endpoint.operations.items():
                 spec: dict[str, Any] = {"summary": operation.summary, "tags": [tag]}
+                if parameters := _path_parameters(endpoint.path):
+                    spec["parameters"] = parameters
                 if not operation.public:
                     spec["security"] = [{"token": []}]
                 if operation.request is not None:
@@ -53,7 +108,10 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint]]]) -> dict[str, A
                     if operation.many:
                         out = {"type": "array", "items": out}
                     answer["content"] = {"application/json": {"schema": out}}
-                spec["responses"] = {str(operation.status): answer}
+                spec["responses"] = {str(operation.status): answer} | {
+                    str(status): not_found if status == 404 else error_answer
+                    for status in _error_statuses(errors, method, endpoint.path)
+                }
                 item[method.lower()] = spec
             paths[prefix + endpoint.path] = item
     return {
@@ -76,4 +134,4 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint]]]) -> dict[str, A
 
 def swagger_ui() -> HTMLResponse:
     """Swagger UI over /openapi.json."""
-    return HTMLResponse(SWAGGER_UI)
+    return HTMLResponse(SWAGGER_UI, headers={"Content-Security-Policy": SWAGGER_CSP})

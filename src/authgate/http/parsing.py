@@ -9,12 +9,14 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from authgate.http.errors import MalformedBodyError, UnsupportedMediaTypeError
+from authgate.http.errors import FieldTooLongError, MalformedBodyError, UnsupportedMediaTypeError
 
 JSON_TYPE = ("application", "json")
 URLENCODED_TYPE = ("application", "x-www-form-urlencoded")
@@ -23,6 +25,10 @@ MULTIPART_TYPE = ("multipart", "form-data")
 PARSED_TYPES = (JSON_TYPE, URLENCODED_TYPE, MULTIPART_TYPE)
 # Django's MultiPartParser refuses any other boundary.
 MULTIPART_BOUNDARY = re.compile(r"[ -~]{0,200}[!-~]")
+# No request of any dialect nests deeper than 2; a deep document only costs parsing and
+# recursion further on, so past this it is refused as unparsable (security.md F2).
+MAX_JSON_DEPTH = 32
+DEPTH_EXCEEDED = "Maximum nesting depth exceeded"
 
 
 def _refuse_constant(name: str) -> float:
@@ -61,14 +67,29 @@ def _charset(params: dict[str, str]) -> str:
     return charset
 
 
-async def read_body(request: Request) -> Any:
+async def read_body(request: Request, *, limits: Mapping[str, int] | None = None) -> Any:
     """The request's body as Python data; {} when there is none, whatever its type (DRF reads
     no body of Content-Length 0).
 
-    Raises UnsupportedMediaTypeError or MalformedBodyError. A form field given twice keeps
-    its last value, as Django's QueryDict does; a file field stays an upload, which no text
-    field accepts.
+    Raises UnsupportedMediaTypeError or MalformedBodyError (and PayloadTooLargeError from
+    http/limits.py while reading). A form field given twice keeps its last value, as Django's
+    QueryDict does; a file field stays an upload, which no text field accepts.
+
+    A form that is not UTF-8 is refused (MalformedBodyError), where Django reads it with
+    replacement characters and Starlette as Latin-1: either way two different byte strings
+    would make one name. `limits` refuses a text field longer than its limit
+    (FieldTooLongError) before any handler sees it.
     """
+    data = await _read(request)
+    if limits and isinstance(data, dict):
+        for name, limit in limits.items():
+            value = data.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                raise FieldTooLongError(field=name, max_length=limit)
+    return data
+
+
+async def _read(request: Request) -> Any:
     body = await request.body()
     if not body:
         return {}
@@ -79,6 +100,7 @@ async def read_body(request: Request) -> Any:
         raise UnsupportedMediaTypeError(media_type=content_type)
     if parser == JSON_TYPE:
         return _json(body, _charset(params))
+    _require_utf8_form(body, multipart=parser == MULTIPART_TYPE)
     if parser == MULTIPART_TYPE:
         boundary = params.get("boundary")
         if not boundary or not MULTIPART_BOUNDARY.fullmatch(boundary):
@@ -98,9 +120,35 @@ def _json(body: bytes, charset: str) -> Any:
     """DRF's JSONParser: decode strictly in the request's charset (a BOM or UTF-16 body is no
     UTF-8 JSON), then parse, refusing NaN and Infinity."""
     try:
-        return json.loads(body.decode(charset), parse_constant=_refuse_constant)
+        data = json.loads(body.decode(charset), parse_constant=_refuse_constant)
     except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise MalformedBodyError(kind="json", reason=str(error)) from error
     except RecursionError as error:
         # DRF lets this one through as a 500; deep nesting is a bad body like any other.
-        raise MalformedBodyError(kind="json", reason="Maximum nesting depth exceeded") from error
+        raise MalformedBodyError(kind="json", reason=DEPTH_EXCEEDED) from error
+    if isinstance(data, dict | list) and _deeper_than(data, MAX_JSON_DEPTH):
+        raise MalformedBodyError(kind="json", reason=DEPTH_EXCEEDED)
+    return data
+
+
+def _deeper_than(data: dict[str, Any] | list[Any], limit: int) -> bool:
+    """Whether containers nest more than `limit` deep (`{}` is 1), walked without recursion."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while stack:
+        container, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = container.values() if isinstance(container, dict) else container
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _require_utf8_form(body: bytes, *, multipart: bool) -> None:
+    """Refuse a form whose text is not UTF-8, raw or percent-escaped (Starlette, like Django,
+    would read it with U+FFFD in place of each bad byte, so distinct inputs would compare
+    equal)."""
+    text = body if multipart else unquote_to_bytes(body.replace(b"+", b" "))
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedBodyError(kind="form", reason="the body is not valid UTF-8") from error

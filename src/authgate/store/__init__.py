@@ -12,7 +12,7 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///") or ":memory:"
 
 
-def open_store(url: str, *, pool_size: int = 10) -> Store:
+def open_store(url: str, *, pool_size: int = 10, timeout_seconds: float = 5.0) -> Store:
     """The (not yet connected) Store named by a database URL (`sqlite:///path` or `postgresql://...`)."""
     if url.startswith("sqlite:///"):
         from authgate.store.sqlite import SqliteStore
@@ -21,5 +21,5 @@ def open_store(url: str, *, pool_size: int = 10) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         from authgate.store.postgres import PostgresStore
 
-        return PostgresStore(url, pool_size=pool_size)
+        return PostgresStore(url, pool_size=pool_size, timeout_seconds=timeout_seconds)
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]!r}")

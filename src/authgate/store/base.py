@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from authgate.core.models import NewUser, Principal, TokenRecord, User
+from authgate.core.groups import Group, Permission
+from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.records import UserLinks
+from authgate.core.sessions import SessionRecord
+from authgate.core.towns import Town
+from authgate.store.sql import LinkName
 
 UserChanges = Mapping[str, object]
 
@@ -101,8 +106,136 @@ class Store(Protocol):
         """End every JWT issued to the user so far (no-op for a user that is gone)."""
         ...
 
+    # Seed 004's records: towns, groups, permissions and what links them.
+
+    async def list_towns(self) -> list[Town]:
+        """Every town, by id."""
+        ...
+
+    async def get_town(self, town_id: int) -> Town | None:
+        """The town with this id."""
+        ...
+
+    async def get_town_by_name(self, name: str) -> Town | None:
+        """The town with exactly this name."""
+        ...
+
+    async def create_town(self, name: str) -> Town:
+        """Insert a town; ConflictError("name") when the name is taken."""
+        ...
+
+    async def rename_town(self, town_id: int, name: str) -> Town | None:
+        """Rename a town (ConflictError("name") when taken); None if it is gone."""
+        ...
+
+    async def delete_town(self, town_id: int) -> bool:
+        """Delete a town and, by cascade, its links to users; False if there was none."""
+        ...
+
+    async def list_groups(self) -> list[Group]:
+        """Every group, by id."""
+        ...
+
+    async def create_group(self, name: str) -> Group:
+        """Insert a group; ConflictError("name") when the name is taken."""
+        ...
+
+    async def delete_group(self, group_id: int) -> bool:
+        """Delete a group and its links; False if there was none."""
+        ...
+
+    async def list_permissions(self) -> list[Permission]:
+        """Every permission, by id."""
+        ...
+
+    async def create_permission(self, name: str, codename: str) -> Permission:
+        """Insert a permission; ConflictError("codename") when the codename is taken."""
+        ...
+
+    async def delete_permission(self, permission_id: int) -> bool:
+        """Delete a permission and its links; False if there was none."""
+        ...
+
+    async def existing_ids(self, link: LinkName, ids: Sequence[int]) -> set[int]:
+        """Which of `ids` name a row of the link's target table."""
+        ...
+
+    async def linked_ids(self, link: LinkName, owner_id: int) -> list[int]:
+        """The targets the owner links to, ascending."""
+        ...
+
+    async def set_links(self, link: LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
+        """Replace the owner's targets in one transaction (a target deleted meanwhile is
+        skipped); NotFoundError if the owner is gone."""
+        ...
+
+    async def get_user_links(self, user_id: int) -> UserLinks:
+        """The user's groups, own permissions and towns, in one read."""
+        ...
+
+    async def get_permission_codenames(self, user_id: int) -> list[str]:
+        """Codenames of the user's own permissions and their groups', sorted."""
+        ...
+
     async def connect(self) -> None:
         """Open connections; called once before the first query."""
+        ...
+
+    async def append_audit(self, event: AuditEvent) -> None:
+        """Add an entry to the audit log."""
+        ...
+
+    async def audit_events(
+        self,
+        *,
+        user_id: int | None = None,
+        event: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Audit entries, newest first, optionally of one user or kind, older than an id."""
+        ...
+
+    async def prune_audit(self, before: datetime) -> int:
+        """Delete audit entries older than `before`; returns how many."""
+        ...
+
+    # Browser sessions (core/sessions.py) and a user's tokens, for the admin UI.
+
+    async def create_session(self, record: SessionRecord) -> None:
+        """Store a new session digest; NotFoundError if its user no longer exists."""
+        ...
+
+    async def get_session(self, digest: str) -> tuple[User, SessionRecord] | None:
+        """The session with this digest and its user, in one indexed read."""
+        ...
+
+    async def touch_session(self, digest: str, at: datetime) -> None:
+        """Record that a session was used."""
+        ...
+
+    async def delete_session(self, user_id: int, digest: str) -> bool:
+        """End one session of this user; False if there was none."""
+        ...
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        """End every session of a user; returns how many."""
+        ...
+
+    async def list_user_sessions(self, user_id: int) -> list[SessionRecord]:
+        """The user's sessions, newest first (expired ones included until pruned)."""
+        ...
+
+    async def prune_sessions(self, before: datetime) -> int:
+        """Delete sessions that expired before `before`; returns how many."""
+        ...
+
+    async def list_user_tokens(self, user_id: int) -> list[TokenRecord]:
+        """The user's opaque tokens (digests only), newest first."""
+        ...
+
+    async def delete_user_token(self, user_id: int, digest: str) -> bool:
+        """Revoke one token of this user; False if there was none."""
         ...
 
     async def close(self) -> None:
@@ -175,6 +308,98 @@ def new_token_params(record: TokenRecord) -> dict[str, object]:
     }
 
 
+def user_links_from_rows(rows: Iterable[Any]) -> UserLinks:
+    """UserLinks from the (kind, target_id) rows of sql.USER_LINKS."""
+    found: dict[str, list[int]] = {"group": [], "permission": [], "town": []}
+    for row in rows:
+        found[row["kind"]].append(int(row["target_id"]))
+    return UserLinks(
+        group_ids=tuple(found["group"]),
+        permission_ids=tuple(found["permission"]),
+        town_ids=tuple(found["town"]),
+    )
+
+
 def conflict_field(constraint_text: str) -> str:
     """Which user field a unique-violation message or constraint name is about."""
     return "email" if "email_key" in constraint_text else "username"
+
+
+def audit_params(event: AuditEvent) -> dict[str, object]:
+    """The insert parameters of an audit entry."""
+    return {
+        "created_at": event.created_at,
+        "event": event.event,
+        "outcome": event.outcome,
+        "user_id": event.user_id,
+        "login": event.login,
+        "address": event.address,
+        "user_agent": event.user_agent,
+        "reason": event.reason,
+    }
+
+
+def audit_event_of(row: Any, to_datetime: Callable[[Any], datetime | None]) -> AuditEvent:
+    """An audit entry from its row."""
+    created_at = to_datetime(row["created_at"])
+    if created_at is None:
+        raise ValueError("an audit entry without a time")
+    return AuditEvent(
+        event=row["event"],
+        outcome=row["outcome"],
+        created_at=created_at,
+        user_id=row["user_id"],
+        login=row["login"],
+        address=row["address"],
+        user_agent=row["user_agent"],
+        reason=row["reason"],
+        id=row["id"],
+    )
+
+
+def session_params(record: SessionRecord) -> dict[str, object]:
+    """Parameters of sql.INSERT_SESSION."""
+    return {
+        "digest": record.digest,
+        "user_id": record.user_id,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "last_used_at": record.last_used_at,
+        "address": record.address,
+        "user_agent": record.user_agent,
+    }
+
+
+def session_of(
+    row: Any, to_datetime: Callable[[Any], datetime | None], prefix: str = ""
+) -> SessionRecord:
+    """A session from a row of sql.USER_SESSIONS, or (`prefix` "session_") of
+    sql.SESSION_BY_DIGEST."""
+    created_at = to_datetime(row[f"{prefix}created_at"])
+    expires_at = to_datetime(row[f"{prefix}expires_at"])
+    last_used_at = to_datetime(row[f"{prefix}last_used_at"])
+    if created_at is None or expires_at is None or last_used_at is None:
+        raise ValueError("a session without its times")
+    return SessionRecord(
+        digest=row[f"{prefix}digest"],
+        user_id=int(row["user_id"] if not prefix else row["id"]),
+        created_at=created_at,
+        expires_at=expires_at,
+        last_used_at=last_used_at,
+        address=row[f"{prefix}address"],
+        user_agent=row[f"{prefix}user_agent"],
+    )
+
+
+def token_of(row: Any, to_datetime: Callable[[Any], datetime | None]) -> TokenRecord:
+    """A token record from a row of sql.USER_TOKENS."""
+    created_at = to_datetime(row["created_at"])
+    if created_at is None:
+        raise ValueError("a token without a creation time")
+    return TokenRecord(
+        digest=row["digest"],
+        user_id=int(row["user_id"]),
+        created_at=created_at,
+        expires_at=to_datetime(row["expires_at"]),
+        last_used_at=to_datetime(row["last_used_at"]),
+    )

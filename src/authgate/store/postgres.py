@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -12,15 +12,25 @@ from typing import Any
 import asyncpg
 
 from authgate.core.errors import ConflictError, NotFoundError
-from authgate.core.models import NewUser, Principal, TokenRecord, User
+from authgate.core.groups import Group, Permission
+from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.records import UserLinks
+from authgate.core.sessions import SessionRecord
+from authgate.core.towns import Town
 from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
+    audit_event_of,
+    audit_params,
     conflict_field,
     new_token_params,
     new_user_params,
     principal_from_row,
+    session_of,
+    session_params,
+    token_of,
     user_from_row,
+    user_links_from_rows,
 )
 
 _PARAMETER = re.compile(r"(?<!:):([a-z_]+)")
@@ -52,12 +62,21 @@ def _args(query: str, params: Mapping[str, object]) -> tuple[str, list[object]]:
 class PostgresStore:
     """Store on a PostgreSQL database."""
 
-    def __init__(self, url: str, *, pool_size: int) -> None:
+    def __init__(self, url: str, *, pool_size: int, timeout_seconds: float = 5.0) -> None:
         self._url = url
         self._pool_size = pool_size
+        self._timeout = timeout_seconds
 
     async def connect(self) -> None:
-        self._pool = await asyncpg.create_pool(self._url, min_size=1, max_size=self._pool_size)
+        # Bounded waits: with PostgreSQL away a request fails (503) within the timeout instead
+        # of hanging; the pool opens fresh connections once it is back.
+        self._pool = await asyncpg.create_pool(
+            self._url,
+            min_size=1,
+            max_size=self._pool_size,
+            timeout=self._timeout,
+            command_timeout=self._timeout,
+        )
 
     async def _fetchrow(self, query: str, params: Mapping[str, object]) -> Any:
         text, args = _args(query, params)
@@ -169,6 +188,170 @@ class PostgresStore:
         # A user who is gone has no JWT left to end.
         with contextlib.suppress(asyncpg.ForeignKeyViolationError):
             await self._execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
+
+    # Seed 004's records
+
+    async def _fetch(self, query: str, params: Mapping[str, object]) -> list[Any]:
+        text, args = _args(query, params)
+        return await self._pool.fetch(text, *args)  # type: ignore[no-any-return]
+
+    async def _insert_named(self, query: str, params: Mapping[str, object], taken: str) -> int:
+        """An insert returning the new id, a unique violation raising ConflictError(taken)."""
+        try:
+            row = await self._fetchrow(query, params)
+        except asyncpg.UniqueViolationError as error:
+            raise ConflictError(taken) from error
+        return int(row["id"])
+
+    async def _delete_one(self, query: str, row_id: int) -> bool:
+        return await self._execute(query, {"id": row_id}) == "DELETE 1"
+
+    async def list_towns(self) -> list[Town]:
+        rows = await self._pool.fetch(sql.ALL_TOWNS)
+        return [Town(id=int(row["id"]), name=row["name"]) for row in rows]
+
+    async def get_town(self, town_id: int) -> Town | None:
+        row = await self._fetchrow(sql.TOWN_BY_ID, {"id": town_id})
+        return None if row is None else Town(id=int(row["id"]), name=row["name"])
+
+    async def get_town_by_name(self, name: str) -> Town | None:
+        row = await self._fetchrow(sql.TOWN_BY_NAME, {"name": name})
+        return None if row is None else Town(id=int(row["id"]), name=row["name"])
+
+    async def create_town(self, name: str) -> Town:
+        return Town(id=await self._insert_named(sql.INSERT_TOWN, {"name": name}, "name"), name=name)
+
+    async def rename_town(self, town_id: int, name: str) -> Town | None:
+        text, args = _args(sql.RENAME_TOWN, {"id": town_id, "name": name})
+        try:
+            status = await self._pool.execute(text, *args)
+        except asyncpg.UniqueViolationError as error:
+            raise ConflictError("name") from error
+        return Town(id=town_id, name=name) if status == "UPDATE 1" else None
+
+    async def delete_town(self, town_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_TOWN, town_id)
+
+    async def list_groups(self) -> list[Group]:
+        rows = await self._pool.fetch(sql.ALL_GROUPS)
+        return [Group(id=int(row["id"]), name=row["name"]) for row in rows]
+
+    async def create_group(self, name: str) -> Group:
+        group_id = await self._insert_named(sql.INSERT_GROUP, {"name": name}, "name")
+        return Group(id=group_id, name=name)
+
+    async def delete_group(self, group_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_GROUP, group_id)
+
+    async def list_permissions(self) -> list[Permission]:
+        rows = await self._pool.fetch(sql.ALL_PERMISSIONS)
+        return [
+            Permission(id=int(row["id"]), name=row["name"], codename=row["codename"])
+            for row in rows
+        ]
+
+    async def create_permission(self, name: str, codename: str) -> Permission:
+        params = {"name": name, "codename": codename}
+        permission_id = await self._insert_named(sql.INSERT_PERMISSION, params, "codename")
+        return Permission(id=permission_id, name=name, codename=codename)
+
+    async def delete_permission(self, permission_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_PERMISSION, permission_id)
+
+    async def existing_ids(self, link: sql.LinkName, ids: Sequence[int]) -> set[int]:
+        rows = await self._fetch(sql.LINKS[link].existing_postgres, {"ids": list(ids)})
+        return {int(row[0]) for row in rows}
+
+    async def linked_ids(self, link: sql.LinkName, owner_id: int) -> list[int]:
+        rows = await self._fetch(sql.LINKS[link].select, {"owner": owner_id})
+        return [int(row[0]) for row in rows]
+
+    async def set_links(self, link: sql.LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
+        table = sql.LINKS[link]
+        # The owner's row is locked first, so two replacements of one owner's links run one
+        # after the other (else both could clear, then both insert). NO KEY UPDATE leaves
+        # inserts that only reference the row (a login's token) free to proceed.
+        lock, lock_args = _args(table.owner_exists + " FOR NO KEY UPDATE", {"owner": owner_id})
+        clear, clear_args = _args(table.clear, {"owner": owner_id})
+        add, _ = _args(table.add, {"owner": owner_id, "target": 0})
+        rows = [(owner_id, t) for t in dict.fromkeys(target_ids)]
+        async with self._pool.acquire() as connection, connection.transaction():
+            if await connection.fetchrow(lock, *lock_args) is None:
+                raise NotFoundError
+            await connection.execute(clear, *clear_args)
+            if rows:
+                await connection.executemany(add, rows)
+
+    async def get_user_links(self, user_id: int) -> UserLinks:
+        return user_links_from_rows(await self._fetch(sql.USER_LINKS, {"id": user_id}))
+
+    async def get_permission_codenames(self, user_id: int) -> list[str]:
+        rows = await self._fetch(sql.USER_PERMISSION_CODENAMES, {"id": user_id})
+        return [str(row[0]) for row in rows]
+
+    async def append_audit(self, event: AuditEvent) -> None:
+        await self._execute(sql.APPEND_AUDIT, audit_params(event))
+
+    async def audit_events(
+        self,
+        *,
+        user_id: int | None = None,
+        event: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        query = sql.audit_events(
+            user_id=user_id is not None, event=event is not None, before_id=before_id is not None
+        )
+        params = {"user_id": user_id, "event": event, "before_id": before_id, "limit": limit}
+        text, args = _args(query, {k: v for k, v in params.items() if v is not None})
+        rows = await self._pool.fetch(text, *args)
+        return [audit_event_of(row, _to_datetime) for row in rows]
+
+    async def prune_audit(self, before: datetime) -> int:
+        status = await self._execute(sql.PRUNE_AUDIT, {"before": before})
+        return int(status.rsplit(" ", 1)[-1])
+
+    # Browser sessions and the admin's view of tokens
+
+    async def create_session(self, record: SessionRecord) -> None:
+        try:
+            await self._execute(sql.INSERT_SESSION, session_params(record))
+        except asyncpg.ForeignKeyViolationError as error:  # the user was deleted meanwhile
+            raise NotFoundError from error
+
+    async def get_session(self, digest: str) -> tuple[User, SessionRecord] | None:
+        row = await self._fetchrow(sql.SESSION_BY_DIGEST, {"digest": digest})
+        if row is None:
+            return None
+        return user_from_row(row, _to_datetime), session_of(row, _to_datetime, "session_")
+
+    async def touch_session(self, digest: str, at: datetime) -> None:
+        await self._execute(sql.TOUCH_SESSION, {"digest": digest, "at": at})
+
+    async def delete_session(self, user_id: int, digest: str) -> bool:
+        params = {"digest": digest, "user_id": user_id}
+        return await self._execute(sql.DELETE_SESSION, params) == "DELETE 1"
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        status = await self._execute(sql.DELETE_USER_SESSIONS, {"user_id": user_id})
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def list_user_sessions(self, user_id: int) -> list[SessionRecord]:
+        rows = await self._fetch(sql.USER_SESSIONS, {"user_id": user_id})
+        return [session_of(row, _to_datetime) for row in rows]
+
+    async def prune_sessions(self, before: datetime) -> int:
+        status = await self._execute(sql.PRUNE_SESSIONS, {"before": before})
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def list_user_tokens(self, user_id: int) -> list[TokenRecord]:
+        rows = await self._fetch(sql.USER_TOKENS, {"user_id": user_id})
+        return [token_of(row, _to_datetime) for row in rows]
+
+    async def delete_user_token(self, user_id: int, digest: str) -> bool:
+        params = {"digest": digest, "user_id": user_id}
+        return await self._execute(sql.DELETE_USER_TOKEN, params) == "DELETE 1"
 
     async def close(self) -> None:
         await self._pool.close()

@@ -13,10 +13,17 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     text,
 )
 
 from authgate.constants import TOKEN_DIGEST_LENGTH, USERNAME_MAX_LENGTH
+from authgate.core.towns import TOWN_NAME_MAX_LENGTH
+
+# Django's lengths (auth.Group.name, auth.Permission.name and codename).
+GROUP_NAME_MAX_LENGTH = 150
+PERMISSION_NAME_MAX_LENGTH = 255
+PERMISSION_CODENAME_MAX_LENGTH = 100
 
 metadata = MetaData(
     naming_convention={
@@ -115,4 +122,113 @@ jwt_token_version = Table(
         primary_key=True,
     ),
     Column("version", BigInteger(), nullable=False),
+)
+
+
+def _id_column() -> Column[int]:
+    return Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+
+
+def _reference(name: str, table: str) -> Column[int]:
+    """A NOT NULL foreign key that goes with the row it points at (Django deletes M2M rows
+    with their ends; here the database does, so no caller can forget)."""
+    return Column(
+        name,
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey(f"{table}.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+def _link_table(name: str, owner: tuple[str, str], target: tuple[str, str]) -> Table:
+    """A many-to-many table as Django creates one: (id, owner_id, target_id), each pair once.
+    The unique pair also indexes lookups by owner; the target column gets its own index for
+    the cascade when a target is deleted."""
+    owner_column, owner_table = owner
+    target_column, target_table = target
+    return Table(
+        name,
+        metadata,
+        _id_column(),
+        _reference(owner_column, owner_table),
+        _reference(target_column, target_table),
+        UniqueConstraint(owner_column, target_column),
+        Index(None, target_column),
+    )
+
+
+# Seed 004's towns: {id, name}, many-to-many with users. Like every table with ids a client
+# keeps, ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
+town = Table(
+    "town",
+    metadata,
+    _id_column(),
+    Column("name", String(TOWN_NAME_MAX_LENGTH), nullable=False, unique=True),
+    sqlite_autoincrement=True,
+)
+auth_user_towns = _link_table("auth_user_towns", ("user_id", "auth_user"), ("town_id", "town"))
+
+# Django's groups and permissions, under Django's table and column names, so that an imported
+# Django database maps one to one (Django's auth_permission also has a content_type_id; here a
+# permission is just a unique codename and its name).
+auth_group = Table(
+    "auth_group",
+    metadata,
+    _id_column(),
+    Column("name", String(GROUP_NAME_MAX_LENGTH), nullable=False, unique=True),
+    sqlite_autoincrement=True,
+)
+auth_permission = Table(
+    "auth_permission",
+    metadata,
+    _id_column(),
+    Column("name", String(PERMISSION_NAME_MAX_LENGTH), nullable=False),
+    Column("codename", String(PERMISSION_CODENAME_MAX_LENGTH), nullable=False, unique=True),
+    sqlite_autoincrement=True,
+)
+auth_user_groups = _link_table(
+    "auth_user_groups", ("user_id", "auth_user"), ("group_id", "auth_group")
+)
+auth_user_user_permissions = _link_table(
+    "auth_user_user_permissions", ("user_id", "auth_user"), ("permission_id", "auth_permission")
+)
+auth_group_permissions = _link_table(
+    "auth_group_permissions", ("group_id", "auth_group"), ("permission_id", "auth_permission")
+)
+
+# The audit log (core/audit.py): who did what, when, from where. No foreign key: a deleted
+# user's history stays. Never a password or a token; `reason` is for staff only.
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("event", String(40), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True, index=True),
+    Column("login", String(254), nullable=True),
+    Column("address", String(45), nullable=True),
+    Column("user_agent", String(256), nullable=True),
+    Column("reason", String(64), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# Browser sessions (core/sessions.py): like tokens, only the SHA-256 of the cookie's value is
+# kept. Where and from what the session was opened is shown to staff, so they can tell them apart.
+auth_session = Table(
+    "auth_session",
+    metadata,
+    Column("digest", String(TOKEN_DIGEST_LENGTH), primary_key=True),
+    Column(
+        "user_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("auth_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=False),
+    Column("address", String(45), nullable=True),
+    Column("user_agent", String(256), nullable=True),
 )

@@ -3,6 +3,9 @@ postgres.py rewrites them to $n)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from authgate.store.schema import auth_user
 
 USER_COLUMNS = (
@@ -76,3 +79,153 @@ def update_user(columns: list[str]) -> str:
         raise ValueError(f"cannot update columns {sorted(unknown)}")
     assignments = ", ".join(f"{c} = :{c}" for c in columns)
     return f"UPDATE auth_user SET {assignments} WHERE id = :id"  # noqa: S608 allow-listed
+
+
+# Seed 004's records (core/towns.py, core/groups.py, core/records.py).
+ALL_TOWNS = "SELECT id, name FROM town ORDER BY id"
+TOWN_BY_ID = "SELECT id, name FROM town WHERE id = :id"
+TOWN_BY_NAME = "SELECT id, name FROM town WHERE name = :name"
+INSERT_TOWN = "INSERT INTO town (name) VALUES (:name) RETURNING id"
+RENAME_TOWN = "UPDATE town SET name = :name WHERE id = :id"
+DELETE_TOWN = "DELETE FROM town WHERE id = :id"
+
+ALL_GROUPS = "SELECT id, name FROM auth_group ORDER BY id"
+INSERT_GROUP = "INSERT INTO auth_group (name) VALUES (:name) RETURNING id"
+DELETE_GROUP = "DELETE FROM auth_group WHERE id = :id"
+
+ALL_PERMISSIONS = "SELECT id, name, codename FROM auth_permission ORDER BY id"
+INSERT_PERMISSION = (
+    "INSERT INTO auth_permission (name, codename) VALUES (:name, :codename) RETURNING id"
+)
+DELETE_PERMISSION = "DELETE FROM auth_permission WHERE id = :id"
+
+# Everything a user record links to, in one read: (kind, id) rows, each kind by id.
+USER_LINKS = (
+    "SELECT 'group' AS kind, group_id AS target_id FROM auth_user_groups WHERE user_id = :id"
+    " UNION ALL SELECT 'permission', permission_id FROM auth_user_user_permissions"
+    " WHERE user_id = :id"
+    " UNION ALL SELECT 'town', town_id FROM auth_user_towns WHERE user_id = :id"
+    " ORDER BY kind, target_id"
+)
+# Effective permissions, as Django's ModelBackend: the user's own and their groups'.
+USER_PERMISSION_CODENAMES = (
+    "SELECT p.codename FROM auth_permission p"
+    " JOIN auth_user_user_permissions up ON up.permission_id = p.id WHERE up.user_id = :id"
+    " UNION SELECT p.codename FROM auth_permission p"
+    " JOIN auth_group_permissions gp ON gp.permission_id = p.id"
+    " JOIN auth_user_groups ug ON ug.group_id = gp.group_id WHERE ug.user_id = :id"
+    " ORDER BY 1"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A many-to-many table: its owner's column and the target's column and table."""
+
+    table: str
+    owner: str
+    owner_table: str
+    target: str
+    target_table: str
+
+    @property
+    def owner_exists(self) -> str:
+        """The owner's row (PostgreSQL appends a lock, so that two replacements of one
+        owner's links run one after the other)."""
+        return f"SELECT id FROM {self.owner_table} WHERE id = :owner"  # noqa: S608 constant names
+
+    @property
+    def select(self) -> str:
+        """The owner's targets, by id."""
+        return f"SELECT {self.target} FROM {self.table} WHERE {self.owner} = :owner ORDER BY 1"  # noqa: S608 constant names
+
+    @property
+    def clear(self) -> str:
+        """Unlink every target of the owner."""
+        return f"DELETE FROM {self.table} WHERE {self.owner} = :owner"  # noqa: S608 constant names
+
+    @property
+    def add(self) -> str:
+        """Link one target, if it (still) exists: a target deleted meanwhile is skipped, as if
+        it had been deleted just after (its links would have gone with it)."""
+        return (
+            f"INSERT INTO {self.table} ({self.owner}, {self.target})"  # noqa: S608 constant names
+            f" SELECT CAST(:owner AS BIGINT), id FROM {self.target_table} WHERE id = :target"
+        )
+
+    @property
+    def existing_sqlite(self) -> str:
+        """Which of a JSON array of ids exist (SQLite)."""
+        return f"SELECT id FROM {self.target_table} WHERE id IN (SELECT value FROM json_each(:ids))"  # noqa: S608 constant names
+
+    @property
+    def existing_postgres(self) -> str:
+        """Which of an array of ids exist (PostgreSQL)."""
+        return f"SELECT id FROM {self.target_table} WHERE id = ANY(:ids::bigint[])"  # noqa: S608 constant names
+
+
+LinkName = Literal["user_towns", "user_groups", "user_permissions", "group_permissions"]
+LINKS: dict[LinkName, Link] = {
+    "user_towns": Link("auth_user_towns", "user_id", "auth_user", "town_id", "town"),
+    "user_groups": Link("auth_user_groups", "user_id", "auth_user", "group_id", "auth_group"),
+    "user_permissions": Link(
+        "auth_user_user_permissions", "user_id", "auth_user", "permission_id", "auth_permission"
+    ),
+    "group_permissions": Link(
+        "auth_group_permissions", "group_id", "auth_group", "permission_id", "auth_permission"
+    ),
+}
+
+# The audit log (core/audit.py).
+AUDIT_COLUMNS = "id, created_at, event, outcome, user_id, login, address, user_agent, reason"
+APPEND_AUDIT = (
+    "INSERT INTO audit_event (created_at, event, outcome, user_id, login, address, user_agent,"
+    " reason) VALUES (:created_at, :event, :outcome, :user_id, :login, :address, :user_agent,"
+    " :reason)"
+)
+PRUNE_AUDIT = "DELETE FROM audit_event WHERE created_at < :before"
+
+
+def audit_events(*, user_id: bool, event: bool, before_id: bool) -> str:
+    """Newest first, at most :limit, filtered by the given (bound) parameters."""
+    filters = [
+        text
+        for wanted, text in (
+            (user_id, "user_id = :user_id"),
+            (event, "event = :event"),
+            (before_id, "id < :before_id"),
+        )
+        if wanted
+    ]
+    where = f" WHERE {' AND '.join(filters)}" if filters else ""
+    return f"SELECT {AUDIT_COLUMNS} FROM audit_event{where} ORDER BY id DESC LIMIT :limit"  # noqa: S608
+
+
+# Browser sessions (core/sessions.py) and the admin's listing of a user's tokens.
+SESSION_COLUMNS = "digest, user_id, created_at, expires_at, last_used_at, address, user_agent"
+INSERT_SESSION = (
+    "INSERT INTO auth_session (digest, user_id, created_at, expires_at, last_used_at, address,"
+    " user_agent) VALUES (:digest, :user_id, :created_at, :expires_at, :last_used_at, :address,"
+    " :user_agent)"
+)
+# A session and its user in one indexed read, as PRINCIPAL_BY_TOKEN_DIGEST.
+SESSION_BY_DIGEST = (
+    f"SELECT {_USER_COLUMNS_OF_U}, s.digest AS session_digest,"  # noqa: S608 constant text
+    " s.created_at AS session_created_at, s.expires_at AS session_expires_at,"
+    " s.last_used_at AS session_last_used_at, s.address AS session_address,"
+    " s.user_agent AS session_user_agent"
+    " FROM auth_session s JOIN auth_user u ON u.id = s.user_id WHERE s.digest = :digest"
+)
+TOUCH_SESSION = "UPDATE auth_session SET last_used_at = :at WHERE digest = :digest"
+DELETE_SESSION = "DELETE FROM auth_session WHERE digest = :digest AND user_id = :user_id"
+DELETE_USER_SESSIONS = "DELETE FROM auth_session WHERE user_id = :user_id"
+USER_SESSIONS = (
+    f"SELECT {SESSION_COLUMNS} FROM auth_session"  # noqa: S608 constant text
+    " WHERE user_id = :user_id ORDER BY created_at DESC"
+)
+PRUNE_SESSIONS = "DELETE FROM auth_session WHERE expires_at < :before"
+USER_TOKENS = (
+    "SELECT digest, user_id, created_at, expires_at, last_used_at FROM auth_token"
+    " WHERE user_id = :user_id ORDER BY created_at DESC"
+)
+DELETE_USER_TOKEN = "DELETE FROM auth_token WHERE digest = :digest AND user_id = :user_id"

@@ -8,23 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from authgate.core.errors import ConflictError, NotFoundError
-from authgate.core.models import NewUser, Principal, TokenRecord, User
+from authgate.core.groups import Group, Permission
+from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.records import UserLinks
+from authgate.core.sessions import SessionRecord
+from authgate.core.towns import Town
 from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
+    audit_event_of,
+    audit_params,
     conflict_field,
     new_token_params,
     new_user_params,
     principal_from_row,
+    session_of,
+    session_params,
+    token_of,
     user_from_row,
+    user_links_from_rows,
 )
 
 T = TypeVar("T")
@@ -186,6 +197,184 @@ class SqliteStore:
                 connection.execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
 
         await self._write(bump)
+
+    # Seed 004's records
+
+    def _insert_named(
+        self, query: str, params: Mapping[str, object], taken: str
+    ) -> Callable[[sqlite3.Connection], int]:
+        """An insert returning the new id, a unique violation raising ConflictError(taken)."""
+
+        def insert(connection: sqlite3.Connection) -> int:
+            try:
+                return int(connection.execute(query, params).fetchone()[0])
+            except sqlite3.IntegrityError as error:
+                raise ConflictError(taken) from error
+
+        return insert
+
+    async def _delete_one(self, query: str, row_id: int) -> bool:
+        return await self._write(lambda c: c.execute(query, {"id": row_id}).rowcount == 1)
+
+    async def list_towns(self) -> list[Town]:
+        rows = self._reader.execute(sql.ALL_TOWNS).fetchall()
+        return [Town(id=int(row["id"]), name=row["name"]) for row in rows]
+
+    async def get_town(self, town_id: int) -> Town | None:
+        row = self._reader.execute(sql.TOWN_BY_ID, {"id": town_id}).fetchone()
+        return None if row is None else Town(id=int(row["id"]), name=row["name"])
+
+    async def get_town_by_name(self, name: str) -> Town | None:
+        row = self._reader.execute(sql.TOWN_BY_NAME, {"name": name}).fetchone()
+        return None if row is None else Town(id=int(row["id"]), name=row["name"])
+
+    async def create_town(self, name: str) -> Town:
+        town_id = await self._write(self._insert_named(sql.INSERT_TOWN, {"name": name}, "name"))
+        return Town(id=town_id, name=name)
+
+    async def rename_town(self, town_id: int, name: str) -> Town | None:
+        def rename(connection: sqlite3.Connection) -> int:
+            try:
+                return connection.execute(sql.RENAME_TOWN, {"id": town_id, "name": name}).rowcount
+            except sqlite3.IntegrityError as error:
+                raise ConflictError("name") from error
+
+        return Town(id=town_id, name=name) if await self._write(rename) else None
+
+    async def delete_town(self, town_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_TOWN, town_id)
+
+    async def list_groups(self) -> list[Group]:
+        rows = self._reader.execute(sql.ALL_GROUPS).fetchall()
+        return [Group(id=int(row["id"]), name=row["name"]) for row in rows]
+
+    async def create_group(self, name: str) -> Group:
+        group_id = await self._write(self._insert_named(sql.INSERT_GROUP, {"name": name}, "name"))
+        return Group(id=group_id, name=name)
+
+    async def delete_group(self, group_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_GROUP, group_id)
+
+    async def list_permissions(self) -> list[Permission]:
+        rows = self._reader.execute(sql.ALL_PERMISSIONS).fetchall()
+        return [
+            Permission(id=int(row["id"]), name=row["name"], codename=row["codename"])
+            for row in rows
+        ]
+
+    async def create_permission(self, name: str, codename: str) -> Permission:
+        params = {"name": name, "codename": codename}
+        insert = self._insert_named(sql.INSERT_PERMISSION, params, "codename")
+        return Permission(id=await self._write(insert), name=name, codename=codename)
+
+    async def delete_permission(self, permission_id: int) -> bool:
+        return await self._delete_one(sql.DELETE_PERMISSION, permission_id)
+
+    async def existing_ids(self, link: sql.LinkName, ids: Sequence[int]) -> set[int]:
+        query = sql.LINKS[link].existing_sqlite
+        rows = self._reader.execute(query, {"ids": json.dumps(list(ids))}).fetchall()
+        return {int(row[0]) for row in rows}
+
+    async def linked_ids(self, link: sql.LinkName, owner_id: int) -> list[int]:
+        rows = self._reader.execute(sql.LINKS[link].select, {"owner": owner_id}).fetchall()
+        return [int(row[0]) for row in rows]
+
+    async def set_links(self, link: sql.LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
+        table = sql.LINKS[link]
+        targets = [{"owner": owner_id, "target": t} for t in dict.fromkeys(target_ids)]
+
+        def replace(connection: sqlite3.Connection) -> None:
+            # One transaction on the one writer: readers see the old links or the new ones.
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                if connection.execute(table.owner_exists, {"owner": owner_id}).fetchone() is None:
+                    raise NotFoundError
+                connection.execute(table.clear, {"owner": owner_id})
+                connection.executemany(table.add, targets)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+        await self._write(replace)
+
+    async def get_user_links(self, user_id: int) -> UserLinks:
+        return user_links_from_rows(self._reader.execute(sql.USER_LINKS, {"id": user_id}))
+
+    async def get_permission_codenames(self, user_id: int) -> list[str]:
+        rows = self._reader.execute(sql.USER_PERMISSION_CODENAMES, {"id": user_id}).fetchall()
+        return [str(row[0]) for row in rows]
+
+    async def append_audit(self, event: AuditEvent) -> None:
+        params = _bind(audit_params(event))
+        await self._write(lambda c: c.execute(sql.APPEND_AUDIT, params))
+
+    async def audit_events(
+        self,
+        *,
+        user_id: int | None = None,
+        event: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        query = sql.audit_events(
+            user_id=user_id is not None, event=event is not None, before_id=before_id is not None
+        )
+        params = {"user_id": user_id, "event": event, "before_id": before_id, "limit": limit}
+        bound = {k: v for k, v in params.items() if v is not None}
+        rows = self._reader.execute(query, bound).fetchall()
+        return [audit_event_of(row, _to_datetime) for row in rows]
+
+    async def prune_audit(self, before: datetime) -> int:
+        params = {"before": before.isoformat()}
+        return await self._write(lambda c: c.execute(sql.PRUNE_AUDIT, params).rowcount)
+
+    # Browser sessions and the admin's view of tokens
+
+    async def create_session(self, record: SessionRecord) -> None:
+        params = _bind(session_params(record))
+
+        def insert(connection: sqlite3.Connection) -> None:
+            try:
+                connection.execute(sql.INSERT_SESSION, params)
+            except sqlite3.IntegrityError as error:  # the user was deleted meanwhile
+                raise NotFoundError from error
+
+        await self._write(insert)
+
+    async def get_session(self, digest: str) -> tuple[User, SessionRecord] | None:
+        row = self._reader.execute(sql.SESSION_BY_DIGEST, {"digest": digest}).fetchone()
+        if row is None:
+            return None
+        return user_from_row(row, _to_datetime), session_of(row, _to_datetime, "session_")
+
+    async def touch_session(self, digest: str, at: datetime) -> None:
+        params = {"digest": digest, "at": at.isoformat()}
+        await self._write(lambda c: c.execute(sql.TOUCH_SESSION, params))
+
+    async def delete_session(self, user_id: int, digest: str) -> bool:
+        params = {"digest": digest, "user_id": user_id}
+        return await self._write(lambda c: c.execute(sql.DELETE_SESSION, params).rowcount == 1)
+
+    async def delete_user_sessions(self, user_id: int) -> int:
+        params = {"user_id": user_id}
+        return await self._write(lambda c: c.execute(sql.DELETE_USER_SESSIONS, params).rowcount)
+
+    async def list_user_sessions(self, user_id: int) -> list[SessionRecord]:
+        rows = self._reader.execute(sql.USER_SESSIONS, {"user_id": user_id}).fetchall()
+        return [session_of(row, _to_datetime) for row in rows]
+
+    async def prune_sessions(self, before: datetime) -> int:
+        params = {"before": before.isoformat()}
+        return await self._write(lambda c: c.execute(sql.PRUNE_SESSIONS, params).rowcount)
+
+    async def list_user_tokens(self, user_id: int) -> list[TokenRecord]:
+        rows = self._reader.execute(sql.USER_TOKENS, {"user_id": user_id}).fetchall()
+        return [token_of(row, _to_datetime) for row in rows]
+
+    async def delete_user_token(self, user_id: int, digest: str) -> bool:
+        params = {"digest": digest, "user_id": user_id}
+        return await self._write(lambda c: c.execute(sql.DELETE_USER_TOKEN, params).rowcount == 1)
 
     async def close(self) -> None:
         self._writer.shutdown(wait=True)

@@ -8,7 +8,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from authgate.core.models import User
-from authgate.dialects.fields import BlankableEmail, Email, OptionalText, Text, Username
+from authgate.dialects.fields import (
+    BlankableEmail,
+    Email,
+    OptionalPassword,
+    OptionalText,
+    Password,
+    Text,
+    Username,
+)
+from authgate.dialects.towns_field import TownIds
 
 
 class _In(BaseModel):
@@ -16,56 +25,59 @@ class _In(BaseModel):
 
 
 class UserCreateIn(_In):
-    """POST users/. Fields a client may not set (is_staff, id, role...) are ignored."""
+    """POST users/. Fields a client may not set (is_staff, id, role...) are ignored; `towns`
+    (seed 004) is optional and read apart (dialects/towns_field.py)."""
 
     email: BlankableEmail = None
     username: Username
-    password: Text
+    password: Password
+    towns: TownIds = None
 
 
 class UserCreateRetypeIn(UserCreateIn):
     """POST users/ with USER_CREATE_PASSWORD_RETYPE."""
 
-    re_password: Text
+    re_password: Password
 
 
 class UserUpdateIn(_In):
-    """PUT/PATCH users/me/ and users/<id>/: only the email is writable (username is read-only)."""
+    """PUT/PATCH users/me/ and users/<id>/: the email (username is read-only) and `towns`."""
 
     email: BlankableEmail = None
+    towns: TownIds = None
 
 
 class CurrentPasswordIn(_In):
     """DELETE users/me/ and users/<id>/."""
 
-    current_password: Text
+    current_password: Password
 
 
 class SetPasswordBase(_In):
     """POST users/set_password/: what both forms share."""
 
-    new_password: Text
+    new_password: Password
 
 
 class SetPasswordIn(SetPasswordBase):
     """POST users/set_password/."""
 
-    current_password: Text
+    current_password: Password
 
 
 class SetPasswordRetypeIn(SetPasswordBase):
     """POST users/set_password/ with SET_PASSWORD_RETYPE: the retyped password comes before
     current_password in Djoser's serializer, so do its errors."""
 
-    re_new_password: Text
-    current_password: Text
+    re_new_password: Password
+    current_password: Password
 
 
 class SetUsernameIn(_In):
     """POST users/set_username/. Djoser's serializer renames `username` to `new_username`
     after its fields are built, which moves it last: its errors follow current_password's."""
 
-    current_password: Text
+    current_password: Password
     new_username: Username
 
 
@@ -92,13 +104,13 @@ class UidAndTokenIn(_In):
 class PasswordResetConfirmIn(UidAndTokenIn):
     """reset_password_confirm/."""
 
-    new_password: Text
+    new_password: Password
 
 
 class PasswordResetConfirmRetypeIn(PasswordResetConfirmIn):
     """reset_password_confirm/ with PASSWORD_RESET_CONFIRM_RETYPE."""
 
-    re_new_password: Text
+    re_new_password: Password
 
 
 class UsernameResetConfirmIn(_In):
@@ -120,7 +132,7 @@ class UsernameResetConfirmRetypeIn(UsernameResetConfirmIn):
 class TokenLoginBase(_In):
     """token/login/: the password and a login field, both optional, as in Djoser."""
 
-    password: OptionalText = None
+    password: OptionalPassword = None
 
 
 class TokenLoginIn(TokenLoginBase):

@@ -19,6 +19,7 @@ from authgate.core.models import Principal, User
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.fields import M, as_text, parse
+from authgate.dialects.towns_field import parse_with_towns
 from authgate.http.parsing import read_body
 
 FieldCheck = Callable[[str], Awaitable[list[Message]]]
@@ -107,7 +108,9 @@ class DjoserViews:
         model = (
             s.UserCreateRetypeIn if self.settings.user_create_password_retype else s.UserCreateIn
         )
-        body = await parse_body(request, model, {"username": self.core.users.username_problems})
+        checks = {"username": self.core.users.username_problems}
+        parsing = parse_body(request, model, checks)
+        body, towns = await parse_with_towns(self.core, request, model, parsing)
         user = await self.core.users.register(
             username=body.username,
             email=body.email or "",
@@ -115,7 +118,11 @@ class DjoserViews:
             password_retype=getattr(body, "re_password", None),
             is_active=not self.settings.send_activation_email,
         )
-        return json(s.UserCreatedOut.of(user), status=201)
+        if towns is None:
+            return json(s.UserCreatedOut.of(user), status=201)
+        # Seed 004: towns given (and checked above) are set once the user exists, and shown.
+        placed = await self.core.records.towns.assign(user, towns)
+        return json({**s.UserCreatedOut.of(user), "towns": placed}, status=201)
 
     async def list_users(self, _: Request, principal: Principal | None) -> Response:
         viewer = self._user(principal)
@@ -170,13 +177,19 @@ class DjoserViews:
         return await self._delete(request, viewer, target)
 
     async def _update(self, request: Request, target: User) -> Response:
-        body = await parse_body(request, s.UserUpdateIn)
+        parsing = parse_body(request, s.UserUpdateIn)
+        body, towns = await parse_with_towns(self.core, request, s.UserUpdateIn, parsing)
         user = await self.core.users.update_profile(
             target,
             email=body.email,
             deactivate_on_email_change=self.settings.send_activation_email,
         )
-        return json(s.UserOut.of(user))
+        if towns is None:
+            return json(s.UserOut.of(user))
+        # Towns are shown when sent, as at registration; users/me/'s GET (the fast lane's
+        # single cached lookup) stays as Djoser's, and GET /user/<id>/ shows them always.
+        placed = await self.core.records.towns.assign(user, towns)
+        return json({**s.UserOut.of(user), "towns": placed})
 
     async def _delete(self, request: Request, viewer: User, target: User) -> Response:
         # Djoser checks the password of the one asking, who may be staff deleting someone else.
@@ -280,5 +293,5 @@ class DjoserViews:
         return no_content()
 
     async def token_logout_all(self, _: Request, principal: Principal | None) -> Response:
-        await self.core.tokens.revoke_all(self._user(principal).id)
+        await self.core.tokens.log_out_everywhere(self._user(principal).id)
         return no_content()

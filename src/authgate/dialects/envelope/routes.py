@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from authgate.core import Core
-from authgate.dialects.base import Dialect
+from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
 from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.envelope import schemas as s
@@ -14,6 +14,23 @@ from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.http.fast_lane import FastHandler
 
 CHECK_TOKEN = "/check_token/"
+
+# Every answer, failures included, is the envelope: a result, and data (empty on failures).
+ENVELOPE_ERRORS = ErrorDocs(
+    {
+        "type": "object",
+        "required": ["result", "data"],
+        "properties": {
+            "result": {
+                "type": "object",
+                "required": ["status", "message"],
+                "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+            },
+            "data": {"type": "object"},
+        },
+    },
+    frozenset({400, 401, 403, 404, 413, 415, 429}),
+)
 
 
 def endpoints(views: EnvelopeViews) -> list[Endpoint]:
@@ -73,4 +90,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     for prefix in prefixes:
         for path in (prefix + CHECK_TOKEN, prefix + CHECK_TOKEN.rstrip("/")):
             fast["POST", path] = views.check_token_fast
-    return Dialect("envelope", prefixes, app, fast, table)
+    return Dialect("envelope", prefixes, app, fast, table, ENVELOPE_ERRORS)

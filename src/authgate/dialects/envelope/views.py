@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from authgate.core import Core
 from authgate.core.errors import (
     AuthgateError,
     InactiveUserError,
     InvalidCredentialsError,
+    ThrottledError,
     TokenInvalidError,
 )
 from authgate.core.identity import username_key
@@ -24,17 +26,20 @@ from authgate.core.models import Principal, User
 from authgate.dialects.envelope.messages import message
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
+    FieldTooLongError,
     MalformedBodyError,
     MalformedCredentialsError,
     MethodNotAllowedError,
     NotAuthenticatedError,
     PathNotFoundError,
+    PayloadTooLargeError,
     RequestError,
     UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, single_headers
-from authgate.http.i18n import negotiate
+from authgate.http.i18n import negotiate, seconds
 from authgate.http.parsing import read_body
+from authgate.store.unavailable import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,9 @@ log = logging.getLogger(__name__)
 VARY = "Accept-Language"
 JSON_MEDIA_TYPE = "application/json"
 FAST_LANE_HEADERS = frozenset({b"authorization", b"accept-language", b"content-type"})
+# Longest login names and passwords read: refused (400) before the core looks anything up.
+LOGIN_FIELD_LIMITS = {"username": USERNAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH}
+CHECK_TOKEN_LIMITS = {"username": USERNAME_MAX_LENGTH}
 # The failures of the core and of reading a request: (status, message code).
 _ANSWERS: dict[type[Exception], tuple[int, str]] = {
     NotAuthenticatedError: (401, "not_authenticated"),
@@ -50,9 +58,12 @@ _ANSWERS: dict[type[Exception], tuple[int, str]] = {
     InactiveUserError: (401, "user_inactive"),
     InvalidCredentialsError: (401, "invalid_credentials"),
     MalformedBodyError: (400, "parse_error"),
+    FieldTooLongError: (400, "field_too_long"),
+    PayloadTooLargeError: (413, "payload_too_large"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
     PathNotFoundError: (404, "not_found"),
     MethodNotAllowedError: (405, "method_not_allowed"),
+    ThrottledError: (429, "throttled"),
 }
 
 
@@ -107,6 +118,10 @@ class EnvelopeViews:
         self._challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
         self._default_language = settings.default_language
         self._login_field = settings.login_field
+        self._login_limits = {
+            settings.login_field: LOGIN_FIELD_LIMITS[settings.login_field],
+            "password": PASSWORD_MAX_LENGTH,
+        }
 
     # answers
 
@@ -147,6 +162,9 @@ class EnvelopeViews:
         if isinstance(error, EnvelopeError):
             return self.answer(request, error.status, error.code)
         known = _ANSWERS.get(type(error))
+        if known is None and is_unavailable(error):
+            log.warning("the database is unreachable: %s", error)
+            return self.answer(request, 503, "service_unavailable")
         if known is None:
             log.error("unexpected error in the envelope dialect", exc_info=error)
             return self.answer(request, 500, "server_error")
@@ -157,13 +175,17 @@ class EnvelopeViews:
         if isinstance(error, MethodNotAllowedError):
             headers["Allow"] = str(error.params.get("allowed", ""))
         params = error.params if isinstance(error, RequestError) else None
+        if isinstance(error, ThrottledError):
+            wait = error.retry_after
+            params = {"wait": wait, "seconds": seconds(wait, self.language(request))}
+            headers["Retry-After"] = str(wait)
         return self.answer(request, status, code, params=params, headers=headers)
 
     # handlers
 
     async def login(self, request: Request, _: Principal | None) -> Response:
         """POST login/: a new opaque token, the user's name and role."""
-        body = await read_body(request)
+        body = await read_body(request, limits=self._login_limits)
         fields = body if isinstance(body, dict) else {}
         login, password = fields.get(self._login_field), fields.get("password")
         if not _filled(login) or not _filled(password):
@@ -190,7 +212,7 @@ class EnvelopeViews:
         if raw is None:
             raise NotAuthenticatedError
         principal = await self.core.tokens.resolve(raw)
-        body = await read_body(request)
+        body = await read_body(request, limits=CHECK_TOKEN_LIMITS)
         username = body.get("username") if isinstance(body, dict) else None
         if not _filled(username):
             raise EnvelopeError(400, "username_missing")

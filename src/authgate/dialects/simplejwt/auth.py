@@ -14,6 +14,7 @@ from starlette.requests import Request
 from authgate.core import Core
 from authgate.core.jwt import ACCESS, JwtError, JwtUserError
 from authgate.core.models import User
+from authgate.http.credentials import authorization
 from authgate.http.i18n import translate
 
 
@@ -60,7 +61,7 @@ class JwtAuthentication:
     async def authenticate(self, request: Request) -> User | None:
         """The user of the request's access token; None when the header is absent or of
         another scheme; JwtAuthenticationFailed for a header of ours that does not prove one."""
-        header = request.headers.get("authorization")
+        header = authorization(request)
         if header is None:
             return None
         parts = header.encode("latin-1").split()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from authgate.dialects.fields import Text
+from authgate.dialects.fields import Password, Text
 
 
 class _In(BaseModel):
@@ -20,14 +20,14 @@ class ObtainIn(_In):
     a CharField that keeps DRF's trim_whitespace default."""
 
     username: Text
-    password: Text
+    password: Password
 
 
 class ObtainByEmailIn(_In):
     """POST create/ when users log in by email (the user model's USERNAME_FIELD)."""
 
     email: Text
-    password: Text
+    password: Password
 
 
 class RefreshIn(_In):

@@ -2,22 +2,29 @@
 
 Login and refresh set three cookies, each `Secure` (AUTHGATE_COOKIE_SECURE) and with
 AUTHGATE_COOKIE_SAMESITE:
-- `access_token`: HttpOnly, Path = the dialect's mount (`/u/api/`), Max-Age = the access lifetime;
+- `access_token`: HttpOnly, Path = the dialect's mount (`/u/api/`), Max-Age = the refresh
+  lifetime: the token inside expires sooner (the server checks `exp`), but a logout by cookie
+  after that must still name the session, or its refresh token would outlive the logout;
 - `refresh_token`: HttpOnly, Path = the refresh endpoint (`/u/api/refresh/`), so no other
   request carries it, Max-Age = the refresh lifetime;
-- `csrf_token`: a random value, readable by scripts (not HttpOnly), Path `/`, Max-Age = the
-  refresh lifetime.
+- `csrf_token`: readable by scripts (not HttpOnly), Path `/`, Max-Age = the refresh lifetime.
 
 A state-changing request that a cookie authenticates (refresh/ or logout/ without a token in
 the body or the Authorization header) must send `X-CSRF-Token` equal to the `csrf_token`
 cookie: another site can make a browser send the cookies but can neither read the csrf cookie
-nor set the header. Requests carrying their token in a header or body need no CSRF token.
+nor set the header. The value is bound to the session: an HMAC (keyed by the secret key) of
+the `sid` claim that login writes into both tokens and refresh carries on, so a value planted
+by a sibling subdomain (cookie tossing) does not match the session's tokens. Only where no
+valid token names the session (logout with an expired access cookie, which just clears the
+cookies) does the plain double submit decide. Requests carrying their token in a header or
+body need no CSRF token.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
-import secrets
 from datetime import timedelta
 
 from starlette.requests import Request
@@ -43,9 +50,9 @@ class Cookies:
     def __init__(
         self, settings: Settings, access_lifetime: timedelta, refresh_lifetime: timedelta
     ) -> None:
+        self._csrf_key = b"authgate/u-api/csrf:" + settings.secret_key.get_secret_value().encode()
         self._secure = settings.cookie_secure
         self._samesite = settings.cookie_samesite
-        self._access_age = int(access_lifetime.total_seconds())
         self._refresh_age = int(refresh_lifetime.total_seconds())
 
     def _paths(self, request: Request) -> dict[str, str]:
@@ -56,13 +63,15 @@ class Cookies:
             CSRF_COOKIE: "/",
         }
 
-    def set_tokens(self, request: Request, response: Response, access: str, refresh: str) -> None:
-        """Set both token cookies and a fresh CSRF token."""
+    def set_tokens(
+        self, request: Request, response: Response, access: str, refresh: str, session: str
+    ) -> None:
+        """Set both token cookies and the session's CSRF token."""
         paths = self._paths(request)
         values = {
-            ACCESS_COOKIE: (access, self._access_age, True),
+            ACCESS_COOKIE: (access, self._refresh_age, True),
             REFRESH_COOKIE: (refresh, self._refresh_age, True),
-            CSRF_COOKIE: (secrets.token_urlsafe(32), self._refresh_age, False),
+            CSRF_COOKIE: (self.csrf_for(session), self._refresh_age, False),
         }
         for name, (value, age, httponly) in values.items():
             response.set_cookie(
@@ -86,9 +95,16 @@ class Cookies:
                 samesite=self._samesite,
             )
 
-    @staticmethod
-    def csrf_ok(request: Request) -> bool:
-        """Whether the request's X-CSRF-Token header equals its csrf_token cookie."""
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        header = request.headers.get(CSRF_HEADER, "")
-        return bool(cookie) and hmac.compare_digest(cookie.encode(), header.encode())
+    def csrf_for(self, session: str) -> str:
+        """The CSRF token of a session (its tokens' `sid`)."""
+        digest = hmac.new(self._csrf_key, session.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def csrf_ok(self, request: Request, session: str | None) -> bool:
+        """Whether the request's X-CSRF-Token header is the session's token (and the cookie's),
+        or, with no session known, equals the csrf_token cookie."""
+        cookie = request.cookies.get(CSRF_COOKIE, "").encode()
+        header = request.headers.get(CSRF_HEADER, "").encode()
+        if not cookie or not hmac.compare_digest(cookie, header):
+            return False
+        return session is None or hmac.compare_digest(header, self.csrf_for(session).encode())

@@ -52,7 +52,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "not_found": {"en": "Not Found", "ru": "Не найдено"},
     "method_not_allowed": {"en": "Method Not Allowed", "ru": "Метод не разрешен"},
+    "field_too_long": {
+        "en": "The field {field} is too long (at most {max_length} characters)",
+        "ru": "Поле {field} слишком длинное (не более {max_length} символов)",
+    },
+    "payload_too_large": {
+        "en": "The request body is too large (at most {max_bytes} bytes)",
+        "ru": "Слишком большое тело запроса (не более {max_bytes} байт)",
+    },
+    "throttled": {
+        "en": "Too many requests, try again in {wait} {seconds}",
+        "ru": "Слишком много запросов, повторите через {wait} {seconds}",
+    },
     "server_error": {"en": "Internal Server Error", "ru": "Внутренняя ошибка сервера"},
+    "service_unavailable": {
+        "en": "Service temporarily unavailable, try again later",
+        "ru": "Сервис временно недоступен, попробуйте позже",
+    },
 }
 
 

@@ -6,12 +6,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from authgate.core import Core
-from authgate.dialects.base import Dialect
+from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
 from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.uapi import schemas as s
 from authgate.dialects.uapi.views import UapiViews
 from authgate.http.fast_lane import FastHandler
+
+# FastAPI's shape, as seed 003 answers: `{"detail": "..."}`.
+UAPI_ERRORS = ErrorDocs(
+    {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+    frozenset({400, 401, 403, 404, 413, 415, 429}),
+)
 
 
 def endpoints(views: UapiViews) -> list[Endpoint]:
@@ -97,4 +103,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     fast: dict[tuple[str, str], FastHandler] = {
         ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
     }
-    return Dialect("uapi", prefixes, app, fast, table)
+    return Dialect("uapi", prefixes, app, fast, table, UAPI_ERRORS)

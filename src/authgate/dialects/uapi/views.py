@@ -9,6 +9,7 @@ reused refresh token ends every JWT of its user (core/jwt.py).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -18,23 +19,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from authgate.core import Core
-from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError
-from authgate.core.jwt import ACCESS, JwtError, JwtUserError, subject_id
+from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError, ThrottledError
+from authgate.core.jwt import ACCESS, REFRESH, JwtError, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
 from authgate.dialects.uapi.cookies import ACCESS_COOKIE, REFRESH_COOKIE, Cookies
 from authgate.dialects.uapi.messages import message
+from authgate.http.credentials import authorization
 from authgate.http.errors import (
+    FieldTooLongError,
     MalformedBodyError,
     MethodNotAllowedError,
     PathNotFoundError,
+    PayloadTooLargeError,
     RequestError,
     UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, single_headers
-from authgate.http.i18n import negotiate
+from authgate.http.i18n import negotiate, seconds
 from authgate.http.parsing import read_body
+from authgate.store.unavailable import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +60,18 @@ class UapiError(Exception):
 
 
 AUDIENCE = "authgate:u-api"
+# The claim naming a login's session: both tokens carry it, refreshes keep it; it binds the
+# CSRF token to the session (dialects/uapi/cookies.py).
+SESSION = "sid"
 SECURE_TEST = {"message": "Successful secure test"}
 SECURE_TEST_BODY = orjson.dumps(SECURE_TEST)
 FAST_LANE_HEADERS = frozenset({b"authorization"})
+# Longest email and password read at login: refused (400) before the core looks anything up.
+LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 _REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
     MalformedBodyError: (400, "parse_error"),
+    FieldTooLongError: (400, "field_too_long"),
+    PayloadTooLargeError: (413, "payload_too_large"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
     PathNotFoundError: (404, "not_found"),
     MethodNotAllowedError: (405, "method_not_allowed"),
@@ -68,7 +81,7 @@ _REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
 def _bearer(request: Request) -> str | None:
     """The token of `Authorization: Bearer <token>` (keyword case-blind, as FastAPI's
     HTTPBearer); None without the header; a 401 for any other header."""
-    header = request.headers.get("authorization")
+    header = authorization(request)
     if header is None:
         return None
     parts = header.split()
@@ -119,16 +132,23 @@ class UapiViews:
     def error_response(self, request: Request, error: Exception) -> Response:
         """The `{"detail"}` answer for a failure; an unknown one is a logged 500."""
         params: Mapping[str, object] | None = None
+        language = self.language(request)
+        headers = {"Vary": VARY, "Content-Language": language}
         if isinstance(error, UapiError):
             status, code, params = error.status, error.code, error.params
         elif isinstance(error, RequestError) and type(error) in _REQUEST_ERRORS:
             status, code = _REQUEST_ERRORS[type(error)]
             params = error.params
+        elif isinstance(error, ThrottledError):
+            status, code = 429, "throttled"
+            params = {"wait": error.retry_after, "seconds": seconds(error.retry_after, language)}
+            headers["Retry-After"] = str(error.retry_after)
+        elif is_unavailable(error):
+            log.warning("the database is unreachable: %s", error)
+            status, code = 503, "service_unavailable"
         else:
             log.error("unexpected error in the /u/api/ dialect", exc_info=error)
             status, code = 500, "server_error"
-        language = self.language(request)
-        headers = {"Vary": VARY, "Content-Language": language}
         if status == 401 and code != "invalid_credentials":  # a challenge only for tokens
             headers["WWW-Authenticate"] = CHALLENGE
         if isinstance(error, MethodNotAllowedError):
@@ -140,11 +160,14 @@ class UapiViews:
         self, request: Request, body: Mapping[str, object], access: str, refresh: str
     ) -> Response:
         response = JSONResponse(body, headers=NO_STORE)
-        self._cookies.set_tokens(request, response, access, refresh)
+        session = _session(self._jwts.decode(access, ACCESS))
+        self._cookies.set_tokens(request, response, access, refresh, session or "")
         return response
 
-    def _require_csrf(self, request: Request) -> None:
-        if not self._cookies.csrf_ok(request):
+    def _require_csrf(self, request: Request, claims: Mapping[str, object] | None) -> None:
+        """A cookie-authenticated write must send the CSRF token of the cookie token's session
+        (dialects/uapi/cookies.py); `claims` are that token's, None when it is not valid."""
+        if not self._cookies.csrf_ok(request, _session(claims) if claims else None):
             raise UapiError(403, "csrf_failed")
 
     async def _user(self, request: Request) -> User:
@@ -162,7 +185,7 @@ class UapiViews:
     async def login(self, request: Request, _: Principal | None) -> Response:
         """POST login/ {email, password}: both tokens and the role; never for a superuser."""
         _require_same_site(request)
-        body = await read_body(request)
+        body = await read_body(request, limits=LOGIN_LIMITS)
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
         try:
@@ -174,7 +197,7 @@ class UapiViews:
             )
             if user.is_superuser:
                 raise UapiError(403, "superuser_login")
-            refresh, access = await self._jwts.issue_pair(user)
+            refresh, access = await self._jwts.issue_pair(user, {SESSION: uuid.uuid4().hex})
         except InvalidCredentialsError as error:
             raise UapiError(401, "invalid_credentials") from error
         answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
@@ -192,8 +215,12 @@ class UapiViews:
             except UapiError as error:
                 raise UapiError(400, "refresh_invalid") from error
         if not raw and REFRESH_COOKIE in request.cookies:
-            self._require_csrf(request)
             raw = request.cookies[REFRESH_COOKIE]
+            try:
+                claims = self._jwts.decode(raw, REFRESH)
+            except JwtError as error:
+                raise UapiError(400, "refresh_invalid") from error
+            self._require_csrf(request, claims)
         if not raw:
             raise UapiError(400, "refresh_missing")
         try:
@@ -216,19 +243,21 @@ class UapiViews:
         return self._tokens(request, answer, refreshed.access, refreshed.refresh)
 
     async def logout(self, request: Request, _: Principal | None) -> Response:
-        """POST logout/: clear the cookies and, for a valid access token, end every JWT of
-        its user. Authenticated by the access cookie, it needs the CSRF header."""
+        """POST logout/: clear the cookies and, for an authentic access token (expired too:
+        the refresh token, which the browser sends only to refresh/, must die with it), end
+        every JWT of its user. Authenticated by the access cookie, it needs the CSRF header."""
         raw = _bearer_or_none(request)
         if raw is None and ACCESS_COOKIE in request.cookies:
-            self._require_csrf(request)
             raw = request.cookies[ACCESS_COOKIE]
-        if raw:
             try:
-                user = await self._jwts.authenticate(raw)
-            except (JwtError, JwtUserError):
-                pass  # a dead token: nothing to end, and the cookies go all the same
-            else:
-                await self._jwts.end_sessions(user.id)
+                claims: Mapping[str, object] | None = self._jwts.decode(
+                    raw, ACCESS, allow_expired=True
+                )
+            except JwtError:
+                claims = None  # forged or foreign: only the cookies go, on the double submit
+            self._require_csrf(request, claims)
+        if raw:
+            await self._jwts.log_out_by(raw)  # a dead token: nothing to end, cookies go anyway
         response = JSONResponse({"detail": "Logged out"}, headers=NO_STORE)
         self._cookies.clear(request, response)
         return response
@@ -276,3 +305,9 @@ def _bearer_or_none(request: Request) -> str | None:
         return _bearer(request)
     except UapiError:
         return None
+
+
+def _session(claims: Mapping[str, object]) -> str | None:
+    """The session a token belongs to (None for a token without one)."""
+    session = claims.get(SESSION)
+    return session if isinstance(session, str) and session else None

@@ -1,0 +1,91 @@
+"""Logging in and out of the admin: a session for staff, nothing for anyone else."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.admin.context import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    PREFIX,
+    Admin,
+    form_text,
+    staff_page,
+)
+from authgate.core.errors import InvalidCredentialsError, ThrottledError
+from authgate.core.sessions import Session
+
+BAD_LOGIN = "Unable to log in with provided credentials."
+NOT_STAFF = "This account has no access to the admin."
+BAD_FORM = "The form expired; please try again."
+
+
+async def login_page(request: Request) -> Response:
+    """The login form (a staff member already logged in goes straight to the users)."""
+    admin: Admin = request.app.state.admin
+    session = await admin.session_of(request)
+    if session is not None and session.user.is_staff:
+        return RedirectResponse(f"{PREFIX}/users", 303)
+    return _form(request, admin)
+
+
+async def login(request: Request) -> Response:
+    """Check the form's token and the credentials; staff get a new session (a new value at
+    every login, so a value planted before it is worth nothing), anyone else a refusal."""
+    admin: Admin = request.app.state.admin
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    presented = await form_text(request, CSRF_FIELD)
+    if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+        return _form(request, admin, error=BAD_FORM, status=403)
+    username = await form_text(request, "username")
+    try:
+        user = await admin.core.users.authenticate(
+            login=username, password=await form_text(request, "password")
+        )
+    except InvalidCredentialsError:
+        return _form(request, admin, error=BAD_LOGIN, status=400, username=username)
+    except ThrottledError as error:
+        wait = f"Too many attempts: try again in {error.retry_after} seconds."
+        return _form(request, admin, error=wait, status=429, username=username)
+    if not user.is_staff:
+        return _form(request, admin, error=NOT_STAFF, status=403, username=username)
+    await admin.sessions.prune()  # expired sessions go at logins: no background task needed
+    previous = await admin.session_of(request)
+    if previous is not None:
+        await admin.sessions.end(previous)
+    try:
+        raw = await admin.sessions.create(user)
+    except InvalidCredentialsError:  # deactivated or given a new password meanwhile
+        return _form(request, admin, error=BAD_LOGIN, status=400, username=username)
+    response = RedirectResponse(f"{PREFIX}/users", 303)
+    admin.set_session_cookie(response, raw)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=f"{PREFIX}/")
+    return response
+
+
+@staff_page
+async def logout(request: Request, admin: Admin, session: Session) -> Response:
+    """End this session (POST with the CSRF token) and forget the cookie."""
+    await admin.sessions.end(session)
+    response = RedirectResponse(f"{PREFIX}/login", 303)
+    admin.clear_session_cookie(response)
+    return response
+
+
+def _form(
+    request: Request,
+    admin: Admin,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    username: str = "",
+) -> Response:
+    token = admin.login_csrf(request)
+    response = admin.render(
+        request, "login.html", status=status, error=error, username=username, login_csrf=token
+    )
+    admin.set_login_csrf(response, token)
+    return response

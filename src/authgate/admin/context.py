@@ -1,0 +1,194 @@
+"""What every admin page shares: the core, the session cookie, CSRF, and rendering.
+
+The admin is a thin HTTP adapter over the core, as the dialects are: each page reads the
+session, lets the core decide (staff only, superuser only), and renders a template.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from authgate.core import Core
+from authgate.core.errors import Message, NotFoundError, PermissionDeniedError
+from authgate.core.sessions import Session, Sessions
+from authgate.core.user_tokens import UserTokens
+from authgate.http.i18n import translate
+
+PREFIX = "/admin"
+# No script at all, styles from our own stylesheet only, forms post only to us, never framed.
+ADMIN_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+LOGIN_CSRF_COOKIE = "authgate_admin_login"
+CSRF_FIELD = "csrf_token"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_ID = 2**63 - 1
+
+Handler = Callable[[Request, "Admin", Session], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    """The admin's services and its cookie settings."""
+
+    core: Core
+    sessions: Sessions
+    tokens: UserTokens
+    templates: Environment
+    cookie_secure: bool
+
+    @property
+    def session_cookie(self) -> str:
+        """`__Host-` (Secure, Path=/, no Domain: no sibling subdomain can plant or read it)
+        where the cookie is Secure; a plain name over local HTTP, where browsers refuse it."""
+        return "__Host-authgate_session" if self.cookie_secure else "authgate_session"
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        session: Session | None = None,
+        *,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        """A page, with the session's user and CSRF token for its forms."""
+        page = self.templates.get_template(template).render(
+            request=request,
+            me=session.user if session else None,
+            csrf=self.sessions.csrf_token(session) if session else "",
+            notice=NOTICES.get(request.query_params.get("done", "")),
+            prefix=PREFIX,
+            **values,
+        )
+        return HTMLResponse(
+            page, status_code=status, headers={"content-security-policy": ADMIN_CSP}
+        )
+
+    async def session_of(self, request: Request) -> Session | None:
+        """The request's live session, if its cookie carries one."""
+        raw = request.cookies.get(self.session_cookie)
+        return await self.sessions.resolve(raw) if raw else None
+
+    def set_session_cookie(self, response: Response, raw: str) -> None:
+        """The session cookie: HttpOnly (no script reads it), SameSite=Lax (no cross-site
+        POST carries it), Secure by setting, a session cookie that the server also expires."""
+        response.set_cookie(
+            self.session_cookie,
+            raw,
+            path="/",
+            httponly=True,
+            secure=self.cookie_secure,
+            samesite="lax",
+        )
+
+    def clear_session_cookie(self, response: Response) -> None:
+        """Forget the session cookie in the browser."""
+        response.delete_cookie(
+            self.session_cookie, path="/", httponly=True, secure=self.cookie_secure, samesite="lax"
+        )
+
+    def login_csrf(self, request: Request) -> str:
+        """The login form's token (double submit: the form and a cookie must agree, so a
+        cross-site form cannot log a browser into an attacker's account)."""
+        return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+    def set_login_csrf(self, response: Response, token: str) -> None:
+        """The login form's cookie, for the admin's paths only."""
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE,
+            token,
+            path=f"{PREFIX}/",
+            httponly=True,
+            secure=self.cookie_secure,
+            samesite="strict",
+        )
+
+
+NOTICES = {
+    "created": "User created.",
+    "saved": "Saved.",
+    "password": "Password changed; the user's tokens and sessions are ended.",
+    "deactivated": "User deactivated; their tokens and sessions are ended.",
+    "activated": "User activated.",
+    "unlocked": "Lockout cleared.",
+    "token": "Token revoked.",
+    "tokens": "Every token of the user revoked.",
+    "session": "Session ended.",
+    "sessions": "Every session of the user ended.",
+    "gone": "It was already gone.",
+    "town": "Towns updated.",
+    "group": "Groups updated.",
+}
+
+
+def redirect(path: str, done: str | None = None) -> RedirectResponse:
+    """See Other after a POST, with a notice to show."""
+    return RedirectResponse(f"{PREFIX}{path}" + (f"?done={done}" if done else ""), 303)
+
+
+def messages(errors: Mapping[str, list[Message]]) -> dict[str, list[str]]:
+    """Field errors as English text."""
+    return {
+        field or "form": [translate(m.code, "en", m.params) for m in found]
+        for field, found in errors.items()
+    }
+
+
+def staff_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A page for staff: no session goes to the login page, a user who is not (or no longer)
+    staff gets 403, and every POST must carry the session's CSRF token."""
+
+    @wraps(handler)
+    async def page(request: Request) -> Response:
+        admin: Admin = request.app.state.admin
+        session = await admin.session_of(request)
+        if session is None:
+            return RedirectResponse(f"{PREFIX}/login", 303)
+        if not (session.user.is_active and session.user.is_staff):
+            return admin.render(request, "refused.html", session, status=403)
+        if any(isinstance(v, int) and v > MAX_ID for v in request.path_params.values()):
+            # Past any BIGINT: no such row, and PostgreSQL would refuse the query.
+            return admin.render(request, "missing.html", session, status=404)
+        if request.method == "POST":
+            form = await request.form()
+            if not admin.sessions.check_csrf(session, _field(form, CSRF_FIELD)):
+                return admin.render(request, "csrf.html", session, status=403)
+        try:
+            return await handler(request, admin, session)
+        except NotFoundError:
+            return admin.render(request, "missing.html", session, status=404)
+        except PermissionDeniedError:
+            return admin.render(request, "refused.html", session, status=403)
+
+    return page
+
+
+def _field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+async def form_text(request: Request, name: str) -> str:
+    """A text field of the request's form ("" when absent or a file)."""
+    return _field(await request.form(), name) or ""
+
+
+def build_templates() -> Environment:
+    """Jinja2 with autoescaping on for every template (all are HTML)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,
+    )

@@ -1,0 +1,138 @@
+"""The audit log: every authentication event, with who, when, from where and how it ended.
+
+Entries carry the caller's address and User-Agent (core/callers.py), the user when known, the
+login name tried when not, and for failures a reason kept for staff (never sent to the client,
+which sees one answer for every failed login). Never a password or a token.
+
+A failure to write an entry is logged, not raised: the service keeps authenticating (an auth
+server that stops at a full disk locks everyone out), and the log line says what was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from authgate.core.callers import current_caller
+from authgate.core.clock import Clock
+from authgate.core.models import AuditEvent, User
+from authgate.core.staff import require_staff
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+log = logging.getLogger(__name__)
+
+SUCCESS, FAILURE = "success", "failure"
+PRUNE_EVERY_SECONDS = 3600
+
+# The events.
+LOGIN = "login"
+LOGOUT = "logout"
+LOGOUT_ALL = "logout_all"
+TOKEN_REVOKED = "token_revoked"
+REFRESH_REUSE = "refresh_reuse"
+PASSWORD_CHANGE = "password_change"
+USERNAME_CHANGE = "username_change"
+PASSWORD_RESET_REQUEST = "password_reset_request"
+PASSWORD_RESET = "password_reset"
+ACTIVATION = "activation"
+ROLE_CHANGE = "role_change"
+LOCKOUT = "lockout"
+UNLOCK = "unlock"
+REGISTER = "register"
+
+# Failure reasons, for staff.
+UNKNOWN_USER = "unknown_user"
+WRONG_PASSWORD = "wrong_password"
+INACTIVE = "inactive"
+LOCKED = "locked"
+THROTTLED = "throttled"
+
+
+class Audit:
+    """Writes audit entries and reads them back for staff."""
+
+    def __init__(self, store: Store, clock: Clock, *, retention_days: int) -> None:
+        self._store = store
+        self._clock = clock
+        self._retention = timedelta(days=retention_days)
+        self._pruning: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Prune old entries now and every hour."""
+        self._pruning = asyncio.get_running_loop().create_task(self._keep_pruned())
+
+    async def stop(self) -> None:
+        """Stop pruning."""
+        if self._pruning is not None:
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
+
+    async def _keep_pruned(self) -> None:
+        while True:
+            try:
+                await self.prune()
+            except Exception:
+                log.warning("could not prune the audit log", exc_info=True)
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+
+    async def record(
+        self,
+        event: str,
+        outcome: str = SUCCESS,
+        *,
+        user_id: int | None = None,
+        login: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Add an entry for the current caller (none outside a request)."""
+        caller = current_caller.get()
+        entry = AuditEvent(
+            event=event,
+            outcome=outcome,
+            created_at=self._clock.now(),
+            user_id=user_id,
+            login=login[:254] if login else None,
+            address=caller.address if caller else None,
+            user_agent=caller.user_agent if caller else None,
+            reason=reason,
+        )
+        try:
+            await self._store.append_audit(entry)
+        except Exception:
+            log.exception("could not write an audit entry: %s %s user %s", event, outcome, user_id)
+
+    async def events_for(
+        self,
+        actor: User,
+        *,
+        user_id: int | None = None,
+        event: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Entries for a staff member (PermissionDeniedError for anyone else), newest first."""
+        require_staff(actor)
+        return await self.events(user_id=user_id, event=event, before_id=before_id, limit=limit)
+
+    async def events(
+        self,
+        *,
+        user_id: int | None = None,
+        event: str | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """Entries, newest first."""
+        return await self._store.audit_events(
+            user_id=user_id, event=event, before_id=before_id, limit=limit
+        )
+
+    async def prune(self) -> int:
+        """Delete entries older than the retention; returns how many."""
+        return await self._store.prune_audit(self._clock.now() - self._retention)

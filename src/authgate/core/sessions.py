@@ -1,0 +1,195 @@
+"""Server-side browser sessions (seed 002): the admin UI's login, beside tokens.
+
+A session is a random 256-bit value (`secrets.token_urlsafe(32)`) in an HttpOnly cookie. Only
+its SHA-256 digest is stored, so a read of the database yields no usable session; the value is
+not signed as well, since it is looked up server-side and a guessed one finds no row. A session
+ends at its absolute lifetime, after an idle time, at logout, when staff revoke it, and when its
+user's password changes or the user is deactivated or deleted (core/users.py, the cascade).
+
+Each session has a CSRF token bound to it: an HMAC of the session's digest under the secret key,
+so nothing more is stored, a token is useless with any other session, and it cannot be computed
+from the cookie without the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from authgate.core import audit
+from authgate.core.audit import Audit
+from authgate.core.callers import current_caller
+from authgate.core.clock import Clock
+from authgate.core.errors import InvalidCredentialsError, NotFoundError
+from authgate.core.models import User
+from authgate.core.staff import require_staff
+
+if TYPE_CHECKING:
+    from authgate.store import Store
+
+log = logging.getLogger(__name__)
+
+SESSION_BYTES = 32
+# A session's last use is written at most this often: enough for an idle timeout of minutes.
+TOUCH_INTERVAL_SECONDS = 60
+USER_AGENT_MAX_LENGTH = 256
+_CSRF_CONTEXT = b"authgate session csrf\x00"
+
+
+def session_digest(raw: str) -> str:
+    """The stored form of a session value (256 random bits need no salt or slow hash)."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session as stored: its digest, never the cookie's value."""
+
+    digest: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime
+    address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A live session and its user, as read for this request."""
+
+    user: User
+    record: SessionRecord
+
+
+class Sessions:
+    """Open, resolve, list and end browser sessions."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        audit_log: Audit,
+        *,
+        secret: str,
+        lifetime_seconds: int,
+        idle_seconds: int,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._audit = audit_log
+        self._key = hashlib.sha256(_CSRF_CONTEXT + secret.encode()).digest()
+        self._lifetime = timedelta(seconds=lifetime_seconds)
+        self._idle = timedelta(seconds=idle_seconds)
+
+    async def create(self, user: User) -> str:
+        """A new session for `user` as just authenticated; returns the cookie's value.
+
+        As with tokens, the user is read again after the insert: a password change or
+        deactivation that landed meanwhile would have missed this session.
+        """
+        raw = secrets.token_urlsafe(SESSION_BYTES)
+        now = self._clock.now()
+        caller = current_caller.get()
+        record = SessionRecord(
+            digest=session_digest(raw),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + self._lifetime,
+            last_used_at=now,
+            address=caller.address if caller else None,
+            user_agent=_user_agent(caller.user_agent if caller else None),
+        )
+        try:
+            await self._store.create_session(record)
+        except NotFoundError:
+            raise InvalidCredentialsError from None
+        current = await self._store.get_user(user.id)
+        if current is None or not current.is_active or current.password_hash != user.password_hash:
+            await self._store.delete_session(user.id, record.digest)
+            raise InvalidCredentialsError
+        return raw
+
+    async def resolve(self, raw: str) -> Session | None:
+        """The live session of this cookie value and its (active) user, else None."""
+        if not raw or len(raw) > 2 * SESSION_BYTES:
+            return None
+        found = await self._store.get_session(session_digest(raw))
+        if found is None:
+            return None
+        user, record = found
+        now = self._clock.now()
+        if record.expires_at <= now or record.last_used_at + self._idle <= now:
+            return None
+        if not user.is_active:
+            return None
+        if (now - record.last_used_at).total_seconds() >= TOUCH_INTERVAL_SECONDS:
+            await self._store.touch_session(record.digest, now)
+            record = replace(record, last_used_at=now)
+        return Session(user=user, record=record)
+
+    def csrf_token(self, session: Session) -> str:
+        """The synchronizer token of this session, for its forms."""
+        return hmac.new(self._key, session.record.digest.encode(), hashlib.sha256).hexdigest()
+
+    def check_csrf(self, session: Session, presented: str | None) -> bool:
+        """Whether `presented` is this session's CSRF token (compared in constant time, as
+        bytes: compare_digest raises on non-ASCII text)."""
+        if not presented:
+            return False
+        expected = self.csrf_token(session).encode()
+        return hmac.compare_digest(expected, presented.encode("utf-8", "surrogateescape"))
+
+    async def end(self, session: Session) -> None:
+        """Log out: end this session."""
+        await self._store.delete_session(session.user.id, session.record.digest)
+        await self._audit.record(audit.LOGOUT, user_id=session.user.id, reason="session")
+
+    async def list_for(self, actor: User, user: User) -> list[SessionRecord]:
+        """The user's unexpired sessions, newest first (staff only)."""
+        require_staff(actor)
+        now = self._clock.now()
+        return [
+            s
+            for s in await self._store.list_user_sessions(user.id)
+            if s.expires_at > now and s.last_used_at + self._idle > now
+        ]
+
+    async def revoke(self, actor: User, user: User, digest: str) -> bool:
+        """End one session of `user` (staff only); False if it was already gone."""
+        require_staff(actor)
+        ended = await self._store.delete_session(user.id, digest)
+        if ended:
+            await self._audit.record(
+                audit.TOKEN_REVOKED, user_id=user.id, reason=f"session by {actor.username}"[:64]
+            )
+        return ended
+
+    async def revoke_every(self, actor: User, user: User) -> int:
+        """End every session of `user` (staff only); returns how many there were."""
+        require_staff(actor)
+        count = await self._store.delete_user_sessions(user.id)
+        await self._audit.record(
+            audit.TOKEN_REVOKED,
+            user_id=user.id,
+            reason=f"all {count} sessions by {actor.username}"[:64],
+        )
+        return count
+
+    async def revoke_all(self, user_id: int) -> int:
+        """End every session of a user; returns how many there were."""
+        return await self._store.delete_user_sessions(user_id)
+
+    async def prune(self) -> int:
+        """Delete sessions past their absolute lifetime."""
+        return await self._store.prune_sessions(self._clock.now())
+
+
+def _user_agent(value: str | None) -> str | None:
+    """The User-Agent as the column holds it (cut to its length)."""
+    return value[:USER_AGENT_MAX_LENGTH] if value else None

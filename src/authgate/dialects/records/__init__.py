@@ -1,0 +1,6 @@
+"""Seed 004's user records (`/user/<id>/`) and towns (`/api/towns/`), in DRF's shapes
+(CONTRACT.md section 5)."""
+
+from authgate.dialects.records.routes import build
+
+__all__ = ["build"]

@@ -1,0 +1,55 @@
+"""Which failures mean "the database is away" (503, try again) rather than a bug (500).
+
+The database going away shows up as whatever its driver raises: a refused or dropped socket,
+asyncpg's connection errors, a timeout, SQLite unable to open or lock its file. The core lets
+those through (a registration that meets one is no "cannot create user"), and the dialects
+answer them with 503 in their own shape; anything else stays a logged 500.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Messages of sqlite3.OperationalError that say the file is out of reach, not that SQL is wrong.
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o error")
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import asyncpg
+    except ImportError:  # the [postgres] extra is not installed
+        return ()
+    return (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.AdminShutdownError,
+        asyncpg.ConnectionFailureError,
+        # What asyncpg raises when the server drops a connection in the middle of a query
+        # ("cannot switch to state ...; another operation is in progress").
+        asyncpg.InternalClientError,
+    )
+
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    *_driver_errors(),
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when `error` (or what caused it) says a backing service cannot be reached."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, CONNECTION_ERRORS):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and any(
+            text in str(current).lower() for text in SQLITE_UNAVAILABLE
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

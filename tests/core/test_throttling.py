@@ -1,0 +1,81 @@
+"""Rate limits per client and per account, in memory and in the machine's real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from authgate.core.counters import Counters
+from authgate.core.errors import ThrottledError
+from authgate.core.throttling import LOGIN, Rule, Throttle
+
+REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL")
+needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="AUTHGATE_TEST_REDIS_URL is not set")
+
+
+def _throttle(counters: Counters, per_client: str, per_account: str | None = None) -> Throttle:
+    return Throttle(counters, {LOGIN: Rule.parse(per_client, per_account)}, enabled=True)
+
+
+async def _allowed(throttle: Throttle, n: int, *, client: str | None, account: str | None) -> int:
+    """How many of n attempts get through."""
+    allowed = 0
+    waits = []
+    for _ in range(n):
+        try:
+            await throttle.hit(LOGIN, client=client, account=account)
+            allowed += 1
+        except ThrottledError as error:
+            waits.append(error.retry_after)
+    assert all(1 <= wait <= 60 for wait in waits), waits
+    return allowed
+
+
+def test_each_client_and_each_account_has_its_own_budget() -> None:
+    async def scenario() -> None:
+        throttle = _throttle(Counters(), "3/minute", "2/minute")
+        assert await _allowed(throttle, 2, client="10.0.0.1", account="a") == 2
+        assert await _allowed(throttle, 1, client="10.0.0.2", account="a") == 0  # a's budget
+        assert await _allowed(throttle, 3, client="10.0.0.1", account="b") == 1  # 3 per client
+        assert await _allowed(throttle, 3, client="10.0.0.3", account="c") == 2
+
+    asyncio.run(scenario())
+
+
+def test_no_client_and_disabled_are_not_limited() -> None:
+    async def scenario() -> None:
+        throttle = _throttle(Counters(), "1/minute")
+        assert await _allowed(throttle, 3, client=None, account=None) == 3  # e.g. the CLI
+        off = Throttle(Counters(), {LOGIN: Rule.parse("1/minute")}, enabled=False)
+        assert await _allowed(off, 3, client="10.0.0.1", account=None) == 3
+
+    asyncio.run(scenario())
+
+
+@needs_redis
+def test_two_processes_share_the_budget_through_redis() -> None:
+    """Two Counters on one Redis stand in for two nodes: together they get the limit once."""
+
+    async def scenario() -> None:
+        client = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+        first = _throttle(Counters(REDIS_URL), "4/minute")
+        second = _throttle(Counters(REDIS_URL), "4/minute")
+        assert first._counters.shared
+        got = await _allowed(first, 3, client=client, account=None)
+        got += await _allowed(second, 3, client=client, account=None)
+        assert got == 4
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_redis_degrades_to_counting_in_the_process() -> None:
+    async def scenario() -> None:
+        counters = Counters("redis://127.0.0.1:1/0")  # nothing listens on port 1
+        throttle = _throttle(counters, "2/minute")
+        assert await _allowed(throttle, 4, client="10.0.0.1", account=None) == 2
+        assert not counters.shared
+
+    asyncio.run(scenario())
