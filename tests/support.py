@@ -150,3 +150,31 @@ def run_cli(
 def run(coro: Any) -> Any:
     """Run a coroutine to completion (for core-level checks outside a server)."""
     return asyncio.run(coro)
+
+
+def scratch_postgres(name: str) -> str:
+    """A fresh, migrated PostgreSQL database `name` beside the test one (for tests that run
+    real server processes and must not share the test database); skips without PostgreSQL."""
+    import pytest
+
+    from authgate.store.migrate import upgrade
+
+    test_url = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
+    if test_url is None:
+        pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
+    base = test_url.rsplit("/", 1)[0]
+
+    async def recreate() -> None:
+        import asyncpg
+
+        admin = await asyncpg.connect(base + "/postgres")
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {name}")
+        finally:
+            await admin.close()
+
+    asyncio.run(recreate())
+    url = f"{base}/{name}"
+    upgrade(url)
+    return url

@@ -8,7 +8,6 @@ the shared test database is left alone.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import subprocess
@@ -20,8 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from authgate.store.migrate import upgrade
-from tests.support import Api, free_port
+from tests.support import Api, free_port, scratch_postgres
 
 POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(
@@ -32,31 +30,9 @@ TRIALS = 5
 PASSWORD = "Correct-Horse-9"  # Api.register's
 
 
-def _scratch_database() -> str:
-    """A fresh, migrated database beside the test one."""
-    import asyncpg
-
-    assert POSTGRES_URL is not None
-    admin_url = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
-    name = "authgate_scaleout"
-
-    async def recreate() -> None:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            await admin.execute(f"CREATE DATABASE {name}")
-        finally:
-            await admin.close()
-
-    asyncio.run(recreate())
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    return url
-
-
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Api]]:
-    url = _scratch_database()
+    url = scratch_postgres("authgate_scaleout")
     workdir = tmp_path_factory.mktemp("nodes")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
     env |= {

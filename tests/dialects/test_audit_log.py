@@ -93,7 +93,7 @@ def test_old_entries_are_pruned(make_settings: Callable[..., Settings]) -> None:
 
     from authgate.core.audit import Audit
     from authgate.core.clock import SystemClock
-    from authgate.core.models import AuditEvent
+    from authgate.core.models import AuditEvent, AuditQuery
     from authgate.store import open_store
 
     async def scenario() -> tuple[int, list[str]]:
@@ -105,7 +105,7 @@ def test_old_entries_are_pruned(make_settings: Callable[..., Settings]) -> None:
                 entry = AuditEvent(event, "success", now - timedelta(days=age))
                 await store.append_audit(entry)
             pruned = await Audit(store, SystemClock(), retention_days=365).prune()
-            kept = [e.event for e in await store.audit_events()]
+            kept = [e.event for e in await store.audit_events(AuditQuery())]
             return pruned, kept
         finally:
             await store.close()

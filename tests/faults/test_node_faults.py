@@ -20,31 +20,9 @@ import pytest
 
 from authgate.store.migrate import upgrade
 from tests.faults.support import PASSWORD, Load, nodes, start_node, stop
-from tests.support import free_port
+from tests.support import free_port, scratch_postgres
 
-POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
 LOAD_SECONDS = float(os.environ.get("FAULT_LOAD_SECONDS", "4"))
-
-
-def _scratch_postgres(name: str) -> str:
-    import asyncpg
-
-    if POSTGRES_URL is None:
-        pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-
-    async def recreate() -> None:
-        admin = await asyncpg.connect(base + "/postgres")
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            await admin.execute(f"CREATE DATABASE {name}")
-        finally:
-            await admin.close()
-
-    asyncio.run(recreate())
-    url = f"{base}/{name}"
-    upgrade(url)
-    return url
 
 
 def _usernames(database_url: str) -> set[str]:
@@ -69,7 +47,7 @@ def _usernames(database_url: str) -> set[str]:
 
 
 def test_a_node_killed_under_load_loses_no_answered_registration(tmp_path: Path) -> None:
-    url = _scratch_postgres("authgate_faults")
+    url = scratch_postgres("authgate_faults")
     with nodes(url, tmp_path, 2) as (doomed, survivor):
         alive = [doomed.url, survivor.url]
         load = Load()

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.faults.support import PASSWORD, start_node, stop
-from tests.faults.test_node_faults import _scratch_postgres
+from tests.support import scratch_postgres
 
 TIMEOUT = 2.0
 pytestmark = pytest.mark.skipif(
@@ -46,7 +46,7 @@ def _ready() -> bool:
 
 
 def test_a_postgres_restart_gives_503s_then_recovers(tmp_path: Path) -> None:
-    url = _scratch_postgres("authgate_pgrestart")
+    url = scratch_postgres("authgate_pgrestart")
     node = start_node(url, tmp_path, database_timeout_seconds=str(TIMEOUT))
     answers: list[tuple[float, int, float, str]] = []  # (when, status, seconds taken, body)
     stopping = threading.Event()

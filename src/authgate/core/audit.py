@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
-from authgate.core.models import AuditEvent, User
+from authgate.core.models import AuditEvent, AuditQuery, User
 from authgate.core.staff import require_staff
 
 if TYPE_CHECKING:
@@ -129,9 +129,7 @@ class Audit:
         limit: int = 100,
     ) -> list[AuditEvent]:
         """Entries, newest first."""
-        return await self._store.audit_events(
-            user_id=user_id, event=event, before_id=before_id, limit=limit
-        )
+        return await self._store.audit_events(AuditQuery(user_id, event, before_id, limit))
 
     async def prune(self) -> int:
         """Delete entries older than the retention; returns how many."""

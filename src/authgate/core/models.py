@@ -82,3 +82,23 @@ class AuditEvent:
     user_agent: str | None = None
     reason: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which audit entries to read: newest first, at most `limit`, of one user or one event
+    when given, older than entry `before_id` when given (paging)."""
+
+    user_id: int | None = None
+    event: str | None = None
+    before_id: int | None = None
+    limit: int = 100
+
+    def params(self) -> dict[str, object]:
+        """The query's parameters: the filters that are set, and the limit."""
+        values: dict[str, object] = {
+            "user_id": self.user_id,
+            "event": self.event,
+            "before_id": self.before_id,
+        }
+        return {k: v for k, v in values.items() if v is not None} | {"limit": self.limit}

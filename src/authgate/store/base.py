@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.models import AuditEvent, AuditQuery, NewUser, Principal, TokenRecord, User
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -185,14 +185,7 @@ class Store(Protocol):
         """Add an entry to the audit log."""
         ...
 
-    async def audit_events(
-        self,
-        *,
-        user_id: int | None = None,
-        event: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEvent]:
+    async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
         """Audit entries, newest first, optionally of one user or kind, older than an id."""
         ...
 

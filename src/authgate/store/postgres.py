@@ -13,7 +13,7 @@ import asyncpg
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.models import AuditEvent, AuditQuery, NewUser, Principal, TokenRecord, User
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -292,19 +292,8 @@ class PostgresStore:
     async def append_audit(self, event: AuditEvent) -> None:
         await self._execute(sql.APPEND_AUDIT, audit_params(event))
 
-    async def audit_events(
-        self,
-        *,
-        user_id: int | None = None,
-        event: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEvent]:
-        query = sql.audit_events(
-            user_id=user_id is not None, event=event is not None, before_id=before_id is not None
-        )
-        params = {"user_id": user_id, "event": event, "before_id": before_id, "limit": limit}
-        text, args = _args(query, {k: v for k, v in params.items() if v is not None})
+    async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
+        text, args = _args(sql.audit_events(query), query.params())
         rows = await self._pool.fetch(text, *args)
         return [audit_event_of(row, _to_datetime) for row in rows]
 

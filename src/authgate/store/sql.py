@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from authgate.core.models import AuditQuery
 from authgate.store.schema import auth_user
 
 USER_COLUMNS = (
@@ -186,17 +187,14 @@ APPEND_AUDIT = (
 PRUNE_AUDIT = "DELETE FROM audit_event WHERE created_at < :before"
 
 
-def audit_events(*, user_id: bool, event: bool, before_id: bool) -> str:
-    """Newest first, at most :limit, filtered by the given (bound) parameters."""
-    filters = [
-        text
-        for wanted, text in (
-            (user_id, "user_id = :user_id"),
-            (event, "event = :event"),
-            (before_id, "id < :before_id"),
-        )
-        if wanted
-    ]
+def audit_events(query: AuditQuery) -> str:
+    """Newest first, at most :limit, filtered by the query's parameters that are set."""
+    tests = {
+        "user_id": "user_id = :user_id",
+        "event": "event = :event",
+        "before_id": "id < :before_id",
+    }
+    filters = [test for name, test in tests.items() if name in query.params()]
     where = f" WHERE {' AND '.join(filters)}" if filters else ""
     return f"SELECT {AUDIT_COLUMNS} FROM audit_event{where} ORDER BY id DESC LIMIT :limit"  # noqa: S608
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, NewUser, Principal, TokenRecord, User
+from authgate.core.models import AuditEvent, AuditQuery, NewUser, Principal, TokenRecord, User
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -309,20 +309,8 @@ class SqliteStore:
         params = _bind(audit_params(event))
         await self._write(lambda c: c.execute(sql.APPEND_AUDIT, params))
 
-    async def audit_events(
-        self,
-        *,
-        user_id: int | None = None,
-        event: str | None = None,
-        before_id: int | None = None,
-        limit: int = 100,
-    ) -> list[AuditEvent]:
-        query = sql.audit_events(
-            user_id=user_id is not None, event=event is not None, before_id=before_id is not None
-        )
-        params = {"user_id": user_id, "event": event, "before_id": before_id, "limit": limit}
-        bound = {k: v for k, v in params.items() if v is not None}
-        rows = self._reader.execute(query, bound).fetchall()
+    async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
+        rows = self._reader.execute(sql.audit_events(query), query.params()).fetchall()
         return [audit_event_of(row, _to_datetime) for row in rows]
 
     async def prune_audit(self, before: datetime) -> int:
