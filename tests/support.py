@@ -24,6 +24,9 @@ from aiosmtpd.controller import Controller
 from authgate.app import create_app
 from authgate.settings import Settings
 
+# Read once, at import: tests/conftest.py removes every AUTHGATE_* variable while a test runs.
+TEST_POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
+
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
@@ -159,10 +162,9 @@ def scratch_postgres(name: str) -> str:
 
     from authgate.store.migrate import upgrade
 
-    test_url = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
-    if test_url is None:
+    if TEST_POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
-    base = test_url.rsplit("/", 1)[0]
+    base = TEST_POSTGRES_URL.rsplit("/", 1)[0]
 
     async def recreate() -> None:
         import asyncpg

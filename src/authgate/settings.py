@@ -211,8 +211,9 @@ class Settings(BaseSettings):
     # Throttling and lockout
 
     redis_url: str | None = None
-    """Redis for state shared by every worker and node (throttling and lockout counters), as
-    `redis://host:6379/0`; unset: each process counts alone."""
+    """Redis for state shared by every worker and node (throttling and lockout counters) and
+    for revocations pushed to the services behind authgate, as `redis://host:6379/0`; unset:
+    each process counts alone."""
 
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (a

@@ -68,3 +68,8 @@ class IdentityCache:
     def clear(self) -> None:
         """Drop everything."""
         self._entries.clear()
+
+    def evict_user(self, user_id: str) -> None:
+        """Forget every token of a user (authgate pushed a revocation: rare, so a scan)."""
+        for key in [k for k, (identity, _) in self._entries.items() if identity.user_id == user_id]:
+            self._entries.pop(key, None)

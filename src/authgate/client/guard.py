@@ -22,7 +22,7 @@ from typing import Any, Literal
 from authgate.client.cache import IdentityCache
 from authgate.client.clients import AsyncAuthgateClient, AuthgateClient
 from authgate.client.credentials import Credentials, parse_authorization
-from authgate.client.errors import AuthgateUnavailable
+from authgate.client.errors import AuthgateUnavailable, InvalidToken
 from authgate.client.identity import Identity
 from authgate.client.keys import (
     ASYMMETRIC_ALGORITHMS,
@@ -34,6 +34,7 @@ from authgate.client.keys import (
     read_header,
     require_keys,
 )
+from authgate.client.revocations import RevocationSubscriber, RevokedGenerations
 from authgate.client.wire import identity_from_claims
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ class GuardOptions:
       longest a revoked opaque token still passes here. 0 asks authgate on every request.
     jwks_max_age_seconds: refetch the JWKS this often (authgate says max-age=300).
     jwks_refetch_interval_seconds: the least time between two fetches, unknown kids included.
+    redis_url: authgate's AUTHGATE_REDIS_URL: follow the revocations it pushes there
+      (revocations.py), so a logout or password change is refused here at once, locally
+      verified JWTs included.
     """
 
     jwt_verification: JwtVerification = "jwks"
@@ -67,6 +71,7 @@ class GuardOptions:
     cache_size: int = 10_000
     jwks_max_age_seconds: float = 300.0
     jwks_refetch_interval_seconds: float = 5.0
+    redis_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.jwt_verification == "hmac" and not self.hmac_key:
@@ -101,6 +106,17 @@ class _GuardState:
             refetch_interval=self.options.jwks_refetch_interval_seconds,
             clock=clock,
         )
+        self.revoked = RevokedGenerations()
+        self.subscriber: RevocationSubscriber | None = None
+        if self.options.redis_url is not None:
+            self.subscriber = RevocationSubscriber(self.options.redis_url, self._revoke)
+            if not self.subscriber.start():
+                log.warning("Redis did not answer: revocations are not followed yet")
+
+    def _revoke(self, user_id: str, jwt_version: int | None) -> None:
+        self.cache.evict_user(user_id)
+        if jwt_version is not None:
+            self.revoked.raise_to(user_id, jwt_version)
 
     def verifies_locally(self, credentials: Credentials) -> bool:
         return credentials.kind == "jwt" and self.options.jwt_verification != "remote"
@@ -120,7 +136,16 @@ class _GuardState:
             jwk = require_keys(self.jwks, kid)
             check_key_algorithm(jwk, alg)
             key = jwk.key
-        return identity_from_claims(decode(token, key, alg, self.policy))
+        identity = identity_from_claims(decode(token, key, alg, self.policy))
+        version = identity.claims.get("ver", 0)
+        if self.revoked.is_revoked(identity.user_id, version if isinstance(version, int) else 0):
+            raise InvalidToken("revoked", "authgate revoked this user's earlier tokens")
+        return identity
+
+    def stop_following(self) -> None:
+        """Stop following authgate's revocations."""
+        if self.subscriber is not None:
+            self.subscriber.stop()
 
 
 class Guard(_GuardState):
@@ -174,6 +199,7 @@ class Guard(_GuardState):
 
     async def aclose(self) -> None:
         """Close the client's connections."""
+        self.stop_following()
         await self.client.aclose()
 
 
@@ -227,4 +253,5 @@ class SyncGuard(_GuardState):
 
     def close(self) -> None:
         """Close the client's connections."""
+        self.stop_following()
         self.client.close()

@@ -24,6 +24,7 @@ from authgate.core.passwords import Passwords
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.records import Records
 from authgate.core.recovery import Recovery
+from authgate.core.revocation_bus import RevocationBus
 from authgate.core.revocations import Revocations
 from authgate.core.throttling import LOGIN, RECOVERY, REGISTER, Rule, Throttle
 from authgate.core.tokens import Tokens
@@ -96,7 +97,11 @@ def build_core(
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
     )
     revocations = Revocations(
-        store, [cache, subjects], clock, poll_seconds=settings.revocation_poll_seconds
+        store,
+        [cache, subjects],
+        clock,
+        poll_seconds=settings.revocation_poll_seconds,
+        bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
     )
     audit = Audit(store, clock, retention_days=settings.audit_retention_days)
     tokens = Tokens(

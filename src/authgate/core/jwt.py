@@ -415,9 +415,9 @@ class Jwts:
     async def end_sessions(self, user_id: int) -> None:
         """Kill every JWT issued to the user so far (password change, deactivation), and
         drop the user's cached generation everywhere."""
-        await self._store.bump_jwt_version(user_id)
+        version = await self._store.bump_jwt_version(user_id)
         if self._revocations is not None:
-            await self._revocations.publish(user_id)
+            await self._revocations.publish(user_id, jwt_version=version)
         else:
             self._subjects.evict_users({user_id})
 

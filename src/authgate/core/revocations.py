@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.clock import Clock
+from authgate.core.revocation_bus import RevocationBus
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -41,19 +42,30 @@ class Revocations:
     """Publishes changes to the feed and applies everyone's changes to the local cache."""
 
     def __init__(
-        self, store: Store, caches: Sequence[UserCache], clock: Clock, *, poll_seconds: float
+        self,
+        store: Store,
+        caches: Sequence[UserCache],
+        clock: Clock,
+        *,
+        poll_seconds: float,
+        bus: RevocationBus | None = None,
     ) -> None:
         self._store = store
+        self._bus = bus
         self._caches = tuple(caches)
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._last_seen: int | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def publish(self, user_id: int) -> None:
-        """Drop the user's cached tokens here, and tell every other process."""
+    async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
+        """Drop the user's cached tokens here, and tell every other process (and, through
+        Redis when configured, the services behind authgate; `jwt_version`: the user's JWTs
+        below it are dead)."""
         self._evict({user_id})
         await self._store.append_revocation(user_id, self._clock.now())
+        if self._bus is not None:
+            await self._bus.publish(user_id, jwt_version=jwt_version)
 
     async def start(self) -> None:
         """Start following the feed from its current end."""
@@ -65,6 +77,8 @@ class Revocations:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._bus is not None:
+            await self._bus.close()
 
     async def poll(self) -> None:
         """Apply the rows appended since the last poll."""

@@ -102,8 +102,9 @@ class Store(Protocol):
         """The user and their JWT generation (0 if never bumped), in one read."""
         ...
 
-    async def bump_jwt_version(self, user_id: int) -> None:
-        """End every JWT issued to the user so far (no-op for a user that is gone)."""
+    async def bump_jwt_version(self, user_id: int) -> int | None:
+        """End every JWT issued to the user so far: the user's new generation (None, and
+        nothing done, for a user that is gone)."""
         ...
 
     # Seed 004's records: towns, groups, permissions and what links them.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -184,10 +183,12 @@ class PostgresStore:
         row = await self._fetchrow(sql.JWT_SUBJECT, {"id": user_id})
         return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
 
-    async def bump_jwt_version(self, user_id: int) -> None:
-        # A user who is gone has no JWT left to end.
-        with contextlib.suppress(asyncpg.ForeignKeyViolationError):
-            await self._execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
+    async def bump_jwt_version(self, user_id: int) -> int | None:
+        try:
+            row = await self._fetchrow(sql.BUMP_JWT_VERSION, {"user_id": user_id})
+        except asyncpg.ForeignKeyViolationError:
+            return None  # a user who is gone has no JWT left to end
+        return int(row["version"])
 
     # Seed 004's records
 

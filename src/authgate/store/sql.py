@@ -66,6 +66,7 @@ JWT_SUBJECT = (
 BUMP_JWT_VERSION = (
     "INSERT INTO jwt_token_version (user_id, version) VALUES (:user_id, 1)"
     " ON CONFLICT (user_id) DO UPDATE SET version = jwt_token_version.version + 1"
+    " RETURNING version"
 )
 
 # Columns update_user may change (all but the id and date_joined); anything else is refused

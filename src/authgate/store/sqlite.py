@@ -7,7 +7,6 @@ writes may wait on the file lock, so they run on a single writer thread and neve
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -190,13 +189,15 @@ class SqliteStore:
         row = self._reader.execute(sql.JWT_SUBJECT, {"id": user_id}).fetchone()
         return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
 
-    async def bump_jwt_version(self, user_id: int) -> None:
-        def bump(connection: sqlite3.Connection) -> None:
-            # A user who is gone has no JWT left to end.
-            with contextlib.suppress(sqlite3.IntegrityError):
-                connection.execute(sql.BUMP_JWT_VERSION, {"user_id": user_id})
+    async def bump_jwt_version(self, user_id: int) -> int | None:
+        def bump(connection: sqlite3.Connection) -> int | None:
+            try:
+                row = connection.execute(sql.BUMP_JWT_VERSION, {"user_id": user_id}).fetchone()
+            except sqlite3.IntegrityError:
+                return None  # a user who is gone has no JWT left to end
+            return int(row[0])
 
-        await self._write(bump)
+        return await self._write(bump)
 
     # Seed 004's records
 
