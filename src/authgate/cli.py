@@ -8,33 +8,24 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 import uvicorn
-from sqlalchemy.exc import SQLAlchemyError
 
 from authgate import cli_admin
 from authgate.core import Core, build_core
 from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
-from authgate.django_import import (
-    ImportOptions,
-    LayoutError,
-    ProgressBar,
-    SourceError,
-    Summary,
-    UnsupportedUrlError,
-    check_options,
-    parse_column_options,
-    run_import,
-)
 from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
 from authgate.store import open_store
 from authgate.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from authgate.django_import import ImportOptions, Summary
 
 T = TypeVar("T")
 DEV_SECRET_FILE = Path(".authgate-secret")
@@ -227,6 +218,9 @@ def import_django(
     batch_size: Annotated[int, typer.Option(min=1, help="Users per transaction.")] = 500,
 ) -> None:
     """Import users and DRF tokens from a Django database (help: IMPORT_DJANGO_HELP)."""
+    # Imported here: `authgate serve` need not carry the importer (nor SQLAlchemy's engine).
+    from authgate.django_import import ImportOptions, LayoutError, parse_column_options
+
     settings = Settings()
     try:
         layout = parse_column_options(column or [], user_table=user_table, token_table=token_table)
@@ -250,6 +244,16 @@ def import_django(
 
 def _run_django_import(options: ImportOptions) -> Summary:
     """Migrate the target (not in a dry run), then import under a progress bar on stderr."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from authgate.django_import import (
+        ProgressBar,
+        SourceError,
+        UnsupportedUrlError,
+        check_options,
+        run_import,
+    )
+
     try:
         check_options(options)
         if not options.dry_run:

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from authgate.rates import parse_rate
 
 Language = Literal["en", "ru"]
 
@@ -223,7 +224,7 @@ class Settings(BaseSettings):
     """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
 
     throttle_login_per_client: str = "30/minute"
-    """Login attempts per client address (a `limits` string: `N/second|minute|hour|day`)."""
+    """Login attempts per client address (`N/second`, `N/minute`, `N/hour` or `N/day`)."""
 
     throttle_login_per_account: str = "10/minute"
     """Login attempts per login name, whether or not the account exists."""
@@ -270,7 +271,7 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         if value:
-            limits.parse(value)  # ValueError names the bad string
+            parse_rate(value)  # ValueError names the bad string
         return value
 
     @field_validator("trusted_proxies")

@@ -79,3 +79,28 @@ def test_an_unreachable_redis_degrades_to_counting_in_the_process() -> None:
         assert not counters.shared
 
     asyncio.run(scenario())
+
+
+def test_memory_counters_reset_with_their_window_and_are_swept() -> None:
+    from authgate.core.counters import SWEEP_EVERY_SECONDS, MemoryCounters
+
+    now = [0.0]
+    counters = MemoryCounters(clock=lambda: now[0])
+    assert [counters.hit("k", 2, 10) for _ in range(3)] == [None, None, 10.0]
+    now[0] = 10.0
+    assert counters.hit("k", 2, 10) is None  # a new window
+    counters.incr("other", 5)
+    now[0] = SWEEP_EVERY_SECONDS + 1
+    counters.incr("fresh", 60)  # this touch sweeps the expired ones
+    assert len(counters) == 1
+    assert (counters.get("k"), counters.get("fresh")) == (0, 1)
+
+
+def test_rates_are_read_as_the_settings_write_them() -> None:
+    from authgate.rates import Rate, parse_rate
+
+    assert parse_rate("30/minute") == Rate(30, 60)
+    assert parse_rate(" 5 / hours ") == Rate(5, 3600)
+    for bad in ("lots", "0/minute", "5/fortnight", "5"):
+        with pytest.raises(ValueError, match="not a rate"):
+            parse_rate(bad)

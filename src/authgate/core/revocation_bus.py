@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-
-import redis.asyncio
-from redis.exceptions import RedisError
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +25,12 @@ class RevocationBus:
     """Publishes revocations on Redis."""
 
     def __init__(self, redis_url: str) -> None:
-        self._redis = redis.asyncio.Redis.from_url(
+        # Loaded only with Redis configured: the client weighs tens of MB.
+        import redis.asyncio
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
+        self._redis: Any = redis.asyncio.Redis.from_url(
             redis_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
         )
 
@@ -38,7 +41,7 @@ class RevocationBus:
             message["jwt_version"] = jwt_version
         try:
             await self._redis.publish(CHANNEL, json.dumps(message))
-        except (RedisError, OSError):
+        except self._errors:
             log.warning("could not publish a revocation to Redis (user %s)", user_id)
 
     async def close(self) -> None:

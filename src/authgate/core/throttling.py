@@ -2,8 +2,8 @@
 
 Each action is limited per client address and, where it names an account, per account (keyed
 by the login or email as sent, normalised, whether or not such an account exists: the limit
-itself must not tell). Limits are `limits` strings ("20/minute"); the counters are shared
-through Redis when configured (core/counters.py).
+itself must not tell). Limits are rates ("20/minute", authgate/rates.py); the counters are
+shared through Redis when configured (core/counters.py).
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
-
 from authgate.core.counters import Counters
 from authgate.core.errors import ThrottledError
+from authgate.rates import Rate, parse_rate
 
 # The throttled actions.
 LOGIN = "login"
@@ -26,15 +25,15 @@ RECOVERY = "recovery"  # password reset, username reset, activation resend: each
 class Rule:
     """The limits of one action: per client address and per account (None: no such limit)."""
 
-    per_client: RateLimitItem | None
-    per_account: RateLimitItem | None = None
+    per_client: Rate | None
+    per_account: Rate | None = None
 
     @classmethod
     def parse(cls, per_client: str | None, per_account: str | None = None) -> Rule:
-        """A rule from two `limits` strings ("10/minute"; None or "" for none)."""
+        """A rule from two rates ("10/minute"; None or "" for none)."""
         return cls(
-            parse(per_client) if per_client else None,
-            parse(per_account) if per_account else None,
+            parse_rate(per_client) if per_client else None,
+            parse_rate(per_account) if per_account else None,
         )
 
 
