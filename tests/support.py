@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
+from starlette.types import ASGIApp
 
 from authgate.app import create_app
 from authgate.settings import Settings
@@ -31,20 +32,26 @@ TEST_POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
     """Serve create_app(settings) on a free loopback port; yields its base URL."""
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-    )
+    with serve_app(create_app(settings)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
+    """Serve any ASGI app with uvicorn in a thread on `port` (0: a free one); yields its base
+    URL, and stops the server on the way out."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    bound = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{bound}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

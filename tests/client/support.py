@@ -1,51 +1,28 @@
-"""Helpers of the client tests: any ASGI app served by uvicorn on a chosen or free loopback port
-(authgate restarted on the same port for a key rotation, the guarded test apps), RSA key files,
-and a port that accepts connections but never answers."""
+"""Helpers of the client tests: authgate served on a chosen or free loopback port (restarted on
+the same port for a key rotation; tests/support.serve_app serves the guarded test apps), RSA
+key files, and a port that accepts connections but never answers."""
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from starlette.types import ASGIApp
 
 from authgate.app import create_app
 from authgate.settings import Settings
+from tests.support import serve_app
 
 PASSWORD = "Correct-Horse-9"
 
 
 @contextmanager
-def serving(app: ASGIApp, port: int = 0) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread on `port` (0: a free one); yields the base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{bound}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@contextmanager
 def authgate_on(settings: Settings, port: int = 0) -> Iterator[str]:
     """authgate itself (create_app) served on `port`."""
-    with serving(create_app(settings), port) as url:
+    with serve_app(create_app(settings), port) as url:
         yield url
 
 

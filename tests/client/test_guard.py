@@ -25,8 +25,8 @@ from authgate.client import (
     SyncGuard,
     identity_of,
 )
-from tests.client.support import closed_port_url, serving, silent_port
-from tests.support import Api
+from tests.client.support import closed_port_url, silent_port
+from tests.support import Api, serve_app
 
 
 def _base(api: Api) -> str:
@@ -68,7 +68,7 @@ def downstream_of() -> Iterator[object]:
         from authgate.client import AsyncAuthgateClient
 
         guard = Guard(AsyncAuthgateClient(authgate_url, timeout=timeout), options)
-        context = serving(_downstream(guard))
+        context = serve_app(_downstream(guard))
         stack.append(context)
         return httpx.Client(base_url=context.__enter__(), timeout=30)
 
