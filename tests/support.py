@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.types import ASGIApp
 
 from authgate.app import create_app
@@ -187,3 +190,24 @@ def scratch_postgres(name: str) -> str:
     url = f"{base}/{name}"
     upgrade(url)
     return url
+
+
+def rsa_key_files(directory: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path, Path]:
+    """A new RSA key as <name>.pem (private, PKCS#8) and <name>.pub.pem, as authgate reads
+    them (AUTHGATE_JWT_PRIVATE_KEY_FILE, AUTHGATE_JWT_RETIRED_PUBLIC_KEY_FILES)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = directory / f"{name}.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = directory / f"{name}.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key, private, public

@@ -1,16 +1,13 @@
 """Helpers of the client tests: authgate served on a chosen or free loopback port (restarted on
-the same port for a key rotation; tests/support.serve_app serves the guarded test apps), RSA
-key files, and a port that accepts connections but never answers."""
+the same port for a key rotation; tests/support.serve_app serves the guarded test apps, and
+tests/support.rsa_key_files writes keys), and a port that accepts connections but never
+answers."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.app import create_app
 from authgate.settings import Settings
@@ -24,27 +21,6 @@ def authgate_on(settings: Settings, port: int = 0) -> Iterator[str]:
     """authgate itself (create_app) served on `port`."""
     with serve_app(create_app(settings), port) as url:
         yield url
-
-
-def rsa_key_files(directory: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path, Path]:
-    """A new RSA key as <name>.pem (private, PKCS#8) and <name>.pub.pem, as authgate reads
-    them (AUTHGATE_JWT_PRIVATE_KEY_FILE, AUTHGATE_JWT_RETIRED_PUBLIC_KEY_FILES)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = directory / f"{name}.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = directory / f"{name}.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return key, private, public
 
 
 @contextmanager

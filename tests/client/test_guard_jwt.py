@@ -26,9 +26,9 @@ from authgate.client import (
     SyncGuard,
 )
 from authgate.settings import Settings
-from tests.client.support import PASSWORD, authgate_on, closed_port_url, rsa_key_files
+from tests.client.support import PASSWORD, authgate_on, closed_port_url
 from tests.conftest import TEST_SECRET
-from tests.support import Api, free_port
+from tests.support import Api, free_port, rsa_key_files
 
 JWKS = GuardOptions(jwt_verification="jwks", algorithms=("RS256",))
 

@@ -7,33 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jwt as pyjwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.core.jwt_keys import thumbprint
-from tests.support import Api
+from tests.support import Api, rsa_key_files
 
 PASSWORD = "Correct-Horse-9"
-
-
-def _rsa_files(directory: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path, Path]:
-    """A new RSA key written as <name>.pem (private) and <name>.pub.pem (public)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = directory / f"{name}.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = directory / f"{name}.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return key, private, public
 
 
 def test_hmac_serves_an_empty_jwks(api: Api) -> None:
@@ -45,8 +23,8 @@ def test_hmac_serves_an_empty_jwks(api: Api) -> None:
 
 
 def test_jwks_lists_the_current_and_retired_keys(serve: Callable[..., Api], tmp_path: Path) -> None:
-    current, private, _ = _rsa_files(tmp_path, "current")
-    retired, _, retired_public = _rsa_files(tmp_path, "retired")
+    current, private, _ = rsa_key_files(tmp_path, "current")
+    retired, _, retired_public = rsa_key_files(tmp_path, "retired")
     api = serve(
         jwt_algorithm="RS256",
         jwt_private_key_file=str(private),
@@ -67,7 +45,7 @@ def test_jwks_lists_the_current_and_retired_keys(serve: Callable[..., Api], tmp_
 
 
 def test_rs256_tokens_verify_with_the_jwks_key(serve: Callable[..., Api], tmp_path: Path) -> None:
-    _, private, _ = _rsa_files(tmp_path, "current")
+    _, private, _ = rsa_key_files(tmp_path, "current")
     api = serve(jwt_algorithm="RS256", jwt_private_key_file=str(private))
     api.register("john")
     created = api.http.post("/auth/jwt/create/", json={"username": "john", "password": PASSWORD})
@@ -97,8 +75,8 @@ def test_rs256_tokens_verify_with_the_jwks_key(serve: Callable[..., Api], tmp_pa
 def test_a_token_of_a_retired_key_verifies_until_the_key_is_removed(
     serve: Callable[..., Api], tmp_path: Path
 ) -> None:
-    _, old_private, old_public = _rsa_files(tmp_path, "old")
-    _, new_private, _ = _rsa_files(tmp_path, "new")
+    _, old_private, old_public = rsa_key_files(tmp_path, "old")
+    _, new_private, _ = rsa_key_files(tmp_path, "new")
     before = serve(jwt_algorithm="RS256", jwt_private_key_file=str(old_private))
     before.register("john")
     old = before.http.post("/auth/jwt/create/", json={"username": "john", "password": PASSWORD})
