@@ -89,9 +89,11 @@ def nodes(database_url: str, workdir: Path, count: int, **settings: str) -> Iter
 
 @dataclass
 class Load:
-    """Registrations sent by threads until stopped: which were answered 201, and what else."""
+    """Registrations sent by threads until stopped: which were answered 201, which never got an
+    answer (the connection failed), and what else."""
 
     created: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
     other: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +127,8 @@ class Load:
                     )
                 except httpx.TransportError as error:
                     self._note(type(error).__name__)
+                    with self._lock:
+                        self.dropped.append(username)
                     continue
                 if response.status_code == 201:
                     with self._lock:

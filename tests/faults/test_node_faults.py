@@ -157,8 +157,13 @@ def test_without_redis_throttling_degrades_and_authentication_keeps_working(
 
 
 def test_a_graceful_shutdown_answers_every_request_in_flight(tmp_path: Path) -> None:
-    """SIGTERM (what an orchestrator sends): requests already received get their answer; only
-    new connections are refused."""
+    """SIGTERM (what an orchestrator sends): every request the node took up gets its answer;
+    only requests it never read fail.
+
+    A request written onto an idle keep-alive connection just as the node closes it fails with
+    ReadError although the node never saw it (the keep-alive race of RFC 9112 9.3.1, why clients
+    retry idempotent requests). So the test asks the node's database: each registration that
+    failed on the wire was never stored, and each stored one was answered."""
     url = f"sqlite:///{tmp_path / 'drain.sqlite3'}"
     upgrade(url)
     node = start_node(url, tmp_path)
@@ -169,5 +174,8 @@ def test_a_graceful_shutdown_answers_every_request_in_flight(tmp_path: Path) -> 
     stop(node)  # SIGTERM, then wait for the process to end
     load.stop(workers)
     assert before > 0
-    assert set(load.other) <= {"ConnectError"}, load.other  # no reset mid-request
-    assert set(load.created) <= _usernames(url)
+    assert set(load.other) <= {"ConnectError", "ReadError"}, load.other
+    stored = _usernames(url)
+    assert set(load.created) <= stored
+    acted_on_but_unanswered = set(load.dropped) & stored
+    assert acted_on_but_unanswered == set(), sorted(acted_on_but_unanswered)[:5]

@@ -362,6 +362,11 @@ class Jwts:
         try:
             user, version = await self._subject(claims)
         except JwtUserError as error:
+            # A concurrent reuse of this very token may have ended the user's generation
+            # between the check above and now: that is a reuse too, not a stranger's token.
+            if self._blacklisting and await self._store.is_jti_blacklisted(jti):
+                await self._end_sessions_of_reuse(claims)
+                raise JwtBlacklistedError from error
             raise InvalidCredentialsError from error
         now = self._clock.now()
         access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
