@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from authgate.rates import parse_rate
 
 Language = Literal["en", "ru"]
+Scheme = Literal["token", "jwt", "session"]
+# The dialects that speak DRF and so take DRF's authentication classes (dialects/schemes.py).
+AUTHENTICATED_DIALECTS = ("djoser", "records", "audit")
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,19 @@ class Settings(BaseSettings):
 
     token_keywords: tuple[str, ...] = ("Token", "Bearer")
     """Authorization keywords accepted for opaque tokens; the first is the 401 challenge."""
+
+    authentication: dict[str, tuple[Scheme, ...]] = Field(default_factory=dict)
+    """Per DRF-speaking dialect (`djoser`, `records` for /user/ and /api/towns/, `audit`): the
+    schemes it accepts, tried in order like DRF's `authentication_classes`: `token` (opaque
+    tokens), `jwt` (SimpleJWT access tokens, `Bearer`), `session` (the browser session cookie,
+    with the `X-CSRFToken` header on unsafe methods). Unnamed dialects take `token` only. The
+    first scheme's challenge is the 401's `WWW-Authenticate`; `session` first answers 403 as
+    DRF does. JSON in the environment: `{"djoser": ["token", "jwt", "session"]}`."""
+
+    create_session_on_login: bool = False
+    """Djoser's CREATE_SESSION_ON_LOGIN: `token/login/` also opens a browser session (its
+    cookie, and a `csrftoken` cookie for scripts to echo as `X-CSRFToken`); `token/logout/`
+    ends it."""
 
     token_ttl_seconds: int | None = Field(default=None, ge=1)
     """Lifetime of an opaque token; none (never expires) by default, as DRF."""
@@ -331,6 +347,16 @@ class Settings(BaseSettings):
     cors_allowed_origins: tuple[str, ...] = ()
     """Origins (`https://app.example.com`) whose browser scripts may call the API with
     credentials (a JSON list in the environment); empty: no CORS headers at all."""
+
+    @field_validator("authentication")
+    @classmethod
+    def _schemes(cls, value: dict[str, tuple[Scheme, ...]]) -> dict[str, tuple[Scheme, ...]]:
+        for dialect, schemes in value.items():
+            if dialect not in AUTHENTICATED_DIALECTS:
+                raise ValueError(f"no DRF dialect {dialect!r}: one of {AUTHENTICATED_DIALECTS}")
+            if not schemes or len(set(schemes)) != len(schemes):
+                raise ValueError(f"{dialect}: name each scheme once, at least one")
+        return value
 
     @field_validator("cors_allowed_origins")
     @classmethod

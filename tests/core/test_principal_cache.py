@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from authgate.core.models import Principal, TokenRecord, User
+from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
-def principal(user_id: int, digest: str) -> Principal:
+def principal(user_id: int, digest: str) -> TokenPrincipal:
     user = User(user_id, f"u{user_id}", "", "", "", "!", True, False, False, "USER", NOW, None)
-    return Principal(user, TokenRecord(digest, user_id, NOW, None, None))
+    return TokenPrincipal(user, TokenRecord(digest, user_id, NOW, None, None))
 
 
 class FakeTime:

@@ -9,7 +9,7 @@ import pytest
 
 from authgate.core import build_core
 from authgate.core.errors import TokenInvalidError
-from authgate.core.models import Principal
+from authgate.core.models import TokenPrincipal
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store.migrate import upgrade
@@ -21,7 +21,7 @@ class CountingStore(SqliteStore):
 
     reads = 0
 
-    async def get_principal(self, digest: str) -> Principal | None:
+    async def get_principal(self, digest: str) -> TokenPrincipal | None:
         self.reads += 1
         return await super().get_principal(digest)
 

@@ -1,4 +1,4 @@
-"""JWTAuthentication's reading of `Authorization: Bearer <jwt>` (dialects/simplejwt/auth.py)."""
+"""JWTAuthentication's reading of `Authorization: Bearer <jwt>` (dialects/jwt_auth.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from starlette.requests import Request
 
 from authgate.core import Core, build_core
-from authgate.dialects.simplejwt.auth import JwtAuthentication, JwtAuthenticationFailed
+from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store

@@ -56,14 +56,14 @@ def test_drf_dialects_answer_as_drf_throttled(
     core: Core, wait: int, language: str | None, detail: str
 ) -> None:
     # Djoser's and SimpleJWT's views both render failures through DrfViews.
-    response = DrfViews(core).error_response(_request(language), ThrottledError(wait))
+    response = DrfViews(core, "djoser").error_response(_request(language), ThrottledError(wait))
     assert _answer(response) == (429, str(wait), {"detail": detail})
     assert response.headers["content-language"] == ("ru" if language and "ru" in language else "en")
     assert "www-authenticate" not in response.headers
 
 
 def test_retry_after_is_at_least_one_second(core: Core) -> None:
-    response = DrfViews(core).error_response(_request(), ThrottledError(0))
+    response = DrfViews(core, "djoser").error_response(_request(), ThrottledError(0))
     assert _answer(response) == (
         429,
         "1",

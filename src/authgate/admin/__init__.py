@@ -14,7 +14,6 @@ from starlette.routing import Route
 from authgate.admin import audit, auth, records, users
 from authgate.admin.context import PREFIX, TEMPLATES, Admin, build_templates
 from authgate.core import Core
-from authgate.core.sessions import Sessions
 from authgate.core.user_tokens import UserTokens
 
 __all__ = ["PREFIX", "build"]
@@ -28,14 +27,7 @@ def build(core: Core) -> Starlette:
     settings = core.settings
     admin = Admin(
         core=core,
-        sessions=Sessions(
-            core.store,
-            core.clock,
-            core.audit,
-            secret=settings.secret_key.get_secret_value(),
-            lifetime_seconds=settings.session_lifetime_seconds,
-            idle_seconds=settings.session_idle_seconds,
-        ),
+        sessions=core.sessions,
         tokens=UserTokens(core.store, core.revocations, core.audit),
         templates=build_templates(),
         cookie_secure=settings.cookie_secure,

@@ -23,6 +23,11 @@ from authgate.core.errors import Message, NotFoundError, PermissionDeniedError
 from authgate.core.sessions import Session, Sessions
 from authgate.core.user_tokens import UserTokens
 from authgate.http.i18n import translate
+from authgate.http.session_cookie import (
+    clear_session_cookie,
+    session_cookie_name,
+    set_session_cookie,
+)
 
 PREFIX = "/admin"
 # No script at all, styles from our own stylesheet only, forms post only to us, never framed.
@@ -50,9 +55,8 @@ class Admin:
 
     @property
     def session_cookie(self) -> str:
-        """`__Host-` (Secure, Path=/, no Domain: no sibling subdomain can plant or read it)
-        where the cookie is Secure; a plain name over local HTTP, where browsers refuse it."""
-        return "__Host-authgate_session" if self.cookie_secure else "authgate_session"
+        """The session cookie's name (http/session_cookie.py)."""
+        return session_cookie_name(self.cookie_secure)
 
     def render(
         self,
@@ -82,22 +86,12 @@ class Admin:
         return await self.sessions.resolve(raw) if raw else None
 
     def set_session_cookie(self, response: Response, raw: str) -> None:
-        """The session cookie: HttpOnly (no script reads it), SameSite=Lax (no cross-site
-        POST carries it), Secure by setting, a session cookie that the server also expires."""
-        response.set_cookie(
-            self.session_cookie,
-            raw,
-            path="/",
-            httponly=True,
-            secure=self.cookie_secure,
-            samesite="lax",
-        )
+        """The session cookie (http/session_cookie.py)."""
+        set_session_cookie(response, raw, secure=self.cookie_secure)
 
     def clear_session_cookie(self, response: Response) -> None:
         """Forget the session cookie in the browser."""
-        response.delete_cookie(
-            self.session_cookie, path="/", httponly=True, secure=self.cookie_secure, samesite="lax"
-        )
+        clear_session_cookie(response, secure=self.cookie_secure)
 
     def login_csrf(self, request: Request) -> str:
         """The login form's token (double submit: the form and a cookie must agree, so a

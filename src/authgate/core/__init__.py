@@ -19,6 +19,7 @@ from authgate.core.jwt_cache import SubjectCache
 from authgate.core.jwt_keys import KeyRing, load_key_ring
 from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.mail import LinkTemplates, Mailer
+from authgate.core.models import Principal, SessionPrincipal, TokenPrincipal
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.principal_cache import PrincipalCache
@@ -26,6 +27,7 @@ from authgate.core.records import Records
 from authgate.core.recovery import Recovery
 from authgate.core.revocation_bus import RevocationBus
 from authgate.core.revocations import Revocations
+from authgate.core.sessions import Sessions
 from authgate.core.throttling import LOGIN, RECOVERY, REGISTER, Rule, Throttle
 from authgate.core.tokens import Tokens
 from authgate.core.users import Users
@@ -55,11 +57,22 @@ class Core:
     jwts: Jwts
     records: Records
     audit: Audit
+    sessions: Sessions
 
     async def start(self) -> None:
         """Start background work (following the revocation feed); the store is connected."""
         await self.revocations.start()
         self.audit.start()
+
+    async def log_out(self, principal: Principal) -> None:
+        """Log out whatever proved this principal: its opaque token, its browser session, or
+        (a JWT, which cannot be withdrawn alone) every JWT of the user."""
+        if isinstance(principal, TokenPrincipal):
+            await self.tokens.revoke(principal)
+        elif isinstance(principal, SessionPrincipal):
+            await self.sessions.log_out(principal.user.id, principal.session_digest)
+        else:
+            await self.jwts.log_out(principal.user.id)
 
     async def close(self) -> None:
         """Finish background work (emails, last-used writes) and stop the core's threads."""
@@ -177,6 +190,14 @@ def build_core(
         jwts,
         records,
         audit,
+        Sessions(
+            store,
+            clock,
+            audit,
+            secret=secret,
+            lifetime_seconds=settings.session_lifetime_seconds,
+            idle_seconds=settings.session_idle_seconds,
+        ),
     )
 
 

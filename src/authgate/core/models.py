@@ -62,10 +62,24 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a request is: the user and the token that proved it."""
+    """Who a request is. A plain Principal was proved by an access JWT; the subclasses say
+    which opaque token or browser session proved it, so logging out ends just that."""
 
     user: User
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPrincipal(Principal):
+    """A user and the opaque token that proved it."""
+
     token: TokenRecord
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPrincipal(Principal):
+    """A user and the browser session that proved it (its digest, never the cookie)."""
+
+    session_digest: str
 
 
 @dataclass(frozen=True, slots=True)

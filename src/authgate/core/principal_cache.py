@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from authgate.core.models import Principal
+from authgate.core.models import TokenPrincipal
 
 
 class PrincipalCache:
-    """A bounded map token digest -> Principal, evictable per user."""
+    """A bounded map token digest -> TokenPrincipal, evictable per user."""
 
     def __init__(
         self,
@@ -26,7 +26,7 @@ class PrincipalCache:
         self._max_entries = max_entries
         self._ttl = ttl_seconds
         self._monotonic = monotonic
-        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._entries: dict[str, tuple[TokenPrincipal, float]] = {}
         self._digests_of_user: dict[int, set[str]] = {}
         # Bumped by every eviction, so a read that raced one is not cached (see put).
         self.generation = 0
@@ -36,7 +36,7 @@ class PrincipalCache:
         """False when configured off (TTL or size 0)."""
         return self._ttl > 0 and self._max_entries > 0
 
-    def get(self, digest: str) -> Principal | None:
+    def get(self, digest: str) -> TokenPrincipal | None:
         """The cached principal of a token digest, if fresh."""
         entry = self._entries.get(digest)
         if entry is None:
@@ -47,7 +47,7 @@ class PrincipalCache:
             return None
         return principal
 
-    def put(self, digest: str, principal: Principal, *, generation: int) -> None:
+    def put(self, digest: str, principal: TokenPrincipal, *, generation: int) -> None:
         """Cache a principal read from the store when `generation` was current, unless an
         eviction happened since: that read may predate the change which caused it."""
         if not self.enabled or generation != self.generation:
@@ -58,7 +58,7 @@ class PrincipalCache:
         self._entries[digest] = (principal, self._monotonic() + self._ttl)
         self._digests_of_user.setdefault(principal.user.id, set()).add(digest)
 
-    def refresh(self, digest: str, principal: Principal) -> None:
+    def refresh(self, digest: str, principal: TokenPrincipal) -> None:
         """Replace a cached entry's principal (a newer last_used_at), keeping its expiry."""
         entry = self._entries.get(digest)
         if entry is not None:

@@ -135,7 +135,14 @@ class Sessions:
 
     def csrf_token(self, session: Session) -> str:
         """The synchronizer token of this session, for its forms."""
-        return hmac.new(self._key, session.record.digest.encode(), hashlib.sha256).hexdigest()
+        return self._csrf_of(session.record.digest)
+
+    def csrf_token_for(self, raw: str) -> str:
+        """The synchronizer token of the session of this cookie value (just created)."""
+        return self._csrf_of(session_digest(raw))
+
+    def _csrf_of(self, digest: str) -> str:
+        return hmac.new(self._key, digest.encode(), hashlib.sha256).hexdigest()
 
     def check_csrf(self, session: Session, presented: str | None) -> bool:
         """Whether `presented` is this session's CSRF token (compared in constant time, as
@@ -147,8 +154,12 @@ class Sessions:
 
     async def end(self, session: Session) -> None:
         """Log out: end this session."""
-        await self._store.delete_session(session.user.id, session.record.digest)
-        await self._audit.record(audit.LOGOUT, user_id=session.user.id, reason="session")
+        await self.log_out(session.user.id, session.record.digest)
+
+    async def log_out(self, user_id: int, digest: str) -> None:
+        """Log out: end the session of this digest."""
+        await self._store.delete_session(user_id, digest)
+        await self._audit.record(audit.LOGOUT, user_id=user_id, reason="session")
 
     async def list_for(self, actor: User, user: User) -> list[SessionRecord]:
         """The user's unexpired sessions, newest first (staff only)."""

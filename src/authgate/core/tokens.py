@@ -21,7 +21,7 @@ from authgate.core.errors import (
     NotFoundError,
     TokenInvalidError,
 )
-from authgate.core.models import Principal, TokenRecord, User
+from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
 
@@ -82,7 +82,7 @@ class Tokens:
             raise InvalidCredentialsError
         return raw
 
-    async def resolve(self, raw: str) -> Principal:
+    async def resolve(self, raw: str) -> TokenPrincipal:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""
         token_digest = digest(raw)
         principal = self._cache.get(token_digest)
@@ -118,7 +118,7 @@ class Tokens:
             self._unknown.pop(next(iter(self._unknown)))
         self._unknown[token_digest] = time.monotonic() + UNKNOWN_TOKEN_SECONDS
 
-    def _touch_later(self, principal: Principal, now: datetime) -> None:
+    def _touch_later(self, principal: TokenPrincipal, now: datetime) -> None:
         """Refresh last_used_at at most once a minute, off the request's path."""
         token = replace(principal.token, last_used_at=now)
         self._cache.refresh(token.digest, replace(principal, token=token))
@@ -132,7 +132,7 @@ class Tokens:
         except Exception:
             log.warning("could not record token use", exc_info=True)
 
-    async def revoke(self, principal: Principal) -> None:
+    async def revoke(self, principal: TokenPrincipal) -> None:
         """Log out: revoke the token that authenticated this request."""
         await self._store.delete_token(principal.token.digest)
         await self._revocations.publish(principal.user.id)

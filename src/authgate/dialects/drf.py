@@ -32,7 +32,9 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.core.models import Principal
-from authgate.http.credentials import parse_token, read_token
+from authgate.dialects.jwt_auth import JwtAuthenticationFailed
+from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
+from authgate.http.credentials import parse_token
 from authgate.http.errors import (
     FieldTooLongError,
     MalformedBodyError,
@@ -70,13 +72,16 @@ AUTHENTICATION_FAILURES = (
     MalformedCredentialsError,
     TokenInvalidError,
     InactiveUserError,
+    JwtAuthenticationFailed,
 )
 _STATUS: dict[type[Exception], int] = {
     NotAuthenticatedError: 401,
     MalformedCredentialsError: 401,
     TokenInvalidError: 401,
     InactiveUserError: 401,
+    JwtAuthenticationFailed: 401,
     PermissionDeniedError: 403,
+    CsrfFailedError: 403,
     StaleTokenError: 403,
     NotFoundError: 404,
     PathNotFoundError: 404,
@@ -159,39 +164,46 @@ def no_content() -> Response:
 
 
 class DrfViews:
-    """Runs endpoints in DRF's order and renders every failure in DRF's shape."""
+    """Runs endpoints in DRF's order and renders every failure in DRF's shape. `dialect`
+    names the dialect whose authentication schemes to take (dialects/schemes.py)."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, dialect: str) -> None:
         self.core = core
-        settings = core.settings
-        self._keywords = frozenset(k.lower() for k in settings.token_keywords)
-        self._challenge = settings.token_keywords[0]
-        self._default_language = settings.default_language
+        self._schemes = schemes_of(core, dialect)
+        self._challenge = self._schemes[0].challenge
+        self._default_language = core.settings.default_language
 
     async def authenticate(self, request: Request) -> Principal:
-        """The request's principal, or an authentication failure."""
-        raw = read_token(request, self._keywords)
-        if raw is None:
-            raise NotAuthenticatedError
-        return await self.core.tokens.resolve(raw)
+        """The principal of the first scheme that proves one, or an authentication failure."""
+        for scheme in self._schemes:
+            principal = await scheme.authenticate(request)
+            if principal is not None:
+                return principal
+        raise NotAuthenticatedError
 
     def fast_handlers(
         self, prefixes: tuple[str, ...], endpoints: list[Endpoint]
     ) -> dict[tuple[str, str], FastHandler]:
         """Fast-lane handlers for every GET with an `answer_of`, under each prefix, with and
-        without the trailing slash."""
+        without the trailing slash; only where opaque tokens are the first scheme, the one
+        the fast lane knows (anything else takes the full view)."""
         handlers: dict[tuple[str, str], FastHandler] = {}
+        tokens = self._schemes[0]
+        if not isinstance(tokens, TokenScheme):
+            return handlers
         for endpoint in endpoints:
             operation = endpoint.operations.get("GET")
             if operation is None or operation.answer_of is None:
                 continue
-            handler = self._fast(endpoint, operation.answer_of)
+            handler = self._fast(endpoint, operation.answer_of, tokens)
             for prefix in prefixes:
                 path = prefix + endpoint.path
                 handlers["GET", path] = handlers["GET", path.rstrip("/")] = handler
         return handlers
 
-    def _fast(self, endpoint: Endpoint, answer_of: Callable[[Principal], object]) -> FastHandler:
+    def _fast(
+        self, endpoint: Endpoint, answer_of: Callable[[Principal], object], tokens: TokenScheme
+    ) -> FastHandler:
         allow = allow_header(list(endpoint.operations)).encode()
 
         async def handler(scope: Scope, _body: bytes) -> FastAnswer | None:
@@ -204,8 +216,8 @@ class DrfViews:
             if accept is not None and not renders_for(accept.decode("latin-1")):
                 return None
             try:
-                raw = parse_token(headers.get(b"authorization"), self._keywords)
-                if raw is None:
+                raw = parse_token(headers.get(b"authorization"), tokens.keywords)
+                if raw is None or not tokens.takes(raw):
                     return None
                 principal = await self.core.tokens.resolve(raw)
             except (AuthgateError, RequestError):
@@ -298,30 +310,11 @@ class DrfViews:
         headers: dict[str, str] = {}
         status = _STATUS.get(type(error), 400)
         body: object
-        if isinstance(error, ValidationError):
-            body = {
-                ("non_field_errors" if name == NON_FIELD else name): [
-                    _word(message, language) for message in messages
-                ]
-                for name, messages in error.errors.items()
-            }
-        elif isinstance(error, AccountCreationError):
-            body = [translate(error.code, language)]
-        elif isinstance(error, InvalidCredentialsError):
-            body = {"non_field_errors": [translate(error.code, language)]}
-        elif isinstance(error, MalformedBodyError):
-            code = "json_parse_error" if error.params.get("kind") == "json" else "form_parse_error"
-            body = {"detail": translate(code, language, error.params)}
-        elif isinstance(error, FieldTooLongError):
-            # A field error, as DRF's max_length validator words it.
-            limit = {"max_length": error.params["max_length"]}
-            body = {str(error.params["field"]): [translate("max_length", language, limit)]}
-        elif isinstance(error, ThrottledError):
+        if isinstance(error, ThrottledError):
             body = {"detail": throttled_detail(error.retry_after, language)}
             headers["Retry-After"] = str(error.retry_after)
         elif isinstance(error, RequestError | AuthgateError):
-            params = getattr(error, "params", None)
-            body = {"detail": translate(error.code, language, params)}
+            body = _error_body(error, language)
             if isinstance(error, MethodNotAllowedError):
                 headers["Allow"] = allow_header(allowed or [])
         elif is_unavailable(error):
@@ -331,7 +324,10 @@ class DrfViews:
         else:
             raise error
         if isinstance(error, AUTHENTICATION_FAILURES):
-            headers["WWW-Authenticate"] = self._challenge
+            if self._challenge is None:
+                status = 403  # DRF: a first scheme with no challenge cannot ask for one
+            else:
+                headers["WWW-Authenticate"] = self._challenge
         response = JSONResponse(body, status_code=status, headers=headers)
         response.headers["Content-Language"] = language
         return response
@@ -342,6 +338,34 @@ class DrfViews:
         if status == 405:
             return self.error_response(request, MethodNotAllowedError(method=request.method))
         return self.error_response(request, PathNotFoundError())
+
+
+def _error_body(error: RequestError | AuthgateError, language: str) -> object:
+    """The body DRF answers for an error of the core or of reading the request."""
+    if isinstance(error, ValidationError):
+        return {
+            ("non_field_errors" if name == NON_FIELD else name): [
+                _word(message, language) for message in messages
+            ]
+            for name, messages in error.errors.items()
+        }
+    if isinstance(error, AccountCreationError):
+        return [translate(error.code, language)]
+    if isinstance(error, InvalidCredentialsError):
+        return {"non_field_errors": [translate(error.code, language)]}
+    if isinstance(error, MalformedBodyError):
+        code = "json_parse_error" if error.params.get("kind") == "json" else "form_parse_error"
+        return {"detail": translate(code, language, error.params)}
+    if isinstance(error, FieldTooLongError):
+        # A field error, as DRF's max_length validator words it.
+        limit = {"max_length": error.params["max_length"]}
+        return {str(error.params["field"]): [translate("max_length", language, limit)]}
+    if isinstance(error, JwtAuthenticationFailed):
+        return error.body(language)
+    if isinstance(error, CsrfFailedError):
+        return {"detail": f"CSRF Failed: {error.params['reason']}"}
+    params = getattr(error, "params", None)
+    return {"detail": translate(error.code, language, params)}
 
 
 async def _passes(check: Check | None, request: Request, principal: Principal | None) -> bool:

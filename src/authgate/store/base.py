@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, AuditQuery, NewUser, Principal, TokenRecord, User
+from authgate.core.models import AuditEvent, AuditQuery, NewUser, TokenPrincipal, TokenRecord, User
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -47,7 +47,7 @@ class Store(Protocol):
         """Delete a user and, by cascade, their tokens."""
         ...
 
-    async def get_principal(self, digest: str) -> Principal | None:
+    async def get_principal(self, digest: str) -> TokenPrincipal | None:
         """The token with this digest and its user, in one indexed read."""
         ...
 
@@ -259,8 +259,8 @@ def user_from_row(row: Any, to_datetime: Callable[[Any], datetime | None]) -> Us
 
 def principal_from_row(
     row: Any, digest: str, to_datetime: Callable[[Any], datetime | None]
-) -> Principal:
-    """Build a Principal from a row of sql.PRINCIPAL_BY_TOKEN_DIGEST."""
+) -> TokenPrincipal:
+    """Build a TokenPrincipal from a row of sql.PRINCIPAL_BY_TOKEN_DIGEST."""
     user = user_from_row(row, to_datetime)
     created_at = to_datetime(row["token_created_at"])
     assert created_at is not None  # noqa: S101 NOT NULL column
@@ -271,7 +271,7 @@ def principal_from_row(
         expires_at=to_datetime(row["token_expires_at"]),
         last_used_at=to_datetime(row["token_last_used_at"]),
     )
-    return Principal(user=user, token=token)
+    return TokenPrincipal(user=user, token=token)
 
 
 def new_user_params(new: NewUser) -> dict[str, object]:

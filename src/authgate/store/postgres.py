@@ -12,7 +12,7 @@ import asyncpg
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, AuditQuery, NewUser, Principal, TokenRecord, User
+from authgate.core.models import AuditEvent, AuditQuery, NewUser, TokenPrincipal, TokenRecord, User
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -121,7 +121,7 @@ class PostgresStore:
     async def delete_user(self, user_id: int) -> None:
         await self._execute(sql.DELETE_USER, {"id": user_id})
 
-    async def get_principal(self, digest: str) -> Principal | None:
+    async def get_principal(self, digest: str) -> TokenPrincipal | None:
         row = await self._fetchrow(sql.PRINCIPAL_BY_TOKEN_DIGEST, {"digest": digest})
         return None if row is None else principal_from_row(row, digest, _to_datetime)
 

@@ -68,7 +68,7 @@ def _numbers(request: Request) -> dict[str, int]:
 
 def build(core: Core) -> Dialect:
     """The audit dialect, mounted at /api/audit/."""
-    drf = DrfViews(core)
+    drf = DrfViews(core, "audit")
 
     async def list_events(request: Request, principal: Principal | None) -> Response:
         assert principal is not None  # noqa: S101 the dispatcher authenticated

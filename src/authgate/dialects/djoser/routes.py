@@ -230,7 +230,7 @@ def endpoints(views: DjoserViews) -> list[Endpoint]:
 
 def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The Djoser dialect, to be mounted at each of `prefixes`."""
-    drf = DrfViews(core)
+    drf = DrfViews(core, "djoser")
     all_endpoints = endpoints(DjoserViews(core))
     app = Starlette(
         routes=drf.routes(all_endpoints),

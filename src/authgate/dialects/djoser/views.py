@@ -15,12 +15,19 @@ from authgate.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from authgate.core.models import Principal, User
+from authgate.core.models import Principal, SessionPrincipal, User
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.fields import M, as_text, parse
 from authgate.dialects.towns_field import parse_with_towns
 from authgate.http.parsing import read_body
+from authgate.http.session_cookie import (
+    clear_csrf_cookie,
+    clear_session_cookie,
+    session_value,
+    set_csrf_cookie,
+    set_session_cookie,
+)
 
 FieldCheck = Callable[[str], Awaitable[list[Message]]]
 MAX_USER_ID = 2**63 - 1  # a signed 64-bit key, the widest of SQLite and PostgreSQL
@@ -285,12 +292,43 @@ class DjoserViews:
         body = await parse_body(request, model)
         login = getattr(body, self.settings.login_field)
         user = await self.core.users.authenticate(login=login, password=body.password)
-        return json({"auth_token": await self.core.tokens.issue(user)})
+        response = json({"auth_token": await self.core.tokens.issue(user)})
+        if self.settings.create_session_on_login:
+            await self._open_session(request, user, response)
+        return response
 
-    async def token_logout(self, _: Request, principal: Principal | None) -> Response:
+    async def _open_session(self, request: Request, user: User, response: Response) -> None:
+        """Djoser's CREATE_SESSION_ON_LOGIN: a new browser session (a new value at every
+        login, so one planted before it is worth nothing), the one before it ended."""
+        sessions, secure = self.core.sessions, self.settings.cookie_secure
+        previous = session_value(request, secure)
+        if previous is not None and (known := await sessions.resolve(previous)) is not None:
+            await sessions.end(known)
+        raw = await sessions.create(user)
+        set_session_cookie(response, raw, secure=secure)
+        set_csrf_cookie(response, sessions.csrf_token_for(raw), secure=secure)
+
+    async def token_logout(self, request: Request, principal: Principal | None) -> Response:
         assert principal is not None  # noqa: S101 the dispatcher authenticated
-        await self.core.tokens.revoke(principal)
-        return no_content()
+        await self.core.log_out(principal)
+        response = no_content()
+        if self.settings.create_session_on_login:
+            await self._close_session(request, principal, response)
+        return response
+
+    async def _close_session(
+        self, request: Request, principal: Principal, response: Response
+    ) -> None:
+        """Djoser logs the Django session out with the token: end the browser's session of
+        the same user too, and forget its cookies."""
+        sessions, secure = self.core.sessions, self.settings.cookie_secure
+        raw = session_value(request, secure)
+        session = await sessions.resolve(raw) if raw else None
+        ended = isinstance(principal, SessionPrincipal)  # core.log_out ended it
+        if session is not None and session.user.id == principal.user.id and not ended:
+            await sessions.end(session)
+        clear_session_cookie(response, secure=secure)
+        clear_csrf_cookie(response, secure=secure)
 
     async def token_logout_all(self, _: Request, principal: Principal | None) -> Response:
         await self.core.tokens.log_out_everywhere(self._user(principal).id)

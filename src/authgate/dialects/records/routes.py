@@ -78,7 +78,7 @@ def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -
 
 def build(core: Core) -> list[Dialect]:
     """The records dialect: user records at /user/ and towns at /api/towns/."""
-    drf = DrfViews(core)
+    drf = DrfViews(core, "records")
     views = RecordViews(core)
     return [
         _dialect(drf, "records", USER_PREFIX, user_endpoints(views)),

@@ -78,7 +78,7 @@ def endpoints(views: SimpleJwtViews) -> list[Endpoint]:
 
 def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The SimpleJWT dialect, to be mounted at each of `prefixes`."""
-    drf = DrfViews(core)
+    drf = DrfViews(core, "simplejwt")
     all_endpoints = endpoints(SimpleJwtViews(core, drf))
     app = Starlette(
         routes=drf.routes(all_endpoints),

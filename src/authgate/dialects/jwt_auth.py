@@ -1,6 +1,6 @@
-"""`Authorization: Bearer <jwt>` as SimpleJWT's JWTAuthentication reads it, for DRF-shaped
-endpoints that take JWTs. Not wired to any endpoint yet (Djoser's users/me/ takes opaque tokens
-only); the dialect's token views authenticate nobody, as SimpleJWT's.
+"""`Authorization: Bearer <jwt>` as SimpleJWT's JWTAuthentication reads it, for the DRF-shaped
+dialects configured to take JWTs (the `jwt` scheme of dialects/schemes.py); the SimpleJWT
+dialect's own token views authenticate nobody, as SimpleJWT's.
 
 The keyword compares case-sensitively (`bearer` is not ours: anonymous), unlike DRF's Token.
 """
@@ -15,14 +15,15 @@ from authgate.core import Core
 from authgate.core.jwt import ACCESS, JwtError, JwtUserError
 from authgate.core.models import User
 from authgate.http.credentials import authorization
+from authgate.http.errors import RequestError
 from authgate.http.i18n import translate
 
 
-class JwtAuthenticationFailed(Exception):  # noqa: N818 DRF's name for it
+class JwtAuthenticationFailed(RequestError):  # noqa: N818 DRF's name for it
     """A 401 in SimpleJWT's shape; `body(language)` words it."""
 
     def __init__(self, code: str, detail: str, *, messages: list[JwtError] | None = None) -> None:
-        super().__init__(detail)
+        super().__init__()
         self.code = code
         self.detail = detail
         self.messages = messages or []

@@ -1,0 +1,49 @@
+"""The browser session's cookies, shared by the admin UI and the DRF dialects' `session`
+scheme: one session, one cookie name, wherever the browser logged in."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+# Django's names: a script reads the CSRF cookie and echoes it in this header.
+CSRF_COOKIE = "csrftoken"
+CSRF_HEADER = "x-csrftoken"
+
+
+def session_cookie_name(secure: bool) -> str:
+    """`__Host-` (Secure, Path=/, no Domain: no sibling subdomain can plant or read it) where
+    the cookie is Secure; a plain name over local HTTP, where browsers refuse the prefix."""
+    return "__Host-authgate_session" if secure else "authgate_session"
+
+
+def session_value(request: Request, secure: bool) -> str | None:
+    """The session cookie's value, if the request carries one."""
+    return request.cookies.get(session_cookie_name(secure)) or None
+
+
+def set_session_cookie(response: Response, raw: str, *, secure: bool) -> None:
+    """The session cookie: HttpOnly (no script reads it), SameSite=Lax (no cross-site POST
+    carries it), Secure by setting, a browser-session cookie that the server also expires."""
+    response.set_cookie(
+        session_cookie_name(secure), raw, path="/", httponly=True, secure=secure, samesite="lax"
+    )
+
+
+def clear_session_cookie(response: Response, *, secure: bool) -> None:
+    """Forget the session cookie in the browser."""
+    response.delete_cookie(
+        session_cookie_name(secure), path="/", httponly=True, secure=secure, samesite="lax"
+    )
+
+
+def set_csrf_cookie(response: Response, csrf: str, *, secure: bool) -> None:
+    """The session's CSRF token where a script can read it (not HttpOnly) to send it back as
+    `X-CSRFToken`. It is an HMAC of the session, so a cookie planted by a sibling site is
+    worth nothing without that session (core/sessions.py)."""
+    response.set_cookie(CSRF_COOKIE, csrf, path="/", secure=secure, samesite="lax")
+
+
+def clear_csrf_cookie(response: Response, *, secure: bool) -> None:
+    """Forget the CSRF cookie."""
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
