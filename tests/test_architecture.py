@@ -4,6 +4,8 @@ environment."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "authgate"
@@ -45,3 +47,23 @@ def test_only_settings_and_the_cli_touch_the_environment() -> None:
     )
     # The CLI hands a generated development secret to its uvicorn workers through the environment.
     assert readers == ["cli.py"]
+
+
+def test_a_serving_worker_loads_neither_sqlalchemy_nor_alembic() -> None:
+    """Migrations run in a process of their own (cli._upgrade_apart): the worker that serves
+    never pays the memory of the schema tools."""
+    code = (
+        "import sys, authgate.cli, authgate.app; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_the_updatable_user_columns_are_the_schemas() -> None:
+    from authgate.store.schema import auth_user
+    from authgate.store.sql import UPDATABLE_USER_COLUMNS
+
+    assert {c.name for c in auth_user.c} - {"id", "date_joined"} == UPDATABLE_USER_COLUMNS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import secrets
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,6 @@ from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
 from authgate.store import open_store
-from authgate.store.migrate import upgrade
 
 if TYPE_CHECKING:
     from authgate.django_import import ImportOptions, Summary
@@ -87,7 +87,7 @@ def serve(
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
     settings = _settings()
-    upgrade(settings.database_url)
+    _upgrade_apart(settings.database_url)
     logging.basicConfig(level=settings.log_level.upper())
     uvicorn.run(
         "authgate.app:app_from_environment",
@@ -99,6 +99,25 @@ def serve(
         access_log=False,
         server_header=False,
     )
+
+
+def upgrade(database_url: str) -> None:
+    """Apply every migration the database lacks (Alembic loads only for this)."""
+    from authgate.store.migrate import upgrade as alembic_upgrade
+
+    alembic_upgrade(database_url)
+
+
+def _upgrade_apart(database_url: str) -> None:
+    """Migrate in a process of its own: Alembic's and SQLAlchemy's machinery (some 20 MB) is
+    then never part of the serving process, whose peak memory is what a deployment sizes."""
+    spawn = multiprocessing.get_context("spawn")
+    migrating = spawn.Process(target=upgrade, args=(database_url,))
+    migrating.start()
+    migrating.join()
+    if migrating.exitcode != 0:
+        typer.echo("Error: the database could not be migrated (see above).", err=True)
+        raise typer.Exit(code=1)
 
 
 @cli.command()
