@@ -1,24 +1,29 @@
-"""Revocations pushed through Redis, for the services behind authgate (authgate.client).
+"""Revocations pushed through Redis: to the other authgate nodes at once, and to the services
+behind authgate (authgate.client).
 
-Inside authgate the revocation feed is the database (core/revocations.py): it needs no Redis
-and holds while Redis is away. Services that check tokens themselves (JWTs verified locally,
-opaque tokens cached for a few seconds) cannot read that table; with AUTHGATE_REDIS_URL set,
-every revocation is also published on the channel CHANNEL as JSON:
-`{"user_id": "7"}` (drop what is cached of user 7) or `{"user_id": "7", "jwt_version": 3}`
-(also refuse JWTs of user 7 whose `ver` claim is below 3). Publishing is best effort: a lost
-message leaves the services' own short TTLs as the backstop.
+The durable feed is the database (core/revocations.py): it needs no Redis and holds while Redis
+is away, but each process reads it only every poll interval. With AUTHGATE_REDIS_URL set, every
+revocation is also published on the channel CHANNEL as JSON: `{"user_id": "7"}` (drop what is
+cached of user 7) or `{"user_id": "7", "jwt_version": 3}` (also refuse JWTs of user 7 whose
+`ver` claim is below 3). Every authgate process subscribes and evicts as the message arrives;
+services that check tokens themselves (JWTs verified locally, opaque tokens cached for a few
+seconds) do the same. Publishing is best effort: a lost message leaves the database feed (for
+authgate) and the services' own short TTLs as the backstop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "authgate:revocations"
 TIMEOUT_SECONDS = 0.5
+RESUBSCRIBE_SECONDS = 1.0
 
 
 class RevocationBus:
@@ -33,6 +38,11 @@ class RevocationBus:
         self._redis: Any = redis.asyncio.Redis.from_url(
             redis_url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
         )
+        # A subscriber waits on its socket for as long as nothing is revoked: no read timeout,
+        # but a ping now and then, so a dead connection is noticed and replaced.
+        self._subscriber: Any = redis.asyncio.Redis.from_url(
+            redis_url, socket_connect_timeout=TIMEOUT_SECONDS, health_check_interval=30
+        )
 
     async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
         """Tell the subscribed services that a user's tokens changed."""
@@ -44,6 +54,39 @@ class RevocationBus:
         except self._errors:
             log.warning("could not publish a revocation to Redis (user %s)", user_id)
 
+    async def follow(self, evict: Callable[[set[int]], None]) -> None:
+        """Evict each user whose revocation any process publishes, as it arrives; until
+        cancelled. While Redis is away it retries, and the database feed carries on alone."""
+        away = False  # said once per outage, not at every retry
+        while True:
+            try:
+                async with self._subscriber.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    if away:
+                        log.warning("back on the Redis revocation channel")
+                        away = False
+                    async for message in pubsub.listen():
+                        user_id = _user_of(message)
+                        if user_id is not None:
+                            evict({user_id})
+            except self._errors as error:
+                if not away:
+                    log.warning("lost the Redis revocation channel (%s); retrying", error)
+                    away = True
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         await self._redis.aclose()
+        await self._subscriber.aclose()
+
+
+def _user_of(message: dict[str, Any]) -> int | None:
+    """The user id a channel message names; None for subscription notices and garbage."""
+    if message.get("type") != "message":
+        return None
+    try:
+        return int(json.loads(message["data"])["user_id"])
+    except (ValueError, TypeError, KeyError):
+        log.warning("ignored a malformed message on %s", CHANNEL)
+        return None

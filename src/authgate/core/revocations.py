@@ -1,4 +1,5 @@
-"""The revocation feed: every change that must end cached sessions, shared through the database.
+"""The revocation feed: every change that must end cached sessions, shared through the database
+(and, with Redis configured, pushed to every process at once: core/revocation_bus.py).
 
 Each change to a user that affects what their tokens prove (revocation, password, profile,
 activity, deletion) appends a row; every process polls the rows it has not seen and evicts those
@@ -56,7 +57,7 @@ class Revocations:
         self._clock = clock
         self._poll_seconds = poll_seconds
         self._last_seen: int | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
         """Drop the user's cached tokens here, and tell every other process (and, through
@@ -70,13 +71,16 @@ class Revocations:
     async def start(self) -> None:
         """Start following the feed from its current end."""
         self._last_seen = await self._store.last_revocation_id()
-        self._task = asyncio.get_running_loop().create_task(self._follow())
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._follow()))
+        if self._bus is not None:
+            self._tasks.append(loop.create_task(self._bus.follow(self._evict)))
 
     async def stop(self) -> None:
         """Stop following the feed."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._bus is not None:
             await self._bus.close()
 
