@@ -270,9 +270,10 @@ class Users:
         """Change the fields a user may edit about themselves (or staff, `actor`, for them);
         a change is audited, naming the fields (never their values) and a staff actor."""
         changes: dict[str, object] = {}
-        if first_name is not None:
+        # Only what differs: an unchanged field is no change to write, publish or audit.
+        if first_name is not None and first_name != user.first_name:
             changes["first_name"] = first_name
-        if last_name is not None:
+        if last_name is not None and last_name != user.last_name:
             changes["last_name"] = last_name
         # Stored as sent, as Django's update does (it normalises only at creation); the
         # uniqueness key is normalised all the same.
