@@ -299,10 +299,14 @@ class Groups:
         return codename in await self.permissions_of(user)
 
 
+def may_change_user(actor: User, user: User) -> bool:
+    """Whether `actor` may change `user`'s account: active staff, and a superuser when `user`
+    is one (resetting a superuser's password or email, or reshaping their rights, would hand a
+    staff member the superuser's powers)."""
+    return actor.is_active and actor.is_staff and (actor.is_superuser or not user.is_superuser)
+
+
 def authorize_user_change(actor: User, user: User) -> None:
-    """PermissionDeniedError unless `actor` may change `user`'s account: staff, and a
-    superuser when `user` is one (resetting a superuser's password or email, or reshaping
-    their rights, would hand a staff member the superuser's powers)."""
-    require_staff(actor)
-    if user.is_superuser and not actor.is_superuser:
+    """PermissionDeniedError unless `actor` may change `user` (may_change_user)."""
+    if not may_change_user(actor, user):
         raise PermissionDeniedError
