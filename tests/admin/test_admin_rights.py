@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from authgate.core.identity import email_key, username_key
-from authgate.core.models import NewUser
 from authgate.settings import Settings
 from authgate.store import open_store
 from tests.admin.helpers import AdminClient, csrf_of, make_user
-from tests.store.test_records_store import JOINED, truncate_records
+from tests.store.test_records_store import truncate_records
+from tests.store.test_user_search import add_user
 from tests.support import Api
 
 
@@ -201,25 +200,12 @@ def test_staff_edits_in_the_admin_are_audited_with_the_actor(local) -> None:
 
 
 def _many_users(settings: Settings, names: list[str]) -> None:
-    """Users written straight to the store (no password hashing: the list only reads them)."""
-
     async def create() -> None:
         store = open_store(settings.database_url)
         await store.connect()
         try:
             for name in names:
-                email = f"{name}@example.com"
-                await store.create_user(
-                    NewUser(
-                        username=name,
-                        username_key=username_key(name),
-                        email=email,
-                        email_key=email_key(email),
-                        password_hash="!",
-                        is_active=True,
-                        date_joined=JOINED,
-                    )
-                )
+                await add_user(store, name, f"{name}@example.com")
         finally:
             await store.close()
 

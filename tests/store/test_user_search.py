@@ -15,9 +15,10 @@ from authgate.store import Store
 from tests.store.test_records_store import JOINED, with_store
 
 
-async def _user(
+async def add_user(
     store: Store, username: str, email: str = "", first: str = "", last: str = ""
 ) -> User:
+    """A user written straight to the store (no password: searches only read them)."""
     return await store.create_user(
         NewUser(
             username=username,
@@ -41,13 +42,13 @@ def test_search_matches_any_column_ignoring_case_and_wildcards_literally(
     database_url: str,
 ) -> None:
     async def work(store: Store) -> None:
-        await _user(store, "john", "John.Smith@Example.com", "John", "Smith")
-        await _user(store, "jane_doe", "jane@example.org", "Jane", "Doe")
-        await _user(store, "janeXdoe", "x@example.org")
-        await _user(store, "percent", "p@example.org", "100%", "Sure")
-        await _user(store, "back", "b@example.org", "C:\\Users", "")
-        await _user(store, "elodie", "", "Élodie", "Ŝtraße")
-        await _user(store, "Admin", "")
+        await add_user(store, "john", "John.Smith@Example.com", "John", "Smith")
+        await add_user(store, "jane_doe", "jane@example.org", "Jane", "Doe")
+        await add_user(store, "janeXdoe", "x@example.org")
+        await add_user(store, "percent", "p@example.org", "100%", "Sure")
+        await add_user(store, "back", "b@example.org", "C:\\Users", "")
+        await add_user(store, "elodie", "", "Élodie", "Ŝtraße")
+        await add_user(store, "Admin", "")
         assert await _names(store, "") == [
             "john", "jane_doe", "janeXdoe", "percent", "back", "elodie", "Admin",
         ]  # fmt: skip
@@ -74,8 +75,8 @@ def test_search_matches_any_column_ignoring_case_and_wildcards_literally(
 
 def test_search_pages_by_id(database_url: str) -> None:
     async def work(store: Store) -> None:
-        made = [await _user(store, f"user{i}", f"user{i}@example.com") for i in range(7)]
-        await _user(store, "other")
+        made = [await add_user(store, f"user{i}", f"user{i}@example.com") for i in range(7)]
+        await add_user(store, "other")
         first = await store.search_users(UserSearch("user", 0, 3))
         assert [u.username for u in first] == ["user0", "user1", "user2"]
         second = await _names(store, "USER", after_id=first[-1].id, limit=3)
@@ -93,7 +94,7 @@ def test_only_staff_search(database_url: str, make_settings) -> None:
     async def work(store: Store) -> None:
         core = build_core(make_settings(), store, LogMailer())
         try:
-            john = await _user(store, "john")
+            john = await add_user(store, "john")
             with pytest.raises(PermissionDeniedError):
                 await core.users.search(john, "j")
             boss = replace(john, is_staff=True)

@@ -3,6 +3,8 @@ through core.records (which audits every change of groups and permissions)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,21 +20,46 @@ from authgate.core.groups import (
 from authgate.core.sessions import Session
 from authgate.core.towns import TOWN_NAME_MAX_LENGTH
 
+Values = Callable[[], Awaitable[dict[str, object]]]
+
+
+async def _listing(
+    request: Request,
+    admin: Admin,
+    session: Session,
+    path: str,
+    done: str,
+    create: Callable[[], Awaitable[object]],
+    values: Values,
+) -> Response:
+    """A list page (`path`, drawn by the template of its name with `values`) whose form
+    creates one more on POST: a redirect with the `done` notice when the core accepts it,
+    the page again with the errors (400) when not."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            await create()
+        except ValidationError as error:
+            errors = messages(error.errors)
+        else:
+            return redirect(path, done)
+    status = 400 if errors else 200
+    page = f"{path.strip('/')}.html"
+    return admin.render(request, page, session, status=status, errors=errors, **await values())
+
 
 @staff_page
 async def towns(request: Request, admin: Admin, session: Session) -> Response:
     """Every town; POST creates one."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            await admin.core.records.towns.create(session.user, await _name(request))
-        except ValidationError as error:
-            errors = messages(error.errors)
-        else:
-            return redirect("/towns", "town")
-    found = await admin.core.records.towns.list_towns()
-    status = 400 if errors else 200
-    return admin.render(request, "towns.html", session, status=status, towns=found, errors=errors)
+    records = admin.core.records.towns
+
+    async def create() -> None:
+        await records.create(session.user, await _name(request))
+
+    async def values() -> dict[str, object]:
+        return {"towns": await records.list_towns()}
+
+    return await _listing(request, admin, session, "/towns", "town", create, values)
 
 
 @staff_page
@@ -58,25 +85,19 @@ async def town_delete(request: Request, admin: Admin, session: Session) -> Respo
 @staff_page
 async def groups(request: Request, admin: Admin, session: Session) -> Response:
     """Every group with its permissions; POST creates a group."""
-    errors: dict[str, list[str]] = {}
     records = admin.core.records.groups
-    if request.method == "POST":
-        try:
-            await records.create_group(session.user, await _name(request, GROUP_NAME_MAX_LENGTH))
-        except ValidationError as error:
-            errors = messages(error.errors)
-        else:
-            return redirect("/groups", "group")
-    return admin.render(
-        request,
-        "groups.html",
-        session,
-        status=400 if errors else 200,
-        groups=await records.list_groups(),
-        granted=await records.permissions_by_group(),
-        permissions={p.id: p for p in await records.list_permissions()},
-        errors=errors,
-    )
+
+    async def create() -> None:
+        await records.create_group(session.user, await _name(request, GROUP_NAME_MAX_LENGTH))
+
+    async def values() -> dict[str, object]:
+        return {
+            "groups": await records.list_groups(),
+            "granted": await records.permissions_by_group(),
+            "permissions": {p.id: p for p in await records.list_permissions()},
+        }
+
+    return await _listing(request, admin, session, "/groups", "group", create, values)
 
 
 @staff_page
@@ -129,25 +150,17 @@ async def group_delete(request: Request, admin: Admin, session: Session) -> Resp
 @staff_page
 async def permissions(request: Request, admin: Admin, session: Session) -> Response:
     """Every permission; POST creates one."""
-    errors: dict[str, list[str]] = {}
     records = admin.core.records.groups
-    if request.method == "POST":
-        try:
-            name = await _name(request, PERMISSION_NAME_MAX_LENGTH)
-            codename = await _name(request, PERMISSION_CODENAME_MAX_LENGTH, "codename")
-            await records.create_permission(session.user, name, codename)
-        except ValidationError as error:
-            errors = messages(error.errors)
-        else:
-            return redirect("/permissions", "permission")
-    return admin.render(
-        request,
-        "permissions.html",
-        session,
-        status=400 if errors else 200,
-        permissions=await records.list_permissions(),
-        errors=errors,
-    )
+
+    async def create() -> None:
+        name = await _name(request, PERMISSION_NAME_MAX_LENGTH)
+        codename = await _name(request, PERMISSION_CODENAME_MAX_LENGTH, "codename")
+        await records.create_permission(session.user, name, codename)
+
+    async def values() -> dict[str, object]:
+        return {"permissions": await records.list_permissions()}
+
+    return await _listing(request, admin, session, "/permissions", "permission", create, values)
 
 
 @staff_page
