@@ -54,7 +54,7 @@ def create_app(
         envelope.build(core, ENVELOPE_PREFIXES),
         simplejwt.build(core, ("/auth/jwt",)),
         uapi.build(core, UAPI_PREFIXES),
-        *records.build(core),  # /user/<id>/ and /api/towns/ (seed 004)
+        *records.build(core),  # /user/<id>/, /api/towns/, /api/groups/, /api/permissions/
         audit.build(core),  # /api/audit/ (staff)
     ]
     document = build_document([(d.prefixes[0], d.name, d.endpoints, d.errors) for d in dialects])

@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     """Authorization keywords accepted for opaque tokens; the first is the 401 challenge."""
 
     authentication: dict[str, tuple[Scheme, ...]] = Field(default_factory=dict)
-    """Per DRF-speaking dialect (`djoser`, `records` for /user/ and /api/towns/, `audit`): the
-    schemes it accepts, tried in order like DRF's `authentication_classes`: `token` (opaque
+    """Per DRF-speaking dialect (`djoser`, `records` for /user/, /api/towns/, /api/groups/ and
+    /api/permissions/, `audit`): the schemes it accepts, tried in order like DRF's `authentication_classes`: `token` (opaque
     tokens), `jwt` (SimpleJWT access tokens, `Bearer`), `session` (the browser session cookie,
     with the `X-CSRFToken` header on unsafe methods). Unnamed dialects take `token` only. The
     first scheme's challenge is the 401's `WWW-Authenticate`; `session` first answers 403 as

@@ -1,5 +1,6 @@
 """The admin UI in real headless Chromium (Selenium): a staff member logs in, creates a user,
-revokes a token and finds the audit entry; a user who is not staff is refused. Every page
+revokes a token and finds the audit entry, gives a user a group and a permission; a user who
+is not staff is refused. Every page
 visited is saved as a screenshot in tests/artifacts/admin/<backend>/, for review."""
 
 from __future__ import annotations
@@ -132,7 +133,23 @@ def test_staff_work_in_the_admin_and_others_are_refused(
     visit.click("add-town", "town-added")
     assert "Lyon" in browser.page_source
     visit.open("/admin/groups", "groups")
+    visit.fill(**{"group-name": "editors"})
+    visit.click("add-group", "group-added")
+    assert "editors" in visit.text("groups")
+    visit.open("/admin/permissions", "permissions")
+    visit.fill(**{"permission-name": "Can change town", "permission-codename": "change_town"})
+    visit.click("add-permission", "permission-added")
+    assert "change_town" in visit.text("permissions")
     visit.open("/admin/lockouts", "lockouts")
+    # Give john the group and the permission by ticking their boxes.
+    visit.open(f"/admin/users/{john.id}", "user-john-rights")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="groups"]').click()
+    browser.find_element(By.CSS_SELECTOR, 'input[name="user_permissions"]').click()
+    visit.click("save-rights", "rights-saved")
+    assert visit.text("notice") == "Groups and permissions saved."
+    assert browser.find_element(By.CSS_SELECTOR, 'input[name="groups"]').is_selected()
+    record = api.http.get(f"/user/{john.id}/", headers=api.as_user(api.login("john"))).json()
+    assert (len(record["groups"]), len(record["user_permissions"])) == (1, 1)
     visit.open(f"/admin/users/{john.id}", "user-john-after")
     visit.click("logout", "logged-out")
     assert browser.find_element(By.ID, "login")

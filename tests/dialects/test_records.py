@@ -12,10 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from authgate.core.records import Records
 from authgate.settings import Settings
 from authgate.store import open_store, sqlite_path
-from tests.store.test_records_store import FixedClock, truncate_records
+from tests.store.test_records_store import FixedClock, records_over, truncate_records
 from tests.support import Api, run, run_cli
 
 PASSWORD = "Correct-Horse-9"
@@ -197,7 +196,7 @@ def test_groups_and_permissions_a_staff_member_assigns_appear_as_ids(
         store = open_store(settings.database_url)
         await store.connect()
         try:
-            records = Records(store, FixedClock(datetime.now(UTC)))
+            records = records_over(store, FixedClock(datetime.now(UTC)))
             boss = await store.get_user_by_username_key("boss")
             member = await store.get_user_by_username_key("gleb")
             assert boss is not None
@@ -413,12 +412,17 @@ def test_users_me_changes_towns_and_unknown_ones_change_nothing(
     assert record(api, me["Authorization"].split()[1], gleb["id"])["towns"] == []
 
 
-def test_the_openapi_document_describes_records_and_towns(api: Api) -> None:
+def test_the_openapi_document_describes_records_towns_groups_and_permissions(api: Api) -> None:
     paths = api.http.get("/openapi.json").json()["paths"]
-    assert set(paths["/user/{id}/"]) == {"get"}
+    assert set(paths["/user/{id}/"]) == {"get", "patch"}
     assert set(paths["/api/towns/"]) == {"get", "post"}
     assert set(paths["/api/towns/{id}/"]) == {"get", "put", "patch", "delete"}
     assert "security" not in paths["/api/towns/"]["get"]
+    assert set(paths["/api/groups/"]) == {"get", "post"}
+    assert set(paths["/api/groups/{id}/"]) == {"get", "put", "patch", "delete"}
+    assert set(paths["/api/permissions/"]) == {"get", "post"}
+    assert set(paths["/api/permissions/{id}/"]) == {"get", "delete"}
+    assert paths["/api/groups/"]["get"]["security"] == [{"token": []}]
 
 
 def test_createsuperuser_is_staff_for_towns(api: Api, settings: Settings) -> None:

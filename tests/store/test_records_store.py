@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from authgate.core.audit import Audit
 from authgate.core.errors import (
     ConflictError,
     NotFoundError,
@@ -31,6 +32,11 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.at
+
+
+def records_over(store: Store, clock: FixedClock) -> Records:
+    """Records over a store, auditing into it."""
+    return Records(store, clock, Audit(store, clock, retention_days=365))
 
 
 def truncate_records(url: str) -> None:
@@ -190,7 +196,7 @@ def test_concurrent_replacements_of_one_users_links_never_mix(url: str) -> None:
 
 def test_only_staff_change_towns_groups_and_permissions(url: str) -> None:
     async def work(store: Store) -> None:
-        records = Records(store, FixedClock(JOINED))
+        records = records_over(store, FixedClock(JOINED))
         staff = await new_user(store, "boss", staff=True)
         member = await new_user(store, "gleb")
         inactive_staff = replace(staff, is_active=False)
@@ -237,7 +243,7 @@ def test_only_staff_change_towns_groups_and_permissions(url: str) -> None:
 
 def test_a_users_towns_are_checked_before_anything_is_saved(url: str) -> None:
     async def work(store: Store) -> None:
-        records = Records(store, FixedClock(JOINED))
+        records = records_over(store, FixedClock(JOINED))
         gleb = await new_user(store, "gleb")
         ufa = await records.towns.create(await new_user(store, "boss", staff=True), "Ufa")
         assert await records.towns.set_for(gleb, [ufa.id, ufa.id]) == [ufa.id]
@@ -254,7 +260,7 @@ def test_a_users_towns_are_checked_before_anything_is_saved(url: str) -> None:
 def test_a_record_counts_whole_days_since_joining(url: str) -> None:
     async def work(store: Store) -> None:
         clock = FixedClock(JOINED + timedelta(days=3, hours=23))
-        records = Records(store, clock)
+        records = records_over(store, clock)
         gleb = await new_user(store, "gleb")
         record = await records.read(gleb.id)
         assert record.user == gleb

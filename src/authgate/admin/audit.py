@@ -26,6 +26,12 @@ EVENTS = (
     audit.LOCKOUT,
     audit.UNLOCK,
     audit.REGISTER,
+    audit.PROFILE_CHANGE,
+    audit.DEACTIVATION,
+    audit.GROUPS_CHANGE,
+    audit.PERMISSIONS_CHANGE,
+    audit.GROUP_CHANGE,
+    audit.PERMISSION_CHANGE,
 )
 
 

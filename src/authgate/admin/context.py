@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from authgate.core import Core
-from authgate.core.errors import Message, NotFoundError, PermissionDeniedError
+from authgate.core.errors import Message, NotFoundError, PermissionDeniedError, ValidationError
 from authgate.core.sessions import Session, Sessions
 from authgate.core.user_tokens import UserTokens
 from authgate.http.i18n import translate
@@ -124,6 +124,8 @@ NOTICES = {
     "gone": "It was already gone.",
     "town": "Towns updated.",
     "group": "Groups updated.",
+    "rights": "Groups and permissions saved.",
+    "permission": "Permissions updated.",
 }
 
 
@@ -177,6 +179,18 @@ def _field(form: FormData, name: str) -> str | None:
 async def form_text(request: Request, name: str) -> str:
     """A text field of the request's form ("" when absent or a file)."""
     return _field(await request.form(), name) or ""
+
+
+async def form_ids(request: Request, name: str) -> list[int]:
+    """Every value of a repeated field (ticked checkboxes) as ids; ValidationError under
+    `name` for one that is no id (only a forged form sends such)."""
+    ids: list[int] = []
+    for value in (await request.form()).getlist(name):
+        if not isinstance(value, str) or not value.isdigit():
+            data_type = type(value).__name__
+            raise ValidationError.single(name, "pk_incorrect_type", data_type=data_type)
+        ids.append(int(value))
+    return ids
 
 
 def build_templates() -> Environment:

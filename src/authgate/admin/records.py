@@ -1,33 +1,65 @@
-"""Towns and groups: list, create, rename (towns) and delete, through core.records."""
+"""Towns, groups and permissions: list, create, rename, delete, and a group's permissions,
+through core.records (which audits every change of groups and permissions)."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.admin.context import Admin, form_text, messages, redirect, staff_page
+from authgate.admin.context import Admin, form_ids, form_text, messages, redirect, staff_page
 from authgate.core.errors import ValidationError
+from authgate.core.groups import (
+    GROUP_NAME_MAX_LENGTH,
+    PERMISSION_CODENAME_MAX_LENGTH,
+    PERMISSION_NAME_MAX_LENGTH,
+    PERMISSIONS_FIELD,
+    Group,
+)
 from authgate.core.sessions import Session
 from authgate.core.towns import TOWN_NAME_MAX_LENGTH
 
-# Django's auth.Group.name (store/schema.py; the admin may not import the store).
-GROUP_NAME_MAX_LENGTH = 150
+Values = Callable[[], Awaitable[dict[str, object]]]
+
+
+async def _listing(
+    request: Request,
+    admin: Admin,
+    session: Session,
+    path: str,
+    done: str,
+    create: Callable[[], Awaitable[object]],
+    values: Values,
+) -> Response:
+    """A list page (`path`, drawn by the template of its name with `values`) whose form
+    creates one more on POST: a redirect with the `done` notice when the core accepts it,
+    the page again with the errors (400) when not."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            await create()
+        except ValidationError as error:
+            errors = messages(error.errors)
+        else:
+            return redirect(path, done)
+    status = 400 if errors else 200
+    page = f"{path.strip('/')}.html"
+    return admin.render(request, page, session, status=status, errors=errors, **await values())
 
 
 @staff_page
 async def towns(request: Request, admin: Admin, session: Session) -> Response:
     """Every town; POST creates one."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            await admin.core.records.towns.create(session.user, await _name(request))
-        except ValidationError as error:
-            errors = messages(error.errors)
-        else:
-            return redirect("/towns", "town")
-    found = await admin.core.records.towns.list_towns()
-    status = 400 if errors else 200
-    return admin.render(request, "towns.html", session, status=status, towns=found, errors=errors)
+    records = admin.core.records.towns
+
+    async def create() -> None:
+        await records.create(session.user, await _name(request))
+
+    async def values() -> dict[str, object]:
+        return {"towns": await records.list_towns()}
+
+    return await _listing(request, admin, session, "/towns", "town", create, values)
 
 
 @staff_page
@@ -52,25 +84,59 @@ async def town_delete(request: Request, admin: Admin, session: Session) -> Respo
 
 @staff_page
 async def groups(request: Request, admin: Admin, session: Session) -> Response:
-    """Every group and permission; POST creates a group."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            await admin.core.records.groups.create_group(
-                session.user, await _name(request, GROUP_NAME_MAX_LENGTH)
-            )
-        except ValidationError as error:
-            errors = messages(error.errors)
-        else:
-            return redirect("/groups", "group")
+    """Every group with its permissions; POST creates a group."""
+    records = admin.core.records.groups
+
+    async def create() -> None:
+        await records.create_group(session.user, await _name(request, GROUP_NAME_MAX_LENGTH))
+
+    async def values() -> dict[str, object]:
+        return {
+            "groups": await records.list_groups(),
+            "granted": await records.permissions_by_group(),
+            "permissions": {p.id: p for p in await records.list_permissions()},
+        }
+
+    return await _listing(request, admin, session, "/groups", "group", create, values)
+
+
+@staff_page
+async def group_detail(request: Request, admin: Admin, session: Session) -> Response:
+    """One group: its name and its permissions (checkboxes); POST saves both, checked
+    together before either changes."""
+    records = admin.core.records.groups
+    group = await records.get_group(request.path_params["group_id"])
+    if request.method == "GET":
+        return await _group_page(request, admin, session, group)
+    try:
+        await records.update_group(
+            session.user,
+            group.id,
+            name=await _name(request, GROUP_NAME_MAX_LENGTH),
+            permission_ids=await form_ids(request, PERMISSIONS_FIELD),
+        )
+    except ValidationError as error:
+        return await _group_page(request, admin, session, group, messages(error.errors))
+    return redirect(f"/groups/{group.id}", "group")
+
+
+async def _group_page(
+    request: Request,
+    admin: Admin,
+    session: Session,
+    group: Group,
+    errors: dict[str, list[str]] | None = None,
+) -> Response:
+    records = admin.core.records.groups
     return admin.render(
         request,
-        "groups.html",
+        "group.html",
         session,
         status=400 if errors else 200,
-        groups=await admin.core.records.groups.list_groups(),
-        permissions=await admin.core.records.groups.list_permissions(),
-        errors=errors,
+        group=group,
+        granted=await records.permissions_of_group(group.id),
+        permissions=await records.list_permissions(),
+        errors=errors or {},
     )
 
 
@@ -81,12 +147,38 @@ async def group_delete(request: Request, admin: Admin, session: Session) -> Resp
     return redirect("/groups", "group")
 
 
-async def _name(request: Request, max_length: int = TOWN_NAME_MAX_LENGTH) -> str:
-    """The form's name, which must not be blank or too long for its column (the core checks
-    uniqueness)."""
-    name = (await form_text(request, "name")).strip()
+@staff_page
+async def permissions(request: Request, admin: Admin, session: Session) -> Response:
+    """Every permission; POST creates one."""
+    records = admin.core.records.groups
+
+    async def create() -> None:
+        name = await _name(request, PERMISSION_NAME_MAX_LENGTH)
+        codename = await _name(request, PERMISSION_CODENAME_MAX_LENGTH, "codename")
+        await records.create_permission(session.user, name, codename)
+
+    async def values() -> dict[str, object]:
+        return {"permissions": await records.list_permissions()}
+
+    return await _listing(request, admin, session, "/permissions", "permission", create, values)
+
+
+@staff_page
+async def permission_delete(request: Request, admin: Admin, session: Session) -> Response:
+    """Delete a permission (every user and group holding it loses it)."""
+    permission_id = request.path_params["permission_id"]
+    await admin.core.records.groups.delete_permission(session.user, permission_id)
+    return redirect("/permissions", "permission")
+
+
+async def _name(
+    request: Request, max_length: int = TOWN_NAME_MAX_LENGTH, field: str = "name"
+) -> str:
+    """The form's text `field`, which must not be blank or too long for its column (the core
+    checks uniqueness)."""
+    name = (await form_text(request, field)).strip()
     if not name:
-        raise ValidationError.single("name", "blank")
+        raise ValidationError.single(field, "blank")
     if len(name) > max_length:
-        raise ValidationError.single("name", "max_length", max_length=max_length)
+        raise ValidationError.single(field, "max_length", max_length=max_length)
     return name

@@ -5,34 +5,50 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.admin.context import Admin, form_text, messages, redirect, staff_page
-from authgate.core.errors import PermissionDeniedError, ValidationError
+from authgate.admin.context import (
+    MAX_ID,
+    Admin,
+    form_ids,
+    form_text,
+    messages,
+    redirect,
+    staff_page,
+)
+from authgate.core.errors import ValidationError
+from authgate.core.groups import (
+    GROUPS_FIELD,
+    USER_PERMISSIONS_FIELD,
+    authorize_user_change,
+    may_change_user,
+)
 from authgate.core.models import User
 from authgate.core.sessions import Session
 
-MAX_LISTED = 200
+PAGE_SIZE = 50
 
 
 @staff_page
 async def user_list(request: Request, admin: Admin, session: Session) -> Response:
-    """Every user, or those whose username, email or name contains `q` (ignoring case)."""
+    """A page of users by id, or of those whose username, email or name contains `q`
+    (ignoring case, taken literally): the database searches and pages (`after`: the last id
+    of the page before)."""
     query = request.query_params.get("q", "").strip()
-    users = await admin.core.users.list_visible_to(session.user)
-    if query:
-        needle = query.casefold()
-        users = [u for u in users if needle in _haystack(u)]
+    after = request.query_params.get("after", "")
+    after_id = int(after) if after.isdigit() and int(after) <= MAX_ID else 0
+    # One more than a page: whether a next page exists, without counting.
+    found = await admin.core.users.search(
+        session.user, query, after_id=after_id, limit=PAGE_SIZE + 1
+    )
+    users = found[:PAGE_SIZE]
     return admin.render(
         request,
         "users.html",
         session,
-        users=users[:MAX_LISTED],
-        more=len(users) > MAX_LISTED,
+        users=users,
+        next_after=users[-1].id if len(found) > PAGE_SIZE else None,
+        paged=after_id > 0,
         q=query,
     )
-
-
-def _haystack(user: User) -> str:
-    return " ".join((user.username, user.email, user.first_name, user.last_name)).casefold()
 
 
 @staff_page
@@ -81,6 +97,8 @@ async def render_user(
     errors: dict[str, list[str]] | None = None,
 ) -> Response:
     """A user's page (with `errors`: a 400 answer to a form that failed)."""
+    groups = admin.core.records.groups
+    record = await admin.core.records.read(user.id)
     return admin.render(
         request,
         "user.html",
@@ -89,24 +107,21 @@ async def render_user(
         user=user,
         errors=errors or {},
         roles=admin.core.settings.roles,
-        manageable=_may_manage(session.user, user),
+        manageable=may_change_user(session.user, user),
+        groups=await groups.list_groups(),
+        permissions=await groups.list_permissions(),
+        links=record.links,
         tokens=await admin.tokens.list_for(session.user, user),
         sessions=await admin.sessions.list_for(session.user, user),
         current=session.record.digest,
     )
 
 
-def _may_manage(actor: User, user: User) -> bool:
-    """Staff who are not superusers may not change a superuser: resetting their password or
-    editing their email would hand over the superuser's rights."""
-    return actor.is_superuser or not user.is_superuser
-
-
 async def _target(admin: Admin, session: Session, request: Request) -> User:
-    """The user a change is about, if the actor may change them."""
+    """The user a change is about, if the actor may change them (staff who are not
+    superusers may not change a superuser: core/groups.py may_change_user)."""
     user = await admin.core.users.get(request.path_params["user_id"])
-    if not _may_manage(session.user, user):
-        raise PermissionDeniedError
+    authorize_user_change(session.user, user)
     return user
 
 
@@ -120,6 +135,7 @@ async def user_profile(request: Request, admin: Admin, session: Session) -> Resp
             email=await form_text(request, "email"),
             first_name=await form_text(request, "first_name"),
             last_name=await form_text(request, "last_name"),
+            actor=session.user,
         )
     except ValidationError as error:
         return await render_user(request, admin, session, user, errors=messages(error.errors))
@@ -145,11 +161,28 @@ async def user_privileges(request: Request, admin: Admin, session: Session) -> R
 
 
 @staff_page
+async def user_rights(request: Request, admin: Admin, session: Session) -> Response:
+    """Replace the user's groups and own permissions with the boxes ticked (none ticked:
+    none); unknown ids (a group deleted since the page was drawn) change nothing."""
+    user = await _target(admin, session, request)
+    try:
+        await admin.core.records.groups.assign(
+            session.user,
+            user,
+            group_ids=await form_ids(request, GROUPS_FIELD),
+            permission_ids=await form_ids(request, USER_PERMISSIONS_FIELD),
+        )
+    except ValidationError as error:
+        return await render_user(request, admin, session, user, errors=messages(error.errors))
+    return redirect(f"/users/{user.id}", "rights")
+
+
+@staff_page
 async def user_active(request: Request, admin: Admin, session: Session) -> Response:
     """Deactivate (ending every token and session) or activate."""
     user = await _target(admin, session, request)
     active = await form_text(request, "active") == "1"
-    await admin.core.users.set_active(user, active=active)
+    await admin.core.users.set_active(user, active=active, actor=session.user)
     return redirect(f"/users/{user.id}", "activated" if active else "deactivated")
 
 
@@ -162,6 +195,7 @@ async def user_password(request: Request, admin: Admin, session: Session) -> Res
             user,
             await form_text(request, "new_password"),
             retype=await form_text(request, "new_password_retype"),
+            actor=session.user,
         )
     except ValidationError as error:
         return await render_user(request, admin, session, user, errors=messages(error.errors))

@@ -176,7 +176,7 @@ def build_core(
         throttle=throttle,
         audit=audit,
     )
-    records = Records(store, clock)
+    records = Records(store, clock, audit)
     return Core(
         settings,
         store,

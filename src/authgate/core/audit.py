@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,15 @@ ROLE_CHANGE = "role_change"
 LOCKOUT = "lockout"
 UNLOCK = "unlock"
 REGISTER = "register"
+# Staff's changes (the actor in the reason, see by_staff): a user's profile, activation (the
+# link's ACTIVATION above, when staff do it) and deactivation, their groups and own
+# permissions; and the definitions of groups and permissions, which name no user.
+PROFILE_CHANGE = "profile_change"
+DEACTIVATION = "deactivation"
+GROUPS_CHANGE = "groups_change"
+PERMISSIONS_CHANGE = "permissions_change"
+GROUP_CHANGE = "group_change"
+PERMISSION_CHANGE = "permission_change"
 
 # Failure reasons, for staff.
 UNKNOWN_USER = "unknown_user"
@@ -51,6 +61,25 @@ WRONG_PASSWORD = "wrong_password"
 INACTIVE = "inactive"
 LOCKED = "locked"
 THROTTLED = "throttled"
+
+REASON_MAX_LENGTH = 64  # the audit_event.reason column
+_ACTOR_MAX_LENGTH = 40
+
+
+def by_staff(what: str, actor: User) -> str:
+    """The reason of an entry for a change `actor` made: what changed, then who, by id (which
+    outlives a rename or deletion) and name. Within the column: `what` is cut (ending in
+    "…") before the actor's id ever is."""
+    who = f"by #{actor.id} {actor.username}"[:_ACTOR_MAX_LENGTH]
+    room = REASON_MAX_LENGTH - len(who) - 1
+    if len(what) > room:
+        what = what[: room - 1] + "…"
+    return f"{what} {who}"
+
+
+def ids_text(ids: Iterable[int]) -> str:
+    """Ids as an entry's reason lists them: `1,2,3`, or `none`."""
+    return ",".join(str(i) for i in ids) or "none"
 
 
 class Audit:

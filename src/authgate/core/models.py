@@ -116,3 +116,14 @@ class AuditQuery:
             "before_id": self.before_id,
         }
         return {k: v for k, v in values.items() if v is not None} | {"limit": self.limit}
+
+
+@dataclass(frozen=True, slots=True)
+class UserSearch:
+    """Which users to list, by id: those after `after_id` (keyset paging: the last id of the
+    page before), at most `limit`, whose username, email, first or last name contains `text`
+    ignoring case, taken literally (every user when it is empty)."""
+
+    text: str = ""
+    after_id: int = 0
+    limit: int = 50

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from authgate.core.audit import Audit
 from authgate.core.clock import Clock
 from authgate.core.errors import NotFoundError
 from authgate.core.groups import Groups
@@ -44,11 +45,11 @@ class UserRecord:
 class Records:
     """User records, towns (`.towns`) and groups and permissions (`.groups`)."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, audit_log: Audit) -> None:
         self._store = store
         self._clock = clock
         self.towns = Towns(store)
-        self.groups = Groups(store)
+        self.groups = Groups(store, audit_log)
 
     async def read(self, user_id: int) -> UserRecord:
         """The record of a user, or NotFoundError. Any signed-in user may read any user's

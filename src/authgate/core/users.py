@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from authgate.core import audit
-from authgate.core.audit import Audit
+from authgate.core.audit import Audit, by_staff
 from authgate.core.callers import caller_address
 from authgate.core.clock import Clock
 from authgate.core.errors import (
@@ -28,7 +28,7 @@ from authgate.core.identity import (
 )
 from authgate.core.jwt import Jwts
 from authgate.core.lockout import Lockout
-from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User
+from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User, UserSearch
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.revocations import Revocations
@@ -85,6 +85,15 @@ class Users:
     async def list_visible_to(self, viewer: User) -> list[User]:
         """Staff see every user; anyone else only themselves."""
         return await self._store.list_users() if viewer.is_staff else [viewer]
+
+    async def search(
+        self, actor: User, text: str = "", *, after_id: int = 0, limit: int = 50
+    ) -> list[User]:
+        """Staff's search (PermissionDeniedError for anyone else): users by id after
+        `after_id`, at most `limit`, whose username, email or name contains `text` ignoring
+        case (every user when it is blank). The database filters and pages."""
+        require_staff(actor)
+        return await self._store.search_users(UserSearch(text.strip(), after_id, limit))
 
     async def find_by_email(self, email: str) -> User | None:
         """The user with this email (compared normalised), if any."""
@@ -256,12 +265,15 @@ class Users:
         first_name: str | None = None,
         last_name: str | None = None,
         deactivate_on_email_change: bool = False,
+        actor: User | None = None,
     ) -> User:
-        """Change the fields a user may edit about themselves."""
+        """Change the fields a user may edit about themselves (or staff, `actor`, for them);
+        a change is audited, naming the fields (never their values) and a staff actor."""
         changes: dict[str, object] = {}
-        if first_name is not None:
+        # Only what differs: an unchanged field is no change to write, publish or audit.
+        if first_name is not None and first_name != user.first_name:
             changes["first_name"] = first_name
-        if last_name is not None:
+        if last_name is not None and last_name != user.last_name:
             changes["last_name"] = last_name
         # Stored as sent, as Django's update does (it normalises only at creation); the
         # uniqueness key is normalised all the same.
@@ -273,6 +285,11 @@ class Users:
                 changes["is_active"] = False
         if not changes:
             return user  # nothing changed: nobody's cached session needs to end
+        await self._audit.record(
+            audit.PROFILE_CHANGE,
+            user_id=user.id,
+            reason=_fields_changed(changes.keys() - {"email_key"}, user, actor),
+        )
         deactivating = changes.get("is_active") is False
         # A deactivation revokes every token below, which tells the feed once for both.
         updated = await self._update(user, changes, publish=not deactivating)
@@ -290,8 +307,10 @@ class Users:
         *,
         retype: str | None = None,
         check_similarity: bool = True,
+        actor: User | None = None,
     ) -> User:
-        """Validate and store a new password; revokes the user's tokens (setting)."""
+        """Validate and store a new password; revokes the user's tokens (setting). `actor`:
+        the staff member setting it, named in the audit entry."""
         attributes = (
             {}
             if not check_similarity
@@ -315,7 +334,8 @@ class Users:
         # Browser sessions too: a stolen session must not outlive the password (Django's rule).
         await self._store.delete_user_sessions(user.id)
         self._notices.password_changed(updated)
-        await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id)
+        reason = by_staff("set", actor) if actor is not None and actor.id != user.id else None
+        await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id, reason=reason)
         return updated
 
     async def set_username(
@@ -332,13 +352,18 @@ class Users:
         await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)
         return updated
 
-    async def set_active(self, user: User, *, active: bool) -> User:
-        """Activate or deactivate; a deactivated user's tokens are revoked."""
+    async def set_active(self, user: User, *, active: bool, actor: User | None = None) -> User:
+        """Activate or deactivate; a deactivated user's tokens are revoked. With `actor` (staff
+        doing it) the change is audited here; without, the caller records its own event
+        (the activation link's ACTIVATION)."""
         updated = await self._update(user, {"is_active": active}, publish=active)
         if not active:
             await self._tokens.revoke_all(user.id)
             await self._jwts.end_sessions(user.id)
             await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+        if actor is not None:
+            event = audit.ACTIVATION if active else audit.DEACTIVATION
+            await self._audit.record(event, user_id=user.id, reason=by_staff("", actor).strip())
         return updated
 
     async def set_privileges(
@@ -411,6 +436,13 @@ def _taken(conflict: ConflictError, field_name: str) -> ValidationError:
     """The field error for a unique key the store found taken."""
     code = "email_exists" if conflict.field_name == "email" else "username_exists"
     return ValidationError.single(field_name, code)
+
+
+def _fields_changed(fields: Collection[str], user: User, actor: User | None) -> str:
+    """An audit reason naming the changed fields (in a fixed order), and the staff member
+    who changed them when it was not the user."""
+    what = ",".join(sorted(fields))
+    return by_staff(what, actor) if actor is not None and actor.id != user.id else what
 
 
 def _raise_if_any(problems: dict[str, list[Message]]) -> None:

@@ -7,10 +7,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, AuditQuery, NewUser, TokenPrincipal, TokenRecord, User
+from authgate.core.identity import email_key, username_key
+from authgate.core.models import (
+    AuditEvent,
+    AuditQuery,
+    NewUser,
+    TokenPrincipal,
+    TokenRecord,
+    User,
+    UserSearch,
+)
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
+from authgate.store import sql
 from authgate.store.sql import LinkName
 
 UserChanges = Mapping[str, object]
@@ -37,6 +47,10 @@ class Store(Protocol):
 
     async def list_users(self) -> list[User]:
         """Every user, by id."""
+        ...
+
+    async def search_users(self, search: UserSearch) -> list[User]:
+        """A page of users, by id, as `search` says (user_search below)."""
         ...
 
     async def update_user(self, user_id: int, changes: UserChanges) -> User | None:
@@ -137,8 +151,20 @@ class Store(Protocol):
         """Every group, by id."""
         ...
 
+    async def get_group(self, group_id: int) -> Group | None:
+        """The group with this id."""
+        ...
+
+    async def get_group_by_name(self, name: str) -> Group | None:
+        """The group with exactly this name."""
+        ...
+
     async def create_group(self, name: str) -> Group:
         """Insert a group; ConflictError("name") when the name is taken."""
+        ...
+
+    async def rename_group(self, group_id: int, name: str) -> Group | None:
+        """Rename a group (ConflictError("name") when taken); None if it is gone."""
         ...
 
     async def delete_group(self, group_id: int) -> bool:
@@ -147,6 +173,14 @@ class Store(Protocol):
 
     async def list_permissions(self) -> list[Permission]:
         """Every permission, by id."""
+        ...
+
+    async def get_permission(self, permission_id: int) -> Permission | None:
+        """The permission with this id."""
+        ...
+
+    async def get_permission_by_codename(self, codename: str) -> Permission | None:
+        """The permission with exactly this codename."""
         ...
 
     async def create_permission(self, name: str, codename: str) -> Permission:
@@ -163,6 +197,10 @@ class Store(Protocol):
 
     async def linked_ids(self, link: LinkName, owner_id: int) -> list[int]:
         """The targets the owner links to, ascending."""
+        ...
+
+    async def all_links(self, link: LinkName) -> dict[int, list[int]]:
+        """Every owner's targets (ascending), by owner; owners without any are left out."""
         ...
 
     async def set_links(self, link: LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
@@ -257,6 +295,31 @@ def user_from_row(row: Any, to_datetime: Callable[[Any], datetime | None]) -> Us
     )
 
 
+def user_search(search: UserSearch) -> tuple[str, dict[str, object]]:
+    """The query and parameters of a search: the text is folded as each column's key is
+    (usernames and emails by their normalised keys, names lowered), then matched literally
+    anywhere in the column (sql.like_contains)."""
+    params: dict[str, object] = {"after_id": search.after_id, "limit": search.limit}
+    if not search.text:
+        return sql.search_users(matching=False), params
+    params |= {
+        "username_pattern": sql.like_contains(username_key(search.text)),
+        "email_pattern": sql.like_contains(email_key(search.text)),
+        "name_pattern": sql.like_contains(search.text.lower()),
+    }
+    return sql.search_users(matching=True), params
+
+
+def group_of(row: Any) -> Group:
+    """A group from its row."""
+    return Group(id=int(row["id"]), name=row["name"])
+
+
+def permission_of(row: Any) -> Permission:
+    """A permission from its row."""
+    return Permission(id=int(row["id"]), name=row["name"], codename=row["codename"])
+
+
 def principal_from_row(
     row: Any, digest: str, to_datetime: Callable[[Any], datetime | None]
 ) -> TokenPrincipal:
@@ -300,6 +363,14 @@ def new_token_params(record: TokenRecord) -> dict[str, object]:
         "created_at": record.created_at,
         "expires_at": record.expires_at,
     }
+
+
+def links_by_owner(rows: Iterable[Any]) -> dict[int, list[int]]:
+    """The (owner, target) rows of sql.Link.select_all, grouped by owner."""
+    found: dict[int, list[int]] = {}
+    for owner, target in rows:
+        found.setdefault(int(owner), []).append(int(target))
+    return found
 
 
 def user_links_from_rows(rows: Iterable[Any]) -> UserLinks:

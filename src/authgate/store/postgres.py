@@ -12,7 +12,15 @@ import asyncpg
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, AuditQuery, NewUser, TokenPrincipal, TokenRecord, User
+from authgate.core.models import (
+    AuditEvent,
+    AuditQuery,
+    NewUser,
+    TokenPrincipal,
+    TokenRecord,
+    User,
+    UserSearch,
+)
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -22,14 +30,18 @@ from authgate.store.base import (
     audit_event_of,
     audit_params,
     conflict_field,
+    group_of,
+    links_by_owner,
     new_token_params,
     new_user_params,
+    permission_of,
     principal_from_row,
     session_of,
     session_params,
     token_of,
     user_from_row,
     user_links_from_rows,
+    user_search,
 )
 
 _PARAMETER = re.compile(r"(?<!:):([a-z_]+)")
@@ -113,6 +125,10 @@ class PostgresStore:
     async def list_users(self) -> list[User]:
         rows = await self._pool.fetch(sql.ALL_USERS)
         return [user_from_row(row, _to_datetime) for row in rows]
+
+    async def search_users(self, search: UserSearch) -> list[User]:
+        query, params = user_search(search)
+        return [user_from_row(row, _to_datetime) for row in await self._fetch(query, params)]
 
     async def update_user(self, user_id: int, changes: UserChanges) -> User | None:
         await self._execute(sql.update_user(list(changes)), {**changes, "id": user_id})
@@ -222,34 +238,56 @@ class PostgresStore:
     async def create_town(self, name: str) -> Town:
         return Town(id=await self._insert_named(sql.INSERT_TOWN, {"name": name}, "name"), name=name)
 
-    async def rename_town(self, town_id: int, name: str) -> Town | None:
-        text, args = _args(sql.RENAME_TOWN, {"id": town_id, "name": name})
+    async def _rename(self, query: str, row_id: int, name: str) -> bool:
+        """Rename a town or group; False if it is gone, ConflictError("name") if taken."""
+        text, args = _args(query, {"id": row_id, "name": name})
         try:
             status = await self._pool.execute(text, *args)
         except asyncpg.UniqueViolationError as error:
             raise ConflictError("name") from error
-        return Town(id=town_id, name=name) if status == "UPDATE 1" else None
+        return status == "UPDATE 1"  # type: ignore[no-any-return]
+
+    async def rename_town(self, town_id: int, name: str) -> Town | None:
+        renamed = await self._rename(sql.RENAME_TOWN, town_id, name)
+        return Town(id=town_id, name=name) if renamed else None
 
     async def delete_town(self, town_id: int) -> bool:
         return await self._delete_one(sql.DELETE_TOWN, town_id)
 
     async def list_groups(self) -> list[Group]:
         rows = await self._pool.fetch(sql.ALL_GROUPS)
-        return [Group(id=int(row["id"]), name=row["name"]) for row in rows]
+        return [group_of(row) for row in rows]
+
+    async def get_group(self, group_id: int) -> Group | None:
+        row = await self._fetchrow(sql.GROUP_BY_ID, {"id": group_id})
+        return None if row is None else group_of(row)
+
+    async def get_group_by_name(self, name: str) -> Group | None:
+        row = await self._fetchrow(sql.GROUP_BY_NAME, {"name": name})
+        return None if row is None else group_of(row)
 
     async def create_group(self, name: str) -> Group:
         group_id = await self._insert_named(sql.INSERT_GROUP, {"name": name}, "name")
         return Group(id=group_id, name=name)
+
+    async def rename_group(self, group_id: int, name: str) -> Group | None:
+        renamed = await self._rename(sql.RENAME_GROUP, group_id, name)
+        return Group(id=group_id, name=name) if renamed else None
 
     async def delete_group(self, group_id: int) -> bool:
         return await self._delete_one(sql.DELETE_GROUP, group_id)
 
     async def list_permissions(self) -> list[Permission]:
         rows = await self._pool.fetch(sql.ALL_PERMISSIONS)
-        return [
-            Permission(id=int(row["id"]), name=row["name"], codename=row["codename"])
-            for row in rows
-        ]
+        return [permission_of(row) for row in rows]
+
+    async def get_permission(self, permission_id: int) -> Permission | None:
+        row = await self._fetchrow(sql.PERMISSION_BY_ID, {"id": permission_id})
+        return None if row is None else permission_of(row)
+
+    async def get_permission_by_codename(self, codename: str) -> Permission | None:
+        row = await self._fetchrow(sql.PERMISSION_BY_CODENAME, {"codename": codename})
+        return None if row is None else permission_of(row)
 
     async def create_permission(self, name: str, codename: str) -> Permission:
         params = {"name": name, "codename": codename}
@@ -266,6 +304,9 @@ class PostgresStore:
     async def linked_ids(self, link: sql.LinkName, owner_id: int) -> list[int]:
         rows = await self._fetch(sql.LINKS[link].select, {"owner": owner_id})
         return [int(row[0]) for row in rows]
+
+    async def all_links(self, link: sql.LinkName) -> dict[int, list[int]]:
+        return links_by_owner(await self._pool.fetch(sql.LINKS[link].select_all))
 
     async def set_links(self, link: sql.LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
         table = sql.LINKS[link]

@@ -18,12 +18,12 @@ from sqlalchemy import (
 )
 
 from authgate.constants import TOKEN_DIGEST_LENGTH, USERNAME_MAX_LENGTH
+from authgate.core.groups import (
+    GROUP_NAME_MAX_LENGTH,
+    PERMISSION_CODENAME_MAX_LENGTH,
+    PERMISSION_NAME_MAX_LENGTH,
+)
 from authgate.core.towns import TOWN_NAME_MAX_LENGTH
-
-# Django's lengths (auth.Group.name, auth.Permission.name and codename).
-GROUP_NAME_MAX_LENGTH = 150
-PERMISSION_NAME_MAX_LENGTH = 255
-PERMISSION_CODENAME_MAX_LENGTH = 100
 
 metadata = MetaData(
     naming_convention={

@@ -25,6 +25,19 @@ USER_BY_ID = f"SELECT {USER_COLUMNS} FROM auth_user WHERE id = :id"  # noqa: S60
 USER_BY_USERNAME_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE username_key = :key"  # noqa: S608
 USER_BY_EMAIL_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE email_key = :key"  # noqa: S608
 ALL_USERS = f"SELECT {USER_COLUMNS} FROM auth_user ORDER BY id"  # noqa: S608
+# The admin's search (store/base.py user_search binds it): a LIKE over each column, with
+# the escape character below; usernames and emails by their normalised keys, names lowered
+# (SQLite's LOWER is Python's str.lower there, see sqlite.py, so both databases fold alike).
+LIKE_ESCAPE = "\\"
+_USER_MATCHES = " OR ".join(
+    f"{column} LIKE :{pattern} ESCAPE '{LIKE_ESCAPE}'"
+    for column, pattern in (
+        ("username_key", "username_pattern"),
+        ("email_key", "email_pattern"),
+        ("LOWER(first_name)", "name_pattern"),
+        ("LOWER(last_name)", "name_pattern"),
+    )
+)
 DELETE_USER = "DELETE FROM auth_user WHERE id = :id"
 
 # The hot path: one primary-key read joined to its user.
@@ -68,6 +81,22 @@ BUMP_JWT_VERSION = (
     " RETURNING version"
 )
 
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere in a value, its wildcards (`%`, `_`) and the
+    escape character itself taken literally."""
+    for special in (LIKE_ESCAPE, "%", "_"):  # the escape character first, or it doubles
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
+def search_users(*, matching: bool) -> str:
+    """Users by id after :after_id, at most :limit; `matching` adds the search of
+    _USER_MATCHES (else every user is listed)."""
+    where = f"id > :after_id AND ({_USER_MATCHES})" if matching else "id > :after_id"
+    return f"SELECT {USER_COLUMNS} FROM auth_user WHERE {where} ORDER BY id LIMIT :limit"  # noqa: S608 constant text
+
+
 # Columns update_user may change (auth_user's all but the id and date_joined; a test holds
 # this to store/schema.py, which serving does not import: SQLAlchemy costs a worker 11 MB);
 # anything else is refused before SQL is built.
@@ -107,10 +136,15 @@ RENAME_TOWN = "UPDATE town SET name = :name WHERE id = :id"
 DELETE_TOWN = "DELETE FROM town WHERE id = :id"
 
 ALL_GROUPS = "SELECT id, name FROM auth_group ORDER BY id"
+GROUP_BY_ID = "SELECT id, name FROM auth_group WHERE id = :id"
+GROUP_BY_NAME = "SELECT id, name FROM auth_group WHERE name = :name"
+RENAME_GROUP = "UPDATE auth_group SET name = :name WHERE id = :id"
 INSERT_GROUP = "INSERT INTO auth_group (name) VALUES (:name) RETURNING id"
 DELETE_GROUP = "DELETE FROM auth_group WHERE id = :id"
 
 ALL_PERMISSIONS = "SELECT id, name, codename FROM auth_permission ORDER BY id"
+PERMISSION_BY_ID = "SELECT id, name, codename FROM auth_permission WHERE id = :id"
+PERMISSION_BY_CODENAME = "SELECT id, name, codename FROM auth_permission WHERE codename = :codename"
 INSERT_PERMISSION = (
     "INSERT INTO auth_permission (name, codename) VALUES (:name, :codename) RETURNING id"
 )
@@ -155,6 +189,11 @@ class Link:
     def select(self) -> str:
         """The owner's targets, by id."""
         return f"SELECT {self.target} FROM {self.table} WHERE {self.owner} = :owner ORDER BY 1"  # noqa: S608 constant names
+
+    @property
+    def select_all(self) -> str:
+        """Every (owner, target) pair of the table, by owner then target."""
+        return f"SELECT {self.owner}, {self.target} FROM {self.table} ORDER BY 1, 2"  # noqa: S608 constant names
 
     @property
     def clear(self) -> str:

@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
-from authgate.core.models import AuditEvent, AuditQuery, NewUser, TokenPrincipal, TokenRecord, User
+from authgate.core.models import (
+    AuditEvent,
+    AuditQuery,
+    NewUser,
+    TokenPrincipal,
+    TokenRecord,
+    User,
+    UserSearch,
+)
 from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
@@ -27,14 +35,18 @@ from authgate.store.base import (
     audit_event_of,
     audit_params,
     conflict_field,
+    group_of,
+    links_by_owner,
     new_token_params,
     new_user_params,
+    permission_of,
     principal_from_row,
     session_of,
     session_params,
     token_of,
     user_from_row,
     user_links_from_rows,
+    user_search,
 )
 
 T = TypeVar("T")
@@ -49,10 +61,17 @@ def _bind(params: Mapping[str, object]) -> dict[str, object]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in params.items()}
 
 
+def _lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def connect(path: str) -> sqlite3.Connection:
-    """A connection in autocommit mode with WAL, a busy timeout and foreign keys on."""
+    """A connection in autocommit mode with WAL, a busy timeout and foreign keys on, whose
+    LOWER() is Python's str.lower: SQLite's own lowers ASCII only, PostgreSQL's every letter,
+    and the user search (sql.search_users) must fold names alike on both."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
+    connection.create_function("lower", 1, _lower, deterministic=True)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA foreign_keys=ON")
@@ -105,6 +124,11 @@ class SqliteStore:
 
     async def list_users(self) -> list[User]:
         rows = self._reader.execute(sql.ALL_USERS).fetchall()
+        return [user_from_row(row, _to_datetime) for row in rows]
+
+    async def search_users(self, search: UserSearch) -> list[User]:
+        query, params = user_search(search)
+        rows = self._reader.execute(query, params).fetchall()
         return [user_from_row(row, _to_datetime) for row in rows]
 
     async def update_user(self, user_id: int, changes: UserChanges) -> User | None:
@@ -233,35 +257,61 @@ class SqliteStore:
         town_id = await self._write(self._insert_named(sql.INSERT_TOWN, {"name": name}, "name"))
         return Town(id=town_id, name=name)
 
-    async def rename_town(self, town_id: int, name: str) -> Town | None:
-        def rename(connection: sqlite3.Connection) -> int:
+    async def _rename(self, query: str, row_id: int, name: str) -> bool:
+        """Rename a town or group; False if it is gone, ConflictError("name") if taken."""
+
+        def rename(connection: sqlite3.Connection) -> bool:
             try:
-                return connection.execute(sql.RENAME_TOWN, {"id": town_id, "name": name}).rowcount
+                return connection.execute(query, {"id": row_id, "name": name}).rowcount == 1
             except sqlite3.IntegrityError as error:
                 raise ConflictError("name") from error
 
-        return Town(id=town_id, name=name) if await self._write(rename) else None
+        return await self._write(rename)
+
+    def _read_one(self, query: str, params: Mapping[str, object]) -> Any:
+        return self._reader.execute(query, params).fetchone()
+
+    async def rename_town(self, town_id: int, name: str) -> Town | None:
+        renamed = await self._rename(sql.RENAME_TOWN, town_id, name)
+        return Town(id=town_id, name=name) if renamed else None
 
     async def delete_town(self, town_id: int) -> bool:
         return await self._delete_one(sql.DELETE_TOWN, town_id)
 
     async def list_groups(self) -> list[Group]:
         rows = self._reader.execute(sql.ALL_GROUPS).fetchall()
-        return [Group(id=int(row["id"]), name=row["name"]) for row in rows]
+        return [group_of(row) for row in rows]
+
+    async def get_group(self, group_id: int) -> Group | None:
+        row = self._read_one(sql.GROUP_BY_ID, {"id": group_id})
+        return None if row is None else group_of(row)
+
+    async def get_group_by_name(self, name: str) -> Group | None:
+        row = self._read_one(sql.GROUP_BY_NAME, {"name": name})
+        return None if row is None else group_of(row)
 
     async def create_group(self, name: str) -> Group:
         group_id = await self._write(self._insert_named(sql.INSERT_GROUP, {"name": name}, "name"))
         return Group(id=group_id, name=name)
+
+    async def rename_group(self, group_id: int, name: str) -> Group | None:
+        renamed = await self._rename(sql.RENAME_GROUP, group_id, name)
+        return Group(id=group_id, name=name) if renamed else None
 
     async def delete_group(self, group_id: int) -> bool:
         return await self._delete_one(sql.DELETE_GROUP, group_id)
 
     async def list_permissions(self) -> list[Permission]:
         rows = self._reader.execute(sql.ALL_PERMISSIONS).fetchall()
-        return [
-            Permission(id=int(row["id"]), name=row["name"], codename=row["codename"])
-            for row in rows
-        ]
+        return [permission_of(row) for row in rows]
+
+    async def get_permission(self, permission_id: int) -> Permission | None:
+        row = self._read_one(sql.PERMISSION_BY_ID, {"id": permission_id})
+        return None if row is None else permission_of(row)
+
+    async def get_permission_by_codename(self, codename: str) -> Permission | None:
+        row = self._read_one(sql.PERMISSION_BY_CODENAME, {"codename": codename})
+        return None if row is None else permission_of(row)
 
     async def create_permission(self, name: str, codename: str) -> Permission:
         params = {"name": name, "codename": codename}
@@ -279,6 +329,9 @@ class SqliteStore:
     async def linked_ids(self, link: sql.LinkName, owner_id: int) -> list[int]:
         rows = self._reader.execute(sql.LINKS[link].select, {"owner": owner_id}).fetchall()
         return [int(row[0]) for row in rows]
+
+    async def all_links(self, link: sql.LinkName) -> dict[int, list[int]]:
+        return links_by_owner(self._reader.execute(sql.LINKS[link].select_all).fetchall())
 
     async def set_links(self, link: sql.LinkName, owner_id: int, target_ids: Sequence[int]) -> None:
         table = sql.LINKS[link]

@@ -153,7 +153,7 @@ class DjoserViews:
         return s.UserOut.of(principal.user)
 
     async def update_me(self, request: Request, principal: Principal | None) -> Response:
-        return await self._update(request, self._user(principal))
+        return await self._update(request, self._user(principal), self._user(principal))
 
     async def delete_me(self, request: Request, principal: Principal | None) -> Response:
         return await self._delete(request, self._user(principal), self._user(principal))
@@ -175,21 +175,23 @@ class DjoserViews:
         return json(s.UserOut.of(target))
 
     async def update_user(self, request: Request, principal: Principal | None) -> Response:
-        target = await self._target(request, self._user(principal), hidden_as_404=True)
-        return await self._update(request, target)
+        viewer = self._user(principal)
+        target = await self._target(request, viewer, hidden_as_404=True)
+        return await self._update(request, target, viewer)
 
     async def delete_user(self, request: Request, principal: Principal | None) -> Response:
         viewer = self._user(principal)
         target = await self._target(request, viewer, hidden_as_404=False)
         return await self._delete(request, viewer, target)
 
-    async def _update(self, request: Request, target: User) -> Response:
+    async def _update(self, request: Request, target: User, actor: User) -> Response:
         parsing = parse_body(request, s.UserUpdateIn)
         body, towns = await parse_with_towns(self.core, request, s.UserUpdateIn, parsing)
         user = await self.core.users.update_profile(
             target,
             email=body.email,
             deactivate_on_email_change=self.settings.send_activation_email,
+            actor=actor,
         )
         if towns is None:
             return json(s.UserOut.of(user))

@@ -1,5 +1,6 @@
-"""The records dialect's paths, and the apps built from them: `/user/` and `/api/towns/` are
-two mounts (one catch-all mount at `/` would take every unknown path of the service)."""
+"""The records dialect's paths, and the apps built from them: `/user/`, `/api/towns/`,
+`/api/groups/` and `/api/permissions/` are mounts of their own (one catch-all mount at `/`
+would take every unknown path of the service)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from authgate.dialects.records.views import RecordViews
 
 USER_PREFIX = "/user"
 TOWNS_PREFIX = "/api/towns"
+GROUPS_PREFIX = "/api/groups"
+PERMISSIONS_PREFIX = "/api/permissions"
 
 
 def user_endpoints(views: RecordViews) -> list[Endpoint]:
-    """`/user/<id>/`: any signed-in user reads any user's record."""
+    """`/user/<id>/`: any signed-in user reads any user's record; staff set its groups and
+    own permissions."""
     return [
         Endpoint(
             "/{id}/",
@@ -26,7 +30,13 @@ def user_endpoints(views: RecordViews) -> list[Endpoint]:
                     views.user_record,
                     "A user's record: groups, permissions, towns, days since joining",
                     response=s.UserRecordOut,
-                )
+                ),
+                "PATCH": Operation(
+                    views.patch_user_rights,
+                    "Set a user's groups and own permissions (staff)",
+                    request=s.UserRightsIn,
+                    response=s.UserRecordOut,
+                ),
             },
             metadata=Metadata("User Instance"),
         )
@@ -69,6 +79,80 @@ def town_endpoints(views: RecordViews) -> list[Endpoint]:
     ]
 
 
+def group_endpoints(views: RecordViews) -> list[Endpoint]:
+    """`/api/groups/`: anyone signed in lists and reads; staff create, change and delete."""
+    op = Operation
+    group = s.GroupOut
+    return [
+        Endpoint(
+            "/",
+            {
+                "GET": op(views.list_groups, "Every group", response=group, many=True),
+                "POST": op(
+                    views.create_group,
+                    "Create a group (staff)",
+                    request=s.GroupIn,
+                    response=group,
+                    status=201,
+                ),
+            },
+            metadata=Metadata("Group List"),
+        ),
+        Endpoint(
+            "/{id}/",
+            {
+                "GET": op(views.group_detail, "A group", response=group),
+                "PUT": op(
+                    views.replace_group,
+                    "Rename a group, set its permissions (staff)",
+                    request=s.GroupIn,
+                    response=group,
+                ),
+                "PATCH": op(
+                    views.patch_group,
+                    "Rename a group and/or set its permissions (staff)",
+                    request=s.GroupPatchIn,
+                    response=group,
+                ),
+                "DELETE": op(views.delete_group, "Delete a group (staff)", status=204),
+            },
+            metadata=Metadata("Group Instance"),
+        ),
+    ]
+
+
+def permission_endpoints(views: RecordViews) -> list[Endpoint]:
+    """`/api/permissions/`: anyone signed in lists and reads; staff create and delete."""
+    op = Operation
+    permission = s.PermissionOut
+    return [
+        Endpoint(
+            "/",
+            {
+                "GET": op(
+                    views.list_permissions, "Every permission", response=permission, many=True
+                ),
+                "POST": op(
+                    views.create_permission,
+                    "Create a permission (staff)",
+                    request=s.PermissionIn,
+                    response=permission,
+                    status=201,
+                ),
+            },
+            metadata=Metadata("Permission List"),
+        ),
+        Endpoint(
+            "/{id}/",
+            {
+                "GET": op(views.permission_detail, "A permission", response=permission),
+                "DELETE": op(views.delete_permission, "Delete a permission (staff)", status=204),
+            },
+            metadata=Metadata("Permission Instance"),
+        ),
+    ]
+
+
 def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -> Dialect:
     app = Starlette(
         routes=drf.routes(endpoints), exception_handlers={HTTPException: drf.http_exception}
@@ -77,10 +161,13 @@ def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -
 
 
 def build(core: Core) -> list[Dialect]:
-    """The records dialect: user records at /user/ and towns at /api/towns/."""
+    """The records dialect: user records at /user/, towns at /api/towns/, groups and
+    permissions at /api/groups/ and /api/permissions/."""
     drf = DrfViews(core, "records")
     views = RecordViews(core)
     return [
         _dialect(drf, "records", USER_PREFIX, user_endpoints(views)),
         _dialect(drf, "towns", TOWNS_PREFIX, town_endpoints(views)),
+        _dialect(drf, "groups", GROUPS_PREFIX, group_endpoints(views)),
+        _dialect(drf, "permissions", PERMISSIONS_PREFIX, permission_endpoints(views)),
     ]

@@ -9,9 +9,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from authgate.core.errors import Message
+from authgate.core.groups import (
+    GROUP_NAME_MAX_LENGTH,
+    PERMISSION_CODENAME_MAX_LENGTH,
+    PERMISSION_NAME_MAX_LENGTH,
+    Group,
+    Permission,
+)
 from authgate.core.records import UserRecord
 from authgate.core.towns import TOWN_NAME_MAX_LENGTH, Town
 from authgate.dialects.fields import OptionalText, Text
+from authgate.dialects.pk_lists import PkList
 
 
 def drf_datetime(value: datetime | None) -> str | None:
@@ -23,17 +31,31 @@ def drf_datetime(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _town_name_length(value: str | None) -> str | None:
-    if value is not None and len(value) > TOWN_NAME_MAX_LENGTH:
-        message = Message("max_length", {"max_length": TOWN_NAME_MAX_LENGTH})
-        raise PydanticCustomError("validators", "validators", {"messages": (message,)})
-    return value
+def _at_most(limit: int) -> AfterValidator:
+    """A CharField's max_length, worded as DRF's MaxLengthValidator."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and len(value) > limit:
+            message = Message("max_length", {"max_length": limit})
+            raise PydanticCustomError("validators", "validators", {"messages": (message,)})
+        return value
+
+    return AfterValidator(check)
 
 
-TownName = Annotated[Text, AfterValidator(_town_name_length)]
+TownName = Annotated[Text, _at_most(TOWN_NAME_MAX_LENGTH)]
 """Town.name: a CharField(max_length=255), unique (checked apart)."""
-OptionalTownName = Annotated[OptionalText, AfterValidator(_town_name_length)]
+OptionalTownName = Annotated[OptionalText, _at_most(TOWN_NAME_MAX_LENGTH)]
 """Town.name where a PATCH may leave it out."""
+GroupName = Annotated[Text, _at_most(GROUP_NAME_MAX_LENGTH)]
+"""Group.name: a CharField(max_length=150), unique (checked apart)."""
+OptionalGroupName = Annotated[OptionalText, _at_most(GROUP_NAME_MAX_LENGTH)]
+"""Group.name where a PATCH may leave it out."""
+PermissionName = Annotated[Text, _at_most(PERMISSION_NAME_MAX_LENGTH)]
+"""Permission.name: a CharField(max_length=255)."""
+Codename = Annotated[Text, _at_most(PERMISSION_CODENAME_MAX_LENGTH)]
+"""Permission.codename: a CharField(max_length=100), unique here (checked apart; Django
+makes it unique per content type, and authgate has no content types)."""
 
 
 class _In(BaseModel):
@@ -50,6 +72,64 @@ class TownPatchIn(_In):
     """PATCH /api/towns/<id>/."""
 
     name: OptionalTownName = None
+
+
+class GroupIn(_In):
+    """POST /api/groups/ and PUT /api/groups/<id>/: `permissions` is optional (Django's
+    Group.permissions is blank=True) and read apart (dialects/pk_lists.py)."""
+
+    name: GroupName
+    permissions: PkList = None
+
+
+class GroupPatchIn(_In):
+    """PATCH /api/groups/<id>/."""
+
+    name: OptionalGroupName = None
+    permissions: PkList = None
+
+
+class PermissionIn(_In):
+    """POST /api/permissions/."""
+
+    name: PermissionName
+    codename: Codename
+
+
+class UserRightsIn(_In):
+    """PATCH /user/<id>/ (staff): the user's groups and own permissions, each optional and
+    read apart. Every other field of the record is read-only here, so ignored (as DRF
+    ignores a read-only field sent): flags and roles change only through the core's own
+    checks (the admin, `authgate users set-role`)."""
+
+    groups: PkList = None
+    user_permissions: PkList = None
+
+
+class GroupOut(BaseModel):
+    """A group, with its permissions' ids (a ModelSerializer of Django's Group)."""
+
+    id: int
+    name: str
+    permissions: list[int]
+
+    @classmethod
+    def of(cls, group: Group, permission_ids: list[int]) -> dict[str, object]:
+        """The JSON body for `group`."""
+        return {"id": group.id, "name": group.name, "permissions": permission_ids}
+
+
+class PermissionOut(BaseModel):
+    """A permission (Django's Permission, without its content type)."""
+
+    id: int
+    name: str
+    codename: str
+
+    @classmethod
+    def of(cls, permission: Permission) -> dict[str, object]:
+        """The JSON body for `permission`."""
+        return {"id": permission.id, "name": permission.name, "codename": permission.codename}
 
 
 class TownOut(BaseModel):
