@@ -261,6 +261,15 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=365, ge=1)
     """Audit log entries older than this are deleted (hourly)."""
 
+    audit_flush_seconds: float = Field(default=0.1, ge=0, le=60)
+    """Longest an audit entry waits in memory to be written with others, off the request's
+    path; a graceful stop writes them all, a killed worker loses at most this long's entries.
+    0: each entry is written at once, before the request is answered."""
+
+    audit_max_pending: int = Field(default=1000, ge=1)
+    """Audit entries a worker holds unwritten at most (a batch is written early at half);
+    when full, a request that adds one waits for the write: entries are never dropped."""
+
     @field_validator(
         "throttle_login_per_client",
         "throttle_login_per_account",

@@ -62,7 +62,8 @@ class Core:
         self.audit.start()
 
     async def close(self) -> None:
-        """Finish background work (emails, last-used writes) and stop the core's threads."""
+        """Finish background work (pending audit entries, emails, last-used writes) and stop
+        the core's threads."""
         await self.revocations.stop()
         await self.audit.stop()
         await self.notices.drain()
@@ -103,7 +104,13 @@ def build_core(
         poll_seconds=settings.revocation_poll_seconds,
         bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
     )
-    audit = Audit(store, clock, retention_days=settings.audit_retention_days)
+    audit = Audit(
+        store,
+        clock,
+        retention_days=settings.audit_retention_days,
+        flush_seconds=settings.audit_flush_seconds,
+        max_pending=settings.audit_max_pending,
+    )
     tokens = Tokens(
         store,
         clock,
