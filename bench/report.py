@@ -13,7 +13,7 @@ AUTHGATE_PREFIX = "authgate"
 # The one-worker SQLite server every scale figure is compared with, and the scale servers.
 SQLITE = "authgate-sqlite"
 SQLITE_BIG = "authgate-sqlite-big"  # `me` with a million users (--big-users)
-SQLITE_2W = "authgate-sqlite-2w"  # `me` on two workers over both cores (--two-workers)
+SQLITE_2W = "authgate-sqlite-2w"  # `me`, `login` on two workers over both cores (--two-workers)
 
 ME, LOGIN, REGISTER, ROOT = "me", "login", "register", "hello"
 CHECK_TOKEN = "check_token"
@@ -154,8 +154,8 @@ class Report:
     def vs_argon2(self, run: Run) -> float | None:
         if self.argon2 is None or run.rps is None or run.case != LOGIN:
             return None
-        if not run.server.startswith(AUTHGATE_PREFIX):
-            return None
+        if not run.server.startswith(AUTHGATE_PREFIX) or run.server == SQLITE_2W:
+            return None  # the target is per core; two workers are held to 1.7x one instead
         return run.rps / self.argon2.per_second
 
     def table(self) -> list[str]:
@@ -227,16 +227,21 @@ class Report:
         """A million users against the seeded ten thousand, two workers against one, and
         every authgate worker's peak RSS."""
         lines: list[str] = []
-        one = self._rps(ME, SQLITE)
-        for server, target, text in (
-            (SQLITE_BIG, BIG_VS_SMALL, "with a million users: {:.0%} of the 10,000-user `me`"),
-            (SQLITE_2W, TWO_WORKERS_VS_ONE, "two workers on two cores: {:.2f}x one worker"),
+        for case, server, target, text in (
+            (ME, SQLITE_BIG, BIG_VS_SMALL, "with a million users: {:.0%} of the 10,000-user `me`"),
+            (ME, SQLITE_2W, TWO_WORKERS_VS_ONE, "two workers on two cores: {:.2f}x one worker"),
+            (
+                LOGIN,
+                SQLITE_2W,
+                TWO_WORKERS_VS_ONE,
+                "two workers on two cores: {:.2f}x one worker pinned to one core",
+            ),
         ):
-            rps = self._rps(ME, server)
+            one, rps = self._rps(case, SQLITE), self._rps(case, server)
             if one and rps is not None:
                 bound = f"≥ {target:.0%}" if target < 1 else f"≥ {target:g}x"
                 box = "x" if rps / one >= target else " "
-                lines.append(f"- [{box}] me {text.format(rps / one)} ({bound})")
+                lines.append(f"- [{box}] {case} {text.format(rps / one)} ({bound})")
         peaks = [r.peak_rss_kib for r in self.runs if r.server.startswith(AUTHGATE_PREFIX)]
         measured = [kib / 1024 for kib in peaks if kib is not None]
         if measured:

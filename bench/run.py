@@ -171,7 +171,8 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--two-workers",
         action="store_true",
-        help="also run `me` on `authgate serve --workers 2` over both cores (wrk shares core 1)",
+        help="also run `me` and `login` on `authgate serve --workers 2` over both cores"
+        " (wrk shares core 1)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
     args = parser.parse_args(argv)
@@ -280,7 +281,12 @@ def prepare_big_sqlite(opts: Options, workdir: Path) -> Server:
 
 
 def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
-    """The seeded SQLite database served by `authgate serve --workers 2` on both cores."""
+    """The seeded SQLite database served by `authgate serve --workers 2` on both cores.
+
+    Each worker sizes its hashing pool by the cores it may use: here two threads each (four
+    over the two cores), where the one-worker server, pinned to one core, has one. So `login`
+    on this server against the one-worker row is "two cores against one", not "two workers
+    against one worker on the same cores"."""
 
     def start(port: int) -> Handle:
         spawned = harness.start_authgate(
@@ -420,6 +426,8 @@ def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
             keys: tuple[str, ...] = (SQLITE, POSTGRES)
             if case == ME:
                 keys += (SQLITE_BIG, SQLITE_2W)
+            if case == LOGIN:
+                keys += (SQLITE_2W,)
             if case not in AUTHGATE_ONLY:
                 keys += (DJOSER,)
             order += [(servers[k], case) for k in keys if k in servers]
@@ -475,8 +483,11 @@ NOTES = [
     " sums both workers), the gunicorn worker (master not counted) for Djoser, the uvicorn"
     " process for hello.",
     "`--big-users N` adds `me` on a second SQLite database of N users, its tokens drawn from"
-    " users spread over the whole id range; `--two-workers` adds `me` on two workers pinned to"
-    " both cores, so wrk shares core 1 with one of them (the ratio is a floor).",
+    " users spread over the whole id range; `--two-workers` adds `me` and `login` on two"
+    " workers pinned to both cores, so wrk shares core 1 with one of them: for `me` wrk itself"
+    " saturates the cores (the ratio is a floor); for `login` (argon2id-bound, a few dozen"
+    " requests/s) its share is negligible. Each of the two workers hashes on two threads (its"
+    " pool is sized by the cores it may use), the pinned one-worker server on one.",
     "Djoser hashes with Django's default PBKDF2-SHA256 (1,000,000 iterations), authgate with"
     " argon2id (t=2, 19 MiB): login and registration compare different hashes by design.",
     "Djoser's login returns the user's one existing token (get_or_create); authgate issues a new"
@@ -522,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             servers[POSTGRES] = prepare_postgres(opts.postgres, opts, workdir)
         if opts.big_users and ME in opts.cases:
             servers[SQLITE_BIG] = prepare_big_sqlite(opts, workdir)
-        if opts.two_workers and ME in opts.cases:
+        if opts.two_workers and (ME in opts.cases or LOGIN in opts.cases):
             servers[SQLITE_2W] = two_worker_sqlite(servers[SQLITE], opts, workdir)
         if not opts.skip_djoser:
             servers[DJOSER] = prepare_djoser(opts, workdir)
