@@ -284,10 +284,9 @@ def prepare_big_sqlite(opts: Options, workdir: Path) -> Server:
 def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
     """The seeded SQLite database served by `authgate serve --workers 2` on both cores.
 
-    Each worker sizes its hashing pool by the cores it may use: here two threads each (four
-    over the two cores), where the one-worker server, pinned to one core, has one. So `login`
-    on this server against the one-worker row is "two cores against one", not "two workers
-    against one worker on the same cores"."""
+    `serve` shares the cores out among its workers' hashing pools: one thread each here, as
+    the one-worker server pinned to one core has. So `login` on this server against the
+    one-worker row is two workers on two cores against one worker on one core."""
 
     def start(port: int) -> Handle:
         spawned = harness.start_authgate(
@@ -496,8 +495,8 @@ NOTES = [
     " users spread over the whole id range; `--two-workers` adds `me` and `login` on two"
     " workers pinned to both cores, so wrk shares core 1 with one of them: for `me` wrk itself"
     " saturates the cores (the ratio is a floor); for `login` (argon2id-bound, a few dozen"
-    " requests/s) its share is negligible. Each of the two workers hashes on two threads (its"
-    " pool is sized by the cores it may use), the pinned one-worker server on one.",
+    " requests/s) its share is negligible. Each of the two workers hashes on one thread"
+    " (`serve` shares the cores out), as the pinned one-worker server does.",
     "Djoser hashes with Django's default PBKDF2-SHA256 (1,000,000 iterations), authgate with"
     " argon2id (t=2, 19 MiB): login and registration compare different hashes by design.",
     "A login row's % of argon2 is against argon2id's own rate measured on the server's core"

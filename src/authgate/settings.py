@@ -154,7 +154,8 @@ class Settings(BaseSettings):
     """Password for `authgate createsuperuser --no-input` (scripts)."""
 
     password_hash_threads: int = Field(default=0, ge=0)
-    """Threads hashing passwords in each worker; 0 means one per core the process may use."""
+    """Threads hashing passwords in each worker; 0 means one per core the process may use,
+    shared out among the workers of `authgate serve --workers N`."""
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the service."""

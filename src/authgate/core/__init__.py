@@ -34,7 +34,7 @@ from authgate.settings import Settings
 if TYPE_CHECKING:
     from authgate.store import Store
 
-__all__ = ["MIN_SECRET_LENGTH", "Core", "build_core"]
+__all__ = ["MIN_SECRET_LENGTH", "Core", "build_core", "hash_threads_per_worker"]
 
 MIN_SECRET_LENGTH = 32
 
@@ -232,6 +232,12 @@ def _lockout_policy(settings: Settings) -> LockoutPolicy:
         max_failures=settings.lockout_max_failures,
         reset_seconds=settings.lockout_reset_seconds,
     )
+
+
+def hash_threads_per_worker(workers: int) -> int:
+    """Hashing threads for each of `workers` processes sharing this process's cores: the
+    cores split between them, at least one each."""
+    return max(1, _usable_cores() // workers)
 
 
 def _usable_cores() -> int:
