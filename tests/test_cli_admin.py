@@ -100,7 +100,9 @@ def test_tokens_revoke_all(make_settings, serve) -> None:
 def test_audit_tail_prints_the_newest_entries_oldest_first(make_settings, serve) -> None:
     settings = make_settings()
     assert run_cli(settings, "audit", "tail").stdout == "No audit entries.\n"
-    api: Api = serve()
+    # The CLI reads the table from another process, which cannot flush the server's pending
+    # batch: the server writes each entry before answering instead.
+    api: Api = serve(audit_flush_seconds=0)
     api.register("john")
     api.login("john")
     api.http.post("/auth/token/login/", json={"username": "john", "password": "wrong"})

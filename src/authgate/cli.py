@@ -15,7 +15,7 @@ import typer
 import uvicorn
 
 from authgate import cli_admin
-from authgate.core import Core, build_core
+from authgate.core import Core, build_core, hash_threads_per_worker
 from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
@@ -89,6 +89,12 @@ def serve(
     settings = _settings()
     _upgrade_apart(settings.database_url)
     logging.basicConfig(level=settings.log_level.upper())
+    if workers > 1 and not settings.password_hash_threads:
+        # Each worker would size its hashing pool by every core it may use, and the workers
+        # share those cores: N hashes per core at once only thrash the cache (see
+        # core/passwords.py; two workers on two cores: ~10% more logins/s with one thread
+        # each than with two). The workers read this from the environment they inherit.
+        os.environ["AUTHGATE_PASSWORD_HASH_THREADS"] = str(hash_threads_per_worker(workers))
     uvicorn.run(
         "authgate.app:app_from_environment",
         factory=True,

@@ -53,11 +53,12 @@ class Settings(BaseSettings):
 
     authentication: dict[str, tuple[Scheme, ...]] = Field(default_factory=dict)
     """Per DRF-speaking dialect (`djoser`, `records` for /user/, /api/towns/, /api/groups/ and
-    /api/permissions/, `audit`): the schemes it accepts, tried in order like DRF's `authentication_classes`: `token` (opaque
-    tokens), `jwt` (SimpleJWT access tokens, `Bearer`), `session` (the browser session cookie,
-    with the `X-CSRFToken` header on unsafe methods). Unnamed dialects take `token` only. The
-    first scheme's challenge is the 401's `WWW-Authenticate`; `session` first answers 403 as
-    DRF does. JSON in the environment: `{"djoser": ["token", "jwt", "session"]}`."""
+    /api/permissions/, `audit`): the schemes it accepts, tried in order like DRF's
+    `authentication_classes`: `token` (opaque tokens), `jwt` (SimpleJWT access tokens,
+    `Bearer`), `session` (the browser session cookie, with the `X-CSRFToken` header on unsafe
+    methods). Unnamed dialects take `token` only. The first scheme's challenge is the 401's
+    `WWW-Authenticate`; `session` first answers 403 as DRF does. JSON in the environment:
+    `{"djoser": ["token", "jwt", "session"]}`."""
 
     create_session_on_login: bool = False
     """Djoser's CREATE_SESSION_ON_LOGIN: `token/login/` also opens a browser session (its
@@ -170,7 +171,8 @@ class Settings(BaseSettings):
     """Password for `authgate createsuperuser --no-input` (scripts)."""
 
     password_hash_threads: int = Field(default=0, ge=0)
-    """Threads hashing passwords in each worker; 0 means one per core the process may use."""
+    """Threads hashing passwords in each worker; 0 means one per core the process may use,
+    shared out among the workers of `authgate serve --workers N`."""
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the service."""
@@ -276,6 +278,15 @@ class Settings(BaseSettings):
 
     audit_retention_days: int = Field(default=365, ge=1)
     """Audit log entries older than this are deleted (hourly)."""
+
+    audit_flush_seconds: float = Field(default=0.1, ge=0, le=60)
+    """Longest an audit entry waits in memory to be written with others, off the request's
+    path; a graceful stop writes them all, a killed worker loses at most this long's entries.
+    0: each entry is written at once, before the request is answered."""
+
+    audit_max_pending: int = Field(default=1000, ge=1)
+    """Audit entries a worker holds unwritten at most (a batch is written early at half);
+    when full, a request that adds one waits for the write: entries are never dropped."""
 
     @field_validator(
         "throttle_login_per_client",

@@ -56,3 +56,26 @@ def test_disabled_lockout_never_locks() -> None:
         assert not await lockout.is_locked("username:john")
 
     asyncio.run(scenario())
+
+
+class ClearCounting(Counters):
+    """Counters that count their clears (the writes a successful login may do)."""
+
+    cleared: int = 0
+
+    async def clear(self, *keys: str) -> None:
+        self.cleared += len(keys)
+        await super().clear(*keys)
+
+
+def test_a_success_writes_only_when_there_were_failures_to_forget() -> None:
+    async def scenario() -> tuple[int, int]:
+        counters = ClearCounting()
+        lockout = Lockout(counters, LockoutPolicy(free_failures=3))
+        await lockout.succeeded("username:john")  # nothing counted: nothing to clear
+        without = counters.cleared
+        await lockout.failed("username:john")
+        await lockout.succeeded("username:john")
+        return without, counters.cleared
+
+    assert asyncio.run(scenario()) == (0, 1)

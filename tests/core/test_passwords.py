@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from authgate.core.passwords import Passwords, common_passwords
 
 # Made by Django 5.2's make_password("lètmein-Django-1", "seasalt0123456789", "pbkdf2_sha256").
@@ -61,3 +63,12 @@ def test_validators_in_djangos_order() -> None:
     assert [(m.code, dict(m.params)) for m in similar] == [
         ("password_too_similar", {"verbose_name": "email"})
     ]
+
+
+def test_workers_share_the_cores_out_for_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from authgate.core import hash_threads_per_worker
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    assert [hash_threads_per_worker(n) for n in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]

@@ -113,3 +113,26 @@ def test_old_entries_are_pruned(make_settings: Callable[..., Settings]) -> None:
     pruned, kept = run(scenario())
     assert pruned == 1
     assert kept == ["logout"]
+
+
+def test_a_graceful_stop_writes_the_entries_still_pending(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from authgate.core.models import AuditQuery
+    from authgate.store import open_store
+    from tests.support import live_server
+
+    # A minute's batching: nothing is written before the server stops, unless the stop does it.
+    settings = make_settings(audit_flush_seconds=60)
+    with live_server(settings) as url:
+        Api(url).register("john")
+
+    async def written() -> list[str]:
+        store = open_store(settings.database_url)
+        await store.connect()
+        try:
+            return [e.event for e in await store.audit_events(AuditQuery())]
+        finally:
+            await store.close()
+
+    assert run(written()) == ["register"]

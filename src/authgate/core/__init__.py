@@ -36,7 +36,7 @@ from authgate.settings import Settings
 if TYPE_CHECKING:
     from authgate.store import Store
 
-__all__ = ["MIN_SECRET_LENGTH", "Core", "build_core"]
+__all__ = ["MIN_SECRET_LENGTH", "Core", "build_core", "hash_threads_per_worker"]
 
 MIN_SECRET_LENGTH = 32
 
@@ -75,7 +75,8 @@ class Core:
             await self.jwts.log_out(principal.user.id)
 
     async def close(self) -> None:
-        """Finish background work (emails, last-used writes) and stop the core's threads."""
+        """Finish background work (pending audit entries, emails, last-used writes) and stop
+        the core's threads."""
         await self.revocations.stop()
         await self.audit.stop()
         await self.notices.drain()
@@ -116,7 +117,13 @@ def build_core(
         poll_seconds=settings.revocation_poll_seconds,
         bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
     )
-    audit = Audit(store, clock, retention_days=settings.audit_retention_days)
+    audit = Audit(
+        store,
+        clock,
+        retention_days=settings.audit_retention_days,
+        flush_seconds=settings.audit_flush_seconds,
+        max_pending=settings.audit_max_pending,
+    )
     tokens = Tokens(
         store,
         clock,
@@ -246,6 +253,12 @@ def _lockout_policy(settings: Settings) -> LockoutPolicy:
         max_failures=settings.lockout_max_failures,
         reset_seconds=settings.lockout_reset_seconds,
     )
+
+
+def hash_threads_per_worker(workers: int) -> int:
+    """Hashing threads for each of `workers` processes sharing this process's cores: the
+    cores split between them, at least one each."""
+    return max(1, _usable_cores() // workers)
 
 
 def _usable_cores() -> int:

@@ -6,6 +6,8 @@ which sees one answer for every failed login). Never a password or a token.
 
 A failure to write an entry is logged, not raised: the service keeps authenticating (an auth
 server that stops at a full disk locks everyone out), and the log line says what was lost.
+Entries are written in batches, off the request's path (core/audit_batch.py says what that
+risks); reads flush first, so they see every entry recorded before them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from authgate.core.audit_batch import AuditBatcher
 from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
 from authgate.core.models import AuditEvent, AuditQuery, User
@@ -85,22 +88,33 @@ def ids_text(ids: Iterable[int]) -> str:
 class Audit:
     """Writes audit entries and reads them back for staff."""
 
-    def __init__(self, store: Store, clock: Clock, *, retention_days: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        retention_days: int,
+        flush_seconds: float = 0.0,
+        max_pending: int = 1,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._retention = timedelta(days=retention_days)
         self._pruning: asyncio.Task[None] | None = None
+        self._batcher = AuditBatcher(store, flush_seconds=flush_seconds, max_pending=max_pending)
 
     def start(self) -> None:
-        """Prune old entries now and every hour."""
+        """Batch entries from now on; prune old entries now and every hour."""
+        self._batcher.start()
         self._pruning = asyncio.get_running_loop().create_task(self._keep_pruned())
 
     async def stop(self) -> None:
-        """Stop pruning."""
+        """Stop pruning; write every pending entry."""
         if self._pruning is not None:
             self._pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pruning
+        await self._batcher.stop()
 
     async def _keep_pruned(self) -> None:
         while True:
@@ -119,7 +133,8 @@ class Audit:
         login: str | None = None,
         reason: str | None = None,
     ) -> None:
-        """Add an entry for the current caller (none outside a request)."""
+        """Add an entry for the current caller (none outside a request); it is written with
+        the next batch (at once before `start()`)."""
         caller = current_caller.get()
         entry = AuditEvent(
             event=event,
@@ -131,10 +146,7 @@ class Audit:
             user_agent=caller.user_agent if caller else None,
             reason=reason,
         )
-        try:
-            await self._store.append_audit(entry)
-        except Exception:
-            log.exception("could not write an audit entry: %s %s user %s", event, outcome, user_id)
+        await self._batcher.add(entry)
 
     async def events_for(
         self,
@@ -157,7 +169,8 @@ class Audit:
         before_id: int | None = None,
         limit: int = 100,
     ) -> list[AuditEvent]:
-        """Entries, newest first."""
+        """Entries, newest first, pending ones included (they are written first)."""
+        await self._batcher.flush()
         return await self._store.audit_events(AuditQuery(user_id, event, before_id, limit))
 
     async def prune(self) -> int:

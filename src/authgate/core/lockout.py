@@ -66,8 +66,13 @@ class Lockout:
 
     async def succeeded(self, login: str) -> None:
         """A correct password: the consecutive failures start again from zero."""
-        if self._policy.enabled:
-            await self._counters.clear(_failures_key(login))
+        if not self._policy.enabled:
+            return
+        key = _failures_key(login)
+        # Most logins have no failures to forget: reading first spares them a write (in Redis
+        # a DEL, replicated and logged, on every successful login).
+        if await self._counters.get(key) > 0:
+            await self._counters.clear(key)
 
     async def unlock(self, login: str) -> None:
         """Staff lift a lock at once (and the failures that led to it)."""

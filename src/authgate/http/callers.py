@@ -67,6 +67,8 @@ class ClientAddresses:
         return hops[0] if hops and _is_address(hops[0]) else peer
 
     def _is_trusted(self, address: str) -> bool:
+        if not self._trusted:  # the usual case: no need to parse the peer's address
+            return False
         try:
             parsed = ipaddress.ip_address(address)
         except ValueError:

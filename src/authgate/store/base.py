@@ -220,8 +220,8 @@ class Store(Protocol):
         """Open connections; called once before the first query."""
         ...
 
-    async def append_audit(self, event: AuditEvent) -> None:
-        """Add an entry to the audit log."""
+    async def append_audit(self, *events: AuditEvent) -> None:
+        """Add entries to the audit log, in order, in one transaction."""
         ...
 
     async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:

@@ -331,8 +331,11 @@ class PostgresStore:
         rows = await self._fetch(sql.USER_PERMISSION_CODENAMES, {"id": user_id})
         return [str(row[0]) for row in rows]
 
-    async def append_audit(self, event: AuditEvent) -> None:
-        await self._execute(sql.APPEND_AUDIT, audit_params(event))
+    async def append_audit(self, *events: AuditEvent) -> None:
+        text, _ = _positional(sql.APPEND_AUDIT)
+        rows = [_args(sql.APPEND_AUDIT, audit_params(event))[1] for event in events]
+        # One round trip and one transaction for the batch (asyncpg pipelines executemany).
+        await self._pool.executemany(text, rows)
 
     async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
         text, args = _args(sql.audit_events(query), query.params())

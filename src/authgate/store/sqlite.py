@@ -7,9 +7,10 @@ writes may wait on the file lock, so they run on a single writer thread and neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -63,6 +64,19 @@ def _bind(params: Mapping[str, object]) -> dict[str, object]:
 
 def _lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return value.lower() if isinstance(value, str) else value
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT on the writer's connection (autocommit otherwise); any error
+    rolls the whole transaction back."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -339,16 +353,11 @@ class SqliteStore:
 
         def replace(connection: sqlite3.Connection) -> None:
             # One transaction on the one writer: readers see the old links or the new ones.
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(connection):
                 if connection.execute(table.owner_exists, {"owner": owner_id}).fetchone() is None:
                     raise NotFoundError
                 connection.execute(table.clear, {"owner": owner_id})
                 connection.executemany(table.add, targets)
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
 
         await self._write(replace)
 
@@ -359,9 +368,14 @@ class SqliteStore:
         rows = self._reader.execute(sql.USER_PERMISSION_CODENAMES, {"id": user_id}).fetchall()
         return [str(row[0]) for row in rows]
 
-    async def append_audit(self, event: AuditEvent) -> None:
-        params = _bind(audit_params(event))
-        await self._write(lambda c: c.execute(sql.APPEND_AUDIT, params))
+    async def append_audit(self, *events: AuditEvent) -> None:
+        rows = [_bind(audit_params(event)) for event in events]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            with _transaction(connection):  # one commit for the batch, not one per entry
+                connection.executemany(sql.APPEND_AUDIT, rows)
+
+        await self._write(insert)
 
     async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
         rows = self._reader.execute(sql.audit_events(query), query.params()).fetchall()
