@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -87,7 +88,7 @@ def serve(
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
     settings = _settings()
-    _upgrade_apart(settings.database_url)
+    _upgrade_apart()
     logging.basicConfig(level=settings.log_level.upper())
     if workers > 1 and not settings.password_hash_threads:
         # Each worker would size its hashing pool by every core it may use, and the workers
@@ -114,14 +115,13 @@ def upgrade(database_url: str) -> None:
     alembic_upgrade(database_url)
 
 
-def _upgrade_apart(database_url: str) -> None:
-    """Migrate in a process of its own: Alembic's and SQLAlchemy's machinery (some 20 MB) is
-    then never part of the serving process, whose peak memory is what a deployment sizes."""
-    spawn = multiprocessing.get_context("spawn")
-    migrating = spawn.Process(target=upgrade, args=(database_url,))
-    migrating.start()
-    migrating.join()
-    if migrating.exitcode != 0:
+def _upgrade_apart() -> None:
+    """Migrate in a process of its own (`authgate migrate`, with this one's settings): Alembic's
+    and SQLAlchemy's machinery (some 20 MB) is then never part of the serving process, whose
+    peak memory is what a deployment sizes. A plain child that ends, not multiprocessing's:
+    that leaves a resource-tracker process behind for the server's lifetime."""
+    migrating = subprocess.run([sys.executable, "-m", "authgate", "migrate"], check=False)
+    if migrating.returncode != 0:
         typer.echo("Error: the database could not be migrated (see above).", err=True)
         raise typer.Exit(code=1)
 
