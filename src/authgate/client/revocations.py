@@ -68,7 +68,7 @@ class RevocationSubscriber:
         while not self._stopped.is_set():
             try:
                 client = redis.Redis.from_url(self._redis_url, socket_connect_timeout=1)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
                 pubsub.subscribe(CHANNEL)
                 self._subscribed.set()
                 while not self._stopped.is_set():
