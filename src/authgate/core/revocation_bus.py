@@ -14,6 +14,7 @@ authgate) and the services' own short TTLs as the backstop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "authgate:revocations"
 TIMEOUT_SECONDS = 0.5
 RESUBSCRIBE_SECONDS = 1.0
+POLL_SECONDS = 0.5
 
 
 class RevocationBus:
@@ -43,6 +45,7 @@ class RevocationBus:
         self._subscriber: Any = redis.asyncio.Redis.from_url(
             redis_url, socket_connect_timeout=TIMEOUT_SECONDS, health_check_interval=30
         )
+        self._stopping: asyncio.Event | None = None
 
     async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
         """Tell the subscribed services that a user's tokens changed."""
@@ -56,24 +59,36 @@ class RevocationBus:
 
     async def follow(self, evict: Callable[[set[int]], None]) -> None:
         """Evict each user whose revocation any process publishes, as it arrives; until
-        cancelled. While Redis is away it retries, and the database feed carries on alone."""
+        stop_following(). While Redis is away it retries, and the database feed carries on
+        alone. It polls the channel every POLL_SECONDS and checks a flag, rather than blocking
+        in listen() until cancelled: with redis-py 8.2 a short-lived core (`authgate users
+        unlock`) then hung at shutdown, while 8.1 ended; the flag ends it whatever the client
+        does with a cancellation."""
+        stopping = self._stopping = asyncio.Event()  # of this loop: a core may start again
         away = False  # said once per outage, not at every retry
-        while True:
+        while not stopping.is_set():
             try:
-                async with self._subscriber.pubsub() as pubsub:
+                async with self._subscriber.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(CHANNEL)
                     if away:
                         log.warning("back on the Redis revocation channel")
                         away = False
-                    async for message in pubsub.listen():
-                        user_id = _user_of(message)
+                    while not stopping.is_set():
+                        message = await pubsub.get_message(timeout=POLL_SECONDS)
+                        user_id = _user_of(message) if message is not None else None
                         if user_id is not None:
                             evict({user_id})
             except self._errors as error:
                 if not away:
                     log.warning("lost the Redis revocation channel (%s); retrying", error)
                     away = True
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), RESUBSCRIBE_SECONDS)
+
+    def stop_following(self) -> None:
+        """Make follow() return within POLL_SECONDS."""
+        if self._stopping is not None:
+            self._stopping.set()
 
     async def close(self) -> None:
         """Close the connections."""

@@ -78,9 +78,12 @@ class Revocations:
 
     async def stop(self) -> None:
         """Stop following the feed."""
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        if self._bus is not None:
+            self._bus.stop_following()  # in case the cancel is swallowed (RevocationBus.follow)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._bus is not None:
             await self._bus.close()
 
