@@ -53,11 +53,12 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def _error_statuses(errors: ErrorDocs, method: str, path: str) -> list[int]:
+def _error_statuses(errors: ErrorDocs, method: str, path: str, *, has_body: bool) -> list[int]:
     """The error statuses an operation may answer: its dialect's, less those that cannot apply
-    (a body's without one, 404 without a path parameter)."""
+    (a body's without one, 404 without a path parameter). A DELETE that reads a body (Djoser's
+    `current_password`) may fail on it too."""
     statuses = set(errors.statuses)
-    if method not in BODY_METHODS:
+    if method not in BODY_METHODS and not has_body:
         statuses -= BODY_ERRORS
     if "{" not in path:
         statuses.discard(404)
@@ -110,7 +111,9 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> 
                     answer["content"] = {"application/json": {"schema": out}}
                 spec["responses"] = {str(operation.status): answer} | {
                     str(status): not_found if status == 404 else error_answer
-                    for status in _error_statuses(errors, method, endpoint.path)
+                    for status in _error_statuses(
+                        errors, method, endpoint.path, has_body=operation.request is not None
+                    )
                 }
                 item[method.lower()] = spec
             paths[prefix + endpoint.path] = item
