@@ -33,23 +33,9 @@ from authgate.core.tokens import digest
 from authgate.settings import Settings
 from authgate.store import sqlite_path
 from authgate.store.schema import auth_token, auth_user
+from authgate.store.sql import AUTH_USER_COLUMNS
 
-USER_COLUMNS = (
-    "id",
-    "username",
-    "username_key",
-    "email",
-    "email_key",
-    "first_name",
-    "last_name",
-    "password",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-    "role",
-    "date_joined",
-    "last_login",
-)
+USER_COLUMNS = AUTH_USER_COLUMNS
 TOKEN_COLUMNS = ("digest", "user_id", "created_at", "expires_at", "last_used_at")
 BATCH = 50_000
 # Told (rows done, rows in all) after each batch.

@@ -62,8 +62,9 @@ def test_a_serving_worker_loads_neither_sqlalchemy_nor_alembic() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_the_updatable_user_columns_are_the_schemas() -> None:
+def test_the_user_columns_are_the_schemas() -> None:
     from authgate.store.schema import auth_user
-    from authgate.store.sql import UPDATABLE_USER_COLUMNS
+    from authgate.store.sql import AUTH_USER_COLUMNS, UPDATABLE_USER_COLUMNS
 
+    assert tuple(c.name for c in auth_user.c) == AUTH_USER_COLUMNS
     assert {c.name for c in auth_user.c} - {"id", "date_joined"} == UPDATABLE_USER_COLUMNS
