@@ -53,11 +53,8 @@ async def login(request: Request) -> Response:
     if not user.is_staff:
         return _form(request, admin, error=NOT_STAFF, status=403, username=username)
     await admin.sessions.prune()  # expired sessions go at logins: no background task needed
-    previous = await admin.session_of(request)
-    if previous is not None:
-        await admin.sessions.end(previous)
     try:
-        raw = await admin.sessions.create(user)
+        raw = await admin.sessions.replace(request.cookies.get(admin.session_cookie), user)
     except InvalidCredentialsError:  # deactivated or given a new password meanwhile
         return _form(request, admin, error=BAD_LOGIN, status=400, username=username)
     response = RedirectResponse(f"{PREFIX}/users", 303)

@@ -152,6 +152,15 @@ class Sessions:
         expected = self.csrf_token(session).encode()
         return hmac.compare_digest(expected, presented.encode("utf-8", "surrogateescape"))
 
+    async def replace(self, previous_raw: str | None, user: User) -> str:
+        """A login's new session for `user`: the browser's previous one (this cookie value, if
+        still live) ends, and a new value is issued, so one planted before the login is worth
+        nothing. Returns the new cookie value; InvalidCredentialsError as create()."""
+        previous = await self.resolve(previous_raw) if previous_raw else None
+        if previous is not None:
+            await self.end(previous)
+        return await self.create(user)
+
     async def end(self, session: Session) -> None:
         """Log out: end this session."""
         await self.log_out(session.user.id, session.record.digest)

@@ -300,13 +300,9 @@ class DjoserViews:
         return response
 
     async def _open_session(self, request: Request, user: User, response: Response) -> None:
-        """Djoser's CREATE_SESSION_ON_LOGIN: a new browser session (a new value at every
-        login, so one planted before it is worth nothing), the one before it ended."""
+        """Djoser's CREATE_SESSION_ON_LOGIN: a new browser session in place of the last."""
         sessions, secure = self.core.sessions, self.settings.cookie_secure
-        previous = session_value(request, secure)
-        if previous is not None and (known := await sessions.resolve(previous)) is not None:
-            await sessions.end(known)
-        raw = await sessions.create(user)
+        raw = await sessions.replace(session_value(request, secure), user)
         set_session_cookie(response, raw, secure=secure)
         set_csrf_cookie(response, sessions.csrf_token_for(raw), secure=secure)
 
