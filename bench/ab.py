@@ -1,6 +1,7 @@
 """Is a change faster or slower? Two versions of authgate, one case, in alternation.
 
     .venv/bin/python bench/ab.py --before 336f016 --case check_token --rounds 3
+    .venv/bin/python bench/ab.py --before 336f016 --case login  # argon2id-bound: the work around the hash
 
 On a shared machine req/s drifts by a fifth between minutes, more than most changes move it:
 `bench/run.py`'s table cannot tell a regression from the neighbours' load. This runs the
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -30,7 +33,7 @@ from bench.reference.env import find_free_port
 from bench.seed_authgate import seed_sqlite, stagger_last_used as stagger
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {"me": "me.lua", "check_token": "check_token.lua"}
+CASES = {"me": "me.lua", "check_token": "check_token.lua", "login": "login.lua"}
 SECRET_KEY = "ab-bench-secret-" + "k" * 32
 PASSWORD = "Bench-Password-1"
 
@@ -46,9 +49,35 @@ def export_src(revision: str, into: Path) -> Path:
     return into / "src"
 
 
-def _wrk(case: str, port: int, tokens: Path) -> dict[str, Any]:
+def older_copy(database_url: str, older_src: Path, workdir: Path) -> str:
+    """A copy of the seeded database that an older tree serves as it is: its Alembic revision
+    set to that tree's head, so the older `serve` migrates nothing. Columns the newer schema
+    added are left in place, unread (every query names its columns)."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    copy = workdir / "ab-before.sqlite3"
+    shutil.copy(path, copy)
+    head = subprocess.run(
+        [sys.executable, "-c", HEAD_OF_TREE],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(older_src)},
+    ).stdout.strip()
+    with sqlite3.connect(copy) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = ?", (head,))
+    return f"sqlite:///{copy}"
+
+
+HEAD_OF_TREE = (
+    "from alembic.script import ScriptDirectory\n"
+    "from authgate.store.migrate import alembic_config\n"
+    "print(ScriptDirectory.from_config(alembic_config('sqlite://')).get_current_head())"
+)
+
+
+def _wrk(case: str, port: int, tokens: Path, users: int) -> dict[str, Any]:
     """run_wrk's arguments but the duration: 16 connections from core 1, the case's script."""
-    env = {"BENCH_TOKENS": str(tokens)}
+    env = {"BENCH_TOKENS": str(tokens), "BENCH_USERS": str(users), "BENCH_PASSWORD": PASSWORD}
     return {"script": CASES[case], "port": port, "connections": 16, "cpu": 1, "env": env}
 
 
@@ -62,10 +91,12 @@ def cpu_per_answer(src: Path, case: str, args: argparse.Namespace, db: str, toke
     )
     try:
         pids = harness.serving_pids(server.proc.pid)
-        harness.run_wrk(args.wrk, **_wrk(case, port, tokens), seconds=args.warmup)
+        harness.run_wrk(args.wrk, **_wrk(case, port, tokens, args.users), seconds=args.warmup)
         harness.wait_idle(*pids)
         before = harness.cpu_seconds(*pids)
-        result = harness.run_wrk(args.wrk, **_wrk(case, port, tokens), seconds=args.duration)
+        result = harness.run_wrk(
+            args.wrk, **_wrk(case, port, tokens, args.users), seconds=args.duration
+        )
         spent = harness.cpu_seconds(*pids) - before
     finally:
         server.stop()
@@ -96,10 +127,11 @@ def main() -> None:
         )
         tokens = workdir / "tokens.txt"
         print(seed_sqlite(db, args.users, PASSWORD, tokens).summary())
+        databases = {"before": older_copy(db, sides["before"], workdir), "after": db}
         figures: dict[str, list[float]] = {side: [] for side in sides}
         for round_ in range(1, args.rounds + 1):
             for side, src in sides.items():
-                figure = cpu_per_answer(src, args.case, args, db, tokens)
+                figure = cpu_per_answer(src, args.case, args, databases[side], tokens)
                 figures[side].append(figure)
                 print(f"round {round_} {side:6} {args.case}: {figure:6.1f} µs CPU per answer")
     medians = {side: statistics.median(values) for side, values in figures.items()}
