@@ -1,13 +1,14 @@
 """Is a change faster or slower? Two versions of authgate, one case, in alternation.
 
     .venv/bin/python bench/ab.py --before 336f016 --case check_token --rounds 3
-    .venv/bin/python bench/ab.py --before 336f016 --case login  # argon2id-bound: the work around the hash
+    .venv/bin/python bench/ab.py --before 336f016 --case login
 
 On a shared machine req/s drifts by a fifth between minutes, more than most changes move it:
 `bench/run.py`'s table cannot tell a regression from the neighbours' load. This runs the
 working tree's `src/` and the `src/` of another revision (`git archive`) on one seeded SQLite
-database, before/after/before/after…, each server pinned to one core and wrk to the other, and
-prints the server's CPU time per answer for each run and the median of each side. A benchmark,
+database (the older tree on a copy), before/after/before/after…, each server pinned to one
+core and wrk to the other, and prints the server's CPU time per answer for each run and the
+median of each side. `login` is argon2id-bound: it shows the work around the hash. A benchmark,
 not a test: it asserts nothing.
 """
 
