@@ -256,6 +256,14 @@ class Settings(BaseSettings):
     throttle_recovery_per_account: str = "5/hour"
     """Such requests per email address, whether or not it is known."""
 
+    throttle_probe_per_client: str = "30/hour"
+    """Checks whether an email or username is taken, per client address: each sign-up, email
+    or username change and username reset that looks one up (it tells whether an account
+    exists); edits that change no email or username are not counted."""
+
+    throttle_probe_per_account: str = "10/hour"
+    """Such checks per signed-in account (staff, who see every account, are not counted)."""
+
     lockout_enabled: bool = True
     """Lock a login after repeated failures, for a growing delay (a locked login fails like a
     wrong password)."""
@@ -294,6 +302,8 @@ class Settings(BaseSettings):
         "throttle_register_per_client",
         "throttle_recovery_per_client",
         "throttle_recovery_per_account",
+        "throttle_probe_per_client",
+        "throttle_probe_per_account",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

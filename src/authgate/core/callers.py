@@ -8,7 +8,7 @@ outside a request (the CLI) there is none.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,9 @@ class Caller:
 
     address: str | None
     user_agent: str | None = None
+    # The throttled actions already counted in this request (core/probes.py counts a lookup
+    # once however many layers ask it): per request, so never compared or hashed.
+    counted: set[str] = field(default_factory=set, compare=False, hash=False, repr=False)
 
 
 current_caller: ContextVar[Caller | None] = ContextVar("authgate_caller", default=None)
