@@ -264,6 +264,11 @@ class Settings(BaseSettings):
     throttle_probe_per_account: str = "10/hour"
     """Such checks per signed-in account (staff, who see every account, are not counted)."""
 
+    throttle_ipv6_prefix: int = Field(default=64, ge=1, le=128)
+    """IPv6 clients are limited and locked by their network of this many bits (a host may
+    pick any address in its /64); IPv4 clients by their address. The audit log shows each
+    address as it is."""
+
     lockout_enabled: bool = True
     """Lock a login after repeated failures, for a growing delay (a locked login fails like a
     wrong password)."""
