@@ -92,7 +92,11 @@ def create_app(
         middleware=[
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             # Who asks, for throttling and the audit log (the lane's answers need neither).
-            Middleware(CallerMiddleware, trusted_proxies=settings.trusted_proxies),
+            Middleware(
+                CallerMiddleware,
+                trusted_proxies=settings.trusted_proxies,
+                ipv6_prefix=settings.throttle_ipv6_prefix,
+            ),
         ],
     )
     # Starlette's slash redirects build an absolute Location from the Host header: an open

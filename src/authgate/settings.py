@@ -256,6 +256,19 @@ class Settings(BaseSettings):
     throttle_recovery_per_account: str = "5/hour"
     """Such requests per email address, whether or not it is known."""
 
+    throttle_probe_per_client: str = "30/hour"
+    """Checks whether an email or username is taken, per client address: each sign-up, email
+    or username change and username reset that looks one up (it tells whether an account
+    exists); edits that change no email or username are not counted."""
+
+    throttle_probe_per_account: str = "10/hour"
+    """Such checks per signed-in account (staff, who see every account, are not counted)."""
+
+    throttle_ipv6_prefix: int = Field(default=64, ge=1, le=128)
+    """IPv6 clients are limited and locked by their network of this many bits (a host may
+    pick any address in its /64); IPv4 clients by their address. The audit log shows each
+    address as it is."""
+
     lockout_enabled: bool = True
     """Lock a login after repeated failures, for a growing delay (a locked login fails like a
     wrong password)."""
@@ -294,6 +307,8 @@ class Settings(BaseSettings):
         "throttle_register_per_client",
         "throttle_recovery_per_client",
         "throttle_recovery_per_account",
+        "throttle_probe_per_client",
+        "throttle_probe_per_account",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

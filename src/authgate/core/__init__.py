@@ -28,7 +28,7 @@ from authgate.core.recovery import Recovery
 from authgate.core.revocation_bus import RevocationBus
 from authgate.core.revocations import Revocations
 from authgate.core.sessions import Sessions
-from authgate.core.throttling import LOGIN, RECOVERY, REGISTER, Rule, Throttle
+from authgate.core.throttling import LOGIN, PROBE, RECOVERY, REGISTER, Rule, Throttle
 from authgate.core.tokens import Tokens
 from authgate.core.users import Users
 from authgate.settings import Settings
@@ -240,6 +240,7 @@ def _throttle(settings: Settings, counters: Counters) -> Throttle:
         RECOVERY: Rule.parse(
             settings.throttle_recovery_per_client, settings.throttle_recovery_per_account
         ),
+        PROBE: Rule.parse(settings.throttle_probe_per_client, settings.throttle_probe_per_account),
     }
     return Throttle(counters, rules, enabled=settings.throttle_enabled)
 

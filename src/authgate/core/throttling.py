@@ -1,4 +1,5 @@
-"""Rate limits on what an attacker would repeat: logins, registrations, recovery emails.
+"""Rate limits on what an attacker would repeat: logins, registrations, recovery emails, and
+lookups of whether a name is taken.
 
 Each action is limited per client address and, where it names an account, per account (keyed
 by the login or email as sent, normalised, whether or not such an account exists: the limit
@@ -19,6 +20,7 @@ from authgate.rates import Rate, parse_rate
 LOGIN = "login"
 REGISTER = "register"
 RECOVERY = "recovery"  # password reset, username reset, activation resend: each mails someone
+PROBE = "probe"  # a lookup of whether an email or username is taken (core/probes.py)
 
 
 @dataclass(frozen=True, slots=True)

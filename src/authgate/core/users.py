@@ -31,6 +31,7 @@ from authgate.core.lockout import Lockout
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User, UserSearch
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
+from authgate.core.probes import Probes
 from authgate.core.revocations import Revocations
 from authgate.core.staff import require_staff
 from authgate.core.throttling import LOGIN, REGISTER, Throttle
@@ -70,6 +71,7 @@ class Users:
         self._revoke_on_password_change = revoke_tokens_on_password_change
         self._jwts = jwts
         self._throttle = throttle
+        self._probes = Probes(throttle)
         self._lockout = lockout
         self._audit = audit
 
@@ -100,17 +102,32 @@ class Users:
         key = email_key(email)
         return await self._store.get_user_by_email_key(key) if key else None
 
-    # Field checks that need the database, run beside a dialect's own field validation
+    # Field checks that need the database, run beside a dialect's own field validation. Each
+    # lookup tells whether an account exists: it is counted first as a probe of `asker` (None:
+    # someone not signed in), ThrottledError past the limits (core/probes.py). Only staff's
+    # own work (`counted=False`) is not.
 
-    async def username_problems(self, username: str) -> list[Message]:
+    async def username_problems(
+        self, username: str, *, asker: User | None = None, counted: bool = True
+    ) -> list[Message]:
         """Format and uniqueness problems of a prospective username."""
         problems = username_format_problems(username)
-        if not problems and await self._store.get_user_by_username_key(username_key(username)):
+        if problems:
+            return problems  # no lookup: nothing learnt, nothing counted
+        if counted:
+            await self._probes.count(asker)
+        if await self._store.get_user_by_username_key(username_key(username)):
             problems.append(Message("username_exists"))
         return problems
 
-    async def email_problems(self, email: str) -> list[Message]:
+    async def email_problems(
+        self, email: str, *, asker: User | None = None, counted: bool = True
+    ) -> list[Message]:
         """Uniqueness problems of a prospective email ("" is always allowed)."""
+        if not email_key(email):
+            return []
+        if counted:
+            await self._probes.count(asker)
         return [Message("email_exists")] if await self.find_by_email(email) else []
 
     # Registration and login
@@ -137,9 +154,10 @@ class Users:
         if not by_staff:
             await self._throttle.hit(REGISTER, client=caller_address())
         username, email = normalize_username(username), normalize_email(email)
+        counted = not by_staff
         field_problems = {
-            "username": await self.username_problems(username),
-            "email": await self.email_problems(email),
+            "username": await self.username_problems(username, counted=counted),
+            "email": await self.email_problems(email, counted=counted),
         }
         _raise_if_any(field_problems)
         attributes = {
@@ -279,7 +297,8 @@ class Users:
         # uniqueness key is normalised all the same.
         if email is not None and email != user.email:
             if email_key(email) != email_key(user.email):
-                _raise_if_any({"email": await self.email_problems(email)})
+                asker = actor or user
+                _raise_if_any({"email": await self.email_problems(email, asker=asker)})
             changes |= {"email": email, "email_key": email_key(email)}
             if deactivate_on_email_change:
                 changes["is_active"] = False
@@ -341,8 +360,10 @@ class Users:
     async def set_username(
         self, user: User, new_username: str, *, retype: str | None = None
     ) -> User:
-        """Rename a user. Renaming to the current name is a uniqueness error, as in Djoser."""
-        _raise_if_any({"new_username": await self.username_problems(new_username)})
+        """Rename a user (by themselves, or by a username reset link). Renaming to the current
+        name is a uniqueness error, as in Djoser."""
+        problems = await self.username_problems(new_username, asker=user)
+        _raise_if_any({"new_username": problems})
         if retype is not None and retype != new_username:
             raise ValidationError.single(NON_FIELD, "username_mismatch")
         new_username = normalize_username(new_username)

@@ -4,7 +4,8 @@
 The address is the socket's peer, unless the peer is a configured trusted proxy: then
 `X-Forwarded-For` is read from the right (the hop nearest to us), skipping further trusted
 proxies, and the first address that is not one is the client. Without trusted proxies the
-header is ignored, since anyone can send it.
+header is ignored, since anyone can send it. The address is kept as found (the audit log shows
+it); the key limits count it by (an IPv6 client's /64) is the core's (core/callers.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.core.callers import Caller, current_caller
+from authgate.core.callers import IPV6_PREFIX, Caller, current_caller
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 USER_AGENT_MAX = 256  # stored with audit entries; a longer one is cut
@@ -23,9 +24,12 @@ USER_AGENT_MAX = 256  # stored with audit entries; a longer one is cut
 class CallerMiddleware:
     """Sets `current_caller` for the duration of each HTTP request."""
 
-    def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, trusted_proxies: Iterable[str] = (), ipv6_prefix: int = IPV6_PREFIX
+    ) -> None:
         self._app = app
         self._addresses = ClientAddresses(trusted_proxies)
+        self._ipv6_prefix = ipv6_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,6 +39,7 @@ class CallerMiddleware:
         caller = Caller(
             self._addresses.of(scope),
             agent.decode("latin-1")[:USER_AGENT_MAX] if agent is not None else None,
+            self._ipv6_prefix,
         )
         token = current_caller.set(caller)
         try:
@@ -73,6 +78,8 @@ class ClientAddresses:
             parsed = ipaddress.ip_address(address)
         except ValueError:
             return False
+        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+            parsed = parsed.ipv4_mapped  # a dual-stack socket's view of an IPv4 proxy
         return any(parsed in network for network in self._trusted)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -222,8 +223,8 @@ class DjoserViews:
     async def set_username(self, request: Request, principal: Principal | None) -> Response:
         user = self._user(principal)
         model = s.SetUsernameRetypeIn if self.settings.set_username_retype else s.SetUsernameIn
-        checks = {
-            "new_username": self.core.users.username_problems,
+        checks: dict[str, FieldCheck] = {
+            "new_username": partial(self.core.users.username_problems, asker=user),
             "current_password": self._password_of(user),
         }
         body = await parse_body(request, model, checks)
