@@ -133,7 +133,7 @@ class Revocations:
             log.warning(
                 "cannot read the revocation feed (%s): cached tokens are served until their TTL"
                 " ends, and revocations made elsewhere apply once it is back",
-                error,
+                str(error) or type(error).__name__,  # a timeout says nothing itself
             )
         else:
             log.error("cannot read the revocation feed", exc_info=error)
