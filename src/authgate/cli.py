@@ -23,7 +23,7 @@ from authgate.core.identity import username_key
 from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
-from authgate.store import open_store
+from authgate.store import open_store, write_problem
 
 if TYPE_CHECKING:
     from authgate.django_import import ImportOptions, Summary
@@ -88,6 +88,7 @@ def serve(
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
     settings = _settings()
+    _refuse_unwritable(settings)
     _upgrade_apart()
     logging.basicConfig(level=settings.log_level.upper())
     if workers > 1 and not settings.password_hash_threads:
@@ -115,6 +116,15 @@ def upgrade(database_url: str) -> None:
     alembic_upgrade(database_url)
 
 
+def _refuse_unwritable(settings: Settings) -> None:
+    """Stop with one line when the database cannot be written (a read-only SQLite file or
+    mount): serving would answer every registration, login and logout with 503."""
+    problem = write_problem(settings.database_url)
+    if problem is not None:
+        typer.echo(f"Error: the database cannot be written ({problem}).", err=True)
+        raise typer.Exit(code=1)
+
+
 def _upgrade_apart() -> None:
     """Migrate in a process of its own (`authgate migrate`, with this one's settings): Alembic's
     and SQLAlchemy's machinery (some 20 MB) is then never part of the serving process, whose
@@ -130,6 +140,7 @@ def _upgrade_apart() -> None:
 def migrate() -> None:
     """Create or upgrade the database schema."""
     settings = _settings()
+    _refuse_unwritable(settings)
     upgrade(settings.database_url)
     typer.echo("Database is up to date.")
 

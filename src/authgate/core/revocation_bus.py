@@ -7,8 +7,11 @@ revocation is also published on the channel CHANNEL as JSON: `{"user_id": "7"}` 
 cached of user 7) or `{"user_id": "7", "jwt_version": 3}` (also refuse JWTs of user 7 whose
 `ver` claim is below 3). Every authgate process subscribes and evicts as the message arrives;
 services that check tokens themselves (JWTs verified locally, opaque tokens cached for a few
-seconds) do the same. Publishing is best effort: a lost message leaves the database feed (for
-authgate) and the services' own short TTLs as the backstop.
+seconds) do the same. Publishing is best effort and off the request's path: a request only
+queues the message (a bounded queue; a full one drops it), and one task per process sends the
+queue to Redis, so a frozen Redis (accepting connections, never answering) never makes a logout
+wait. A lost message leaves the database feed (for authgate) and the services' own short TTLs as
+the backstop.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ CHANNEL = "authgate:revocations"
 TIMEOUT_SECONDS = 0.5
 RESUBSCRIBE_SECONDS = 1.0
 POLL_SECONDS = 0.5
+# Messages waiting for Redis. A revocation burst is far smaller; while Redis is frozen each
+# message costs the sender TIMEOUT_SECONDS, and past this the newest are dropped.
+QUEUE_SIZE = 1000
 
 
 class RevocationBus:
@@ -46,16 +52,51 @@ class RevocationBus:
             redis_url, socket_connect_timeout=TIMEOUT_SECONDS, health_check_interval=30
         )
         self._stopping: asyncio.Event | None = None
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
+        self._failing = False  # said once per outage, not per message
 
-    async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
-        """Tell the subscribed services that a user's tokens changed."""
+    def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
+        """Queue the news that a user's tokens changed, for send() to tell the subscribed
+        services. Never waits: with the queue full (Redis away for long), the message is
+        dropped and the database feed carries the revocation alone."""
         message: dict[str, object] = {"user_id": str(user_id)}
         if jwt_version is not None:
             message["jwt_version"] = jwt_version
         try:
-            await self._redis.publish(CHANNEL, json.dumps(message))
-        except self._errors:
-            log.warning("could not publish a revocation to Redis (user %s)", user_id)
+            self._outbox.put_nowait(json.dumps(message))
+        except asyncio.QueueFull:
+            self._failed(f"{QUEUE_SIZE} revocations wait for Redis already; dropped one")
+
+    async def send(self) -> None:
+        """Publish the queued messages on Redis, one at a time and in order, until cancelled."""
+        # A queue of this loop (asyncio binds it to the first that waits on it; a core may
+        # start again on another), holding what was queued before.
+        queued, self._outbox = self._outbox, asyncio.Queue(QUEUE_SIZE)
+        while not queued.empty():
+            self._outbox.put_nowait(queued.get_nowait())
+        while True:
+            message = await self._outbox.get()
+            try:
+                await self._redis.publish(CHANNEL, message)
+            except self._errors as error:
+                self._failed(f"could not publish revocations to Redis ({error})")
+            else:
+                if self._failing:
+                    log.warning("publishing revocations to Redis again")
+                    self._failing = False
+            finally:
+                self._outbox.task_done()
+
+    async def flush(self, seconds: float) -> None:
+        """Wait up to `seconds` for the queue to be sent (at shutdown: a command's revocation
+        still reaches the services)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox.join(), seconds)
+
+    def _failed(self, reason: str) -> None:
+        if not self._failing:
+            log.warning("%s; the database feed carries revocations meanwhile", reason)
+            self._failing = True
 
     async def follow(self, evict: Callable[[set[int]], None]) -> None:
         """Evict each user whose revocation any process publishes, as it arrives; until

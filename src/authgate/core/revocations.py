@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.clock import Clock
 from authgate.core.revocation_bus import RevocationBus
+from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 # a second, so none is ever that far behind.
 RETENTION = timedelta(minutes=10)
 PRUNE_EVERY_POLLS = 1200  # once a minute at the default 50 ms poll
+FLUSH_SECONDS = 1.0  # at shutdown, the longest wait for queued revocations to reach Redis
 
 
 class UserCache(Protocol):
@@ -66,7 +69,7 @@ class Revocations:
         self._evict({user_id})
         await self._store.append_revocation(user_id, self._clock.now())
         if self._bus is not None:
-            await self._bus.publish(user_id, jwt_version=jwt_version)
+            self._bus.publish(user_id, jwt_version=jwt_version)  # queued: never waits on Redis
 
     async def start(self) -> None:
         """Start following the feed from its current end."""
@@ -75,9 +78,12 @@ class Revocations:
         self._tasks.append(loop.create_task(self._follow()))
         if self._bus is not None:
             self._tasks.append(loop.create_task(self._bus.follow(self._evict)))
+            self._tasks.append(loop.create_task(self._bus.send()))
 
     async def stop(self) -> None:
-        """Stop following the feed."""
+        """Stop following the feed (after sending what is queued for Redis, briefly)."""
+        if self._bus is not None and self._tasks:
+            await self._bus.flush(FLUSH_SECONDS)
         tasks, self._tasks = self._tasks, []
         if self._bus is not None:
             self._bus.stop_following()  # in case the cancel is swallowed (RevocationBus.follow)
@@ -100,20 +106,51 @@ class Revocations:
 
     async def _follow(self) -> None:
         polls = 0
+        outage: float | None = None  # since when the feed cannot be read (monotonic)
         while True:
             await asyncio.sleep(self._poll_seconds)
             try:
                 await self.poll()
-                polls += 1
-                if polls % PRUNE_EVERY_POLLS == 0:
-                    now = self._clock.now()
-                    await self._store.prune_revocations(now - RETENTION)
-                    # Blacklisted refresh tokens matter only until they would have expired.
-                    await self._store.prune_jwt_blacklist(now)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # Unsure what was missed: forget everything rather than serve a revoked token.
-                for cache in self._caches:
-                    cache.clear()
-                log.warning("could not read the revocation feed", exc_info=True)
+            except Exception as error:  # noqa: BLE001 said once per outage (_say_lost)
+                if outage is None:
+                    outage = time.monotonic()
+                    self._say_lost(error)
+                continue
+            if outage is not None:
+                self._say_back(time.monotonic() - outage)
+                outage = None
+            polls += 1
+            if polls % PRUNE_EVERY_POLLS == 0:
+                await self._prune()
+
+    def _say_lost(self, error: Exception) -> None:
+        """Once per outage. The caches are kept: each entry still expires after the cache's TTL,
+        and the feed is read from where it stopped once it is back, so nothing is missed.
+        Emptying them instead would refuse every cached token (503: the database is away too)."""
+        if is_unavailable(error):
+            log.warning(
+                "cannot read the revocation feed (%s): cached tokens are served until their TTL"
+                " ends, and revocations made elsewhere apply once it is back",
+                str(error) or type(error).__name__,  # a timeout says nothing itself
+            )
+        else:
+            log.error("cannot read the revocation feed", exc_info=error)
+
+    def _say_back(self, seconds: float) -> None:
+        log.warning("reading the revocation feed again after %.1f s", seconds)
+        if seconds >= RETENTION.total_seconds():
+            # Rows it missed may have been pruned: forget everything rather than serve a
+            # revoked token (what is cached is past its TTL by now anyway).
+            for cache in self._caches:
+                cache.clear()
+
+    async def _prune(self) -> None:
+        now = self._clock.now()
+        try:
+            await self._store.prune_revocations(now - RETENTION)
+            # Blacklisted refresh tokens matter only until they would have expired.
+            await self._store.prune_jwt_blacklist(now)
+        except Exception as error:  # noqa: BLE001 pruning waits for the next round
+            log.warning("could not prune the revocation feed (%s)", error)

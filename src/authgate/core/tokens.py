@@ -24,6 +24,7 @@ from authgate.core.errors import (
 from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
+from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -129,8 +130,9 @@ class Tokens:
     async def _touch(self, token_digest: str) -> None:
         try:
             await self._store.touch_token(token_digest, self._clock.now())
-        except Exception:
-            log.warning("could not record token use", exc_info=True)
+        except Exception as error:
+            # The database away is no bug: one line, not a traceback per token in use.
+            log.warning("could not record token use", exc_info=not is_unavailable(error))
 
     async def revoke(self, principal: TokenPrincipal) -> None:
         """Log out: revoke the token that authenticated this request."""

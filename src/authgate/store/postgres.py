@@ -43,6 +43,7 @@ from authgate.store.base import (
     user_links_from_rows,
     user_search,
 )
+from authgate.store.bounded_pool import BoundedPool
 
 _PARAMETER = re.compile(r"(?<!:):([a-z_]+)")
 
@@ -81,13 +82,18 @@ class PostgresStore:
     async def connect(self) -> None:
         # Bounded waits: with PostgreSQL away a request fails (503) within the timeout instead
         # of hanging; the pool opens fresh connections once it is back.
-        self._pool = await asyncpg.create_pool(
+        pool = await asyncpg.create_pool(
             self._url,
-            min_size=1,
+            # No floor to keep: asyncpg would restore it in the background during an outage,
+            # logging a traceback at every try. The revocation poll keeps a connection in use.
+            min_size=0,
             max_size=self._pool_size,
             timeout=self._timeout,
             command_timeout=self._timeout,
         )
+        # ...and with PostgreSQL frozen rather than away, within the timeout too: waiting for
+        # a pooled connection and giving it back included (store/bounded_pool.py).
+        self._pool = BoundedPool(pool, self._timeout)
 
     async def _fetchrow(self, query: str, params: Mapping[str, object]) -> Any:
         text, args = _args(query, params)
@@ -96,7 +102,7 @@ class PostgresStore:
     async def _execute(self, query: str, params: Mapping[str, object]) -> str:
         text, args = _args(query, params)
         try:
-            return await self._pool.execute(text, *args)  # type: ignore[no-any-return]
+            return await self._pool.execute(text, *args)
         except asyncpg.UniqueViolationError as error:
             raise ConflictError(conflict_field(error.constraint_name or "")) from error
 
@@ -162,7 +168,7 @@ class PostgresStore:
 
     async def append_revocation(self, user_id: int, at: datetime) -> None:
         text, args = _args(sql.APPEND_REVOCATION, {"user_id": user_id, "created_at": at})
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._pool.transaction() as connection:
             # Ids come from a sequence and concurrent inserts could commit out of id order, so a
             # reader past id N would miss a later-committed N-1. The lock orders the commits.
             await connection.execute("LOCK TABLE revocation IN SHARE ROW EXCLUSIVE MODE")
@@ -210,7 +216,7 @@ class PostgresStore:
 
     async def _fetch(self, query: str, params: Mapping[str, object]) -> list[Any]:
         text, args = _args(query, params)
-        return await self._pool.fetch(text, *args)  # type: ignore[no-any-return]
+        return await self._pool.fetch(text, *args)
 
     async def _insert_named(self, query: str, params: Mapping[str, object], taken: str) -> int:
         """An insert returning the new id, a unique violation raising ConflictError(taken)."""
@@ -245,7 +251,7 @@ class PostgresStore:
             status = await self._pool.execute(text, *args)
         except asyncpg.UniqueViolationError as error:
             raise ConflictError("name") from error
-        return status == "UPDATE 1"  # type: ignore[no-any-return]
+        return status == "UPDATE 1"
 
     async def rename_town(self, town_id: int, name: str) -> Town | None:
         renamed = await self._rename(sql.RENAME_TOWN, town_id, name)
@@ -317,7 +323,7 @@ class PostgresStore:
         clear, clear_args = _args(table.clear, {"owner": owner_id})
         add, _ = _args(table.add, {"owner": owner_id, "target": 0})
         rows = [(owner_id, t) for t in dict.fromkeys(target_ids)]
-        async with self._pool.acquire() as connection, connection.transaction():
+        async with self._pool.transaction() as connection:
             if await connection.fetchrow(lock, *lock_args) is None:
                 raise NotFoundError
             await connection.execute(clear, *clear_args)

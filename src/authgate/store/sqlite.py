@@ -93,6 +93,28 @@ def connect(path: str) -> sqlite3.Connection:
     return connection
 
 
+def write_problem(path: str) -> str | None:
+    """Why SQLite cannot write the file at `path` (its own words), or None. A read-only file or
+    mount opens and reads fine; only a write tells, so one is tried and rolled back."""
+    if path == ":memory:":
+        return None
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except (OSError, sqlite3.Error) as error:
+        return str(error)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        connection.execute(f"PRAGMA user_version = {version}")
+        connection.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        return str(error)
+    finally:
+        connection.close()
+    return None
+
+
 class SqliteStore:
     """Store on one SQLite file."""
 

@@ -1,17 +1,26 @@
 """Which failures mean "the database is away" (503, try again) rather than a bug (500).
 
 The database going away shows up as whatever its driver raises: a refused or dropped socket,
-asyncpg's connection errors, a timeout, SQLite unable to open or lock its file. The core lets
-those through (a registration that meets one is no "cannot create user"), and the dialects
-answer them with 503 in their own shape; anything else stays a logged 500.
+asyncpg's connection errors, a timeout, SQLite unable to open, lock or write its file (a full
+disk or a read-only file: as with a database that is away, nothing was written and a later try
+may work). The core lets those through (a registration that meets one is no "cannot create
+user"), and the dialects answer them with 503 in their own shape; anything else stays a logged
+500.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-# Messages of sqlite3.OperationalError that say the file is out of reach, not that SQL is wrong.
-SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o error")
+# Messages of sqlite3.OperationalError that say the file is out of reach or cannot take a write
+# (a full disk, a read-only file or mount), not that SQL is wrong.
+SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open",
+    "disk i/o error",
+    "database or disk is full",
+    "attempt to write a readonly database",
+)
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
