@@ -25,12 +25,12 @@ class BatchStore:
         self.batches: list[list[str]] = []
         self.gate = asyncio.Event()
         self.gate.set()
-        self.fail = False
+        self.fail: Exception | None = None
 
     async def append_audit(self, *events: AuditEvent) -> None:
         await self.gate.wait()
-        if self.fail:
-            raise OSError("disk full")
+        if self.fail is not None:
+            raise self.fail
         self.batches.append([event.event for event in events])
 
     async def audit_events(self, query: AuditQuery) -> list[AuditEvent]:
@@ -132,7 +132,7 @@ def test_a_full_queue_makes_the_caller_wait_and_drops_nothing() -> None:
 def test_a_failed_batch_is_logged_without_login_names(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         store = BatchStore()
-        store.fail = True
+        store.fail = RuntimeError("a bug in the store")
         batcher = _batcher(store)
         batcher.start()
         await batcher.add(_entry("login", login="Secret-Typed-Into-Username"))
@@ -143,4 +143,27 @@ def test_a_failed_batch_is_logged_without_login_names(caplog: pytest.LogCaptureF
         run(scenario())
     [record] = caplog.records
     assert record.getMessage() == "could not write 2 audit entries: 2 login failure; users [7]"
+    assert "Secret-Typed-Into-Username" not in caplog.text
+
+
+def test_a_batch_lost_to_an_outage_is_one_warning_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        store = BatchStore()
+        store.fail = ConnectionRefusedError("connection refused")
+        batcher = _batcher(store)
+        batcher.start()
+        await batcher.add(_entry("login", login="Secret-Typed-Into-Username"))
+        await batcher.stop()
+
+    with caplog.at_level(logging.WARNING, logger="authgate.core.audit_batch"):
+        run(scenario())
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "the database is unavailable (ConnectionRefusedError): 1 audit entries lost:"
+        " 1 login failure; users [7]"
+    )
     assert "Secret-Typed-Into-Username" not in caplog.text

@@ -15,7 +15,8 @@ What is lost and what is not:
   before batching. So memory stays bounded (the pending entries, plus one batch being written)
   and a flood of failed logins slows down instead of going unlogged.
 - A batch the store refuses (the database away) is logged and dropped, as a single entry
-  was: an auth server must not stop authenticating because its log cannot be written.
+  was: an auth server must not stop authenticating because its log cannot be written. An
+  outage is a warning line per batch; a traceback only for anything else.
 
 Before `start()` and after `stop()` each entry is written at once (a core used without its
 background work, as tests and one-shot commands may, loses nothing).
@@ -30,6 +31,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from authgate.core.models import AuditEvent
+from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -102,10 +104,23 @@ class AuditBatcher:
     async def _write(self, batch: Sequence[AuditEvent]) -> None:
         try:
             await self._store.append_audit(*batch)
-        except Exception:
+        except Exception as error:
             # What was lost: kinds and users, never the login names (a password typed into
             # the username field must not reach the log).
             kinds = Counter(f"{entry.event} {entry.outcome}" for entry in batch)
             lost = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
             users = sorted({entry.user_id for entry in batch if entry.user_id is not None})
-            log.exception("could not write %d audit entries: %s; users %s", len(batch), lost, users)
+            if not is_unavailable(error):
+                log.exception(
+                    "could not write %d audit entries: %s; users %s", len(batch), lost, users
+                )
+                return
+            # The database away is an outage the store's users already report: one line per
+            # lost batch, no traceback (a batch every flush_seconds would bury the log).
+            log.warning(
+                "the database is unavailable (%s): %d audit entries lost: %s; users %s",
+                type(error).__name__,
+                len(batch),
+                lost,
+                users,
+            )
