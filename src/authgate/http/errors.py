@@ -74,3 +74,10 @@ class FieldTooLongError(RequestError):
     sees it (a password before it is hashed)."""
 
     code = "field_too_long"
+
+
+class InvalidTextError(RequestError):
+    """A text field holding what no store can hold, NUL or a lone surrogate (params: field,
+    problem: the core's Message saying which, core/text.py), refused before the core sees it."""
+
+    code = "invalid_characters"
