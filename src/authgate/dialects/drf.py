@@ -365,9 +365,7 @@ def _error_body(error: RequestError | AuthgateError, language: str) -> object:
         return {str(error.params["field"]): [translate("max_length", language, limit)]}
     if isinstance(error, InvalidTextError):
         # A field error, as DRF's CharField words a null character or a surrogate.
-        problem = error.params["problem"]
-        assert isinstance(problem, Message)  # noqa: S101 http/parsing.py sets it
-        return {str(error.params["field"]): [_word(problem, language)]}
+        return {str(error.params["field"]): [_word(error.problem, language)]}
     if isinstance(error, JwtAuthenticationFailed):
         return error.body(language)
     if isinstance(error, CsrfFailedError):

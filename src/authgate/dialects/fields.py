@@ -90,7 +90,10 @@ def _validators(*checks: Check) -> AfterValidator:
         messages: list[Message] = []
         for check in checks:
             found = check(value)
-            messages += found if isinstance(found, list) else [found] if found else []
+            if isinstance(found, Message):
+                messages.append(found)
+            elif found:
+                messages += found
         if messages:
             raise PydanticCustomError("validators", "validators", {"messages": tuple(messages)})
         return value
@@ -191,7 +194,6 @@ BlankableEmail = Annotated[
     _validators(_at_most(EMAIL_MAX_LENGTH), *_PLAIN, _email),
 ]
 """User.email as a ModelSerializer field: a valid address or "" (Django's is optional)."""
-
 
 
 def _integer(value: object) -> int:
