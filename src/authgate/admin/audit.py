@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.admin.context import Admin, redirect, staff_page
+from authgate.admin.context import Admin, page_id, redirect, staff_page
 from authgate.core import audit
 from authgate.core.identity import username_key
 from authgate.core.sessions import Session
@@ -54,7 +54,7 @@ async def audit_log(request: Request, admin: Admin, session: Session) -> Respons
             session.user,
             user_id=user_id,
             event=event if event in EVENTS else None,
-            before_id=int(before) if before.isdigit() else None,
+            before_id=page_id(before),
             limit=PAGE_SIZE,
         )
     )

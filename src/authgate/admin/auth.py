@@ -13,6 +13,7 @@ from authgate.admin.context import (
     PREFIX,
     Admin,
     form_text,
+    input_errors,
     staff_page,
 )
 from authgate.core.errors import InvalidCredentialsError, ThrottledError
@@ -36,6 +37,8 @@ async def login(request: Request) -> Response:
     """Check the form's token and the credentials; staff get a new session (a new value at
     every login, so a value planted before it is worth nothing), anyone else a refusal."""
     admin: Admin = request.app.state.admin
+    if errors := await input_errors(request):  # NUL in a name, say: never looked up
+        return _form(request, admin, error=_sentence(errors), status=400)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     presented = await form_text(request, CSRF_FIELD)
     if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
@@ -70,6 +73,10 @@ async def logout(request: Request, admin: Admin, session: Session) -> Response:
     response = RedirectResponse(f"{PREFIX}/login", 303)
     admin.clear_session_cookie(response)
     return response
+
+
+def _sentence(errors: dict[str, list[str]]) -> str:
+    return " ".join(dict.fromkeys(m for found in errors.values() for m in found))
 
 
 def _form(

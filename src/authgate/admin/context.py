@@ -21,8 +21,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from authgate.core import Core
 from authgate.core.errors import Message, NotFoundError, PermissionDeniedError, ValidationError
 from authgate.core.sessions import Session, Sessions
+from authgate.core.text import BIGINT_MAX, text_problems
 from authgate.core.user_tokens import UserTokens
+from authgate.http.errors import MalformedBodyError
 from authgate.http.i18n import translate
+from authgate.http.parsing import require_utf8_form
 from authgate.http.session_cookie import (
     clear_session_cookie,
     session_cookie_name,
@@ -38,7 +41,8 @@ ADMIN_CSP = (
 LOGIN_CSRF_COOKIE = "authgate_admin_login"
 CSRF_FIELD = "csrf_token"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MAX_ID = 2**63 - 1
+MAX_ID = BIGINT_MAX
+BAD_ENCODING = "The form is not UTF-8."
 
 Handler = Callable[[Request, "Admin", Session], Awaitable[Response]]
 
@@ -157,6 +161,8 @@ def staff_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if any(isinstance(v, int) and v > MAX_ID for v in request.path_params.values()):
             # Past any BIGINT: no such row, and PostgreSQL would refuse the query.
             return admin.render(request, "missing.html", session, status=404)
+        if errors := await input_errors(request):
+            return admin.render(request, "invalid.html", session, status=400, errors=errors)
         if request.method == "POST":
             form = await request.form()
             if not admin.sessions.check_csrf(session, _field(form, CSRF_FIELD)):
@@ -169,6 +175,30 @@ def staff_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return admin.render(request, "refused.html", session, status=403)
 
     return page
+
+
+async def input_errors(request: Request) -> dict[str, list[str]]:
+    """What no page may take, as field errors: a form that is not UTF-8, and text no store can
+    hold (core/text.py) in any query parameter or form field, checked here once for every
+    page, so that no search, filter or form hands it to the core."""
+    values: list[tuple[str, object]] = list(request.query_params.multi_items())
+    if request.method == "POST":
+        try:
+            await require_utf8_form(request)
+        except MalformedBodyError:
+            return {"form": [BAD_ENCODING]}
+        values += (await request.form()).multi_items()
+    errors: dict[str, list[str]] = {}
+    for name, value in values:
+        if isinstance(value, str) and (problems := text_problems(value)):
+            errors.setdefault(name, []).extend(translate(p.code, "en", p.params) for p in problems)
+    return errors
+
+
+def page_id(value: str) -> int | None:
+    """A paging parameter's id (`after`, `before`), or None for one that names no row."""
+    # isdecimal, not isdigit: int() cannot read a superscript digit (`²`).
+    return int(value) if value.isdecimal() and 0 < int(value) <= MAX_ID else None
 
 
 def _field(form: FormData, name: str) -> str | None:
@@ -186,7 +216,7 @@ async def form_ids(request: Request, name: str) -> list[int]:
     `name` for one that is no id (only a forged form sends such)."""
     ids: list[int] = []
     for value in (await request.form()).getlist(name):
-        if not isinstance(value, str) or not value.isdigit():
+        if not isinstance(value, str) or not value.isdecimal():
             data_type = type(value).__name__
             raise ValidationError.single(name, "pk_incorrect_type", data_type=data_type)
         ids.append(int(value))

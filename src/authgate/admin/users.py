@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.admin.context import (
-    MAX_ID,
     Admin,
     form_ids,
     form_text,
     messages,
+    page_id,
     redirect,
     staff_page,
 )
@@ -34,7 +34,7 @@ async def user_list(request: Request, admin: Admin, session: Session) -> Respons
     of the page before)."""
     query = request.query_params.get("q", "").strip()
     after = request.query_params.get("after", "")
-    after_id = int(after) if after.isdigit() and int(after) <= MAX_ID else 0
+    after_id = page_id(after) or 0
     # One more than a page: whether a next page exists, without counting.
     found = await admin.core.users.search(
         session.user, query, after_id=after_id, limit=PAGE_SIZE + 1

@@ -37,6 +37,7 @@ from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
 from authgate.http.credentials import parse_token
 from authgate.http.errors import (
     FieldTooLongError,
+    InvalidTextError,
     MalformedBodyError,
     MalformedCredentialsError,
     MethodNotAllowedError,
@@ -101,6 +102,8 @@ class Operation:
     summary: str
     public: bool = False
     request: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    """The query parameters it reads, each a field of this model."""
     response: type[BaseModel] | None = None
     many: bool = False
     status: int = 200
@@ -360,6 +363,9 @@ def _error_body(error: RequestError | AuthgateError, language: str) -> object:
         # A field error, as DRF's max_length validator words it.
         limit = {"max_length": error.params["max_length"]}
         return {str(error.params["field"]): [translate("max_length", language, limit)]}
+    if isinstance(error, InvalidTextError):
+        # A field error, as DRF's CharField words a null character or a surrogate.
+        return {str(error.params["field"]): [_word(error.problem, language)]}
     if isinstance(error, JwtAuthenticationFailed):
         return error.body(language)
     if isinstance(error, CsrfFailedError):

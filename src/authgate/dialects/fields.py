@@ -3,13 +3,16 @@
 A DRF CharField refuses null, non-scalars and blanks first (one error, then it stops); a value
 past those runs through every validator of the field and gets all their errors at once, in
 the field's order: the model field's own (username format), max length, null characters,
-surrogates, and an EmailField's address check last.
+surrogates, and an EmailField's address check last. NUL and lone surrogates are what no store
+can hold (core/text.py): every text type here refuses them, passwords and tokens included.
+An IntegerField refuses what int() cannot read, then a value outside the database's BIGINT.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar
 
@@ -18,15 +21,17 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ValidationError as PydanticValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from authgate.core.errors import NON_FIELD, Message, ValidationError
 from authgate.core.identity import mixes_scripts
+from authgate.core.text import BIGINT_MAX, BIGINT_MIN, integer_problem, text_problems
 
 M = TypeVar("M", bound=BaseModel)
-Check = Callable[[str], Message | None]
+Check = Callable[[str], Message | list[Message] | None]
 
 # Django's UnicodeUsernameValidator, applied as Django does: to the value as sent.
 _USERNAME = re.compile(r"^[\w.@+-]+\Z")
@@ -46,6 +51,9 @@ _EMAIL_USER = re.compile(
 _EMAIL_DOMAIN = re.compile(rf"^{_HOSTNAME}{_DOMAIN}{_TLD}\Z", re.IGNORECASE)
 _EMAIL_LITERAL = re.compile(r"\[([A-F0-9:.]+)\]\Z", re.IGNORECASE)
 _EMAIL_MAX_LENGTH = 320  # RFC 3696 section 3, as Django checks it
+# DRF's IntegerField: text longer than this is refused unread; `5.0` reads as 5.
+_MAX_STRING_LENGTH = 1000
+_DECIMAL_ZEROS = re.compile(r"\.0*\s*$")
 _IPV6_MAX_LENGTH = 39
 
 
@@ -79,7 +87,13 @@ def _validators(*checks: Check) -> AfterValidator:
     def run(value: str | None) -> str | None:
         if not value:
             return value
-        messages = [message for check in checks if (message := check(value)) is not None]
+        messages: list[Message] = []
+        for check in checks:
+            found = check(value)
+            if isinstance(found, Message):
+                messages.append(found)
+            elif found:
+                messages += found
         if messages:
             raise PydanticCustomError("validators", "validators", {"messages": tuple(messages)})
         return value
@@ -100,20 +114,14 @@ def _username(value: str) -> Message | None:
     return None
 
 
-def _no_null_characters(value: str) -> Message | None:
-    return Message("null_characters") if "\x00" in value else None
-
-
-def _no_surrogates(value: str) -> Message | None:
-    for character in value:
-        if 0xD800 <= ord(character) <= 0xDFFF:
-            return Message("surrogate_characters", {"code_point": f"{ord(character):X}"})
-    return None
-
-
 def _email(value: str) -> Message | None:
     if not is_django_email(value) or any(mixes_scripts(label) for label in value.split(".")):
         # A domain label mixing scripts (`exаmple` with a Cyrillic а) imitates another's.
+        return Message("invalid_email")
+    if any(unicodedata.category(character) == "Cc" for character in value):
+        # Django's quoted local part takes control characters (RFC 5322's obsolete syntax);
+        # SMTP does not (RFC 5321 4.1.2), and an ESC in an address printed by `authgate
+        # users list` would drive the staff member's terminal.
         return Message("invalid_email")
     return None
 
@@ -144,7 +152,7 @@ def _is_ip_address(text: str) -> bool:
     return True
 
 
-_PLAIN = (_no_null_characters, _no_surrogates)
+_PLAIN = (text_problems,)
 
 # Every type runs _char first, so an explicit null is refused even where the field is optional
 # (its Python default of None means "not given").
@@ -186,6 +194,38 @@ BlankableEmail = Annotated[
     _validators(_at_most(EMAIL_MAX_LENGTH), *_PLAIN, _email),
 ]
 """User.email as a ModelSerializer field: a valid address or "" (Django's is optional)."""
+
+
+def _integer(value: object) -> int:
+    """DRF's IntegerField: an int, or text int() reads (a trailing `.0` allowed)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError("int_parsing", "int_parsing")
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if len(text) > _MAX_STRING_LENGTH:
+        raise PydanticCustomError("int_parsing", "int_parsing")
+    try:
+        return int(_DECIMAL_ZEROS.sub("", text))
+    except ValueError:
+        raise PydanticCustomError("int_parsing", "int_parsing") from None
+
+
+def _bigint(value: int | None) -> int | None:
+    """Refuse an integer no database column holds, with DRF's max_value/min_value words."""
+    problem = integer_problem(value) if value is not None else None
+    if problem is not None:
+        raise PydanticCustomError("validators", "validators", {"messages": (problem,)})
+    return value
+
+
+OptionalInteger = Annotated[
+    int | None,
+    BeforeValidator(_integer),
+    AfterValidator(_bigint),
+    WithJsonSchema({"type": "integer", "minimum": BIGINT_MIN, "maximum": BIGINT_MAX}),
+]
+"""An IntegerField(required=False) bounded to a signed 64-bit column (a query filter's id)."""
 
 _CODES = {
     "missing": "required",

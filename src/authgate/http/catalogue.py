@@ -82,6 +82,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "surrogate_characters": {"en": "Surrogate characters are not allowed: U+{code_point}."},
     "invalid_integer": {"en": "A valid integer is required.", "ru": "Введите правильное число."},
+    "max_value": {
+        "en": "Ensure this value is less than or equal to {max_value}.",
+        "ru": "Убедитесь, что значение меньше или равно {max_value}.",
+    },
+    "min_value": {
+        "en": "Ensure this value is greater than or equal to {min_value}.",
+        "ru": "Убедитесь, что значение больше или равно {min_value}.",
+    },
     "service_unavailable": {
         "en": "Service temporarily unavailable, try again later.",
         "ru": "Сервис временно недоступен, попробуйте позже.",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from authgate.core.errors import Message
+
 
 class RequestError(Exception):
     """Base of the errors of reading a request."""
@@ -74,3 +76,14 @@ class FieldTooLongError(RequestError):
     sees it (a password before it is hashed)."""
 
     code = "field_too_long"
+
+
+class InvalidTextError(RequestError):
+    """A text field holding what no store can hold, NUL or a lone surrogate (params: field),
+    refused before the core sees it; `problem` says which, as core/text.py words it."""
+
+    code = "invalid_characters"
+
+    def __init__(self, *, field: str, problem: Message) -> None:
+        super().__init__(field=field)
+        self.problem = problem

@@ -53,13 +53,25 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def _error_statuses(errors: ErrorDocs, method: str, path: str, *, has_body: bool) -> list[int]:
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A query model's fields as optional query parameters (a value is never null there)."""
+    parameters = []
+    for name, schema in model.model_json_schema()["properties"].items():
+        options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+        kept = {k: v for k, v in options[0].items() if k not in ("default", "title")}
+        parameters.append({"name": name, "in": "query", "required": False, "schema": kept})
+    return parameters
+
+
+def _error_statuses(
+    errors: ErrorDocs, method: str, path: str, *, has_body: bool, has_query: bool
+) -> list[int]:
     """The error statuses an operation may answer: its dialect's, less those that cannot apply
     (a body's without one, 404 without a path parameter). A DELETE that reads a body (Djoser's
-    `current_password`) may fail on it too."""
+    `current_password`) may fail on it too, and a GET on its query parameters (400)."""
     statuses = set(errors.statuses)
     if method not in BODY_METHODS and not has_body:
-        statuses -= BODY_ERRORS
+        statuses -= BODY_ERRORS - ({400} if has_query else set())
     if "{" not in path:
         statuses.discard(404)
     return sorted(statuses)
@@ -87,7 +99,10 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> 
             item: dict[str, Any] = {}
             for method, operation in endpoint.operations.items():
                 spec: dict[str, Any] = {"summary": operation.summary, "tags": [tag]}
-                if parameters := _path_parameters(endpoint.path):
+                parameters = _path_parameters(endpoint.path)
+                if operation.query is not None:
+                    parameters += _query_parameters(operation.query)
+                if parameters:
                     spec["parameters"] = parameters
                 if not operation.public:
                     spec["security"] = [{"token": []}]
@@ -112,7 +127,11 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> 
                 spec["responses"] = {str(operation.status): answer} | {
                     str(status): not_found if status == 404 else error_answer
                     for status in _error_statuses(
-                        errors, method, endpoint.path, has_body=operation.request is not None
+                        errors,
+                        method,
+                        endpoint.path,
+                        has_body=operation.request is not None,
+                        has_query=operation.query is not None,
                     )
                 }
                 item[method.lower()] = spec

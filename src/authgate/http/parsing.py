@@ -16,7 +16,13 @@ from urllib.parse import unquote_to_bytes
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from authgate.http.errors import FieldTooLongError, MalformedBodyError, UnsupportedMediaTypeError
+from authgate.core.text import text_problems
+from authgate.http.errors import (
+    FieldTooLongError,
+    InvalidTextError,
+    MalformedBodyError,
+    UnsupportedMediaTypeError,
+)
 
 JSON_TYPE = ("application", "json")
 URLENCODED_TYPE = ("application", "x-www-form-urlencoded")
@@ -67,7 +73,7 @@ def _charset(params: dict[str, str]) -> str:
     return charset
 
 
-async def read_body(request: Request, *, limits: Mapping[str, int] | None = None) -> Any:
+async def read_body(request: Request, *, limits: Mapping[str, int | None] | None = None) -> Any:
     """The request's body as Python data; {} when there is none, whatever its type (DRF reads
     no body of Content-Length 0).
 
@@ -77,14 +83,20 @@ async def read_body(request: Request, *, limits: Mapping[str, int] | None = None
 
     A form that is not UTF-8 is refused (MalformedBodyError), where Django reads it with
     replacement characters and Starlette as Latin-1: either way two different byte strings
-    would make one name. `limits` refuses a text field longer than its limit
-    (FieldTooLongError) before any handler sees it.
+    would make one name. `limits` names the text fields a view reads itself (the DRF dialects'
+    field types check theirs, dialects/fields.py), each with its longest length or None: such
+    a field holding NUL or a lone surrogate (InvalidTextError, core/text.py) or longer than its
+    limit (FieldTooLongError) is refused before any handler sees it.
     """
     data = await _read(request)
     if limits and isinstance(data, dict):
         for name, limit in limits.items():
             value = data.get(name)
-            if isinstance(value, str) and len(value) > limit:
+            if not isinstance(value, str):
+                continue
+            if problems := text_problems(value):
+                raise InvalidTextError(field=name, problem=problems[0])
+            if limit is not None and len(value) > limit:
                 raise FieldTooLongError(field=name, max_length=limit)
     return data
 
@@ -141,6 +153,14 @@ def _deeper_than(data: dict[str, Any] | list[Any], limit: int) -> bool:
         children = container.values() if isinstance(container, dict) else container
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+async def require_utf8_form(request: Request) -> None:
+    """For a view that reads its form itself (the admin's): refuse a form that is not UTF-8
+    (MalformedBodyError), as read_body does. Starlette keeps the body for `request.form()`."""
+    media_type, _ = _media_type(request.headers.get("content-type", ""))
+    if media_type in (URLENCODED_TYPE, MULTIPART_TYPE):
+        _require_utf8_form(await request.body(), multipart=media_type == MULTIPART_TYPE)
 
 
 def _require_utf8_form(body: bytes, *, multipart: bool) -> None:

@@ -9,16 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.core import Core
-from authgate.core.errors import ValidationError
 from authgate.core.models import AuditEvent, Principal
 from authgate.dialects.base import Dialect
 from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation, json
+from authgate.dialects.fields import OptionalInteger, OptionalText, parse
 from authgate.dialects.records.schemas import drf_datetime
 
 PREFIX = "/api/audit"
+DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
-# Query parameters that must be whole numbers (`event` is free text).
-NUMBERS = ("user_id", "before_id", "limit")
 
 
 class AuditEventOut(BaseModel):
@@ -52,18 +51,20 @@ class AuditEventOut(BaseModel):
         )
 
 
-def _numbers(request: Request) -> dict[str, int]:
-    """The numeric filters given; a 400 under the parameter's name for one that is not."""
-    found: dict[str, int] = {}
-    for name in NUMBERS:
-        value = request.query_params.get(name)
-        if value is None:
-            continue
-        try:
-            found[name] = int(value)
-        except ValueError:
-            raise ValidationError.single(name, "invalid_integer") from None
-    return found
+class AuditFilters(BaseModel):
+    """The query's filters; a blank one is none. Ids and the limit are whole numbers a
+    database column holds, the event text it can store (dialects/fields.py)."""
+
+    user_id: OptionalInteger = None
+    event: OptionalText = None
+    before_id: OptionalInteger = None
+    limit: OptionalInteger = None
+
+
+def _filters(request: Request) -> AuditFilters:
+    """The filters given; a 400 under the parameter's name for one that is not good."""
+    given = {name: value for name, value in request.query_params.items() if value.strip()}
+    return parse(AuditFilters, given)
 
 
 def build(core: Core) -> Dialect:
@@ -72,13 +73,14 @@ def build(core: Core) -> Dialect:
 
     async def list_events(request: Request, principal: Principal | None) -> Response:
         assert principal is not None  # noqa: S101 the dispatcher authenticated
-        numbers = _numbers(request)
+        filters = _filters(request)
+        limit = DEFAULT_LIMIT if filters.limit is None else filters.limit
         entries = await core.audit.events_for(
             principal.user,
-            user_id=numbers.get("user_id"),
-            event=request.query_params.get("event") or None,
-            before_id=numbers.get("before_id"),
-            limit=max(1, min(numbers.get("limit", 100), MAX_LIMIT)),
+            user_id=filters.user_id,
+            event=filters.event,
+            before_id=filters.before_id,
+            limit=max(1, min(limit, MAX_LIMIT)),
         )
         return json([AuditEventOut.of(entry).model_dump() for entry in entries])
 
@@ -90,6 +92,7 @@ def build(core: Core) -> Dialect:
                     list_events,
                     "The audit log, newest first (staff); filters: user_id, event, before_id,"
                     " limit (≤ 500)",
+                    query=AuditFilters,
                     response=AuditEventOut,
                     many=True,
                 )

@@ -27,6 +27,7 @@ from authgate.dialects.envelope.messages import message
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
     FieldTooLongError,
+    InvalidTextError,
     MalformedBodyError,
     MalformedCredentialsError,
     MethodNotAllowedError,
@@ -59,6 +60,7 @@ _ANSWERS: dict[type[Exception], tuple[int, str]] = {
     InvalidCredentialsError: (401, "invalid_credentials"),
     MalformedBodyError: (400, "parse_error"),
     FieldTooLongError: (400, "field_too_long"),
+    InvalidTextError: (400, "invalid_characters"),
     PayloadTooLargeError: (413, "payload_too_large"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
     PathNotFoundError: (404, "not_found"),

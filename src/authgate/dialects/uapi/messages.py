@@ -56,6 +56,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The field {field} is too long (at most {max_length} characters)",
         "ru": "Поле {field} слишком длинное (не более {max_length} символов)",
     },
+    "invalid_characters": {
+        "en": "The field {field} holds a character that is not accepted (NUL or a lone surrogate)",
+        "ru": "Поле {field} содержит недопустимый символ (NUL или одиночный суррогат)",
+    },
     "payload_too_large": {
         "en": "The request body is too large (at most {max_bytes} bytes)",
         "ru": "Слишком большое тело запроса (не более {max_bytes} байт)",

@@ -30,6 +30,7 @@ from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
 from authgate.http.errors import (
     FieldTooLongError,
+    InvalidTextError,
     MalformedBodyError,
     MethodNotAllowedError,
     PathNotFoundError,
@@ -68,9 +69,12 @@ SECURE_TEST_BODY = orjson.dumps(SECURE_TEST)
 FAST_LANE_HEADERS = frozenset({b"authorization"})
 # Longest email and password read at login: refused (400) before the core looks anything up.
 LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
+# The refresh token read from a body: storable text, of no length but the body's limit.
+REFRESH_LIMITS: dict[str, int | None] = {"refresh_token": None}
 _REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
     MalformedBodyError: (400, "parse_error"),
     FieldTooLongError: (400, "field_too_long"),
+    InvalidTextError: (400, "invalid_characters"),
     PayloadTooLargeError: (413, "payload_too_large"),
     UnsupportedMediaTypeError: (415, "unsupported_media_type"),
     PathNotFoundError: (404, "not_found"),
@@ -206,7 +210,7 @@ class UapiViews:
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
         _require_same_site(request)
-        body = await read_body(request)
+        body = await read_body(request, limits=REFRESH_LIMITS)
         given = body.get("refresh_token") if isinstance(body, dict) else None
         raw = given if isinstance(given, str) and given else None
         if raw is None:
