@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from authgate.core.models import AuditEvent
-from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -105,6 +104,9 @@ class AuditBatcher:
         try:
             await self._store.append_audit(*batch)
         except Exception as error:
+            # Imported here: the store package imports the core (a cycle at import time).
+            from authgate.store.unavailable import is_unavailable
+
             # What was lost: kinds and users, never the login names (a password typed into
             # the username field must not reach the log).
             kinds = Counter(f"{entry.event} {entry.outcome}" for entry in batch)
