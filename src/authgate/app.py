@@ -27,7 +27,7 @@ from authgate.http.limits import BodyLimit
 from authgate.http.openapi import build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
-from authgate.settings import Settings
+from authgate.settings import Settings, load_settings
 from authgate.store import open_store
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
@@ -162,4 +162,4 @@ def _mounts(dialects: list[Dialect]) -> list[Mount]:
 
 def app_from_environment() -> Starlette:
     """The app configured from AUTHGATE_* variables: uvicorn's factory for `authgate serve`."""
-    return create_app(Settings())
+    return create_app(load_settings())

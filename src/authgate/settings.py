@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from authgate.rates import parse_rate
 
@@ -388,3 +388,30 @@ class Settings(BaseSettings):
 
     session_idle_seconds: int = Field(default=30 * 60, ge=60)
     """A browser session unused this long ends (OWASP: 15 to 30 minutes for low risk)."""
+
+
+class ConfigurationError(ValueError):
+    """Refused settings, told by name and rule only: never a setting's value."""
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment (and `values`). pydantic's own message repeats each
+    refused input, and a check across settings gets them all at once, secrets included: a
+    refusal here names the setting and the rule, never a value."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        lines = [_refusal(item) for item in error.errors(include_input=False, include_url=False)]
+        raise ConfigurationError("\n".join(lines)) from None
+    except SettingsError as error:  # a JSON setting that does not parse; names no value
+        raise ConfigurationError(str(error)) from None
+
+
+def _refusal(item: Any) -> str:
+    """`AUTHGATE_NAME: rule` for a field's refusal; the rule alone for a check across fields
+    (whose messages name their settings themselves)."""
+    rule = str(item["msg"]).removeprefix("Value error, ")
+    if not item["loc"]:
+        return rule
+    name, *inner = item["loc"]
+    return f"AUTHGATE_{str(name).upper()}{''.join(f'[{part}]' for part in inner)}: {rule}"
