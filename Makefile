@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[postgres,redis,client]' pytest httpx aiosmtpd mypy ruff \
-		pyyaml types-PyYAML schemathesis selenium
+		pyyaml types-PyYAML types-zxcvbn schemathesis selenium
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install authgate with its test tools
