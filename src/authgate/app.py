@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +37,7 @@ UAPI_PREFIXES = ("/u/api",)
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What a browser client of any dialect sends: credentials, bodies, language, /u/api/'s CSRF.
 CORS_HEADERS = ("Authorization", "Content-Type", "Accept", "Accept-Language", "X-CSRF-Token")
+log = logging.getLogger("authgate")
 
 
 def create_app(
@@ -67,6 +69,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if settings.env == "dev":
+            _warn_of_dev_mode(settings)
         await store.connect()
         await core.start()
         try:
@@ -151,6 +155,21 @@ class AuthgateApp(Starlette):
             max_age=600,
         )
         return SecurityHeaders(cors, headers)
+
+
+def _warn_of_dev_mode(settings: Settings) -> None:
+    """dev is for a developer's machine (a generated secret key; without SMTP, every email,
+    live reset and activation links included, in the log): say so at each start, loudly."""
+    where = (
+        f"by SMTP through {settings.smtp_host}"
+        if settings.smtp_host
+        else "to this log, live activation and password-reset links included"
+    )
+    log.warning(
+        "DEVELOPMENT MODE (AUTHGATE_ENV=dev), not for real users: emails go %s. For anything "
+        "real set AUTHGATE_ENV=prod, with AUTHGATE_SECRET_KEY and AUTHGATE_SMTP_HOST.",
+        where,
+    )
 
 
 def _mounts(dialects: list[Dialect]) -> list[Mount]:
