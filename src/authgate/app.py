@@ -25,7 +25,7 @@ from authgate.http import log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
-from authgate.http.openapi import build_document, swagger_ui
+from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
 from authgate.settings import Settings, load_settings
@@ -82,6 +82,7 @@ def create_app(
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Mount(SWAGGER_UI_PATH, app=SwaggerUiFiles()),
         jwks.route(core),
         *_mounts(dialects),
     ]
