@@ -1,5 +1,7 @@
 # authgate in a container: `docker compose up` runs it with PostgreSQL and Redis
-# (docker-compose.yml); alone, it serves a SQLite file in the /data volume.
+# (docker-compose.yml); alone, it serves a SQLite file in the /data volume. It runs in prod:
+# give it AUTHGATE_SECRET_KEY (make one with
+# python -c "import secrets; print(secrets.token_urlsafe(32))") and AUTHGATE_SMTP_HOST.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +21,9 @@ RUN pip install ".[postgres,redis]" \
 # Never root at run time. /data holds the SQLite file when no AUTHGATE_DATABASE_URL is given.
 USER authgate
 WORKDIR /data
+# prod: the image refuses to start without a strong AUTHGATE_SECRET_KEY and an
+# AUTHGATE_SMTP_HOST (dev would write live reset and activation links to the log).
+ENV AUTHGATE_ENV=prod
 ENV AUTHGATE_DATABASE_URL=sqlite:////data/authgate.sqlite3
 VOLUME ["/data"]
 EXPOSE 8000

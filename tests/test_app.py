@@ -46,7 +46,8 @@ def test_a_delete_that_reads_a_body_documents_the_bodys_errors(api: Api) -> None
 def test_docs_page_points_at_the_document(api: Api) -> None:
     response = api.http.get("/docs")
     assert response.status_code == 200
-    assert "/openapi.json" in response.text
+    assert "/docs/assets/swagger-init.js" in response.text
+    assert "/openapi.json" in api.http.get("/docs/assets/swagger-init.js").text
 
 
 def test_second_mount_serves_the_same_api(api: Api) -> None:

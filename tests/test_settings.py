@@ -7,6 +7,8 @@ from pydantic import ValidationError
 
 from authgate.settings import Settings
 
+STRONG_KEY = "nCA-FYCtXtutezaVo_lhMNdfrOXkp55W35AIpfh05tM"  # secrets.token_urlsafe(32)
+
 
 def test_defaults_are_safe_for_a_first_start() -> None:
     settings = Settings(_env_file=None)
@@ -35,8 +37,10 @@ def test_prod_refuses_to_start_without_a_real_secret() -> None:
     with pytest.raises(ValidationError, match="AUTHGATE_SECRET_KEY"):
         Settings(_env_file=None, env="prod", smtp_host="mail.example.com")
     with pytest.raises(ValidationError, match="AUTHGATE_SMTP_HOST"):
-        Settings(_env_file=None, env="prod", secret_key="s" * 40)
-    ready = Settings(_env_file=None, env="prod", secret_key="s" * 40, smtp_host="mail.example.com")
+        Settings(_env_file=None, env="prod", secret_key=STRONG_KEY)
+    ready = Settings(
+        _env_file=None, env="prod", secret_key=STRONG_KEY, smtp_host="mail.example.com"
+    )
     assert ready.env == "prod"
 
 

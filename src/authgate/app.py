@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,10 +25,10 @@ from authgate.http import log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
-from authgate.http.openapi import build_document, swagger_ui
+from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
-from authgate.settings import Settings
+from authgate.settings import Settings, load_settings
 from authgate.store import open_store
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
@@ -36,6 +37,7 @@ UAPI_PREFIXES = ("/u/api",)
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What a browser client of any dialect sends: credentials, bodies, language, /u/api/'s CSRF.
 CORS_HEADERS = ("Authorization", "Content-Type", "Accept", "Accept-Language", "X-CSRF-Token")
+log = logging.getLogger("authgate")
 
 
 def create_app(
@@ -67,6 +69,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if settings.env == "dev":
+            _warn_of_dev_mode(settings)
         await store.connect()
         await core.start()
         try:
@@ -78,6 +82,7 @@ def create_app(
     routes = [
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Mount(SWAGGER_UI_PATH, app=SwaggerUiFiles()),
         jwks.route(core),
         *_mounts(dialects),
     ]
@@ -157,6 +162,21 @@ class AuthgateApp(Starlette):
         return SecurityHeaders(cors, headers)
 
 
+def _warn_of_dev_mode(settings: Settings) -> None:
+    """dev is for a developer's machine (a generated secret key; without SMTP, every email,
+    live reset and activation links included, in the log): say so at each start, loudly."""
+    where = (
+        f"by SMTP through {settings.smtp_host}"
+        if settings.smtp_host
+        else "to this log, live activation and password-reset links included"
+    )
+    log.warning(
+        "DEVELOPMENT MODE (AUTHGATE_ENV=dev), not for real users: emails go %s. For anything "
+        "real set AUTHGATE_ENV=prod, with AUTHGATE_SECRET_KEY and AUTHGATE_SMTP_HOST.",
+        where,
+    )
+
+
 def _mounts(dialects: list[Dialect]) -> list[Mount]:
     """A mount per dialect prefix, longest prefix first: /api/v1/auth (Djoser) must be tried
     before /api/v1 (envelope), /auth/jwt before /auth."""
@@ -166,4 +186,4 @@ def _mounts(dialects: list[Dialect]) -> list[Mount]:
 
 def app_from_environment() -> Starlette:
     """The app configured from AUTHGATE_* variables: uvicorn's factory for `authgate serve`."""
-    return create_app(Settings())
+    return create_app(load_settings())

@@ -22,7 +22,7 @@ from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
 from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
-from authgate.settings import Settings
+from authgate.settings import ConfigurationError, Settings, load_settings
 from authgate.store import open_store, write_problem
 
 if TYPE_CHECKING:
@@ -37,11 +37,24 @@ cli = typer.Typer(
     "is AUTHGATE_DATABASE_URL, by default sqlite:///./authgate.sqlite3.",
     no_args_is_help=True,
     add_completion=False,
+    # A crash's traceback must not print its frames' variables: passwords and keys among them.
+    pretty_exceptions_show_locals=False,
 )
 
 
+def _load_settings() -> Settings:
+    """The settings, or the reasons they are refused (never a value) and exit 1."""
+    try:
+        return load_settings()
+    except ConfigurationError as error:
+        typer.echo("Error: refused settings:", err=True)
+        for line in str(error).splitlines():
+            typer.echo(f"  {line}", err=True)
+        raise typer.Exit(code=1) from None
+
+
 def _settings() -> Settings:
-    settings = Settings()
+    settings = _load_settings()
     if not settings.secret_key.get_secret_value() and settings.env == "dev":
         # The two-command start needs no configuration: keep a generated dev secret on disk,
         # so links in emails stay valid across restarts.
@@ -51,7 +64,7 @@ def _settings() -> Settings:
             with os.fdopen(descriptor, "w") as secret_file:
                 secret_file.write(secrets.token_urlsafe(48))
         os.environ["AUTHGATE_SECRET_KEY"] = DEV_SECRET_FILE.read_text().strip()
-        settings = Settings()
+        settings = _load_settings()
     return settings
 
 
@@ -257,7 +270,7 @@ def import_django(
     # Imported here: `authgate serve` need not carry the importer (nor SQLAlchemy's engine).
     from authgate.django_import import ImportOptions, LayoutError, parse_column_options
 
-    settings = Settings()
+    settings = _load_settings()
     try:
         layout = parse_column_options(column or [], user_table=user_table, token_table=token_table)
     except LayoutError as error:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from authgate.key_strength import MAKE_ONE, MIN_BITS, guessable
 from authgate.rates import parse_rate
 
 Language = Literal["en", "ru"]
@@ -31,7 +32,8 @@ class Settings(BaseSettings):
     )
 
     env: Literal["dev", "prod"] = "dev"
-    """`prod` refuses to start without an explicit secret key."""
+    """`prod` refuses to start without an SMTP host or with a guessable secret key (under 128
+    bits); `dev` generates a secret key and says at startup that it is dev."""
 
     database_url: str = "sqlite:///./authgate.sqlite3"
     """`sqlite:///path` (embedded) or `postgresql://user@host:port/db`."""
@@ -43,7 +45,8 @@ class Settings(BaseSettings):
     """Longest wait for a PostgreSQL connection or query; past it the request fails with 503."""
 
     secret_key: SecretStr = SecretStr("")
-    """Signs activation and reset links. Empty in dev: `authgate serve` generates one."""
+    """Signs activation and reset links. Empty in dev: `authgate serve` generates one. In prod,
+    128 bits at least by zxcvbn's estimate: `secrets.token_urlsafe(32)` makes one."""
 
     login_field: Literal["username", "email"] = "username"
     """Which field identifies a user at login (Djoser's LOGIN_FIELD)."""
@@ -200,7 +203,8 @@ class Settings(BaseSettings):
     (a JSON list in the environment)."""
 
     jwt_signing_key: SecretStr | None = None
-    """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY)."""
+    """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY). In prod, 128
+    bits at least, as the secret key."""
 
     jwt_audience: str | None = None
     """`aud` written into and required of every JWT, when set."""
@@ -325,11 +329,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_prod(self) -> Settings:
-        if self.env == "prod" and len(self.secret_key.get_secret_value()) < 32:
-            raise ValueError("AUTHGATE_SECRET_KEY must be set (32+ characters) when env=prod")
-        signing_key = self.jwt_signing_key.get_secret_value() if self.jwt_signing_key else None
-        if self.env == "prod" and signing_key is not None and len(signing_key) < 32:
-            raise ValueError("AUTHGATE_JWT_SIGNING_KEY must have 32+ characters when env=prod")
+        if self.env == "prod":
+            self._refuse_guessable_keys()
         self._refuse_mismatched_jwt_keys()
         if not self.roles:
             raise ValueError("AUTHGATE_ROLES must list at least one role")
@@ -340,6 +341,22 @@ class Settings(BaseSettings):
             # Without SMTP, emails (and the reset links in them) would go to the log.
             raise ValueError("AUTHGATE_SMTP_HOST must be set when env=prod")
         return self
+
+    def _refuse_guessable_keys(self) -> None:
+        """Each secret key must be set and hard to guess (key_strength.py); the error says how
+        to make one. The messages never carry the key (nor how weak it was found)."""
+        keys = {"AUTHGATE_SECRET_KEY": self.secret_key}
+        if self.jwt_signing_key is not None:
+            keys["AUTHGATE_JWT_SIGNING_KEY"] = self.jwt_signing_key
+        for name, key in keys.items():
+            value = key.get_secret_value()
+            if not value:
+                raise ValueError(f"{name} must be set when env=prod; make one with: {MAKE_ONE}")
+            if guessable(value):
+                raise ValueError(
+                    f"{name} is too easy to guess for env=prod (under {MIN_BITS} bits by "
+                    f"zxcvbn's estimate); make one with: {MAKE_ONE}"
+                )
 
     def _refuse_mismatched_jwt_keys(self) -> None:
         """Key files go with asymmetric algorithms, the HMAC key with HMAC ones (the keys
@@ -403,3 +420,30 @@ class Settings(BaseSettings):
 
     session_idle_seconds: int = Field(default=30 * 60, ge=60)
     """A browser session unused this long ends (OWASP: 15 to 30 minutes for low risk)."""
+
+
+class ConfigurationError(ValueError):
+    """Refused settings, told by name and rule only: never a setting's value."""
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment (and `values`). pydantic's own message repeats each
+    refused input, and a check across settings gets them all at once, secrets included: a
+    refusal here names the setting and the rule, never a value."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        lines = [_refusal(item) for item in error.errors(include_input=False, include_url=False)]
+        raise ConfigurationError("\n".join(lines)) from None
+    except SettingsError as error:  # a JSON setting that does not parse; names no value
+        raise ConfigurationError(str(error)) from None
+
+
+def _refusal(item: Any) -> str:
+    """`AUTHGATE_NAME: rule` for a field's refusal; the rule alone for a check across fields
+    (whose messages name their settings themselves)."""
+    rule = str(item["msg"]).removeprefix("Value error, ")
+    if not item["loc"]:
+        return rule
+    name, *inner = item["loc"]
+    return f"AUTHGATE_{str(name).upper()}{''.join(f'[{part}]' for part in inner)}: {rule}"

@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 import re
+from os import PathLike
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
 from authgate.dialects.base import ErrorDocs
 from authgate.dialects.drf import Endpoint
-from authgate.http.security_headers import docs_csp
+from authgate.http.security_headers import DOCS_CSP
 
-SWAGGER_INLINE_SCRIPT = 'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});'
+# Swagger UI, pinned in web/package.json and copied into the package by
+# scripts/update-swagger-ui.sh: served from this origin, so the page works without internet
+# and runs no script a CDN could change.
+SWAGGER_UI_FILES = Path(__file__).resolve().parent.parent / "static" / "swagger-ui"
+SWAGGER_UI_PATH = "/docs/assets"
 SWAGGER_UI = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>authgate API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<html lang="en"><head><meta charset="utf-8"><title>authgate API</title>
+<link rel="stylesheet" href="{SWAGGER_UI_PATH}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{SWAGGER_UI_PATH}/favicon-32x32.png">
 </head><body><div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>{SWAGGER_INLINE_SCRIPT}</script>
+<script src="{SWAGGER_UI_PATH}/swagger-ui-bundle.js"></script>
+<script src="{SWAGGER_UI_PATH}/swagger-init.js"></script>
 </body></html>"""
-# The page's own policy (every other answer gets http/security_headers.py's strict one).
-SWAGGER_CSP = docs_csp(SWAGGER_INLINE_SCRIPT)
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+}
 
 
 # Methods whose requests carry a body, and so may fail on it (400, 413, 415).
@@ -156,4 +167,23 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> 
 
 def swagger_ui() -> HTMLResponse:
     """Swagger UI over /openapi.json."""
-    return HTMLResponse(SWAGGER_UI, headers={"Content-Security-Policy": SWAGGER_CSP})
+    return HTMLResponse(SWAGGER_UI, headers={"Content-Security-Policy": DOCS_CSP})
+
+
+class SwaggerUiFiles(StaticFiles):
+    """The page's files, from the package. Each answer is revalidated by its ETag rather than
+    kept (its path does not change with the version); the type is set, never sniffed."""
+
+    def __init__(self) -> None:
+        super().__init__(directory=SWAGGER_UI_FILES)
+
+    def file_response(self, full_path: PathLike[str] | str, *args: Any, **kwargs: Any) -> Response:
+        """StaticFiles' answer, with our content type and cache policy."""
+        response = super().file_response(full_path, *args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        if response.status_code == 200:  # not a 304's
+            suffix = Path(full_path).suffix
+            response.headers["content-type"] = CONTENT_TYPES.get(
+                suffix, "text/plain; charset=utf-8"
+            )
+        return response
