@@ -56,8 +56,8 @@ class RecordViews:
     # user/<id>/
 
     async def user_record(self, request: Request, principal: Principal | None) -> Response:
-        self._user(principal)  # any signed-in user may read any record (core/records.py)
-        record = await self.core.records.read(path_id(request))
+        # Whose record, and how much of it, the caller may read: core/records.py read_for.
+        record = await self.core.records.read_for(self._user(principal), path_id(request))
         return json(s.UserRecordOut.of(record))
 
     async def patch_user_rights(self, request: Request, principal: Principal | None) -> Response:
