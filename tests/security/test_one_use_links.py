@@ -4,15 +4,18 @@ succeeds once, on SQLite and PostgreSQL, and the one success is what is stored."
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from authgate.core.models import User
+from authgate.core.models import NewUser, User
 from authgate.settings import Settings
+from authgate.store import open_store
 from tests.security.helpers import NO_THROTTLE, stored_user, unique
 from tests.support import Api, Mailbox, link_parts
 
@@ -112,3 +115,31 @@ def test_one_activation_link_used_6_times_at_once_activates_once(
     assert stored is not None
     assert stored.is_active
     assert api.login(name)
+
+
+def test_the_stores_compare_and_set_lets_one_of_6_simultaneous_writers_win(
+    database_url: str,
+) -> None:
+    """What every link's use rests on (Store.update_user_if), without HTTP in between."""
+
+    async def race() -> list[User | None]:
+        store = open_store(database_url, pool_size=USES)
+        await store.connect()
+        try:
+            user = await store.create_user(
+                NewUser("cas", "cas", "", "", "old-hash", True, datetime.now(UTC))
+            )
+            expected = {"password": user.password_hash}
+            return await asyncio.gather(
+                *(
+                    store.update_user_if(user.id, expected, {"password": f"new-hash-{i}"})
+                    for i in range(USES)
+                )
+            )
+        finally:
+            await store.close()
+
+    results = asyncio.run(race())
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    assert winners[0].password_hash.startswith("new-hash-")

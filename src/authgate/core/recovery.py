@@ -130,6 +130,10 @@ class Recovery:
         user = await self.check_link(uid, token)
         if user.is_active:
             raise StaleTokenError
+        if not user.awaits_activation:
+            # Deactivated by staff: no link undoes that (a reset link mailed before the
+            # deactivation still matches the account, but not its state).
+            raise _invalid_token()
         try:
             user = await self._users.activate(user)
         except ChangedMeanwhileError as spent:
