@@ -102,6 +102,7 @@ def _users(count: int, password_hash: str, now: datetime, first: int = 0) -> lis
                 "USER",
                 now,
                 None,
+                None,
             )
         )
     return rows

@@ -20,6 +20,7 @@ from authgate.core import Core, build_core, hash_threads_per_worker
 from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
+from authgate.core.staff import OPERATOR
 from authgate.http.i18n import translate
 from authgate.mailer import build_mailer
 from authgate.settings import ConfigurationError, Settings, load_settings
@@ -210,7 +211,7 @@ def changepassword(
             typer.echo(f"Error: user {username!r} does not exist.", err=True)
             raise typer.Exit(code=1)
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-        await core.users.set_password(user, password)
+        await core.users.set_password(user, password, actor=OPERATOR)
         return user.username
 
     try:

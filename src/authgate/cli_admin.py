@@ -16,6 +16,7 @@ from authgate.core import Core
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import AuditEvent, User
+from authgate.core.staff import OPERATOR
 from authgate.core.user_tokens import UserTokens
 
 T = TypeVar("T")
@@ -99,9 +100,10 @@ def deactivate(username: Username) -> None:
 
     async def change(core: Core) -> bool:
         user = await _user(core, username)
-        if not user.is_active:
+        if not user.is_active and not user.awaits_activation:
             return False
-        await core.users.set_active(user, active=False)
+        # One who awaits activation becomes deactivated too: no link of theirs works after.
+        await core.users.set_active(user, active=False, actor=OPERATOR)
         return True
 
     if _run(change):
@@ -156,7 +158,7 @@ def set_role(
         user = await _user(core, username)
         return await core.users.set_privileges(
             user,
-            actor=None,
+            actor=OPERATOR,
             role=role,
             is_staff=staff,
             is_superuser=superuser,
@@ -177,7 +179,7 @@ def revoke_all(username: Username) -> None:
     async def revoke(core: Core) -> int:
         user = await _user(core, username)
         tokens = UserTokens(core.store, core.revocations, core.audit)
-        return await tokens.revoke_all(None, user)
+        return await tokens.revoke_all(OPERATOR, user)
 
     count = _run(revoke)
     typer.echo(f"Revoked {count} token{'' if count == 1 else 's'} of {username!r}.")

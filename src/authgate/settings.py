@@ -15,6 +15,7 @@ from authgate.rates import parse_rate
 
 Language = Literal["en", "ru"]
 Scheme = Literal["token", "jwt", "session"]
+RecordsVisibility = Literal["all", "staff_only", "limited"]
 # The dialects that speak DRF and so take DRF's authentication classes (dialects/schemes.py).
 AUTHENTICATED_DIALECTS = ("djoser", "records", "audit")
 
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
 
     hide_users: bool = True
     """Djoser's HIDE_USERS: other users' records answer 404 to non-staff."""
+
+    user_records_visibility: RecordsVisibility = "all"
+    """Who reads other users' records at `GET /user/<id>/`: `all` (seed 004: any signed-in
+    user reads any record, email, flags and last login included), `limited` (non-staff see
+    others' id, names, join date and towns only), `staff_only` (non-staff: their own only,
+    404 for others). Staff and the user themselves always see the whole record."""
 
     user_create_password_retype: bool = False
     """Registration requires `re_password` (Djoser's USER_CREATE_PASSWORD_RETYPE)."""

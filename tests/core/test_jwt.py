@@ -25,6 +25,7 @@ from authgate.core.jwt import (
     Jwts,
     JwtUserError,
 )
+from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -233,7 +234,7 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
         other_id, _, other_access = await _pair(core, "jane")
         assert (await core.jwts.authenticate(access)).id == user_id
         user = await core.users.get(user_id)
-        await core.users.set_password(user, "Brand-New-Horse-5")
+        await core.users.set_password(user, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(JwtUserError) as changed:
             await core.jwts.authenticate(access)
         assert changed.value.code == "jwt_password_changed"
@@ -256,16 +257,16 @@ def test_deactivation_and_deletion_end_every_jwt_even_after_reactivation(
     async def scenario(core: Core) -> None:
         user_id, refresh, access = await _pair(core)
         user = await core.users.get(user_id)
-        await core.users.set_active(user, active=False)
+        await core.users.set_active(user, active=False, actor=OPERATOR)
         with pytest.raises(JwtUserError) as inactive:
             await core.jwts.authenticate(access)
         assert inactive.value.code == "jwt_user_inactive"
         with pytest.raises(InvalidCredentialsError):
             await core.jwts.refresh(refresh)
-        await core.users.set_active(user, active=True)
+        await core.users.set_active(user, active=True, actor=OPERATOR)
         with pytest.raises(JwtUserError):
             await core.jwts.authenticate(access)
-        await core.users.delete(user)
+        await core.users.delete(user, actor=OPERATOR)
         with pytest.raises(JwtUserError) as gone:
             await core.jwts.authenticate(access)
         assert gone.value.code == "jwt_user_not_found"
@@ -277,7 +278,7 @@ def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None
     async def scenario(core: Core) -> None:
         await core.users.register(username="john", email="", password=PASSWORD)
         verified = await core.users.authenticate(login="john", password=PASSWORD)
-        await core.users.set_password(verified, "Brand-New-Horse-5")
+        await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(InvalidCredentialsError):
             await core.jwts.issue_pair(verified)
 

@@ -12,6 +12,7 @@ import pytest
 from authgate.core import Core, build_core
 from authgate.core.errors import PermissionDeniedError
 from authgate.core.sessions import Sessions
+from authgate.core.staff import OPERATOR
 from authgate.core.user_tokens import UserTokens
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
@@ -91,15 +92,15 @@ def test_password_change_deactivation_and_deletion_end_sessions(database_url: st
     async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
         user = await core.users.register(username="bob", email="", password=PASSWORD)
         raw = await sessions.create(user)
-        user = await core.users.set_password(user, "Another-Long-Pass-88")
+        user = await core.users.set_password(user, "Another-Long-Pass-88", actor=OPERATOR)
         assert await sessions.resolve(raw) is None
         raw = await sessions.create(user)
-        user = await core.users.set_active(user, active=False)
+        user = await core.users.set_active(user, active=False, actor=OPERATOR)
         assert await sessions.resolve(raw) is None
         assert await core.store.list_user_sessions(user.id) == []
-        user = await core.users.set_active(user, active=True)
+        user = await core.users.set_active(user, active=True, actor=OPERATOR)
         raw = await sessions.create(user)
-        await core.users.delete(user)
+        await core.users.delete(user, actor=OPERATOR)
         assert await sessions.resolve(raw) is None
 
     _run(database_url, scenario)

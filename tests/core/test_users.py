@@ -11,6 +11,7 @@ from authgate.core import Core, build_core
 from authgate.core.errors import InvalidCredentialsError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser
+from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import Store, open_store
@@ -62,10 +63,10 @@ def test_a_login_racing_a_password_change_gets_no_token(database_url: str) -> No
             await core.users.register(username="john", email="", password="Correct-Horse-9")
             verified = await core.users.authenticate(login="john", password="Correct-Horse-9")
             # The password changes while that login is between its verification and its token.
-            await core.users.set_password(verified, "Brand-New-Horse-5")
+            await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
             with pytest.raises(InvalidCredentialsError):
                 await core.tokens.issue(verified)
-            await core.users.delete(verified)
+            await core.users.delete(verified, actor=OPERATOR)
             with pytest.raises(InvalidCredentialsError):
                 await core.tokens.issue(verified)
         finally:

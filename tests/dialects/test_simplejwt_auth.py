@@ -9,6 +9,7 @@ import pytest
 from starlette.requests import Request
 
 from authgate.core import Core, build_core
+from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
@@ -70,14 +71,14 @@ def test_headers_and_failures_read_as_simplejwt_words_them(database_url: str) ->
                 }
             ],
         }
-        await core.users.set_password(user, "Brand-New-Horse-5")
+        await core.users.set_password(user, "Brand-New-Horse-5", actor=OPERATOR)
         assert await _failure(auth, f"Bearer {access}") == {
             "detail": "The user's password has been changed.",
             "code": "password_changed",
         }
-        await core.users.set_active(await core.users.get(user.id), active=False)
+        await core.users.set_active(await core.users.get(user.id), active=False, actor=OPERATOR)
         assert (await _failure(auth, f"Bearer {access}"))["code"] == "user_inactive"
-        await core.users.delete(user)
+        await core.users.delete(user, actor=OPERATOR)
         assert await _failure(auth, f"Bearer {access}") == {
             "detail": "User not found",
             "code": "user_not_found",

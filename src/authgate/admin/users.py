@@ -15,14 +15,10 @@ from authgate.admin.context import (
     staff_page,
 )
 from authgate.core.errors import ValidationError
-from authgate.core.groups import (
-    GROUPS_FIELD,
-    USER_PERMISSIONS_FIELD,
-    authorize_user_change,
-    may_change_user,
-)
+from authgate.core.groups import GROUPS_FIELD, USER_PERMISSIONS_FIELD
 from authgate.core.models import User
 from authgate.core.sessions import Session
+from authgate.core.staff import authorize_staff_change, may_change_user
 
 PAGE_SIZE = 50
 
@@ -119,9 +115,10 @@ async def render_user(
 
 async def _target(admin: Admin, session: Session, request: Request) -> User:
     """The user a change is about, if the actor may change them (staff who are not
-    superusers may not change a superuser: core/groups.py may_change_user)."""
+    superusers may not change a superuser: core/staff.py may_change_user). Checked here
+    before the form is read; each core operation checks it again."""
     user = await admin.core.users.get(request.path_params["user_id"])
-    authorize_user_change(session.user, user)
+    authorize_staff_change(session.user, user)
     return user
 
 

@@ -183,7 +183,7 @@ def build_core(
         throttle=throttle,
         audit=audit,
     )
-    records = Records(store, clock, audit)
+    records = Records(store, clock, audit, visibility=settings.user_records_visibility)
     return Core(
         settings,
         store,

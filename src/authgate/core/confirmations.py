@@ -1,7 +1,9 @@
 """Single-purpose links for activation and resets: Django's uid + `<timestamp>-<hmac>` shape.
 
 A link's HMAC covers the user's password hash, last login, username and email, so it dies as
-soon as any of them changes (a used reset link changes the password; a confirm sets last_login).
+soon as any of them changes (a used reset link changes the password; a confirm sets last_login),
+and when activation was last requested, so an activation link dies when staff (de)activate the
+account or its owner is asked to activate it again.
 """
 
 from __future__ import annotations
@@ -72,5 +74,8 @@ class ConfirmationTokens:
         )
         state = f"{user.id}\x00{user.password_hash}\x00{last_login}\x00{timestamp}"
         state += f"\x00{user.username}\x00{user.email}"
+        if user.activation_requested_at is not None:
+            # Appended only when set, so links of accounts that never had one are unchanged.
+            state += f"\x00{user.activation_requested_at.isoformat()}"
         digest = hmac.new(self._key, state.encode(), hashlib.sha256).hexdigest()[::2]
         return f"{_to_base36(timestamp)}-{digest}"

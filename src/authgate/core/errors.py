@@ -10,6 +10,7 @@
       ValidationError            field -> list of Message; "" is the non-field key
       AccountCreationError       the database refused the new account
       ConflictError              a unique field is taken (raised by the store, mapped by users)
+      ChangedMeanwhileError      a compare-and-set lost: a link is spent (recovery maps it)
       ThrottledError             too many attempts from a client or at an account; retry later
 Each dialect owns one table mapping these to its status codes and messages.
 """
@@ -91,6 +92,14 @@ class ValidationError(AuthgateError):
     def single(cls, field_name: str, code: str, **params: object) -> ValidationError:
         """An error of one message on one field."""
         return cls({field_name: [Message(code, params)]})
+
+
+class ChangedMeanwhileError(AuthgateError):
+    """The account changed between reading and writing it (a compare-and-set lost the race):
+    a confirmation link checked against the old state is spent. Recovery answers it as the
+    link's own error; it never reaches a dialect."""
+
+    code = "changed_meanwhile"
 
 
 class ConflictError(AuthgateError):

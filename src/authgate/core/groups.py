@@ -21,11 +21,10 @@ from authgate.core.errors import (
     ConflictError,
     Message,
     NotFoundError,
-    PermissionDeniedError,
     ValidationError,
 )
 from authgate.core.models import User
-from authgate.core.staff import require_staff
+from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import check_targets, unique_ids
 
 if TYPE_CHECKING:
@@ -231,7 +230,7 @@ class Groups:
         checked before either changes: unknown ids of both are one ValidationError (under
         `groups` and `user_permissions`), and nothing is saved. Only a superuser may change
         a superuser's (as every change of a superuser: their rights are not staff's to shape)."""
-        authorize_user_change(actor, user)
+        authorize_staff_change(actor, user)
         groups = None if group_ids is None else unique_ids(group_ids)
         permissions = None if permission_ids is None else unique_ids(permission_ids)
         errors: dict[str, list[Message]] = {}
@@ -297,16 +296,3 @@ class Groups:
     async def has_permission(self, user: User, codename: str) -> bool:
         """Whether the user holds the permission (Django's has_perm)."""
         return codename in await self.permissions_of(user)
-
-
-def may_change_user(actor: User, user: User) -> bool:
-    """Whether `actor` may change `user`'s account: active staff, and a superuser when `user`
-    is one (resetting a superuser's password or email, or reshaping their rights, would hand a
-    staff member the superuser's powers)."""
-    return actor.is_active and actor.is_staff and (actor.is_superuser or not user.is_superuser)
-
-
-def authorize_user_change(actor: User, user: User) -> None:
-    """PermissionDeniedError unless `actor` may change `user` (may_change_user)."""
-    if not may_change_user(actor, user):
-        raise PermissionDeniedError

@@ -24,6 +24,15 @@ class User:
     role: str
     date_joined: datetime
     last_login: datetime | None
+    # When an activation link was last asked for (registration or the user's own email
+    # change); None once staff activate or deactivate the account.
+    activation_requested_at: datetime | None = None
+
+    @property
+    def awaits_activation(self) -> bool:
+        """Not yet activated (what activation links serve), as opposed to deactivated by
+        staff (inactive, nothing requested): only staff or the CLI undo that."""
+        return not self.is_active and self.activation_requested_at is not None
 
     @property
     def has_usable_password(self) -> bool:
@@ -47,6 +56,7 @@ class NewUser:
     is_staff: bool = False
     is_superuser: bool = False
     role: str = "USER"
+    activation_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@ towns, and how long they have been a member. The facade over towns and groups, t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from authgate.core.errors import NotFoundError
 from authgate.core.groups import Groups
 from authgate.core.models import User
 from authgate.core.towns import Towns
+from authgate.settings import RecordsVisibility
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -34,6 +35,9 @@ class UserRecord:
     user: User
     links: UserLinks
     read_at: datetime
+    limited: bool = False
+    """Only the public part (id, names, join date, towns): another user's record read by
+    non-staff under AUTHGATE_USER_RECORDS_VISIBILITY=limited."""
 
     @property
     def days_count(self) -> int:
@@ -45,9 +49,17 @@ class UserRecord:
 class Records:
     """User records, towns (`.towns`) and groups and permissions (`.groups`)."""
 
-    def __init__(self, store: Store, clock: Clock, audit_log: Audit) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        audit_log: Audit,
+        *,
+        visibility: RecordsVisibility = "all",
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._visibility = visibility
         self.towns = Towns(store)
         self.groups = Groups(store, audit_log)
 
@@ -60,3 +72,15 @@ class Records:
             raise NotFoundError
         links = await self._store.get_user_links(user_id)
         return UserRecord(user=user, links=links, read_at=self._clock.now())
+
+    async def read_for(self, viewer: User, user_id: int) -> UserRecord:
+        """The record of a user as `viewer` may see it (AUTHGATE_USER_RECORDS_VISIBILITY):
+        their own and, for active staff, anyone's whole; another's whole under `all` (seed
+        004), its public part under `limited`, NotFoundError under `staff_only` (as Djoser's
+        HIDE_USERS: whether the id exists is no business of theirs either)."""
+        if user_id == viewer.id or (viewer.is_active and viewer.is_staff):
+            return await self.read(user_id)
+        if self._visibility == "staff_only":
+            raise NotFoundError
+        record = await self.read(user_id)
+        return record if self._visibility == "all" else replace(record, limited=True)

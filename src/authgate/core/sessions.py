@@ -27,7 +27,7 @@ from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
 from authgate.core.errors import InvalidCredentialsError, NotFoundError
 from authgate.core.models import User
-from authgate.core.staff import require_staff
+from authgate.core.staff import authorize_staff_change, require_staff
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -181,8 +181,9 @@ class Sessions:
         ]
 
     async def revoke(self, actor: User, user: User, digest: str) -> bool:
-        """End one session of `user` (staff only); False if it was already gone."""
-        require_staff(actor)
+        """End one session of `user` (staff who may change the user); False if it was
+        already gone."""
+        authorize_staff_change(actor, user)
         ended = await self._store.delete_session(user.id, digest)
         if ended:
             await self._audit.record(
@@ -191,8 +192,9 @@ class Sessions:
         return ended
 
     async def revoke_every(self, actor: User, user: User) -> int:
-        """End every session of `user` (staff only); returns how many there were."""
-        require_staff(actor)
+        """End every session of `user` (staff who may change the user); returns how many
+        there were."""
+        authorize_staff_change(actor, user)
         count = await self._store.delete_user_sessions(user.id)
         await self._audit.record(
             audit.TOKEN_REVOKED,

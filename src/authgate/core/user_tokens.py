@@ -8,7 +8,7 @@ from authgate.core import audit
 from authgate.core.audit import Audit
 from authgate.core.models import TokenRecord, User
 from authgate.core.revocations import Revocations
-from authgate.core.staff import require_staff
+from authgate.core.staff import Actor, Operator, authorize_staff_change, require_staff
 
 if TYPE_CHECKING:
     from authgate.store import Store
@@ -30,7 +30,7 @@ class UserTokens:
     async def revoke(self, actor: User, user: User, digest: str) -> bool:
         """Revoke one token of `user` (staff only); False if it was already gone. Every worker
         drops it from its cache through the revocation feed."""
-        require_staff(actor)
+        authorize_staff_change(actor, user)
         revoked = await self._store.delete_user_token(user.id, digest)
         if revoked:
             await self._revocations.publish(user.id)
@@ -39,14 +39,13 @@ class UserTokens:
             )
         return revoked
 
-    async def revoke_all(self, actor: User | None, user: User) -> int:
-        """Revoke every token of `user`; returns how many there were. `actor` None is the
-        CLI (the operator); otherwise only staff may."""
-        if actor is not None:
-            require_staff(actor)
+    async def revoke_all(self, actor: Actor, user: User) -> int:
+        """Revoke every token of `user` (the operator, or staff who may change the user);
+        returns how many there were."""
+        authorize_staff_change(actor, user)
         count = await self._store.delete_user_tokens(user.id)
         await self._revocations.publish(user.id)
-        by = f"by {actor.username}" if actor else "by the CLI"
+        by = f"by {actor.name}" if isinstance(actor, Operator) else f"by {actor.username}"
         await self._audit.record(
             audit.TOKEN_REVOKED, user_id=user.id, reason=f"all {count} {by}"[:64]
         )

@@ -12,6 +12,7 @@ from authgate.core.clock import Clock
 from authgate.core.errors import (
     NON_FIELD,
     AccountCreationError,
+    ChangedMeanwhileError,
     ConflictError,
     InvalidCredentialsError,
     Message,
@@ -33,7 +34,13 @@ from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
 from authgate.core.probes import Probes
 from authgate.core.revocations import Revocations
-from authgate.core.staff import require_staff
+from authgate.core.staff import (
+    Actor,
+    Operator,
+    authorize_staff_change,
+    authorize_user_change,
+    require_staff,
+)
 from authgate.core.throttling import LOGIN, REGISTER, Throttle
 from authgate.core.tokens import Tokens
 from authgate.store.unavailable import is_unavailable
@@ -173,6 +180,10 @@ class Users:
         password_hash = (
             UNUSABLE_PASSWORD_PREFIX if password is None else await self._passwords.hash(password)
         )
+        now = self._clock.now()
+        # A sign-up that is not active waits for its owner's activation link; an account
+        # staff create inactive is deactivated, as if by staff.
+        requested = now if not is_active and not by_staff else None
         new = NewUser(
             username=username,
             username_key=username_key(username),
@@ -180,11 +191,12 @@ class Users:
             email_key=email_key(email),
             password_hash=password_hash,
             is_active=is_active,
-            date_joined=self._clock.now(),
+            date_joined=now,
             first_name=first_name,
             last_name=last_name,
             is_staff=is_staff,
             is_superuser=is_superuser,
+            activation_requested_at=requested,
         )
         try:
             user = await self._store.create_user(new)
@@ -283,10 +295,15 @@ class Users:
         first_name: str | None = None,
         last_name: str | None = None,
         deactivate_on_email_change: bool = False,
-        actor: User | None = None,
+        actor: Actor,
     ) -> User:
         """Change the fields a user may edit about themselves (or staff, `actor`, for them);
-        a change is audited, naming the fields (never their values) and a staff actor."""
+        a change is audited, naming the fields (never their values) and a staff actor.
+
+        `deactivate_on_email_change` (activation emails on) applies to the user's own change
+        only: their new address must be proved before they sign in again. A staff member who
+        changes someone's email vouches for it, and locks nobody out."""
+        authorize_user_change(actor, user)
         changes: dict[str, object] = {}
         # Only what differs: an unchanged field is no change to write, publish or audit.
         if first_name is not None and first_name != user.first_name:
@@ -297,11 +314,16 @@ class Users:
         # uniqueness key is normalised all the same.
         if email is not None and email != user.email:
             if email_key(email) != email_key(user.email):
-                asker = actor or user
-                _raise_if_any({"email": await self.email_problems(email, asker=asker)})
+                # The operator (the CLI) is not counted: it holds the database anyway.
+                problems = await self.email_problems(
+                    email,
+                    asker=actor if isinstance(actor, User) else None,
+                    counted=isinstance(actor, User),
+                )
+                _raise_if_any({"email": problems})
             changes |= {"email": email, "email_key": email_key(email)}
-            if deactivate_on_email_change:
-                changes["is_active"] = False
+            if deactivate_on_email_change and _is_self(actor, user):
+                changes |= {"is_active": False, "activation_requested_at": self._clock.now()}
         if not changes:
             return user  # nothing changed: nobody's cached session needs to end
         await self._audit.record(
@@ -326,10 +348,14 @@ class Users:
         *,
         retype: str | None = None,
         check_similarity: bool = True,
-        actor: User | None = None,
+        actor: Actor,
+        only_if_unchanged: bool = False,
     ) -> User:
         """Validate and store a new password; revokes the user's tokens (setting). `actor`:
-        the staff member setting it, named in the audit entry."""
+        the user themselves, or staff (named in the audit entry) or the operator.
+        `only_if_unchanged` (a reset link): ChangedMeanwhileError unless the password is still
+        the one `user` holds, checked in the write itself, so one link sets it once."""
+        authorize_user_change(actor, user)
         attributes = (
             {}
             if not check_similarity
@@ -345,7 +371,10 @@ class Users:
             raise ValidationError.single(NON_FIELD, "password_mismatch")
         new_hash = await self._passwords.hash(new_password)
         revoking = self._revoke_on_password_change
-        updated = await self._update(user, {"password": new_hash}, publish=not revoking)
+        expected = {"password": user.password_hash} if only_if_unchanged else None
+        updated = await self._update(
+            user, {"password": new_hash}, publish=not revoking, expected=expected
+        )
         if revoking:
             await self._tokens.revoke_all(user.id)
         # JWTs issued before the change die whatever the setting (CVE-2024-22513).
@@ -353,55 +382,66 @@ class Users:
         # Browser sessions too: a stolen session must not outlive the password (Django's rule).
         await self._store.delete_user_sessions(user.id)
         self._notices.password_changed(updated)
-        reason = by_staff("set", actor) if actor is not None and actor.id != user.id else None
+        reason = None if _is_self(actor, user) else _by_whom("set", actor)
         await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id, reason=reason)
         return updated
 
     async def set_username(
-        self, user: User, new_username: str, *, retype: str | None = None
+        self,
+        user: User,
+        new_username: str,
+        *,
+        retype: str | None = None,
+        only_if_unchanged: bool = False,
     ) -> User:
         """Rename a user (by themselves, or by a username reset link). Renaming to the current
-        name is a uniqueness error, as in Djoser."""
+        name is a uniqueness error, as in Djoser. `only_if_unchanged` (a reset link):
+        ChangedMeanwhileError unless the username is still the one `user` holds, checked in the
+        write itself."""
         problems = await self.username_problems(new_username, asker=user)
         _raise_if_any({"new_username": problems})
         if retype is not None and retype != new_username:
             raise ValidationError.single(NON_FIELD, "username_mismatch")
         new_username = normalize_username(new_username)
         changes = {"username": new_username, "username_key": username_key(new_username)}
-        updated = await self._update(user, changes, conflict_field="new_username")
+        expected = {"username": user.username} if only_if_unchanged else None
+        updated = await self._update(
+            user, changes, conflict_field="new_username", expected=expected
+        )
         self._notices.username_changed(updated)
         await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)
         return updated
 
-    async def set_active(self, user: User, *, active: bool, actor: User | None = None) -> User:
-        """Activate or deactivate; a deactivated user's tokens are revoked. With `actor` (staff
-        doing it) the change is audited here; without, the caller records its own event
-        (the activation link's ACTIVATION)."""
-        updated = await self._update(user, {"is_active": active}, publish=active)
+    async def set_active(self, user: User, *, active: bool, actor: Actor) -> User:
+        """Activate or deactivate (staff or the operator); a deactivated user's tokens are
+        revoked. Audited, naming the actor. Either way no activation link serves the account
+        any more: a deactivation is staff's to undo."""
+        authorize_staff_change(actor, user)
+        changes = {"is_active": active, "activation_requested_at": None}
+        updated = await self._update(user, changes, publish=active)
         if not active:
             await self._tokens.revoke_all(user.id)
             await self._jwts.end_sessions(user.id)
             await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
-        if actor is not None:
-            event = audit.ACTIVATION if active else audit.DEACTIVATION
-            await self._audit.record(event, user_id=user.id, reason=by_staff("", actor).strip())
+        event = audit.ACTIVATION if active else audit.DEACTIVATION
+        await self._audit.record(event, user_id=user.id, reason=_by_whom("", actor).strip())
         return updated
 
     async def set_privileges(
         self,
         user: User,
         *,
-        actor: User | None,
+        actor: Actor,
         role: str | None = None,
         is_staff: bool | None = None,
         is_superuser: bool | None = None,
         roles: Collection[str] = (),
     ) -> User:
-        """Change a user's application role and staff/superuser flags. `actor` None is the CLI
-        (the operator); otherwise only staff may, and only a superuser may grant or take
-        superuser. `roles`: the configured roles, `role` must be one of them."""
-        if actor is not None:
-            require_staff(actor)
+        """Change a user's application role and staff/superuser flags: the operator, or staff
+        who may change the user, and only a superuser may grant or take superuser. `roles`:
+        the configured roles, `role` must be one of them."""
+        authorize_staff_change(actor, user)
+        if isinstance(actor, User):
             granting = is_superuser is not None and is_superuser != user.is_superuser
             if granting and not actor.is_superuser:
                 raise PermissionDeniedError
@@ -418,17 +458,29 @@ class Users:
             return user
         updated = await self._update(user, changes)
         what = ",".join(f"{k}={v}" for k, v in changes.items())
-        by = f" by {actor.username}" if actor else " by the CLI"
-        await self._audit.record(audit.ROLE_CHANGE, user_id=user.id, reason=(what + by)[:64])
+        by = actor.name if isinstance(actor, Operator) else actor.username
+        await self._audit.record(audit.ROLE_CHANGE, user_id=user.id, reason=f"{what} by {by}"[:64])
         return updated
+
+    async def activate(self, user: User) -> User:
+        """Activate an account that awaits its activation link (the link checked by the
+        caller): ChangedMeanwhileError unless it still awaits it, for the same request,
+        checked in the write itself, so one link activates once. The request's time stays:
+        a used link is then known as stale, not as forged."""
+        if not user.awaits_activation:
+            raise ChangedMeanwhileError
+        expected = {"is_active": False, "activation_requested_at": user.activation_requested_at}
+        return await self._update(user, {"is_active": True}, expected=expected)
 
     async def record_login(self, user: User) -> User:
         """Set last_login to now (also what makes a used reset link stale); ends no session."""
         return await self._update(user, {"last_login": self._clock.now()}, publish=False)
 
-    async def delete(self, user: User) -> None:
-        """Delete a user and, by cascade, every token of theirs. The feed is told after the
-        row is gone, so no login can slip a token in between."""
+    async def delete(self, user: User, *, actor: Actor) -> None:
+        """Delete a user (themselves, staff who may change them, or the operator) and, by
+        cascade, every token of theirs. The feed is told after the row is gone, so no login
+        can slip a token in between."""
+        authorize_user_change(actor, user)
         await self._store.delete_user(user.id)
         await self._revocations.publish(user.id)
 
@@ -439,15 +491,20 @@ class Users:
         *,
         conflict_field: str | None = None,
         publish: bool = True,
+        expected: Mapping[str, object] | None = None,
     ) -> User:
         """Apply `changes`; `publish` tells the revocation feed (off only where a revoke_all
-        that publishes follows, or the change cannot affect a session)."""
+        that publishes follows, or the change cannot affect a session). With `expected`, only
+        while those columns hold those values (ChangedMeanwhileError if not)."""
         try:
-            updated = await self._store.update_user(user.id, changes)
+            if expected is None:
+                updated = await self._store.update_user(user.id, changes)
+            else:
+                updated = await self._store.update_user_if(user.id, expected, changes)
         except ConflictError as conflict:
             raise _taken(conflict, conflict_field or conflict.field_name) from conflict
         if updated is None:
-            raise NotFoundError
+            raise NotFoundError if expected is None else ChangedMeanwhileError
         if publish:
             await self._revocations.publish(user.id)
         return updated
@@ -459,11 +516,23 @@ def _taken(conflict: ConflictError, field_name: str) -> ValidationError:
     return ValidationError.single(field_name, code)
 
 
-def _fields_changed(fields: Collection[str], user: User, actor: User | None) -> str:
+def _is_self(actor: Actor, user: User) -> bool:
+    """Whether the user is changing their own account."""
+    return isinstance(actor, User) and actor.id == user.id
+
+
+def _by_whom(what: str, actor: Actor) -> str:
+    """An audit reason: what changed, and the staff member (or the CLI) who changed it."""
+    if isinstance(actor, Operator):
+        return f"{what} by {actor.name}"[:64]
+    return by_staff(what, actor)
+
+
+def _fields_changed(fields: Collection[str], user: User, actor: Actor) -> str:
     """An audit reason naming the changed fields (in a fixed order), and the staff member
     who changed them when it was not the user."""
     what = ",".join(sorted(fields))
-    return by_staff(what, actor) if actor is not None and actor.id != user.id else what
+    return what if _is_self(actor, user) else _by_whom(what, actor)
 
 
 def _raise_if_any(problems: dict[str, list[Message]]) -> None:

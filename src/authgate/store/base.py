@@ -57,6 +57,14 @@ class Store(Protocol):
         """Change columns of a user (ConflictError on a taken unique key); None if gone."""
         ...
 
+    async def update_user_if(
+        self, user_id: int, expected: UserChanges, changes: UserChanges
+    ) -> User | None:
+        """update_user in one statement, only while the `expected` columns still hold those
+        values (a compare-and-set: of concurrent callers expecting the same, exactly one
+        wins); None if they no longer do, or the user is gone."""
+        ...
+
     async def delete_user(self, user_id: int) -> None:
         """Delete a user and, by cascade, their tokens."""
         ...
@@ -292,6 +300,7 @@ def user_from_row(row: Any, to_datetime: Callable[[Any], datetime | None]) -> Us
         role=row["role"],
         date_joined=date_joined,
         last_login=to_datetime(row["last_login"]),
+        activation_requested_at=to_datetime(row["activation_requested_at"]),
     )
 
 
@@ -352,6 +361,7 @@ def new_user_params(new: NewUser) -> dict[str, object]:
         "is_superuser": new.is_superuser,
         "role": new.role,
         "date_joined": new.date_joined,
+        "activation_requested_at": new.activation_requested_at,
     }
 
 

@@ -140,6 +140,14 @@ class PostgresStore:
         await self._execute(sql.update_user(list(changes)), {**changes, "id": user_id})
         return await self.get_user(user_id)
 
+    async def update_user_if(
+        self, user_id: int, expected: UserChanges, changes: UserChanges
+    ) -> User | None:
+        query = sql.update_user_if(list(changes), expected)
+        params = {**changes, **sql.expected_params(expected), "id": user_id}
+        status = await self._execute(query, params)
+        return await self.get_user(user_id) if status == "UPDATE 1" else None
+
     async def delete_user(self, user_id: int) -> None:
         await self._execute(sql.DELETE_USER, {"id": user_id})
 

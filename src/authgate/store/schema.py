@@ -53,6 +53,11 @@ auth_user = Table(
     Column("role", String(64), nullable=False, server_default="USER"),
     Column("date_joined", DateTime(timezone=True), nullable=False),
     Column("last_login", DateTime(timezone=True), nullable=True),
+    # When the owner was last asked to prove their email by an activation link (registered
+    # with activation emails on, or changed their own email); staff (de)activating clear it.
+    # Inactive with it set: not yet activated, what links serve; inactive without: deactivated
+    # by staff, which no link undoes (core/models.py User.awaits_activation).
+    Column("activation_requested_at", DateTime(timezone=True), nullable=True),
     # Never reuse a deleted user's id (SQLite would, without AUTOINCREMENT; Django's doesn't).
     sqlite_autoincrement=True,
 )

@@ -3,6 +3,7 @@ postgres.py rewrites them to $n)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,15 +11,16 @@ from authgate.core.models import AuditQuery
 
 USER_COLUMNS = (
     "id, username, email, first_name, last_name, password, is_active, is_staff, is_superuser,"
-    " role, date_joined, last_login"
+    " role, date_joined, last_login, activation_requested_at"
 )
 _USER_COLUMNS_OF_U = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
 
 INSERT_USER = (
     "INSERT INTO auth_user (username, username_key, email, email_key, first_name, last_name,"
-    " password, is_active, is_staff, is_superuser, role, date_joined)"
+    " password, is_active, is_staff, is_superuser, role, date_joined, activation_requested_at)"
     " VALUES (:username, :username_key, :email, :email_key, :first_name, :last_name,"
-    " :password_hash, :is_active, :is_staff, :is_superuser, :role, :date_joined)"
+    " :password_hash, :is_active, :is_staff, :is_superuser, :role, :date_joined,"
+    " :activation_requested_at)"
     " RETURNING id"
 )
 USER_BY_ID = f"SELECT {USER_COLUMNS} FROM auth_user WHERE id = :id"  # noqa: S608 constant text
@@ -114,6 +116,7 @@ AUTH_USER_COLUMNS = (
     "role",
     "date_joined",
     "last_login",
+    "activation_requested_at",
 )
 # Columns update_user may change; anything else is refused before SQL is built.
 UPDATABLE_USER_COLUMNS = frozenset(AUTH_USER_COLUMNS) - {"id", "date_joined"}
@@ -126,6 +129,24 @@ def update_user(columns: list[str]) -> str:
         raise ValueError(f"cannot update columns {sorted(unknown)}")
     assignments = ", ".join(f"{c} = :{c}" for c in columns)
     return f"UPDATE auth_user SET {assignments} WHERE id = :id"  # noqa: S608 allow-listed
+
+
+def update_user_if(columns: list[str], expected: Mapping[str, object]) -> str:
+    """update_user, only while each `expected` column still holds its value (bound as
+    :was_<column>; None is IS NULL): a compare-and-set, of racing writers exactly one wins."""
+    unknown = set(expected) - set(AUTH_USER_COLUMNS)
+    if unknown or not expected:
+        raise ValueError(f"cannot compare columns {sorted(unknown)}")
+    conditions = "".join(
+        f" AND {c} IS NULL" if value is None else f" AND {c} = :was_{c}"
+        for c, value in expected.items()
+    )
+    return update_user(columns) + conditions
+
+
+def expected_params(expected: Mapping[str, object]) -> dict[str, object]:
+    """The :was_<column> parameters of update_user_if (IS NULL conditions bind nothing)."""
+    return {f"was_{c}": value for c, value in expected.items() if value is not None}
 
 
 # Seed 004's records (core/towns.py, core/groups.py, core/records.py).

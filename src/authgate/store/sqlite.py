@@ -179,6 +179,20 @@ class SqliteStore:
         await self._write(update)
         return await self.get_user(user_id)
 
+    async def update_user_if(
+        self, user_id: int, expected: UserChanges, changes: UserChanges
+    ) -> User | None:
+        query = sql.update_user_if(list(changes), expected)
+        params = _bind({**changes, **sql.expected_params(expected), "id": user_id})
+
+        def update(connection: sqlite3.Connection) -> int:
+            try:
+                return connection.execute(query, params).rowcount
+            except sqlite3.IntegrityError as error:
+                raise ConflictError(conflict_field(str(error))) from error
+
+        return await self.get_user(user_id) if await self._write(update) == 1 else None
+
     async def delete_user(self, user_id: int) -> None:
         await self._write(lambda c: c.execute(sql.DELETE_USER, {"id": user_id}))
 

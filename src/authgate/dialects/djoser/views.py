@@ -17,6 +17,7 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.core.models import Principal, SessionPrincipal, User
+from authgate.core.staff import authorize_user_change
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.fields import M, as_text, parse
@@ -166,24 +167,28 @@ class DjoserViews:
             return target
         raise NotFoundError if hidden_as_404 and self.settings.hide_users else PermissionDeniedError
 
-    async def _changeable_target(self, request: Request, principal: Principal | None) -> User:
+    async def _changeable_target(
+        self, request: Request, principal: Principal | None, *, hidden_as_404: bool = True
+    ) -> User:
         """The users/<id>/ user if the caller may change them (DRF's OPTIONS shows `actions`
-        for PUT only then)."""
-        return await self._target(request, self._user(principal), hidden_as_404=True)
+        for PUT only then): 403 before the body is read, as DRF checks object permissions
+        first. The core checks the same rule again in the change itself."""
+        viewer = self._user(principal)
+        target = await self._target(request, viewer, hidden_as_404=hidden_as_404)
+        authorize_user_change(viewer, target)
+        return target
 
     async def user_detail(self, request: Request, principal: Principal | None) -> Response:
         target = await self._target(request, self._user(principal), hidden_as_404=True)
         return json(s.UserOut.of(target))
 
     async def update_user(self, request: Request, principal: Principal | None) -> Response:
-        viewer = self._user(principal)
-        target = await self._target(request, viewer, hidden_as_404=True)
-        return await self._update(request, target, viewer)
+        target = await self._changeable_target(request, principal)
+        return await self._update(request, target, self._user(principal))
 
     async def delete_user(self, request: Request, principal: Principal | None) -> Response:
-        viewer = self._user(principal)
-        target = await self._target(request, viewer, hidden_as_404=False)
-        return await self._delete(request, viewer, target)
+        target = await self._changeable_target(request, principal, hidden_as_404=False)
+        return await self._delete(request, self._user(principal), target)
 
     async def _update(self, request: Request, target: User, actor: User) -> Response:
         parsing = parse_body(request, s.UserUpdateIn)
@@ -206,7 +211,7 @@ class DjoserViews:
         await parse_body(
             request, s.CurrentPasswordIn, {"current_password": self._password_of(viewer)}
         )
-        await self.core.users.delete(target)
+        await self.core.users.delete(target, actor=viewer)
         return no_content()
 
     # password and username
@@ -217,7 +222,7 @@ class DjoserViews:
         model: type[s.SetPasswordBase] = s.SetPasswordRetypeIn if retyped else s.SetPasswordIn
         body = await parse_body(request, model, {"current_password": self._password_of(user)})
         retype = getattr(body, "re_new_password", None)
-        await self.core.users.set_password(user, body.new_password, retype=retype)
+        await self.core.users.set_password(user, body.new_password, retype=retype, actor=user)
         return no_content()
 
     async def set_username(self, request: Request, principal: Principal | None) -> Response:

@@ -144,6 +144,14 @@ class TownOut(BaseModel):
         return {"id": town.id, "name": town.name}
 
 
+# What a limited record shows (AUTHGATE_USER_RECORDS_VISIBILITY=limited): a public profile.
+# Left out: email and last login (personal data), the staff/superuser/active flags, groups and
+# own permissions (a map of who holds which rights, for whoever targets them).
+PUBLIC_FIELDS = frozenset(
+    {"id", "username", "first_name", "last_name", "date_joined", "days_count", "towns"}
+)
+
+
 class UserRecordOut(BaseModel):
     """GET /user/<id>/: Django's User as a ModelSerializer with every field but the password,
     plus days_count and towns (seed 004), in the seed's order."""
@@ -165,7 +173,12 @@ class UserRecordOut(BaseModel):
 
     @classmethod
     def of(cls, record: UserRecord) -> dict[str, object]:
-        """The JSON body for `record`."""
+        """The JSON body for `record` (a limited record without the private fields)."""
+        body = cls._whole(record)
+        return {k: v for k, v in body.items() if k in PUBLIC_FIELDS} if record.limited else body
+
+    @classmethod
+    def _whole(cls, record: UserRecord) -> dict[str, object]:
         user, links = record.user, record.links
         return {
             "id": user.id,

@@ -15,10 +15,9 @@ from authgate.core.groups import (
     PERMISSIONS_FIELD,
     USER_PERMISSIONS_FIELD,
     Group,
-    authorize_user_change,
 )
 from authgate.core.models import Principal, User
-from authgate.core.staff import require_staff
+from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import MAX_ID, Town
 from authgate.dialects.djoser.views import FieldCheck, parse_body
 from authgate.dialects.drf import json, no_content
@@ -56,8 +55,8 @@ class RecordViews:
     # user/<id>/
 
     async def user_record(self, request: Request, principal: Principal | None) -> Response:
-        self._user(principal)  # any signed-in user may read any record (core/records.py)
-        record = await self.core.records.read(path_id(request))
+        # Whose record, and how much of it, the caller may read: core/records.py read_for.
+        record = await self.core.records.read_for(self._user(principal), path_id(request))
         return json(s.UserRecordOut.of(record))
 
     async def patch_user_rights(self, request: Request, principal: Principal | None) -> Response:
@@ -66,7 +65,7 @@ class RecordViews:
         actor = self._user(principal)
         require_staff(actor)
         user = await self.core.users.get(path_id(request))
-        authorize_user_change(actor, user)
+        authorize_staff_change(actor, user)  # before the body, as DRF; assign checks it too
         parsing = parse_body(request, s.UserRightsIn)
         checks = {
             GROUPS_FIELD: self._groups.check_group_ids,
