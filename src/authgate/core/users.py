@@ -23,6 +23,7 @@ from authgate.core.identity import (
     email_key,
     normalize_email,
     normalize_username,
+    username_columns,
     username_format_problems,
     username_key,
 )
@@ -103,9 +104,10 @@ class Users:
     # Field checks that need the database, run beside a dialect's own field validation
 
     async def username_problems(self, username: str) -> list[Message]:
-        """Format and uniqueness problems of a prospective username."""
+        """Format and uniqueness problems of a prospective username: taken when a user has it,
+        in any case or compatibility form, or a look-alike of it (UTS #39 skeletons)."""
         problems = username_format_problems(username)
-        if not problems and await self._store.get_user_by_username_key(username_key(username)):
+        if not problems and await self._store.username_taken(username_columns(username)):
             problems.append(Message("username_exists"))
         return problems
 
@@ -346,7 +348,7 @@ class Users:
         if retype is not None and retype != new_username:
             raise ValidationError.single(NON_FIELD, "username_mismatch")
         new_username = normalize_username(new_username)
-        changes = {"username": new_username, "username_key": username_key(new_username)}
+        changes = {"username": new_username, **username_columns(new_username)}
         updated = await self._update(user, changes, conflict_field="new_username")
         self._notices.username_changed(updated)
         await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)

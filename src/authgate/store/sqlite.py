@@ -136,6 +136,9 @@ class SqliteStore:
     async def get_user_by_email_key(self, key: str) -> User | None:
         return self._read_user(sql.USER_BY_EMAIL_KEY, {"key": key})
 
+    async def username_taken(self, columns: Mapping[str, str]) -> bool:
+        return self._reader.execute(sql.USERNAME_TAKEN, dict(columns)).fetchone() is not None
+
     async def list_users(self) -> list[User]:
         rows = self._reader.execute(sql.ALL_USERS).fetchall()
         return [user_from_row(row, _to_datetime) for row in rows]
