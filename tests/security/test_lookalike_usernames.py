@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from alembic import command
 
-from authgate.core import build_core
+from authgate.core import Core, build_core
 from authgate.core.errors import ConflictError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser, User
@@ -277,6 +277,13 @@ def _insert_legacy_users(url: str, names: list[str]) -> None:
     asyncio.run(write())
 
 
+async def _assert_taken(core: Core, *names: str) -> None:
+    for name in names:
+        with pytest.raises(ValidationError) as refused:
+            await core.users.register(username=name, email="", password=PASSWORD, by_staff=True)
+        assert [m.code for m in refused.value.errors["username"]] == ["username_exists"]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_users_who_already_looked_alike_keep_their_accounts_through_the_migration(
     backend: str, tmp_path: Path
@@ -293,13 +300,14 @@ def test_users_who_already_looked_alike_keep_their_accounts_through_the_migratio
             for name in ("ace", "асе", "paypal1", "paypall"):
                 user = await core.users.authenticate(login=name, password=PASSWORD)
                 assert user.username == name
-            # A third look-alike is taken, though only the older of the two holds the skeleton.
-            for name in ("paypal١", "АСЕ"):
-                with pytest.raises(ValidationError) as refused:
-                    await core.users.register(
-                        username=name, email="", password=PASSWORD, by_staff=True
-                    )
-                assert [m.code for m in refused.value.errors["username"]] == ["username_exists"]
+            # A third look-alike is taken, though only the older of the two holds the skeleton;
+            # and still once the holder gives the name up (deleted, renamed).
+            await _assert_taken(core, "paypal١", "АСЕ")
+            holder = await core.users.authenticate(login="paypal1", password=PASSWORD)
+            await core.users.delete(holder)
+            holder = await core.users.authenticate(login="ace", password=PASSWORD)
+            await core.users.set_username(holder, "bob")
+            await _assert_taken(core, "paypal١", "АСЕ")
         finally:
             await core.close()
             await store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from authgate.core.identity import (
     username_columns,
     username_format_problems,
     username_key,
+    username_skeletons,
 )
 from authgate.core.jwt import Jwts
 from authgate.core.lockout import Lockout
@@ -350,6 +352,7 @@ class Users:
         new_username = normalize_username(new_username)
         changes = {"username": new_username, **username_columns(new_username)}
         updated = await self._update(user, changes, conflict_field="new_username")
+        await self._reclaim_skeletons()  # the old name's
         self._notices.username_changed(updated)
         await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)
         return updated
@@ -412,6 +415,20 @@ class Users:
         row is gone, so no login can slip a token in between."""
         await self._store.delete_user(user.id)
         await self._revocations.publish(user.id)
+        await self._reclaim_skeletons()
+
+    async def _reclaim_skeletons(self) -> None:
+        """After a name is given up: a user who looked like its holder before migration 0008
+        (and so has no skeleton of their own) takes the skeleton over, so that look-alikes of
+        them stay taken. One indexed read finds nobody, unless such pairs exist."""
+        for user_id, key, *stored in await self._store.users_without_skeleton():
+            columns = ("username_skeleton_lower", "username_skeleton_upper")
+            for column, held, skeleton in zip(
+                columns, stored, username_skeletons(key), strict=True
+            ):
+                if held is None:
+                    with contextlib.suppress(ConflictError):  # someone else still holds it
+                        await self._store.update_user(user_id, {column: skeleton})
 
     async def _update(
         self,

@@ -50,6 +50,11 @@ class Store(Protocol):
         same name, or a look-alike. One read over unique indexes."""
         ...
 
+    async def users_without_skeleton(self) -> list[tuple[int, str, str | None, str | None]]:
+        """(id, username_key, skeleton_lower, skeleton_upper) of the users missing a skeleton
+        (look-alikes of an older user from before migration 0008), by id."""
+        ...
+
     async def list_users(self) -> list[User]:
         """Every user, by id."""
         ...

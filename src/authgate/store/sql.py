@@ -31,6 +31,11 @@ USERNAME_TAKEN = (
     " OR username_skeleton_lower = :username_skeleton_lower"
     " OR username_skeleton_upper = :username_skeleton_upper LIMIT 1"
 )
+# Users who looked like an older one when the skeletons came (migration 0008): few, if any.
+USERS_WITHOUT_SKELETON = (
+    "SELECT id, username_key, username_skeleton_lower, username_skeleton_upper FROM auth_user"
+    " WHERE username_skeleton_lower IS NULL OR username_skeleton_upper IS NULL ORDER BY id"
+)
 USER_BY_EMAIL_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE email_key = :key"  # noqa: S608
 ALL_USERS = f"SELECT {USER_COLUMNS} FROM auth_user ORDER BY id"  # noqa: S608
 # The admin's search (store/base.py user_search binds it): a LIKE over each column, with
