@@ -27,7 +27,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authgate.constants import TOKEN_BYTES, TOKEN_TOUCH_INTERVAL_SECONDS
-from authgate.core.identity import email_key, normalize_email, normalize_username, username_key
+from authgate.core.identity import (
+    email_key,
+    normalize_email,
+    normalize_username,
+    username_key,
+    username_skeletons,
+)
 from authgate.core.passwords import Passwords
 from authgate.core.tokens import digest
 from authgate.settings import Settings
@@ -103,6 +109,7 @@ def _users(count: int, password_hash: str, now: datetime, first: int = 0) -> lis
                 now,
                 None,
                 None,
+                *username_skeletons(username_key(username)),
             )
         )
     return rows

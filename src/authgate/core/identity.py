@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
 from authgate.constants import USERNAME_MAX_LENGTH
 from authgate.core.errors import Message
+
+try:
+    import icu
+except ImportError as error:  # a broken install: refuse to run without the look-alike check
+    raise ImportError(
+        "authgate needs PyICU's 'icu' module for its look-alike username check; reinstall"
+        " authgate (pip brings it as the pyicu-wheels package)"
+    ) from error
 
 # Django's UnicodeUsernameValidator.
 _USERNAME = re.compile(r"^[\w.@+-]+\Z")
@@ -30,6 +39,49 @@ def username_key(username: str) -> str:
     """The unique key of a username: NFKC then casefold, so `Admin` and `admin` collide, with
     the Turkish i's folded too, so `admın` and `admİn` collide with `admin`."""
     return normalize_username(username).casefold().translate(_LATIN_LOOKALIKES)
+
+
+# ICU's implementation of UTS #39 (confusables data and identifier profile, from Unicode).
+_SPOOF = icu.SpoofChecker()
+# UTS #39's General Security Profile: the characters recommended in identifiers.
+_RECOMMENDED = icu.UnicodeSet(_SPOOF.getRecommendedUnicodeSet())
+_RECOMMENDED.freeze()  # read-only from here: safe to share between threads
+# Django's username punctuation, beside letters and digits.
+_PUNCTUATION = str.maketrans(dict.fromkeys(".@+-_"))
+
+
+def username_skeletons(key: str) -> tuple[str, str]:
+    """The UTS #39 confusable skeletons of a username key (username_key): two names look alike
+    when either skeleton is the same. Confusability depends on case (`ΑΒΕ` looks like `ABE` but
+    `αβε` not like `abe`; `I` looks like `l` but `i` does not), and usernames ignore case: so one
+    skeleton of the key's lower case and one of its upper case. Stored as SHA-256 digests, of
+    a fixed length that every database index takes (a skeleton can be 7 times its name)."""
+    lower = _SPOOF.getSkeleton(0, key).casefold()
+    upper = _SPOOF.getSkeleton(0, key.upper())
+    return _digest(lower), _digest(upper)
+
+
+def username_columns(username: str) -> dict[str, str]:
+    """The stored keys of a (normalised) username: its unique key and its two skeletons, each
+    unique too (store/schema.py), so that a look-alike cannot slip in even by a race."""
+    key = username_key(username)
+    lower, upper = username_skeletons(key)
+    return {
+        "username_key": key,
+        "username_skeleton_lower": lower,
+        "username_skeleton_upper": upper,
+    }
+
+
+def _digest(skeleton: str) -> str:
+    return hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def has_unrecommended_characters(text: str) -> bool:
+    """True when `text` has a letter or digit outside UTS #39's identifier profile: obsolete,
+    technical or rarely used characters, such as the small capital `ᴀ` of `ᴀce`, which no
+    confusables table lists as an `a`."""
+    return not _RECOMMENDED.containsAll(text.translate(_PUNCTUATION))
 
 
 def scripts_of(text: str) -> set[str]:
@@ -68,6 +120,10 @@ def username_format_problems(username: str) -> list[Message]:
     if len(username) > USERNAME_MAX_LENGTH:
         return [Message("max_length", {"max_length": USERNAME_MAX_LENGTH})]
     normalized = normalize_username(username)
-    if not _USERNAME.match(normalized) or mixes_scripts(normalized):
+    if (
+        not _USERNAME.match(normalized)
+        or mixes_scripts(normalized)
+        or has_unrecommended_characters(normalized)
+    ):
         return [Message("invalid_username")]
     return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,10 @@ from authgate.core.identity import (
     email_key,
     normalize_email,
     normalize_username,
+    username_columns,
     username_format_problems,
     username_key,
+    username_skeletons,
 )
 from authgate.core.jwt import Jwts
 from authgate.core.lockout import Lockout
@@ -117,13 +120,14 @@ class Users:
     async def username_problems(
         self, username: str, *, asker: User | None = None, counted: bool = True
     ) -> list[Message]:
-        """Format and uniqueness problems of a prospective username."""
+        """Format and uniqueness problems of a prospective username: taken when a user has it,
+        in any case or compatibility form, or a look-alike of it (UTS #39 skeletons)."""
         problems = username_format_problems(username)
         if problems:
             return problems  # no lookup: nothing learnt, nothing counted
         if counted:
             await self._probes.count(asker)
-        if await self._store.get_user_by_username_key(username_key(username)):
+        if await self._store.username_taken(username_columns(username)):
             problems.append(Message("username_exists"))
         return problems
 
@@ -403,11 +407,12 @@ class Users:
         if retype is not None and retype != new_username:
             raise ValidationError.single(NON_FIELD, "username_mismatch")
         new_username = normalize_username(new_username)
-        changes = {"username": new_username, "username_key": username_key(new_username)}
+        changes = {"username": new_username, **username_columns(new_username)}
         expected = {"username": user.username} if only_if_unchanged else None
         updated = await self._update(
             user, changes, conflict_field="new_username", expected=expected
         )
+        await self._reclaim_skeletons()  # the old name's
         self._notices.username_changed(updated)
         await self._audit.record(audit.USERNAME_CHANGE, user_id=user.id)
         return updated
@@ -483,6 +488,20 @@ class Users:
         authorize_user_change(actor, user)
         await self._store.delete_user(user.id)
         await self._revocations.publish(user.id)
+        await self._reclaim_skeletons()
+
+    async def _reclaim_skeletons(self) -> None:
+        """After a name is given up: a user who looked like its holder before migration 0009
+        (and so has no skeleton of their own) takes the skeleton over, so that look-alikes of
+        them stay taken. One indexed read finds nobody, unless such pairs exist."""
+        for user_id, key, *stored in await self._store.users_without_skeleton():
+            columns = ("username_skeleton_lower", "username_skeleton_upper")
+            for column, held, skeleton in zip(
+                columns, stored, username_skeletons(key), strict=True
+            ):
+                if held is None:
+                    with contextlib.suppress(ConflictError):  # someone else still holds it
+                        await self._store.update_user(user_id, {column: skeleton})
 
     async def _update(
         self,

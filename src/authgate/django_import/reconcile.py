@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from authgate.constants import USERNAME_MAX_LENGTH
-from authgate.core.identity import email_key, username_key
+from authgate.core.identity import email_key, username_key, username_skeletons
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX
 from authgate.core.passwords import bcrypt_available
 from authgate.core.tokens import digest
@@ -86,7 +86,9 @@ class KeyOwners:
     def load(self, rows: Iterable[TargetUser]) -> None:
         """Remember what authgate's database says (read per batch)."""
         for row in rows:
-            self._stored[("username", row.username_key)] = Owner(row.id, row.username)
+            owner = Owner(row.id, row.username)
+            for kind, key in _username_keys(row.username_key).items():
+                self._stored[(kind, key)] = owner
             if row.email_key:
                 self._stored[("email", row.email_key)] = Owner(row.id, row.email)
 
@@ -107,6 +109,13 @@ class KeyOwners:
             self._claimed.pop((kind, previous_key), None)
         if key:
             self._claimed[(kind, key)] = owner
+
+
+def _username_keys(key: str) -> dict[str, str]:
+    """What a username key holds, by kind: "username" (the key itself) and its two look-alike
+    skeletons (named by their columns), each unique in authgate."""
+    lower, upper = username_skeletons(key)
+    return {"username": key, "username_skeleton_lower": lower, "username_skeleton_upper": upper}
 
 
 def same_person(row: TargetUser, user: SourceUser) -> bool:
@@ -151,11 +160,17 @@ def plan_user(
         return UserPlan(
             user, "skip", reason=f"id {user.id} already belongs to authgate user {row.username!r}"
         )
-    ukey = username_key(user.username)
-    holder = owners.owner("username", ukey)
-    if holder is not None and holder.id != user.id:
-        reason = f"username collides case-insensitively with {holder.shown!r} (id {holder.id})"
-        return UserPlan(user, "skip", reason=reason)
+    ukeys = _username_keys(username_key(user.username))
+    # A name the user has in authgate already is theirs, even where an older user looked like it
+    # before skeletons came (migration 0009 left them both).
+    kept = row is not None and row.username_key == ukeys["username"]
+    for kind, key in ukeys.items():
+        holder = None if kept else owners.owner(kind, key)
+        if holder is not None and holder.id != user.id:
+            how = "collides case-insensitively with" if kind == "username" else "looks like"
+            reason = f"username {how} {holder.shown!r} (id {holder.id})"
+            return UserPlan(user, "skip", reason=reason)
+    ukey = ukeys["username"]
     email, notes = user.email, list(password_notes(user.password))
     ekey = email_key(email) if email else ""
     holder = owners.owner("email", ekey) if ekey else None
@@ -176,12 +191,13 @@ def plan_user(
         "is_staff": user.is_staff,
         "is_superuser": user.is_superuser,
     }
-    owners.claim(
-        "username", ukey, Owner(user.id, user.username), None if row is None else row.username_key
-    )
+    previous = {} if row is None else _username_keys(row.username_key)
+    for kind, key in ukeys.items():
+        owners.claim(kind, key, Owner(user.id, user.username), previous.get(kind))
     owners.claim("email", ekey, Owner(user.id, email), None if row is None else row.email_key)
+    skeletons = {kind: key for kind, key in ukeys.items() if kind != "username"}
     if row is None:
-        values |= {
+        values |= skeletons | {
             "id": user.id,
             "password": user.password,
             "date_joined": user.date_joined or now,
@@ -189,6 +205,8 @@ def plan_user(
         }
         return UserPlan(user, "insert", values, notes=tuple(notes))
     changes = _changes(row, user, values)
+    if "username_key" in changes:
+        changes |= skeletons
     if "password" not in changes:
         notes = [n for n in notes if n not in password_notes(user.password)]
     return UserPlan(user, "update" if changes else "unchanged", changes, notes=tuple(notes))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     text,
 )
 
+from authgate.core.identity import username_skeletons
 from authgate.django_import.records import TargetUser, as_bool, as_datetime, as_text
 from authgate.store.schema import auth_token, auth_user, revocation
 
@@ -42,7 +43,8 @@ class TargetView(Protocol):
     def users_by_keys(
         self, username_keys: Collection[str], email_keys: Collection[str]
     ) -> list[TargetUser]:
-        """authgate's users holding any of these username or email keys."""
+        """authgate's users holding any of these username or email keys, or a look-alike
+        skeleton of one of the usernames."""
         ...
 
     def token_owners(self, digests: Collection[str]) -> dict[str, int]:
@@ -114,9 +116,12 @@ class AuthgateTarget:
         self, username_keys: Collection[str], email_keys: Collection[str]
     ) -> list[TargetUser]:
         emails = [key for key in email_keys if key]
+        skeletons = [username_skeletons(key) for key in username_keys]
         # `!= ''` lets SQLite use the partial unique index on email_key (store/schema.py).
         condition = or_(
             USERS.c.username_key.in_(list(username_keys)),
+            USERS.c.username_skeleton_lower.in_([lower for lower, _ in skeletons]),
+            USERS.c.username_skeleton_upper.in_([upper for _, upper in skeletons]),
             and_(USERS.c.email_key.in_(emails), USERS.c.email_key != ""),
         )
         rows = self._connection.execute(select(USERS).where(condition))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from authgate.core.groups import Group, Permission
-from authgate.core.identity import email_key, username_key
+from authgate.core.identity import email_key, username_key, username_skeletons
 from authgate.core.models import (
     AuditEvent,
     AuditQuery,
@@ -43,6 +43,16 @@ class Store(Protocol):
 
     async def get_user_by_email_key(self, key: str) -> User | None:
         """The user whose normalised email is `key`."""
+        ...
+
+    async def username_taken(self, columns: Mapping[str, str]) -> bool:
+        """Whether a user holds any of a username's keys (identity.username_columns): the
+        same name, or a look-alike. One read over unique indexes."""
+        ...
+
+    async def users_without_skeleton(self) -> list[tuple[int, str, str | None, str | None]]:
+        """(id, username_key, skeleton_lower, skeleton_upper) of the users missing a skeleton
+        (look-alikes of an older user from before migration 0009), by id."""
         ...
 
     async def list_users(self) -> list[User]:
@@ -347,8 +357,11 @@ def principal_from_row(
 
 
 def new_user_params(new: NewUser) -> dict[str, object]:
-    """Parameters of sql.INSERT_USER."""
+    """Parameters of sql.INSERT_USER; the skeletons follow from the key, whoever inserts."""
+    lower, upper = username_skeletons(new.username_key)
     return {
+        "username_skeleton_lower": lower,
+        "username_skeleton_upper": upper,
         "username": new.username,
         "username_key": new.username_key,
         "email": new.email,

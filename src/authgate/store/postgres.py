@@ -128,6 +128,13 @@ class PostgresStore:
     async def get_user_by_email_key(self, key: str) -> User | None:
         return await self._read_user(sql.USER_BY_EMAIL_KEY, {"key": key})
 
+    async def username_taken(self, columns: Mapping[str, str]) -> bool:
+        return await self._fetchrow(sql.USERNAME_TAKEN, columns) is not None
+
+    async def users_without_skeleton(self) -> list[tuple[int, str, str | None, str | None]]:
+        rows = await self._pool.fetch(sql.USERS_WITHOUT_SKELETON)
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
     async def list_users(self) -> list[User]:
         rows = await self._pool.fetch(sql.ALL_USERS)
         return [user_from_row(row, _to_datetime) for row in rows]

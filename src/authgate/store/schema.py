@@ -58,6 +58,11 @@ auth_user = Table(
     # Inactive with it set: not yet activated, what links serve; inactive without: deactivated
     # by staff, which no link undoes (core/models.py User.awaits_activation).
     Column("activation_requested_at", DateTime(timezone=True), nullable=True),
+    # The username's UTS #39 confusable skeletons (core/identity.py username_skeletons, SHA-256
+    # hex), unique (below), so that no name can look like another one. NULL only where a user
+    # already looked like an older one when the columns came (migration 0009): that one holds it.
+    Column("username_skeleton_lower", String(64), nullable=True),
+    Column("username_skeleton_upper", String(64), nullable=True),
     # Never reuse a deleted user's id (SQLite would, without AUTOINCREMENT; Django's doesn't).
     sqlite_autoincrement=True,
 )
@@ -69,6 +74,8 @@ Index(
     sqlite_where=auth_user.c.email_key != "",
     postgresql_where=auth_user.c.email_key != "",
 )
+Index("uq_auth_user_username_skeleton_lower", auth_user.c.username_skeleton_lower, unique=True)
+Index("uq_auth_user_username_skeleton_upper", auth_user.c.username_skeleton_upper, unique=True)
 
 # One row per login (per device); the token itself is never stored, only its SHA-256.
 auth_token = Table(

@@ -17,14 +17,26 @@ _USER_COLUMNS_OF_U = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(",")
 
 INSERT_USER = (
     "INSERT INTO auth_user (username, username_key, email, email_key, first_name, last_name,"
-    " password, is_active, is_staff, is_superuser, role, date_joined, activation_requested_at)"
+    " password, is_active, is_staff, is_superuser, role, date_joined, activation_requested_at,"
+    " username_skeleton_lower, username_skeleton_upper)"
     " VALUES (:username, :username_key, :email, :email_key, :first_name, :last_name,"
     " :password_hash, :is_active, :is_staff, :is_superuser, :role, :date_joined,"
-    " :activation_requested_at)"
+    " :activation_requested_at, :username_skeleton_lower, :username_skeleton_upper)"
     " RETURNING id"
 )
 USER_BY_ID = f"SELECT {USER_COLUMNS} FROM auth_user WHERE id = :id"  # noqa: S608 constant text
 USER_BY_USERNAME_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE username_key = :key"  # noqa: S608
+# Whether a username, or a look-alike of it, is taken: each column has its unique index.
+USERNAME_TAKEN = (
+    "SELECT 1 FROM auth_user WHERE username_key = :username_key"
+    " OR username_skeleton_lower = :username_skeleton_lower"
+    " OR username_skeleton_upper = :username_skeleton_upper LIMIT 1"
+)
+# Users who looked like an older one when the skeletons came (migration 0009): few, if any.
+USERS_WITHOUT_SKELETON = (
+    "SELECT id, username_key, username_skeleton_lower, username_skeleton_upper FROM auth_user"
+    " WHERE username_skeleton_lower IS NULL OR username_skeleton_upper IS NULL ORDER BY id"
+)
 USER_BY_EMAIL_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE email_key = :key"  # noqa: S608
 ALL_USERS = f"SELECT {USER_COLUMNS} FROM auth_user ORDER BY id"  # noqa: S608
 # The admin's search (store/base.py user_search binds it): a LIKE over each column, with
@@ -117,6 +129,8 @@ AUTH_USER_COLUMNS = (
     "date_joined",
     "last_login",
     "activation_requested_at",
+    "username_skeleton_lower",
+    "username_skeleton_upper",
 )
 # Columns update_user may change; anything else is refused before SQL is built.
 UPDATABLE_USER_COLUMNS = frozenset(AUTH_USER_COLUMNS) - {"id", "date_joined"}

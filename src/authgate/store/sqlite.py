@@ -158,6 +158,13 @@ class SqliteStore:
     async def get_user_by_email_key(self, key: str) -> User | None:
         return self._read_user(sql.USER_BY_EMAIL_KEY, {"key": key})
 
+    async def username_taken(self, columns: Mapping[str, str]) -> bool:
+        return self._reader.execute(sql.USERNAME_TAKEN, dict(columns)).fetchone() is not None
+
+    async def users_without_skeleton(self) -> list[tuple[int, str, str | None, str | None]]:
+        rows = self._reader.execute(sql.USERS_WITHOUT_SKELETON).fetchall()
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
     async def list_users(self) -> list[User]:
         rows = self._reader.execute(sql.ALL_USERS).fetchall()
         return [user_from_row(row, _to_datetime) for row in rows]
