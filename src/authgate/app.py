@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
 from authgate import admin
@@ -95,12 +95,22 @@ def create_app(
             Middleware(CallerMiddleware, trusted_proxies=settings.trusted_proxies),
         ],
     )
-    # Starlette's slash redirects build an absolute Location from the Host header: an open
-    # redirect, and a 307 makes a client re-send a login's password to the named host. The
-    # dialects answer their paths with and without the slash themselves.
-    for router in (app.router, *(d.app.router for d in dialects)):
-        router.redirect_slashes = False
+    _no_slash_redirects(app.router)
     return app
+
+
+def _no_slash_redirects(router: Router) -> None:
+    """Turn off Starlette's slash redirects in `router` and every router mounted below it (the
+    dialects', the admin's): they build an absolute Location from the Host header, an open
+    redirect, and their 307 makes a client re-send a login's password to the named host. The
+    dialects answer their paths with and without the slash themselves; the admin's paths have
+    one spelling, the other is a 404."""
+    router.redirect_slashes = False
+    for route in router.routes:
+        if isinstance(route, Mount):
+            mounted = getattr(route.app, "router", route.app)
+            if isinstance(mounted, Router):
+                _no_slash_redirects(mounted)
 
 
 class AuthgateApp(Starlette):
