@@ -12,7 +12,6 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -40,6 +39,7 @@ from authgate.http.errors import (
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate, seconds
 from authgate.http.parsing import read_body
+from authgate.http.same_site import is_cross_site
 from authgate.store.unavailable import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -91,14 +91,9 @@ def _bearer(request: Request) -> str | None:
 
 
 def _require_same_site(request: Request) -> None:
-    """Refuse a browser's cross-site request to an endpoint that sets session cookies: an
-    auto-submitted form from another site could otherwise log the victim into the attacker's
-    account (login CSRF). Clients that are not browsers send neither header."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise UapiError(403, "csrf_failed")
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+    """Refuse a browser's cross-site request to an endpoint that sets session cookies
+    (http/same_site.py: login CSRF)."""
+    if is_cross_site(request):
         raise UapiError(403, "csrf_failed")
 
 
