@@ -26,6 +26,7 @@ from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.openapi import build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
+from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -114,7 +115,8 @@ def _no_slash_redirects(router: Router) -> None:
 
 
 class AuthgateApp(Starlette):
-    """Starlette with layers outside its own stack, outermost first: the fast lane
+    """Starlette with layers outside its own stack, outermost first: the body's receive
+    timeout (http/slow_clients.py, so the lane's reads are bounded too), the fast lane
     (http/fast_lane.py), then the security headers, which thus cover Starlette's own 500
     answer as well (its error middleware is outside any middleware passed in). The lane adds
     the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
@@ -141,14 +143,16 @@ class AuthgateApp(Starlette):
         )
         inner = super().build_middleware_stack()
         max_body = settings.max_body_bytes
+        timeout = settings.request_receive_timeout_seconds
         if not settings.cors_allowed_origins:
-            return FastLane(
+            lane = FastLane(
                 SecurityHeaders(inner, headers),
                 self._fast_handlers,
                 max_body,
                 headers,
                 settings.max_header_bytes,
             )
+            return BodyTimeout(lane, timeout, headers)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
@@ -160,7 +164,7 @@ class AuthgateApp(Starlette):
             allow_headers=list(CORS_HEADERS),
             max_age=600,
         )
-        return SecurityHeaders(cors, headers)
+        return BodyTimeout(SecurityHeaders(cors, headers), timeout, headers)
 
 
 def _mounts(dialects: list[Dialect]) -> list[Mount]:

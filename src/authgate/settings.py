@@ -348,6 +348,15 @@ class Settings(BaseSettings):
     """Request headers (names and values together) past which a request is refused with 431;
     uvicorn's parser bounds none itself."""
 
+    request_receive_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest a client may take to send a request's head (request line and headers), and
+    again its body: a slower head closes the connection, a slower body is answered 408
+    (slowloris). The head's bound holds under `authgate serve`."""
+
+    max_connections_per_worker: int = Field(default=1000, ge=1)
+    """Connections (or requests) a worker of `authgate serve` holds at most; past it, new
+    requests are answered 503 (uvicorn's `limit_concurrency`)."""
+
     hsts_seconds: int = Field(default=0, ge=0)
     """`Strict-Transport-Security: max-age=N` on every answer when above 0 (only behind HTTPS;
     ASVS asks for a year, 31536000)."""
