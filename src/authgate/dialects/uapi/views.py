@@ -24,7 +24,7 @@ from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError,
 from authgate.core.jwt import ACCESS, REFRESH, JwtError, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
-from authgate.dialects.uapi.cookies import ACCESS_COOKIE, REFRESH_COOKIE, Cookies
+from authgate.dialects.uapi.cookies import Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
 from authgate.http.errors import (
@@ -167,7 +167,7 @@ class UapiViews:
 
     async def _user(self, request: Request) -> User:
         """The user of the request's access token (Bearer header, else the access cookie)."""
-        raw = _bearer(request) or request.cookies.get(ACCESS_COOKIE)
+        raw = _bearer(request) or request.cookies.get(self._cookies.access)
         if not raw:
             raise UapiError(401, "not_authenticated")
         try:
@@ -209,8 +209,8 @@ class UapiViews:
                 raw = _bearer(request)
             except UapiError as error:
                 raise UapiError(400, "refresh_invalid") from error
-        if not raw and REFRESH_COOKIE in request.cookies:
-            raw = request.cookies[REFRESH_COOKIE]
+        if not raw and self._cookies.refresh in request.cookies:
+            raw = request.cookies[self._cookies.refresh]
             try:
                 claims = self._jwts.decode(raw, REFRESH)
             except JwtError as error:
@@ -242,8 +242,8 @@ class UapiViews:
         the refresh token, which the browser sends only to refresh/, must die with it), end
         every JWT of its user. Authenticated by the access cookie, it needs the CSRF header."""
         raw = _bearer_or_none(request)
-        if raw is None and ACCESS_COOKIE in request.cookies:
-            raw = request.cookies[ACCESS_COOKIE]
+        if raw is None and self._cookies.access in request.cookies:
+            raw = request.cookies[self._cookies.access]
             try:
                 claims: Mapping[str, object] | None = self._jwts.decode(
                     raw, ACCESS, allow_expired=True
