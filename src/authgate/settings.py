@@ -221,8 +221,10 @@ class Settings(BaseSettings):
     environment)."""
 
     cookie_secure: bool = True
-    """The `/u/api/` token and CSRF cookies are `Secure` (sent over HTTPS only); turn off only
-    for local HTTP."""
+    """Every cookie (the `/u/api/` token and CSRF cookies, the browser session's and the
+    admin's) is `Secure` (sent over HTTPS only) and named with the `__Host-` prefix
+    (`__Secure-` for the path-scoped `/u/api/` token cookies); turn off only for local HTTP,
+    where the plain names are used."""
 
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""
