@@ -33,9 +33,9 @@ _TOKEN_KEYS = frozenset(
         "access_token",
         "refresh_token",
         "csrf_token",
-        # The admin's browser session and its login form's double-submit cookie.
+        # The admin's browser session and its login form's double-submit cookie (as cookies,
+        # also with their __Host- or __Secure- prefix, http/cookie_names.py).
         "authgate_session",
-        "__Host-authgate_session",
         "authgate_admin_login",
     }
 )
@@ -81,7 +81,7 @@ class SessionLog:
         """The tokens of a JSON body and of Set-Cookie headers."""
         for cookie in response.headers.get_list("set-cookie"):
             name, _, rest = cookie.partition("=")
-            if name.strip() in _TOKEN_KEYS:
+            if name.strip().removeprefix("__Host-").removeprefix("__Secure-") in _TOKEN_KEYS:
                 self.add_secret(rest.split(";", 1)[0])
         if "json" not in response.headers.get("content-type", ""):
             return

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
 from authgate import admin
@@ -27,6 +27,7 @@ from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
+from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
 from authgate.settings import Settings, load_settings
 from authgate.store import open_store
@@ -104,16 +105,27 @@ def create_app(
             ),
         ],
     )
-    # Starlette's slash redirects build an absolute Location from the Host header: an open
-    # redirect, and a 307 makes a client re-send a login's password to the named host. The
-    # dialects answer their paths with and without the slash themselves.
-    for router in (app.router, *(d.app.router for d in dialects)):
-        router.redirect_slashes = False
+    _no_slash_redirects(app.router)
     return app
 
 
+def _no_slash_redirects(router: Router) -> None:
+    """Turn off Starlette's slash redirects in `router` and every router mounted below it (the
+    dialects', the admin's): they build an absolute Location from the Host header, an open
+    redirect, and their 307 makes a client re-send a login's password to the named host. The
+    dialects answer their paths with and without the slash themselves; the admin's paths have
+    one spelling, the other is a 404."""
+    router.redirect_slashes = False
+    for route in router.routes:
+        if isinstance(route, Mount):
+            mounted = getattr(route.app, "router", route.app)
+            if isinstance(mounted, Router):
+                _no_slash_redirects(mounted)
+
+
 class AuthgateApp(Starlette):
-    """Starlette with layers outside its own stack, outermost first: the fast lane
+    """Starlette with layers outside its own stack, outermost first: the body's receive
+    timeout (http/slow_clients.py, so the lane's reads are bounded too), the fast lane
     (http/fast_lane.py), then the security headers, which thus cover Starlette's own 500
     answer as well (its error middleware is outside any middleware passed in). The lane adds
     the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
@@ -140,14 +152,16 @@ class AuthgateApp(Starlette):
         )
         inner = super().build_middleware_stack()
         max_body = settings.max_body_bytes
+        timeout = settings.request_receive_timeout_seconds
         if not settings.cors_allowed_origins:
-            return FastLane(
+            lane = FastLane(
                 SecurityHeaders(inner, headers),
                 self._fast_handlers,
                 max_body,
                 headers,
                 settings.max_header_bytes,
             )
+            return BodyTimeout(lane, timeout, headers)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
@@ -159,7 +173,7 @@ class AuthgateApp(Starlette):
             allow_headers=list(CORS_HEADERS),
             max_age=600,
         )
-        return SecurityHeaders(cors, headers)
+        return BodyTimeout(SecurityHeaders(cors, headers), timeout, headers)
 
 
 def _warn_of_dev_mode(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
 from authgate.core.staff import OPERATOR
 from authgate.http.i18n import translate
+from authgate.http.slow_clients import server_options
 from authgate.mailer import build_mailer
 from authgate.settings import ConfigurationError, Settings, load_settings
 from authgate.store import open_store, write_problem
@@ -120,6 +121,7 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
+        **server_options(settings),  # bounds on slow clients and connections
     )
 
 

@@ -232,8 +232,10 @@ class Settings(BaseSettings):
     environment)."""
 
     cookie_secure: bool = True
-    """The `/u/api/` token and CSRF cookies are `Secure` (sent over HTTPS only); turn off only
-    for local HTTP."""
+    """Every cookie (the `/u/api/` token and CSRF cookies, the browser session's and the
+    admin's) is `Secure` (sent over HTTPS only) and named with the `__Host-` prefix
+    (`__Secure-` for the path-scoped `/u/api/` token cookies); turn off only for local HTTP,
+    where the plain names are used."""
 
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""
@@ -386,6 +388,15 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1024)
     """Request headers (names and values together) past which a request is refused with 431;
     uvicorn's parser bounds none itself."""
+
+    request_receive_timeout_seconds: float = Field(default=30.0, gt=0)
+    """Longest a client may take to send a request's head (request line and headers), and
+    again its body: a slower head closes the connection, a slower body is answered 408
+    (slowloris). The head's bound holds under `authgate serve`."""
+
+    max_connections_per_worker: int = Field(default=1000, ge=1)
+    """Connections (or requests) a worker of `authgate serve` holds at most; past it, new
+    requests are answered 503 (uvicorn's `limit_concurrency`)."""
 
     hsts_seconds: int = Field(default=0, ge=0)
     """`Strict-Transport-Security: max-age=N` on every answer when above 0 (only behind HTTPS;

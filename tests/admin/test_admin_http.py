@@ -73,7 +73,7 @@ def test_secure_cookies_use_the_host_prefix(serve: Serve, make_settings) -> None
     admin = _admin(api)
     form = admin.http.get("/admin/login")
     # The login form's own cookie is Secure too: send it by hand over this plain HTTP.
-    admin.http.cookies.set("authgate_admin_login", csrf_of(form))
+    admin.http.cookies.set("__Host-authgate_admin_login", csrf_of(form))
     answer = admin.http.post(
         "/admin/login",
         data={"csrf_token": csrf_of(form), "username": "boss", "password": PASSWORD},

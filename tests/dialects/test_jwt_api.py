@@ -344,15 +344,17 @@ def test_login_and_refresh_set_the_cookies(serve: Callable[..., Api]) -> None:
         api.http.post("/u/api/refresh/", json={"refresh_token": _tokens(api)["refresh_token"]}),
     ):
         cookies = _set_cookies(response)
-        assert set(cookies) == {"access_token", "refresh_token", "csrf_token"}
+        # Secure, so prefixed: the path-scoped token cookies __Secure-, the CSRF one __Host-.
+        access_name, refresh_name = "__Secure-access_token", "__Secure-refresh_token"
+        assert set(cookies) == {access_name, refresh_name, "__Host-csrf_token"}
         access, refresh, csrf = (
-            cookies["access_token"],
-            cookies["refresh_token"],
-            cookies["csrf_token"],
+            cookies[access_name],
+            cookies[refresh_name],
+            cookies["__Host-csrf_token"],
         )
         body = response.json()
-        assert access.startswith(f"access_token={body['access_token']};")
-        assert refresh.startswith(f"refresh_token={body['refresh_token']};")
+        assert access.startswith(f"{access_name}={body['access_token']};")
+        assert refresh.startswith(f"{refresh_name}={body['refresh_token']};")
         for header in (access, refresh, csrf):
             assert "Secure" in header  # the default
             assert "SameSite=lax" in header

@@ -9,7 +9,6 @@ from starlette.responses import RedirectResponse, Response
 
 from authgate.admin.context import (
     CSRF_FIELD,
-    LOGIN_CSRF_COOKIE,
     PREFIX,
     Admin,
     form_text,
@@ -39,7 +38,7 @@ async def login(request: Request) -> Response:
     admin: Admin = request.app.state.admin
     if errors := await input_errors(request):  # NUL in a name, say: never looked up
         return _form(request, admin, error=_sentence(errors), status=400)
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    expected = request.cookies.get(admin.login_csrf_cookie, "")
     presented = await form_text(request, CSRF_FIELD)
     if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
         return _form(request, admin, error=BAD_FORM, status=403)
@@ -62,7 +61,7 @@ async def login(request: Request) -> Response:
         return _form(request, admin, error=BAD_LOGIN, status=400, username=username)
     response = RedirectResponse(f"{PREFIX}/users", 303)
     admin.set_session_cookie(response, raw)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path=f"{PREFIX}/")
+    admin.clear_login_csrf(response)
     return response
 
 

@@ -23,14 +23,11 @@ from authgate.core.errors import Message, NotFoundError, PermissionDeniedError, 
 from authgate.core.sessions import Session, Sessions
 from authgate.core.text import BIGINT_MAX, text_problems
 from authgate.core.user_tokens import UserTokens
+from authgate.http.cookie_names import cookie_names
 from authgate.http.errors import MalformedBodyError
 from authgate.http.i18n import translate
 from authgate.http.parsing import require_utf8_form
-from authgate.http.session_cookie import (
-    clear_session_cookie,
-    session_cookie_name,
-    set_session_cookie,
-)
+from authgate.http.session_cookie import clear_session_cookie, set_session_cookie
 
 PREFIX = "/admin"
 # No script at all, styles from our own stylesheet only, forms post only to us, never framed.
@@ -38,7 +35,6 @@ ADMIN_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-LOGIN_CSRF_COOKIE = "authgate_admin_login"
 CSRF_FIELD = "csrf_token"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_ID = BIGINT_MAX
@@ -59,8 +55,13 @@ class Admin:
 
     @property
     def session_cookie(self) -> str:
-        """The session cookie's name (http/session_cookie.py)."""
-        return session_cookie_name(self.cookie_secure)
+        """The session cookie's name (http/cookie_names.py)."""
+        return cookie_names(self.cookie_secure).session
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        """The login form's cookie's name (http/cookie_names.py)."""
+        return cookie_names(self.cookie_secure).admin_login_csrf
 
     def render(
         self,
@@ -100,18 +101,21 @@ class Admin:
     def login_csrf(self, request: Request) -> str:
         """The login form's token (double submit: the form and a cookie must agree, so a
         cross-site form cannot log a browser into an attacker's account)."""
-        return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        return request.cookies.get(self.login_csrf_cookie) or secrets.token_urlsafe(32)
 
     def set_login_csrf(self, response: Response, token: str) -> None:
-        """The login form's cookie, for the admin's paths only."""
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            path=f"{PREFIX}/",
-            httponly=True,
-            secure=self.cookie_secure,
-            samesite="strict",
-        )
+        """The login form's cookie: Path=/ (which `__Host-` requires; SameSite=Strict keeps it
+        off every cross-site request, HttpOnly from scripts)."""
+        response.set_cookie(self.login_csrf_cookie, token, **self._login_csrf_attributes)
+
+    def clear_login_csrf(self, response: Response) -> None:
+        """Forget the login form's cookie (with the attributes it was set with: a `__Host-`
+        cookie is only replaced by a Secure one at Path=/)."""
+        response.delete_cookie(self.login_csrf_cookie, **self._login_csrf_attributes)
+
+    @property
+    def _login_csrf_attributes(self) -> dict[str, Any]:
+        return {"path": "/", "httponly": True, "secure": self.cookie_secure, "samesite": "strict"}
 
 
 NOTICES = {

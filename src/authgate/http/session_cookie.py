@@ -6,15 +6,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-# Django's names: a script reads the CSRF cookie and echoes it in this header.
-CSRF_COOKIE = "csrftoken"
+from authgate.http.cookie_names import cookie_names
+
+# Django's header: a script reads the CSRF cookie and echoes it in this header.
 CSRF_HEADER = "x-csrftoken"
 
 
 def session_cookie_name(secure: bool) -> str:
-    """`__Host-` (Secure, Path=/, no Domain: no sibling subdomain can plant or read it) where
-    the cookie is Secure; a plain name over local HTTP, where browsers refuse the prefix."""
-    return "__Host-authgate_session" if secure else "authgate_session"
+    """`__Host-authgate_session` where the cookie is Secure (http/cookie_names.py); the plain
+    name over local HTTP, where browsers refuse the prefix."""
+    return cookie_names(secure).session
 
 
 def session_value(request: Request, secure: bool) -> str | None:
@@ -39,11 +40,16 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
 
 def set_csrf_cookie(response: Response, csrf: str, *, secure: bool) -> None:
     """The session's CSRF token where a script can read it (not HttpOnly) to send it back as
-    `X-CSRFToken`. It is an HMAC of the session, so a cookie planted by a sibling site is
+    `X-CSRFToken`: `__Host-csrftoken` when Secure, else Django's `csrftoken` (the server reads
+    only the header). It is an HMAC of the session, so a value planted by a sibling site is
     worth nothing without that session (core/sessions.py)."""
-    response.set_cookie(CSRF_COOKIE, csrf, path="/", secure=secure, samesite="lax")
+    response.set_cookie(
+        cookie_names(secure).session_csrf, csrf, path="/", secure=secure, samesite="lax"
+    )
 
 
 def clear_csrf_cookie(response: Response, *, secure: bool) -> None:
     """Forget the CSRF cookie."""
-    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="lax")
+    response.delete_cookie(
+        cookie_names(secure).session_csrf, path="/", secure=secure, samesite="lax"
+    )

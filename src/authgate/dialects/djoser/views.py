@@ -21,8 +21,10 @@ from authgate.core.staff import authorize_user_change
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.fields import M, as_text, parse
+from authgate.dialects.schemes import CsrfFailedError
 from authgate.dialects.towns_field import parse_with_towns
 from authgate.http.parsing import read_body
+from authgate.http.same_site import CROSS_SITE_REASON, is_cross_site
 from authgate.http.session_cookie import (
     clear_csrf_cookie,
     clear_session_cookie,
@@ -295,6 +297,10 @@ class DjoserViews:
     # tokens
 
     async def token_login(self, request: Request, _: Principal | None) -> Response:
+        if self.settings.create_session_on_login and is_cross_site(request):
+            # The login would set session cookies: a cross-site form could log the victim's
+            # browser into the attacker's account (login CSRF; http/same_site.py).
+            raise CsrfFailedError(reason=CROSS_SITE_REASON)
         by_email = self.settings.login_field == "email"
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)

@@ -1,7 +1,8 @@
 """The /u/api/ token cookies and their CSRF protection (double submit).
 
 Login and refresh set three cookies, each `Secure` (AUTHGATE_COOKIE_SECURE) and with
-AUTHGATE_COOKIE_SAMESITE:
+AUTHGATE_COOKIE_SAMESITE, named as http/cookie_names.py says (when Secure: the two path-scoped
+token cookies `__Secure-`, the CSRF cookie at Path=/ `__Host-`):
 - `access_token`: HttpOnly, Path = the dialect's mount (`/u/api/`), Max-Age = the refresh
   lifetime: the token inside expires sooner (the server checks `exp`), but a logout by cookie
   after that must still name the session, or its refresh token would outlive the logout;
@@ -30,11 +31,9 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.http.cookie_names import cookie_names
 from authgate.settings import Settings
 
-ACCESS_COOKIE = "access_token"
-REFRESH_COOKIE = "refresh_token"
-CSRF_COOKIE = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_PATH = "/refresh/"
 
@@ -54,13 +53,17 @@ class Cookies:
         self._secure = settings.cookie_secure
         self._samesite = settings.cookie_samesite
         self._refresh_age = int(refresh_lifetime.total_seconds())
+        names = cookie_names(settings.cookie_secure)
+        self.access = names.uapi_access
+        self.refresh = names.uapi_refresh
+        self.csrf = names.uapi_csrf
 
     def _paths(self, request: Request) -> dict[str, str]:
         mount = _mount(request)
         return {
-            ACCESS_COOKIE: mount + "/",
-            REFRESH_COOKIE: mount + REFRESH_PATH,
-            CSRF_COOKIE: "/",
+            self.access: mount + "/",
+            self.refresh: mount + REFRESH_PATH,
+            self.csrf: "/",
         }
 
     def set_tokens(
@@ -69,9 +72,9 @@ class Cookies:
         """Set both token cookies and the session's CSRF token."""
         paths = self._paths(request)
         values = {
-            ACCESS_COOKIE: (access, self._refresh_age, True),
-            REFRESH_COOKIE: (refresh, self._refresh_age, True),
-            CSRF_COOKIE: (self.csrf_for(session), self._refresh_age, False),
+            self.access: (access, self._refresh_age, True),
+            self.refresh: (refresh, self._refresh_age, True),
+            self.csrf: (self.csrf_for(session), self._refresh_age, False),
         }
         for name, (value, age, httponly) in values.items():
             response.set_cookie(
@@ -91,7 +94,7 @@ class Cookies:
                 name,
                 path=path,
                 secure=self._secure,
-                httponly=name != CSRF_COOKIE,
+                httponly=name != self.csrf,
                 samesite=self._samesite,
             )
 
@@ -103,7 +106,7 @@ class Cookies:
     def csrf_ok(self, request: Request, session: str | None) -> bool:
         """Whether the request's X-CSRF-Token header is the session's token (and the cookie's),
         or, with no session known, equals the csrf_token cookie."""
-        cookie = request.cookies.get(CSRF_COOKIE, "").encode()
+        cookie = request.cookies.get(self.csrf, "").encode()
         header = request.headers.get(CSRF_HEADER, "").encode()
         if not cookie or not hmac.compare_digest(cookie, header):
             return False

@@ -12,7 +12,6 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -25,7 +24,7 @@ from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError,
 from authgate.core.jwt import ACCESS, REFRESH, JwtError, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
-from authgate.dialects.uapi.cookies import ACCESS_COOKIE, REFRESH_COOKIE, Cookies
+from authgate.dialects.uapi.cookies import Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
 from authgate.http.errors import (
@@ -41,6 +40,7 @@ from authgate.http.errors import (
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate, seconds
 from authgate.http.parsing import read_body
+from authgate.http.same_site import is_cross_site
 from authgate.store.unavailable import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,9 @@ def _bearer(request: Request) -> str | None:
 
 
 def _require_same_site(request: Request) -> None:
-    """Refuse a browser's cross-site request to an endpoint that sets session cookies: an
-    auto-submitted form from another site could otherwise log the victim into the attacker's
-    account (login CSRF). Clients that are not browsers send neither header."""
-    fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise UapiError(403, "csrf_failed")
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+    """Refuse a browser's cross-site request to an endpoint that sets session cookies
+    (http/same_site.py: login CSRF)."""
+    if is_cross_site(request):
         raise UapiError(403, "csrf_failed")
 
 
@@ -176,7 +171,7 @@ class UapiViews:
 
     async def _user(self, request: Request) -> User:
         """The user of the request's access token (Bearer header, else the access cookie)."""
-        raw = _bearer(request) or request.cookies.get(ACCESS_COOKIE)
+        raw = _bearer(request) or request.cookies.get(self._cookies.access)
         if not raw:
             raise UapiError(401, "not_authenticated")
         try:
@@ -218,8 +213,8 @@ class UapiViews:
                 raw = _bearer(request)
             except UapiError as error:
                 raise UapiError(400, "refresh_invalid") from error
-        if not raw and REFRESH_COOKIE in request.cookies:
-            raw = request.cookies[REFRESH_COOKIE]
+        if not raw and self._cookies.refresh in request.cookies:
+            raw = request.cookies[self._cookies.refresh]
             try:
                 claims = self._jwts.decode(raw, REFRESH)
             except JwtError as error:
@@ -251,8 +246,8 @@ class UapiViews:
         the refresh token, which the browser sends only to refresh/, must die with it), end
         every JWT of its user. Authenticated by the access cookie, it needs the CSRF header."""
         raw = _bearer_or_none(request)
-        if raw is None and ACCESS_COOKIE in request.cookies:
-            raw = request.cookies[ACCESS_COOKIE]
+        if raw is None and self._cookies.access in request.cookies:
+            raw = request.cookies[self._cookies.access]
             try:
                 claims: Mapping[str, object] | None = self._jwts.decode(
                     raw, ACCESS, allow_expired=True

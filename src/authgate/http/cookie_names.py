@@ -1,0 +1,53 @@
+"""Every cookie's name, in one place, with the prefix its attributes allow.
+
+A cookie that is `Secure`, host-only (no `Domain`) and at `Path=/` is named `__Host-<name>`:
+browsers then refuse it from anywhere else, so a sibling subdomain (or a network attacker on
+plain HTTP) can neither plant nor overwrite it. One scoped to a narrower path cannot be
+`__Host-` and is `__Secure-<name>` (a plain-HTTP attacker cannot set it). With
+AUTHGATE_COOKIE_SECURE off (local HTTP), no cookie is `Secure` and browsers would drop a
+prefixed one: the plain names are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CookieNames:
+    """The names of every cookie authgate sets."""
+
+    session: str
+    """The browser session (admin login, Djoser's session-on-login); Path=/."""
+    session_csrf: str
+    """The session's CSRF token for scripts to echo as `X-CSRFToken` (Django's `csrftoken`)."""
+    admin_login_csrf: str
+    """The admin login form's double-submit token."""
+    uapi_access: str
+    """/u/api/'s access token, scoped to the dialect's path."""
+    uapi_refresh: str
+    """/u/api/'s refresh token, scoped to its refresh endpoint."""
+    uapi_csrf: str
+    """/u/api/'s CSRF token for scripts to echo as `X-CSRF-Token`; Path=/."""
+
+
+def host_only(name: str, secure: bool) -> str:
+    """The name of a host-only cookie at Path=/."""
+    return f"__Host-{name}" if secure else name
+
+
+def path_scoped(name: str, secure: bool) -> str:
+    """The name of a host-only cookie at a narrower path (which `__Host-` forbids)."""
+    return f"__Secure-{name}" if secure else name
+
+
+def cookie_names(secure: bool) -> CookieNames:
+    """The names for cookies that are `Secure` (AUTHGATE_COOKIE_SECURE) or not."""
+    return CookieNames(
+        session=host_only("authgate_session", secure),
+        session_csrf=host_only("csrftoken", secure),
+        admin_login_csrf=host_only("authgate_admin_login", secure),
+        uapi_access=path_scoped("access_token", secure),
+        uapi_refresh=path_scoped("refresh_token", secure),
+        uapi_csrf=host_only("csrf_token", secure),
+    )

@@ -1,0 +1,156 @@
+"""Bounds on slow and numerous clients (slowloris), so that a client trickling its request
+cannot hold a connection and a request forever.
+
+- The head (request line and headers): uvicorn's parsers set no deadline of their own (its
+  keep-alive timeout covers only an idle connection between requests, and is cancelled by the
+  first byte of the next one). BoundedHeadProtocol, uvicorn's httptools protocol with a timer,
+  closes a connection that has not completed a request head within
+  AUTHGATE_REQUEST_RECEIVE_TIMEOUT_SECONDS of being opened or of its last answer.
+- The body: BodyTimeout, the outermost ASGI layer, bounds the whole reading of a request's body
+  by the same time from the moment the head was complete, and answers 408 (`Connection:
+  close`) when it runs out.
+- Many connections: uvicorn's `limit_concurrency` (AUTHGATE_MAX_CONNECTIONS_PER_WORKER)
+  answers 503 to new requests while a worker holds that many connections or requests.
+
+`authgate serve` runs uvicorn with server_options(); another server running create_app's app
+gets the body bound only (put a proxy's own timeouts before it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any
+
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from authgate.settings import Settings
+
+TIMED_OUT = b'{"detail":"Request timeout: the request was not received in time."}'
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options bounding slow clients and the connections of a worker. The protocol is
+    a partial of a module-level class, so it pickles for `--workers N`."""
+    return {
+        "http": functools.partial(
+            BoundedHeadProtocol, head_timeout_seconds=settings.request_receive_timeout_seconds
+        ),
+        "limit_concurrency": settings.max_connections_per_worker,
+    }
+
+
+class BoundedHeadProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing a connection whose next request head is not
+    complete within `head_timeout_seconds` of the connection opening or of the last answer
+    (a head trickled byte by byte, or nothing sent at all)."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+        *,
+        head_timeout_seconds: float,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._head_timeout = head_timeout_seconds
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_received()
+        super().connection_lost(exc)
+
+    def on_headers_complete(self) -> None:
+        self._head_received()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        # With requests queued (pipelined), their heads are complete: the next wait for a
+        # head starts after the last of their answers.
+        waiting = not self.pipeline
+        super().on_response_complete()
+        if waiting and not self.transport.is_closing():
+            self._await_head()
+
+    def _await_head(self) -> None:
+        self._head_received()
+        self._head_timer = self.loop.call_later(self._head_timeout, self._head_timed_out)
+
+    def _head_received(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class BodyTimeout:
+    """ASGI middleware: the request's body must be received within `seconds` of the app being
+    called, else the answer is 408 with `Connection: close` (uvicorn then closes the
+    connection) and the app reads a disconnect. Reads after the body is complete (waiting for
+    a disconnect) are not bounded."""
+
+    def __init__(self, app: ASGIApp, seconds: float, headers: list[tuple[bytes, bytes]]) -> None:
+        self._app = app
+        self._seconds = seconds
+        self._answer_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(TIMED_OUT)).encode()),
+            (b"connection", b"close"),
+            *headers,
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with a bounded `receive`."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self._seconds
+        body_complete = started = answered = False
+
+        async def bounded_receive() -> Message:
+            nonlocal body_complete, answered
+            if answered:
+                return {"type": "http.disconnect"}
+            if body_complete:
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                if not started:
+                    answered = True
+                    await self._answer(send)
+                return {"type": "http.disconnect"}
+            body_complete = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if answered:
+                return  # the 408 went out: whatever the app answers to the disconnect is moot
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, bounded_receive, tracking_send)
+        except ClientDisconnect:
+            if not answered:
+                raise
+
+    async def _answer(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 408, "headers": self._answer_headers})
+        await send({"type": "http.response.body", "body": TIMED_OUT})
