@@ -267,13 +267,14 @@ class Counters:
         """Forget counters in Redis."""
         if self._redis is None:
             raise CountersUnavailableError
-        await self._bounded(self._redis.delete(*(KEY_PREFIX + key for key in keys)))
+        deleting = self._redis.delete(*(KEY_PREFIX + key for key in keys))
+        await self._bounded(deleting, fall_back=False)
 
     async def incr_shared(self, key: str, expiry_seconds: int) -> int:
         """Add one to a counter in Redis."""
         if self._redis is None:
             raise CountersUnavailableError
-        return await self._mirrored("incr", key, expiry_seconds)
+        return await self._mirrored("incr", key, expiry_seconds, fall_back=False)
 
     async def close(self) -> None:
         """Stop the probe and close the connections."""
@@ -287,11 +288,10 @@ class Counters:
 
     # Redis, bounded
 
-    async def _mirrored(self, script: str, key: str, *args: object) -> int:
+    async def _mirrored(self, script: str, key: str, *args: object, fall_back: bool = True) -> int:
         """Run a counter script in Redis and keep what it answers in memory too."""
-        count, ttl_ms = await self._bounded(
-            self._scripts[script](keys=[KEY_PREFIX + key], args=args)
-        )
+        running = self._scripts[script](keys=[KEY_PREFIX + key], args=args)
+        count, ttl_ms = await self._bounded(running, fall_back=fall_back)
         count = int(count)
         if count > 0 and int(ttl_ms) > 0:
             self._memory.put(key, count, int(ttl_ms) / 1000)
@@ -299,13 +299,15 @@ class Counters:
             self._memory.clear(key)
         return count
 
-    async def _bounded(self, call: Awaitable[T]) -> T:
-        """Await a Redis call for at most the timeout; on any failure mark Redis away (the
-        probe watches for its return) and raise CountersUnavailableError."""
+    async def _bounded(self, call: Awaitable[T], *, fall_back: bool = True) -> T:
+        """Await a Redis call for at most the timeout; on any failure raise
+        CountersUnavailableError, after marking Redis away (the probe watches for its return)
+        when the caller falls back on memory."""
         try:
             return await asyncio.wait_for(call, self._timeout)
         except self._errors as error:
-            self._went_away(error)
+            if fall_back:
+                self._went_away(error)
             raise CountersUnavailableError from error
 
     def _went_away(self, error: BaseException) -> None:
