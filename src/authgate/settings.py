@@ -250,7 +250,8 @@ class Settings(BaseSettings):
     """Login attempts per client address (`N/second`, `N/minute`, `N/hour` or `N/day`)."""
 
     throttle_login_per_account: str = "10/minute"
-    """Login attempts per login name, whether or not the account exists."""
+    """Password guesses at one account (a login name as sent, whether or not the account
+    exists, or a signed-in user's current-password checks) from one client address."""
 
     throttle_register_per_client: str = "20/hour"
     """Registrations per client address."""
