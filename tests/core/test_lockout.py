@@ -30,7 +30,7 @@ async def _locked(lockout: Lockout, account: str, client: str = "10.0.0.1") -> b
     """Whether a check would be refused now (a successful one, so nothing stays counted)."""
     attempt = await lockout.begin(account, client)
     if attempt.allowed:
-        await lockout.succeeded(account, client)
+        await lockout.succeeded(account, attempt)
     return not attempt.allowed
 
 
@@ -39,7 +39,7 @@ def test_a_login_locks_after_its_free_failures_and_a_success_starts_over() -> No
         lockout = Lockout(Counters(), LockoutPolicy(free_failures=3, base_seconds=60))
         for _ in range(2):
             await _fail(lockout, "username:john")
-        await lockout.succeeded("username:john", "10.0.0.1")
+        await _locked(lockout, "username:john")  # a success
         for _ in range(2):
             await _fail(lockout, "username:john")
         assert await _fail(lockout, "username:john")  # the count started over: third is free

@@ -32,13 +32,13 @@ AT_ONCE = 10
 COUNTERS = ["memory", "redis"]
 
 
-def _clean_redis() -> None:
+def _clean_redis(url: str) -> None:
     """This run's Redis database starts without counters (user ids repeat across tests)."""
 
     async def clean() -> None:
         import redis.asyncio
 
-        client: Any = redis.asyncio.Redis.from_url(REDIS_URL)
+        client: Any = redis.asyncio.Redis.from_url(url)
         try:
             keys = [key async for key in client.scan_iter(match="authgate*")]
             if keys:
@@ -54,7 +54,7 @@ def _counters_setting(which: str) -> dict[str, object]:
         return {}
     if REDIS_URL is None:
         pytest.skip("AUTHGATE_TEST_REDIS_URL is not set")
-    _clean_redis()
+    _clean_redis(REDIS_URL)
     return {"redis_url": REDIS_URL}
 
 

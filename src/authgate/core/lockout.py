@@ -74,6 +74,8 @@ class Attempt:
     allowed: bool
     wait_seconds: float = 0.0
     locks: bool = False
+    pair: str = ""  # the (account, generation, address) it was counted under
+    account_failures: int = 0  # the account-wide failures when it was reserved
 
 
 FREE = Attempt(allowed=True)
@@ -110,7 +112,8 @@ class Lockout:
             await self._counters.decr(failures_key)
             return REFUSED
         account_failures = await self._counters.get(_account_key(account))
-        return Attempt(True, self._policy.account_delay(account_failures), locks)
+        delay = self._policy.account_delay(account_failures)
+        return Attempt(True, delay, locks, pair, account_failures)
 
     async def wait(self, attempt: Attempt) -> None:
         """The account-wide delay of an attempt, before its check runs."""
@@ -123,17 +126,16 @@ class Lockout:
         if self._policy.enabled:
             await self._counters.incr(_account_key(account), self._policy.reset_seconds)
 
-    async def succeeded(self, account: str, client: str | None) -> None:
-        """The right password: this address's failures and the account's are forgotten."""
-        if not self._policy.enabled:
+    async def succeeded(self, account: str, attempt: Attempt) -> None:
+        """The right password: its address's failures (its reservation included) and the
+        account's are forgotten, in one write. What the attempt saw when it was reserved
+        says which exist: a lock there was none of, the attempt did not take."""
+        if not self._policy.enabled or not attempt.pair:
             return
-        pair = await self._pair(account, client)
-        keys = [_failures_key(pair)]
-        # Most logins hold no lock and no account-wide failures: reading first spares them
-        # those writes (in Redis a DEL, replicated and logged).
-        if await self._counters.get(_lock_key(pair)) > 0:
-            keys.append(_lock_key(pair))
-        if await self._counters.get(_account_key(account)) > 0:
+        keys = [_failures_key(attempt.pair)]
+        if attempt.locks:
+            keys.append(_lock_key(attempt.pair))
+        if attempt.account_failures > 0:
             keys.append(_account_key(account))
         await self._counters.clear(*keys)
 

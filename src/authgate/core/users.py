@@ -260,7 +260,7 @@ class Users:
         if account is None:
             return outcome
         if outcome.matches and password is not None and user is not None:
-            await self._lockout.succeeded(account, client)
+            await self._lockout.succeeded(account, attempt)
             return outcome
         await self._lockout.failed(account)
         if attempt.locks:
