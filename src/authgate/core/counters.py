@@ -63,6 +63,24 @@ return {n, redis.call('pttl', KEYS[1])}
 _GET = """
 return {tonumber(redis.call('get', KEYS[1]) or '0'), redis.call('pttl', KEYS[1])}
 """
+# Several counters at once: {count, pttl ms} of each, flat.
+_GET_MANY = """
+local answer = {}
+for _, key in ipairs(KEYS) do
+  table.insert(answer, tonumber(redis.call('get', key) or '0'))
+  table.insert(answer, redis.call('pttl', key))
+end
+return answer
+"""
+# Reserve an attempt: KEYS[1] a lock, KEYS[2] the counter; ARGV[1] the counter's expiry (s).
+# {0, lock's count, its pttl} while the lock holds, else {1, count, pttl} of the counter.
+_RESERVE = """
+local lock = tonumber(redis.call('get', KEYS[1]) or '0')
+if lock > 0 then return {0, lock, redis.call('pttl', KEYS[1])} end
+local n = redis.call('incr', KEYS[2])
+if n == 1 then redis.call('expire', KEYS[2], ARGV[1]) end
+return {1, n, redis.call('pttl', KEYS[2])}
+"""
 # Carry an outage's count into Redis. ARGV: the increments made meanwhile, the count this
 # process holds (a floor: Redis may have lost its data), the remaining milliseconds.
 _MERGE = """
@@ -187,6 +205,8 @@ class Counters:
                     ("incr", _INCR),
                     ("decr", _DECR),
                     ("get", _GET),
+                    ("get_many", _GET_MANY),
+                    ("reserve", _RESERVE),
                     ("merge", _MERGE),
                 )
             }
@@ -247,6 +267,35 @@ class Counters:
                 return await self._mirrored("get", key)
         return self._memory.get(key)
 
+    async def get_many(self, *keys: str) -> list[int]:
+        """Several counters' values, in one round trip."""
+        if self.shared:
+            with contextlib.suppress(CountersUnavailableError):
+                running = self._scripts["get_many"](keys=[KEY_PREFIX + key for key in keys])
+                answer = await self._bounded(running)
+                return [
+                    self._mirror(key, answer[2 * i], answer[2 * i + 1])
+                    for i, key in enumerate(keys)
+                ]
+        return [self._memory.get(key) for key in keys]
+
+    async def reserve(self, lock: str, key: str, expiry_seconds: int) -> int:
+        """Unless counter `lock` holds (then 0), add one to counter `key` (expiring as
+        `incr`'s) and answer its count: one atomic step."""
+        if self.shared:
+            with contextlib.suppress(CountersUnavailableError):
+                keys = [KEY_PREFIX + lock, KEY_PREFIX + key]
+                running = self._scripts["reserve"](keys=keys, args=[expiry_seconds])
+                reserved, count, ttl_ms = await self._bounded(running)
+                if not reserved:
+                    self._mirror(lock, count, ttl_ms)
+                    return 0
+                return self._mirror(key, count, ttl_ms)
+        if self._memory.get(lock) > 0:
+            return 0
+        self._note_outage_change(key)
+        return self._memory.incr(key, expiry_seconds)
+
     async def clear(self, *keys: str) -> None:
         """Forget counters, in Redis and in memory; while Redis is away, in memory at once and
         in Redis when it is back."""
@@ -292,9 +341,13 @@ class Counters:
         """Run a counter script in Redis and keep what it answers in memory too."""
         running = self._scripts[script](keys=[KEY_PREFIX + key], args=args)
         count, ttl_ms = await self._bounded(running, fall_back=fall_back)
-        count = int(count)
-        if count > 0 and int(ttl_ms) > 0:
-            self._memory.put(key, count, int(ttl_ms) / 1000)
+        return self._mirror(key, count, ttl_ms)
+
+    def _mirror(self, key: str, count: object, ttl_ms: object) -> int:
+        """Keep a counter as Redis answered it in memory too (for an outage); its count."""
+        count, ttl_ms = int(str(count)), int(str(ttl_ms))
+        if count > 0 and ttl_ms > 0:
+            self._memory.put(key, count, ttl_ms / 1000)
         elif count <= 0:
             self._memory.clear(key)
         return count

@@ -100,18 +100,23 @@ class Lockout:
         is locked out (or another check holds the lock it would take)."""
         if not self._policy.enabled:
             return FREE
-        pair = await self._pair(account, client)
-        if await self._counters.get(_lock_key(pair)) > 0:
-            return REFUSED
+        generation, account_failures = await self._counters.get_many(
+            _generation_key(account), _account_key(account)
+        )
+        # Every address's keys name the generation: unlocking starts a new one.
+        pair = f"{account}\0{generation}\0{client or ''}"
         failures_key = _failures_key(pair)
-        number = await self._counters.incr(failures_key, self._policy.reset_seconds)
+        number = await self._counters.reserve(
+            _lock_key(pair), failures_key, self._policy.reset_seconds
+        )
+        if number == 0:
+            return REFUSED
         locks = number >= self._policy.free_failures
         # From the last free failure on, each check takes the lock its failure would set,
         # before it runs: one at a time, whatever the concurrency.
         if locks and await self._counters.incr(_lock_key(pair), self._policy.delay(number)) > 1:
             await self._counters.decr(failures_key)
             return REFUSED
-        account_failures = await self._counters.get(_account_key(account))
         delay = self._policy.account_delay(account_failures)
         return Attempt(True, delay, locks, pair, account_failures)
 
@@ -146,15 +151,10 @@ class Lockout:
         generation = _generation_key(account)
         if shared_only:
             await self._counters.clear_shared(_account_key(account))
-            # Every address's keys name the generation: a new one orphans them all.
             await self._counters.incr_shared(generation, 2 * self._policy.reset_seconds)
             return
         await self._counters.clear(_account_key(account))
         await self._counters.incr(generation, 2 * self._policy.reset_seconds)
-
-    async def _pair(self, account: str, client: str | None) -> str:
-        generation = await self._counters.get(_generation_key(account))
-        return f"{account}\0{generation}\0{client or ''}"
 
 
 def _failures_key(pair: str) -> str:
