@@ -386,6 +386,12 @@ class Counters:
             await asyncio.sleep(self._probe_every)
             try:
                 await asyncio.wait_for(self._redis.ping(), self._timeout)
+                # The windows' own connections too, or the first hit would find them stale.
+                windows = self._windows
+                if windows is not None and not await asyncio.wait_for(
+                    windows.check(), self._timeout
+                ):
+                    continue
                 await self._carry_over()
             except self._errors:
                 continue
