@@ -148,6 +148,9 @@ class Lockout:
         """Forget every address's failures and locks at this account (staff, or a completed
         password reset). `shared_only`: in Redis or not at all (CountersUnavailableError),
         for a process whose memory serves no request (the CLI)."""
+        # The generation outlives every key named after the previous one (at most
+        # reset_seconds); when it expires in turn, the keys named after it are forgotten
+        # early, which can only lift a lock (once, days after an unlock).
         generation = _generation_key(account)
         if shared_only:
             await self._counters.clear_shared(_account_key(account))
