@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from authgate.core import Core
+from authgate.core.counters import CountersUnavailableError
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import AuditEvent, User
@@ -130,7 +131,17 @@ def unlock(username: Username) -> None:
         raise typer.Exit(code=1)
 
     async def lift(core: Core) -> None:
-        await core.users.unlock(await _user(core, username))
+        try:
+            await core.users.unlock(await _user(core, username), shared_only=True)
+        except CountersUnavailableError:
+            # Nothing was cleared, so nothing is audited: the lock holds in every server.
+            typer.echo(
+                "Error: Redis (AUTHGATE_REDIS_URL) cannot be reached, so the lockout was not"
+                " cleared; try again when it answers, or clear it in the admin UI"
+                " (/admin/lockouts).",
+                err=True,
+            )
+            raise typer.Exit(code=1) from None
 
     _run(lift)
     typer.echo(f"Lockout of {username!r} cleared.")

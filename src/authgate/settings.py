@@ -247,6 +247,11 @@ class Settings(BaseSettings):
     for revocations pushed to the services behind authgate, as `redis://host:6379/0`; unset:
     each process counts alone."""
 
+    redis_timeout_seconds: float = Field(default=0.2, gt=0, le=5)
+    """Longest a request waits on one Redis call of throttling or lockout; past it Redis
+    counts as away (each process counts in memory, a background probe watches for its
+    return)."""
+
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (a
     JSON list in the environment, e.g. `["10.0.0.0/8"]`); otherwise the socket's peer is."""
@@ -258,7 +263,8 @@ class Settings(BaseSettings):
     """Login attempts per client address (`N/second`, `N/minute`, `N/hour` or `N/day`)."""
 
     throttle_login_per_account: str = "10/minute"
-    """Login attempts per login name, whether or not the account exists."""
+    """Password guesses at one account (a login name as sent, whether or not the account
+    exists, or a signed-in user's current-password checks) from one client address."""
 
     throttle_register_per_client: str = "20/hour"
     """Registrations per client address."""
@@ -283,21 +289,27 @@ class Settings(BaseSettings):
     address as it is."""
 
     lockout_enabled: bool = True
-    """Lock a login after repeated failures, for a growing delay (a locked login fails like a
-    wrong password)."""
+    """Lock a client address out of an account after repeated failures there, for a growing
+    delay (a locked-out attempt fails like a wrong password), and slow every attempt at an
+    account that failed from anywhere by a bounded delay."""
 
     lockout_free_failures: int = Field(default=5, ge=1)
-    """Consecutive failures of one login before each further one locks it."""
+    """Consecutive failures at one account from one address before each further one locks
+    that address out (and failures from any address before attempts are slowed)."""
 
     lockout_base_seconds: float = Field(default=1.0, gt=0)
-    """First lock's length; it doubles with every further failure."""
+    """First lock's length (and first account-wide delay); it doubles with every failure."""
 
     lockout_max_seconds: float = Field(default=900.0, gt=0)
-    """Longest growing lock."""
+    """Longest growing lock of one address."""
 
     lockout_max_failures: int = Field(default=100, ge=1, le=100)
-    """Consecutive failures after which the login stays locked until the count expires or
-    staff unlock it (NIST SP 800-63B: at most 100)."""
+    """Consecutive failures from one address after which it stays locked out of the account
+    until the count expires or staff unlock it (NIST SP 800-63B: at most 100)."""
+
+    lockout_account_max_delay_seconds: float = Field(default=5.0, ge=0, le=60)
+    """Longest delay of an attempt at an account that failed from many addresses: never a
+    lock, so that nobody can lock the owner out."""
 
     lockout_reset_seconds: int = Field(default=86_400, ge=1)
     """Failures are forgotten this long after the first of them."""

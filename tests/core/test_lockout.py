@@ -18,21 +18,36 @@ def test_the_delay_grows_from_the_free_failures_and_stops_at_the_cap() -> None:
     assert policy.delay(100) == policy.reset_seconds  # NIST: no more than 100 failures
 
 
+async def _fail(lockout: Lockout, account: str, client: str = "10.0.0.1") -> bool:
+    """One failed check at `account` from `client`; False when refused as locked out."""
+    attempt = await lockout.begin(account, client)
+    if attempt.allowed:
+        await lockout.failed(account)
+    return attempt.allowed
+
+
+async def _locked(lockout: Lockout, account: str, client: str = "10.0.0.1") -> bool:
+    """Whether a check would be refused now (a successful one, so nothing stays counted)."""
+    attempt = await lockout.begin(account, client)
+    if attempt.allowed:
+        await lockout.succeeded(account, attempt)
+    return not attempt.allowed
+
+
 def test_a_login_locks_after_its_free_failures_and_a_success_starts_over() -> None:
     async def scenario() -> None:
         lockout = Lockout(Counters(), LockoutPolicy(free_failures=3, base_seconds=60))
         for _ in range(2):
-            await lockout.failed("username:john")
-        assert not await lockout.is_locked("username:john")
-        await lockout.succeeded("username:john")
+            await _fail(lockout, "username:john")
+        await _locked(lockout, "username:john")  # a success
         for _ in range(2):
-            await lockout.failed("username:john")
-        assert not await lockout.is_locked("username:john")  # the count started over
-        await lockout.failed("username:john")
-        assert await lockout.is_locked("username:john")
-        assert not await lockout.is_locked("username:mary")
+            await _fail(lockout, "username:john")
+        assert await _fail(lockout, "username:john")  # the count started over: third is free
+        assert not await _fail(lockout, "username:john")  # now locked out
+        assert not await _locked(lockout, "username:mary")
+        assert not await _locked(lockout, "username:john", "10.0.0.2")  # another address
         await lockout.unlock("username:john")
-        assert not await lockout.is_locked("username:john")
+        assert not await _locked(lockout, "username:john")
 
     asyncio.run(scenario())
 
@@ -40,10 +55,10 @@ def test_a_login_locks_after_its_free_failures_and_a_success_starts_over() -> No
 def test_a_lock_ends_by_itself() -> None:
     async def scenario() -> None:
         lockout = Lockout(Counters(), LockoutPolicy(free_failures=1, base_seconds=1))
-        await lockout.failed("username:john")
-        assert await lockout.is_locked("username:john")
+        await _fail(lockout, "username:john")
+        assert not await _fail(lockout, "username:john")
         await asyncio.sleep(2.1)
-        assert not await lockout.is_locked("username:john")
+        assert await _fail(lockout, "username:john")
 
     asyncio.run(scenario())
 
@@ -51,15 +66,13 @@ def test_a_lock_ends_by_itself() -> None:
 def test_disabled_lockout_never_locks() -> None:
     async def scenario() -> None:
         lockout = Lockout(Counters(), LockoutPolicy(enabled=False, free_failures=1))
-        for _ in range(5):
-            await lockout.failed("username:john")
-        assert not await lockout.is_locked("username:john")
+        assert all([await _fail(lockout, "username:john") for _ in range(5)])
 
     asyncio.run(scenario())
 
 
 class ClearCounting(Counters):
-    """Counters that count their clears (the writes a successful login may do)."""
+    """Counters that count the keys they clear (the writes a successful login may do)."""
 
     cleared: int = 0
 
@@ -68,14 +81,14 @@ class ClearCounting(Counters):
         await super().clear(*keys)
 
 
-def test_a_success_writes_only_when_there_were_failures_to_forget() -> None:
+def test_a_success_clears_only_what_there_is_to_forget() -> None:
     async def scenario() -> tuple[int, int]:
         counters = ClearCounting()
         lockout = Lockout(counters, LockoutPolicy(free_failures=3))
-        await lockout.succeeded("username:john")  # nothing counted: nothing to clear
+        await _locked(lockout, "username:john")  # only its own reservation to give back
         without = counters.cleared
-        await lockout.failed("username:john")
-        await lockout.succeeded("username:john")
-        return without, counters.cleared
+        await _fail(lockout, "username:john")
+        await _locked(lockout, "username:john")  # and the account-wide failure
+        return without, counters.cleared - without
 
-    assert asyncio.run(scenario()) == (0, 1)
+    assert asyncio.run(scenario()) == (1, 2)

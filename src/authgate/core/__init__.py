@@ -58,6 +58,7 @@ class Core:
     records: Records
     audit: Audit
     sessions: Sessions
+    counters: Counters
 
     async def start(self) -> None:
         """Start background work (following the revocation feed); the store is connected."""
@@ -81,6 +82,7 @@ class Core:
         await self.audit.stop()
         await self.notices.drain()
         await self.tokens.drain()
+        await self.counters.close()
         self.passwords.close()
 
 
@@ -158,7 +160,7 @@ def build_core(
         audit=audit,
         verified_cache_size=settings.token_cache_size,
     )
-    counters = Counters(settings.redis_url)
+    counters = Counters(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
     throttle = _throttle(settings, counters)
     users = Users(
         store=store,
@@ -205,6 +207,7 @@ def build_core(
             lifetime_seconds=settings.session_lifetime_seconds,
             idle_seconds=settings.session_idle_seconds,
         ),
+        counters,
     )
 
 
@@ -253,6 +256,7 @@ def _lockout_policy(settings: Settings) -> LockoutPolicy:
         max_seconds=settings.lockout_max_seconds,
         max_failures=settings.lockout_max_failures,
         reset_seconds=settings.lockout_reset_seconds,
+        account_max_seconds=settings.lockout_account_max_delay_seconds,
     )
 
 

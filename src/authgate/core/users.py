@@ -31,10 +31,10 @@ from authgate.core.identity import (
     username_skeletons,
 )
 from authgate.core.jwt import Jwts
-from authgate.core.lockout import Lockout
+from authgate.core.lockout import FREE, Lockout
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User, UserSearch
 from authgate.core.notices import Notices
-from authgate.core.passwords import Passwords
+from authgate.core.passwords import Passwords, Verification
 from authgate.core.probes import Probes
 from authgate.core.revocations import Revocations
 from authgate.core.staff import (
@@ -227,28 +227,33 @@ class Users:
 
         `login` is read as `login_field` ("username" or "email"; the setting by default).
         Unknown user, wrong password, inactive user and locked login (core/lockout.py) fail
-        alike, and in the same time: an unknown login still pays for one argon2id
-        verification. Too many attempts from the caller or at `login` raise ThrottledError
-        before any password is checked.
+        alike: an unknown login still pays for one argon2id verification, a locked one pays
+        for none. Too many attempts from the caller or at the account from the caller raise
+        ThrottledError before any password is checked.
         """
         field = login_field or self._login_field
-        account = _login_key(login, field)
-        await self._throttle.hit(LOGIN, client=caller_address(), account=account)
+        # Throttled by the login as sent, before the lookup: a 429 is visible, so its budget
+        # must not tell whether (or that) a username and an email name the same account.
+        await self._throttle_guess(_login_key(login, field))
         user = await self._find_by_login(login, field) if login else None
         # A user is locked whichever login names them (username or email); an unknown login
-        # by the login itself, so that it fails exactly as a known one does.
-        lock_key = _user_key(user.id) if user else _login_key(login, field)
-        locked = lock_key is not None and await self._lockout.is_locked(lock_key)
-        outcome = await self._passwords.verify(password or "", user.password_hash if user else None)
-        matches = outcome.matches and password is not None
-        reason = _failure(user, matches=matches, locked=locked)
+        # by the login itself, so that it fails exactly as a known one does. A locked-out
+        # attempt answers like a wrong password, so this tells nothing either.
+        account = _user_key(user.id) if user else _login_key(login, field)
+        outcome = await self._guarded_verify(account, password, user, login)
+        matches = outcome is not None and outcome.matches and password is not None
+        reason = _failure(user, matches=matches, locked=outcome is None)
         if reason is not None or user is None or password is None:  # (the last two: for mypy)
-            failure = reason or audit.UNKNOWN_USER
-            await self._failed_login(login, user, lock_key, failure, locked=locked)
+            await self._audit.record(
+                audit.LOGIN,
+                audit.FAILURE,
+                user_id=user.id if user else None,
+                login=login,
+                reason=reason or audit.UNKNOWN_USER,
+            )
             raise InvalidCredentialsError
-        await self._lockout.succeeded(_user_key(user.id))
         changes: dict[str, object] = {"last_login": self._clock.now()}
-        if outcome.needs_rehash:
+        if outcome is not None and outcome.needs_rehash:
             changes["password"] = await self._passwords.hash(password)
         # Not published to the revocation feed: a login (or a rehash of the same password)
         # ends nobody's session.
@@ -258,36 +263,60 @@ class Users:
         await self._audit.record(audit.LOGIN, user_id=user.id)
         return updated
 
-    async def _failed_login(
-        self,
-        login: str | None,
-        user: User | None,
-        lock_key: str | None,
-        reason: str,
-        *,
-        locked: bool,
-    ) -> None:
-        """Count the failure towards a lockout (unless already locked) and log it."""
-        user_id = user.id if user else None
-        await self._audit.record(
-            audit.LOGIN, audit.FAILURE, user_id=user_id, login=login, reason=reason
-        )
-        if lock_key is not None and not locked and await self._lockout.failed(lock_key) > 0:
-            await self._audit.record(audit.LOCKOUT, user_id=user_id, login=login)
+    async def check_password(self, user: User, password: str) -> bool:
+        """Whether `password` is this (signed-in) user's password: a guess like a login's,
+        throttled and locked out by the same rules (ThrottledError over the limits; False
+        while locked out), so that a stolen token is no unlimited password oracle."""
+        await self._throttle_guess(_user_key(user.id))
+        outcome = await self._guarded_verify(_user_key(user.id), password, user, user.username)
+        return outcome is not None and outcome.matches
 
-    async def unlock(self, user: User) -> None:
-        """Lift a lockout of this user at once (staff)."""
-        await self._lockout.unlock(_user_key(user.id))
+    async def _throttle_guess(self, account: str | None) -> None:
+        """Count a password guess against the login limits: per client address, and per
+        account from that address (an account-wide limit would be a lever to keep the owner
+        out; the lockout's bounded delay spans addresses instead)."""
+        client = caller_address()
+        per_client = None if account is None else f"{account} from {client or ''}"
+        await self._throttle.hit(LOGIN, client=client, account=per_client)
+
+    async def _guarded_verify(
+        self, account: str | None, password: str | None, user: User | None, login: str | None
+    ) -> Verification | None:
+        """Verify a password guess at `account` under the lockout: None when locked out (no
+        verification ran). The outcome is recorded: a failure counts, a match forgets the
+        failures (of an inactive user too: the password was right)."""
+        client = caller_address()
+        attempt = FREE if account is None else await self._lockout.begin(account, client)
+        if not attempt.allowed:
+            return None
+        await self._lockout.wait(attempt)
+        outcome = await self._passwords.verify(password or "", user.password_hash if user else None)
+        if account is None:
+            return outcome
+        if outcome.matches and password is not None and user is not None:
+            await self._lockout.succeeded(account, attempt)
+            return outcome
+        await self._lockout.failed(account)
+        if attempt.locks:
+            await self._audit.record(audit.LOCKOUT, user_id=user.id if user else None, login=login)
+        return outcome
+
+    async def unlock(self, user: User, *, shared_only: bool = False) -> None:
+        """Lift a lockout of this user at once (staff), from every address. `shared_only`:
+        in Redis or not at all (CountersUnavailableError; the CLI, which serves no request
+        from its own memory)."""
+        await self._lockout.unlock(_user_key(user.id), shared_only=shared_only)
         await self._audit.record(audit.UNLOCK, user_id=user.id)
+
+    async def forgive_failures(self, user: User) -> None:
+        """Lift this user's lockout after a proof of owning their email (a completed password
+        reset): whoever kept failing at the account, its owner gets in."""
+        await self._lockout.unlock(_user_key(user.id))
 
     async def _find_by_login(self, login: str, field: str) -> User | None:
         if field == "email":
             return await self.find_by_email(login)
         return await self._store.get_user_by_username_key(username_key(login))
-
-    async def check_password(self, user: User, password: str) -> bool:
-        """Whether `password` is this user's password."""
-        return (await self._passwords.verify(password, user.password_hash)).matches
 
     # Changes
 
@@ -577,10 +606,10 @@ def _failure(user: User | None, *, matches: bool, locked: bool) -> str | None:
     """Why a login fails (for the audit log only), or None when it succeeds."""
     if user is None:
         return audit.UNKNOWN_USER
+    if locked:
+        return audit.LOCKED
     if not matches:
         return audit.WRONG_PASSWORD
     if not user.is_active:
         return audit.INACTIVE
-    if locked:
-        return audit.LOCKED
     return None
