@@ -39,8 +39,8 @@ run: $(RUN_STAMP) ## Serve on http://127.0.0.1:8000 with ./authgate.sqlite3
 migrate: $(RUN_STAMP) ## Create or upgrade the database
 	$(BIN)/authgate migrate
 
-test: $(TEST_STAMP) ## Run the tests (PostgreSQL and Redis too where they answer locally)
-	$(BIN)/pytest
+test: $(TEST_STAMP) ## Run the tests (PostgreSQL, Redis too where they answer locally); ARGS=... to pick
+	$(BIN)/pytest $(ARGS)
 
 lint: $(TEST_STAMP) ## ruff
 	$(BIN)/ruff check src tests bench examples
