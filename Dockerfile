@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 # Only what the package is built from (.dockerignore keeps the rest out).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 RUN pip install ".[postgres,redis]" \
     && useradd --system --uid 10001 --no-create-home authgate \

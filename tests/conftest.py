@@ -1,5 +1,9 @@
 """Fixtures: a migrated database per test (SQLite always, PostgreSQL when configured), a live
-server over it, and a real SMTP server."""
+server over it, and a real SMTP server.
+
+PostgreSQL and Redis are configured by AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL,
+or, when those are unset, found on their default local ports (once, at import, before any test
+module reads the variables). The run ends with what was skipped and why."""
 
 from __future__ import annotations
 
@@ -7,9 +11,12 @@ import asyncio
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterator
+import socket
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,6 +25,60 @@ from authgate.store.migrate import upgrade
 from tests.log_capture import SessionLog
 from tests.support import Api, Mailbox, live_server, smtp_server
 
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+CONNECT_TIMEOUT_SECONDS = 0.5  # loopback: a service that is there answers in milliseconds
+
+
+def _postgres_problem(url: str) -> str | None:
+    """Why the PostgreSQL at `url` cannot be used, or None when it answers."""
+    try:
+        import asyncpg
+    except ImportError:
+        return "asyncpg is not installed"
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        return f"{type(error).__name__}: {error}".strip().rstrip(":")
+    return None
+
+
+def _redis_problem(url: str) -> str | None:
+    """Why no Redis answers PING at the URL's host and port, or None when one does."""
+    parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or 6379)
+    try:
+        with socket.create_connection(address, timeout=CONNECT_TIMEOUT_SECONDS) as connection:
+            connection.sendall(b"PING\r\n")
+            answer = connection.recv(64)
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"
+    return None if answer.startswith(b"+PONG") else f"it answered {answer[:40]!r} to PING"
+
+
+def use_local(
+    service: str, variable: str, local_url: str, problem_of: Callable[[str], str | None]
+) -> str:
+    """Set `variable` to `local_url` when it is unset and the service there answers (a set
+    variable wins); returns one line saying what the run uses."""
+    if os.environ.get(variable):
+        return f"{service}: {variable} is set, used as given"
+    problem = problem_of(local_url)
+    if problem is not None:
+        return f"{service}: not tested: {local_url} ({problem}); start it or set {variable}"
+    os.environ[variable] = local_url
+    return f"{service}: {local_url} answered (set {variable} to use another)"
+
+
+SERVICES = [
+    use_local("PostgreSQL", "AUTHGATE_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL, _postgres_problem),
+    use_local("Redis", "AUTHGATE_TEST_REDIS_URL", LOCAL_REDIS_URL, _redis_problem),
+]
 POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-prod-0123456789"
@@ -145,3 +206,24 @@ def session_log() -> Iterator[SessionLog]:
     leaks = log.leaks()
     if leaks:
         pytest.fail(f"secrets in the session's logs: {sorted(set(leaks))[:20]}", pytrace=False)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return report.longrepr[2].removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Generator[None]:
+    """Last, after pytest's own summary: which services were tested and every skip reason with
+    its count, so that a run that quietly skipped PostgreSQL or Redis says so at its end."""
+    yield
+    terminalreporter.section("services and skips")
+    for line in SERVICES:
+        terminalreporter.write_line(line)
+    reasons = Counter(_skip_reason(report) for report in terminalreporter.stats.get("skipped", []))
+    if not reasons:
+        terminalreporter.write_line("skipped: none")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"skipped {count}: {reason}")

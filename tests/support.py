@@ -28,9 +28,6 @@ from starlette.types import ASGIApp
 from authgate.app import create_app
 from authgate.settings import Settings
 
-# Read once, at import: tests/conftest.py removes every AUTHGATE_* variable while a test runs.
-TEST_POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
-
 
 @contextmanager
 def live_server(settings: Settings) -> Iterator[str]:
@@ -171,10 +168,11 @@ def scratch_postgres(name: str) -> str:
     import pytest
 
     from authgate.store.migrate import upgrade
+    from tests.conftest import POSTGRES_URL  # the variable's, or the local one found
 
-    if TEST_POSTGRES_URL is None:
+    if POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
-    base = TEST_POSTGRES_URL.rsplit("/", 1)[0]
+    base = POSTGRES_URL.rsplit("/", 1)[0]
 
     async def recreate() -> None:
         import asyncpg

@@ -142,10 +142,10 @@ def test_docker_ignores_secrets_databases_and_virtualenvs() -> None:
 
 def test_compose_runs_authgate_beside_postgres_and_redis() -> None:
     services = compose()["services"]
-    assert set(services) == {"authgate", "postgres", "redis"}
+    assert set(services) == {"authgate", "postgres", "redis", "mailpit"}
     authgate = services["authgate"]
     assert authgate["build"] == "."
-    assert set(authgate["depends_on"]) == {"postgres", "redis"}
+    assert set(authgate["depends_on"]) == {"postgres", "redis", "mailpit"}
     for name in ("postgres", "redis"):
         assert authgate["depends_on"][name]["condition"] == "service_healthy"
         assert "healthcheck" in services[name]

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -42,6 +43,25 @@ cli = typer.Typer(
     # A crash's traceback must not print its frames' variables: passwords and keys among them.
     pretty_exceptions_show_locals=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        # The installed distribution's version: what pip and the lock file know it as.
+        typer.echo(f"authgate {metadata.version('authgate')}")
+        raise typer.Exit
+
+
+@cli.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options before the command."""
 
 
 def _load_settings() -> Settings:

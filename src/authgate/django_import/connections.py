@@ -13,14 +13,16 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, pool
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from authgate.store import sqlite_path
 from authgate.store.migrate import sqlalchemy_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
 Work = Callable[[Connection, Connection | None], T]
@@ -99,6 +101,10 @@ def run_with_connections(
 async def _run_async(
     source_url: str, target_url: str | None, work: Work[T], target_read_only: bool
 ) -> T:
+    # Imported here: SQLAlchemy's asyncio layer needs greenlet, which the postgres extra brings
+    # and a bare install (SQLite only) has not.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     async with AsyncExitStack() as stack:
         asynchronous: list[AsyncConnection] = []
 

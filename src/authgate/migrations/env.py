@@ -6,7 +6,6 @@ import asyncio
 
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from authgate.store.schema import metadata
 
@@ -20,6 +19,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
+    # Imported here, not above: SQLAlchemy's asyncio layer needs greenlet, which comes with the
+    # postgres extra (beside asyncpg) and not with a bare install, which serves SQLite.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     engine = create_async_engine(url, poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
