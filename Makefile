@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run migrate test lint typecheck fmt bench swagger-ui clean
+.PHONY: help install run migrate test lint typecheck fmt bench docs swagger-ui clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[postgres,redis,client]' pytest httpx aiosmtpd mypy ruff \
-		pyyaml types-PyYAML types-zxcvbn schemathesis selenium hatchling
+		pyyaml types-PyYAML types-zxcvbn schemathesis selenium hatchling mkdocs-material
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install authgate with its test tools
@@ -41,8 +41,11 @@ fmt: $(STAMP) ## Format the code
 bench: $(STAMP) ## Benchmark authgate against the real Djoser stack (needs wrk)
 	$(BIN)/python bench/run.py
 
+docs: $(STAMP) ## Build the documentation site (docs/, MkDocs Material) into site/, offline
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 swagger-ui: ## Copy the pinned Swagger UI (web/package.json) into src/authgate/static (needs npm)
 	scripts/update-swagger-ui.sh
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache site
