@@ -31,6 +31,7 @@ REPO_DIRS = ("src", "tests", "bench", "docs", "examples", "scripts", "web", ".ci
 PACKAGE = ROOT / "src" / "authgate"
 PACKAGE_DIRS = tuple(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name[0] != "_")
 FILE_SUFFIXES = (".py", ".md", ".yml", ".yaml", ".toml", ".json", ".sh", ".txt", ".lock")
+REVISION = re.compile(r'^revision = "(\w+)"', re.M)
 REQUIRED_IN_PROD = "**Required in prod.**"
 # A valid value for each setting prod requires (a new requirement in settings.py fails
 # test_settings_page_marks_what_prod_requires until it is documented and listed here).
@@ -110,6 +111,16 @@ def test_the_path_check_can_fail() -> None:
     assert ignored("tests/artifacts/docs/")
     assert ignored("./.authgate-secret")
     assert not ignored("tests/security/")
+
+
+def test_every_named_migration_exists() -> None:
+    """`0009_username_skeletons` (a revision) or `0008` (its number) names a migration."""
+    versions = (PACKAGE / "migrations" / "versions").glob("*.py")
+    revisions = {m.group(1) for v in versions for m in [REVISION.search(v.read_text())] if m}
+    numbers = {revision.split("_")[0] for revision in revisions}
+    named = {span for page in PAGES for span in re.findall(r"`(00\d\d(?:_\w+)?)`", prose(page))}
+    assert len(revisions) > 5
+    assert sorted(named - revisions - numbers) == []
 
 
 def test_readme_links_into_the_docs() -> None:
