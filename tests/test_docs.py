@@ -186,11 +186,11 @@ def test_settings_page_marks_what_prod_requires() -> None:
     )
     assert marked == sorted(PROD_VALUES)
     values = {name: PROD_VALUES[name] for name in marked}
-    Settings(_env_file=None, env="prod", **values)  # type: ignore[call-arg]  # nothing else
+    Settings(_env_file=None, env="prod", **values)  # nothing else is required
     for name in marked:
         without = {k: v for k, v in values.items() if k != name}
         with pytest.raises(ValidationError, match=f"AUTHGATE_{name.upper()}"):
-            Settings(_env_file=None, env="prod", **without)  # type: ignore[call-arg]
+            Settings(_env_file=None, env="prod", **without)
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
