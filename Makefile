@@ -11,7 +11,7 @@ SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --python $(PYTHON) --
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install run migrate test lint typecheck fmt bench swagger-ui lock upgrade check-bare clean
+.PHONY: help install run migrate test lint typecheck fmt bench docs swagger-ui lock upgrade check-bare clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,8 +65,11 @@ upgrade: | $(UV) ## Refresh uv.lock to the newest releases pyproject allows (the
 check-bare: | $(UV) ## Install the package bare (no extras, newest releases) in a clean venv; serve SQLite
 	.ci/bare-install $(UV)
 
+docs: $(TEST_STAMP) ## Build the documentation site (docs/, MkDocs Material) into site/, offline
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 swagger-ui: ## Copy the pinned Swagger UI (web/package.json) into src/authgate/static (needs npm)
 	scripts/update-swagger-ui.sh
 
 clean: ## Remove the virtualenv and caches
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache site

@@ -91,10 +91,11 @@ class Settings(BaseSettings):
     """Djoser's HIDE_USERS: other users' records answer 404 to non-staff."""
 
     user_records_visibility: RecordsVisibility = "all"
-    """Who reads other users' records at `GET /user/<id>/`: `all` (seed 004: any signed-in
-    user reads any record, email, flags and last login included), `limited` (non-staff see
-    others' id, names, join date and towns only), `staff_only` (non-staff: their own only,
-    404 for others). Staff and the user themselves always see the whole record."""
+    """Who reads other users' records at `GET /user/<id>/`: `all` (the users/towns API's
+    default: any signed-in user reads any record, email, flags and last login included),
+    `limited` (non-staff see others' id, names, join date and towns only), `staff_only`
+    (non-staff: their own only, 404 for others). Staff and the user themselves always see the
+    whole record."""
 
     user_create_password_retype: bool = False
     """Registration requires `re_password` (Djoser's USER_CREATE_PASSWORD_RETYPE)."""

@@ -1,4 +1,4 @@
-"""The envelope dialect (/api/v1/ and /api/v1/accounts/, seed 001) over HTTP: every answer is
+"""The envelope dialect (/api/v1/ and /api/v1/accounts/) over HTTP: every answer is
 `{"result": {"status", "message"}, "data"}`, in English or Russian."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The /u/api/ JWT dialect (seed 003) over real HTTP: login by email, single-use refresh with
+"""The /u/api/ JWT dialect (cookie JWT API) over real HTTP: login by email, single-use refresh with
 reuse detection, the test endpoints, the token cookies and their CSRF check."""
 
 from __future__ import annotations

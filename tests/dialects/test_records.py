@@ -1,4 +1,4 @@
-"""Seed 004 over real HTTP: `GET /user/<id>/`, `/api/towns/`, and `towns` at registration
+"""The users/towns API over real HTTP: `GET /user/<id>/`, `/api/towns/`, and `towns` at registration
 and on users/me/ (CONTRACT.md sections 1 and 5)."""
 
 from __future__ import annotations

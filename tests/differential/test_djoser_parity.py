@@ -58,7 +58,7 @@ USERS, ME, LOGIN, LOGOUT = (
 
 
 def multipart(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
-    """A multipart/form-data body, as `curl -F` sends (seed 002 registers that way)."""
+    """A multipart/form-data body, as `curl -F` sends (as ../shared/seeds/002_*.txt does)."""
     boundary = "parity-boundary-7d91"
     parts = [
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'

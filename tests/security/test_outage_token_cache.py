@@ -1,5 +1,5 @@
 """Issue 11, item 22: while PostgreSQL is away, tokens a worker has cached keep being accepted
-(as the README promises), for at most the cache's TTL; the outage is logged once, and its end
+(as docs/security.md promises), for at most the cache's TTL; the outage is logged once, and its end
 once, not a traceback per poll of the revocation feed.
 
 PostgreSQL is made unreachable through a TCP proxy the test starts and stops: the shared server

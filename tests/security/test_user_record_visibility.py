@@ -1,4 +1,4 @@
-"""Other users' records at GET /user/<id>/ (issue 11, item 20): by default (seed 004) any
+"""Other users' records at GET /user/<id>/ (issue 11, item 20): by default (users/towns API) any
 signed-in user reads any record; AUTHGATE_USER_RECORDS_VISIBILITY=limited keeps others'
 email, last login, flags, groups and own permissions from non-staff, and staff_only answers
 non-staff 404 for anyone but themselves. Staff and the user themselves see the whole record."""
@@ -58,7 +58,7 @@ def _read(api: Api, token: str, user_id: int) -> tuple[int, Any]:
 def test_by_default_any_signed_in_user_reads_every_record_whole(
     serve: Callable[..., Api], make_settings: Callable[..., Settings]
 ) -> None:
-    """Seed 004's compatibility: kept as the default."""
+    """The users/towns API's compatibility: kept as the default."""
     api, ids, tokens = _people(serve, make_settings, None)
     status, record = _read(api, tokens["eve"], ids["root"])
     assert status == 200

@@ -1,4 +1,4 @@
-"""Seed 004's records in both stores and the core's rules over them: towns, groups and
+"""The users/towns API's records in both stores and the core's rules over them: towns, groups and
 permissions, the links between them and users, and who may change what."""
 
 from __future__ import annotations

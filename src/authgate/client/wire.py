@@ -1,7 +1,7 @@
 """What the clients send to authgate and how they read its answers, written once for the sync
 and the async client (which only move the bytes).
 
-The endpoints (README, shared/CONTRACT.md):
+The endpoints (docs/, ../shared/CONTRACT.md):
 - `POST /api/v1/check_token/ {"username"}` (envelope dialect, §3): does the token belong to
   this user? 200 (`data.username`, the stored spelling), 401 no/invalid token, 403 someone
   else's. Branch on the status, never on `result.message` (it is translated).

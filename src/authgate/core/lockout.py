@@ -1,6 +1,6 @@
 """Account lockout after repeated failed password checks, without a lever to lock the owner out.
 
-Two scopes (README, "Lockout and its outages"):
+Two scopes (docs/security.md, "Lockout and its outages"):
 
 - **Per account and client address**: after `free_failures` consecutive failures from one
   address, each further attempt from it locks that address out of that account for

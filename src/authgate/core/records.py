@@ -1,4 +1,4 @@
-"""Seed 004's user record (`GET /user/<id>/`): a user with their groups, permissions and
+"""The users/towns API's user record (`GET /user/<id>/`): a user with their groups, permissions and
 towns, and how long they have been a member. The facade over towns and groups, too."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Records:
 
     async def read(self, user_id: int) -> UserRecord:
         """The record of a user, or NotFoundError. Any signed-in user may read any user's
-        record (seed 004: "information about any user"; the record holds no secret): the
+        record (the users/towns API: "information about any user"; the record holds no secret): the
         dialect checks only that the caller is signed in."""
         user = await self._store.get_user(user_id)
         if user is None:

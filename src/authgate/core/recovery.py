@@ -100,7 +100,7 @@ class Recovery:
             raise _invalid_token() from spent
         await self._users.record_login(user)
         # The link proved the email is theirs: whoever kept failing at the account, the
-        # owner gets in with the new password (README, "Lockout and its outages").
+        # owner gets in with the new password (docs/security.md, "Lockout and its outages").
         await self._users.forgive_failures(user)
         await self._audit.record(audit.PASSWORD_RESET, user_id=user.id)
 

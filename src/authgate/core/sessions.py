@@ -1,4 +1,4 @@
-"""Server-side browser sessions (seed 002): the admin UI's login, beside tokens.
+"""Server-side browser sessions: the admin UI's login, beside tokens.
 
 A session is a random 256-bit value (`secrets.token_urlsafe(32)`) in an HttpOnly cookie. Only
 its SHA-256 digest is stored, so a read of the database yields no usable session; the value is

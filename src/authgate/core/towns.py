@@ -1,4 +1,4 @@
-"""Seed 004's towns: a public list of {id, name} that staff edit, and the towns of each user."""
+"""Towns (the users/towns API): a public list of {id, name} that staff edit, and each user's."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from authgate.store.sql import LinkName
 
 TOWNS_FIELD = "towns"
-TOWN_NAME_MAX_LENGTH = 255  # ours: the seeds give towns no length
+TOWN_NAME_MAX_LENGTH = 255  # ours: the users/towns API gives towns no length
 MAX_ID = 2**63 - 1  # a signed 64-bit key, the widest of SQLite and PostgreSQL
 
 

@@ -1,4 +1,4 @@
-"""`towns: [id, ...]` in a request body (seed 004: registration and users/me/), an id list
+"""`towns: [id, ...]` in a request body (registration and users/me/ take towns), an id list
 (dialects/pk_lists.py) beside the other fields of a serializer. Shared by the Djoser dialect,
 which takes it, and the records dialect, which owns towns; it lives beside both so that
 neither imports the other's package.

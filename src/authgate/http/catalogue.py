@@ -180,7 +180,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unable to create account.",
         "ru": "Невозможно создать учетную запись.",
     },
-    # Seed 004's records: DRF's PrimaryKeyRelatedField / ManyRelatedField (`towns`, ...), and
+    # Users/towns records: DRF's PrimaryKeyRelatedField / ManyRelatedField (`towns`, ...), and
     # the unique names of towns, groups and permissions (Django's unique-field wording).
     "pk_does_not_exist": {
         "en": 'Invalid pk "{pk_value}" - object does not exist.',

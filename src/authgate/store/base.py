@@ -139,7 +139,7 @@ class Store(Protocol):
         nothing done, for a user that is gone)."""
         ...
 
-    # Seed 004's records: towns, groups, permissions and what links them.
+    # The users/towns API's records: towns, groups, permissions and what links them.
 
     async def list_towns(self) -> list[Town]:
         """Every town, by id."""

@@ -227,7 +227,7 @@ class PostgresStore:
             return None  # a user who is gone has no JWT left to end
         return int(row["version"])
 
-    # Seed 004's records
+    # The users/towns API's records
 
     async def _fetch(self, query: str, params: Mapping[str, object]) -> list[Any]:
         text, args = _args(query, params)

@@ -169,7 +169,7 @@ def _link_table(name: str, owner: tuple[str, str], target: tuple[str, str]) -> T
     )
 
 
-# Seed 004's towns: {id, name}, many-to-many with users. Like every table with ids a client
+# Towns (users/towns API): {id, name}, many-to-many with users. Like every table with ids a client
 # keeps, ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
 town = Table(
     "town",

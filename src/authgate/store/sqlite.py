@@ -280,7 +280,7 @@ class SqliteStore:
 
         return await self._write(bump)
 
-    # Seed 004's records
+    # The users/towns API's records
 
     def _insert_named(
         self, query: str, params: Mapping[str, object], taken: str

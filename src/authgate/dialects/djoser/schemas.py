@@ -26,7 +26,7 @@ class _In(BaseModel):
 
 class UserCreateIn(_In):
     """POST users/. Fields a client may not set (is_staff, id, role...) are ignored; `towns`
-    (seed 004) is optional and read apart (dialects/towns_field.py)."""
+    (the users/towns API) is optional and read apart (dialects/towns_field.py)."""
 
     email: BlankableEmail = None
     username: Username

@@ -131,7 +131,7 @@ class DjoserViews:
         )
         if towns is None:
             return json(s.UserCreatedOut.of(user), status=201)
-        # Seed 004: towns given (and checked above) are set once the user exists, and shown.
+        # Towns given (and checked above) are set once the user exists, and shown.
         placed = await self.core.records.towns.assign(user, towns)
         return json({**s.UserCreatedOut.of(user), "towns": placed}, status=201)
 

@@ -1,5 +1,6 @@
-"""The envelope dialect's messages. The `ru` texts are seed 001's own wording (or DRF's
-Russian where the seed quotes DRF); the `en` texts are their English equivalents.
+"""The envelope dialect's messages. The `ru` texts are the original's own
+wording (../shared/seeds/001_*.txt; or DRF's Russian where it quotes DRF); the `en` texts are
+their English equivalents.
 
 They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
 """

@@ -34,7 +34,7 @@ ENVELOPE_ERRORS = ErrorDocs(
 
 
 def endpoints(views: EnvelopeViews) -> list[Endpoint]:
-    """Every path of the dialect (seed 001): three POSTs."""
+    """Every path of the dialect (the envelope API): three POSTs."""
     return [
         Endpoint(
             "/login/",

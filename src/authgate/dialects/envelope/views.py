@@ -79,7 +79,7 @@ class EnvelopeError(Exception):
 
 
 def role_of(user: User) -> str:
-    """Seed 001's role: `superuser`, else `staff`, else `no_role`."""
+    """The envelope API's role: `superuser`, else `staff`, else `no_role`."""
     if user.is_superuser:
         return "superuser"
     return "staff" if user.is_staff else "no_role"
@@ -116,7 +116,7 @@ class EnvelopeViews:
         self.core = core
         settings = core.settings
         self._keywords = frozenset(k.lower() for k in settings.token_keywords)
-        # Seed 001 speaks of Bearer tokens: challenge with it when it is accepted.
+        # The envelope API speaks of Bearer tokens: challenge with it when it is accepted.
         self._challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
         self._default_language = settings.default_language
         self._login_field = settings.login_field
@@ -198,7 +198,7 @@ class EnvelopeViews:
         return self.answer(request, 200, "login_success", data)
 
     async def logout(self, request: Request, _: Principal | None) -> Response:
-        """POST logout/: revoke the presented token if it is valid; always 200 (seed 001)."""
+        """POST logout/: revoke the presented token if it is valid; always 200 (as specified)."""
         try:
             raw = read_token(request, self._keywords)
             if raw is not None:

@@ -1,4 +1,4 @@
-"""Seed 004's user records (`/user/<id>/`) and towns (`/api/towns/`), in DRF's shapes
+"""The users/towns API's user records (`/user/<id>/`) and towns (`/api/towns/`), in DRF's shapes
 (CONTRACT.md section 5)."""
 
 from authgate.dialects.records.routes import build

@@ -154,7 +154,7 @@ PUBLIC_FIELDS = frozenset(
 
 class UserRecordOut(BaseModel):
     """GET /user/<id>/: Django's User as a ModelSerializer with every field but the password,
-    plus days_count and towns (seed 004), in the seed's order."""
+    plus days_count and towns (the users/towns API), in its order."""
 
     id: int
     last_login: str | None

@@ -1,4 +1,4 @@
-"""The JWT dialect of seed 003, mounted at /u/api/ (CONTRACT.md section 4)."""
+"""The cookie JWT API's dialect, mounted at /u/api/ (CONTRACT.md section 4)."""
 
 from authgate.dialects.uapi.routes import build
 

@@ -1,6 +1,6 @@
-"""The /u/api/ dialect's error messages (`{"detail": ...}`, as seed 003's FastAPI answers).
-The `ru` texts follow seed 003's wording where it has one. Success bodies are the contract's
-fixed English texts and are not translated.
+"""The /u/api/ dialect's error messages (`{"detail": ...}`, as the original's FastAPI answers).
+The `ru` texts follow the original's wording (../shared/seeds/003_*.txt) where it has one.
+Success bodies are the contract's fixed English texts and are not translated.
 
 They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
 """

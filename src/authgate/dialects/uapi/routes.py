@@ -13,7 +13,7 @@ from authgate.dialects.uapi import schemas as s
 from authgate.dialects.uapi.views import UapiViews
 from authgate.http.fast_lane import FastHandler
 
-# FastAPI's shape, as seed 003 answers: `{"detail": "..."}`.
+# FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
 UAPI_ERRORS = ErrorDocs(
     {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
     frozenset({400, 401, 403, 404, 413, 415, 429}),
@@ -21,7 +21,7 @@ UAPI_ERRORS = ErrorDocs(
 
 
 def endpoints(views: UapiViews) -> list[Endpoint]:
-    """Every path of the dialect (seed 003). Each handler authenticates itself."""
+    """Every path of the dialect (the cookie JWT API). Each handler authenticates itself."""
     return [
         Endpoint(
             "/login/",

@@ -1,4 +1,4 @@
-"""The /u/api/ handlers (seed 003) over core.users and a Jwts of the dialect's own, and the
+"""The /u/api/ handlers (cookie JWT API) over core.users and a Jwts of the dialect's own, and the
 one table mapping failures to `{"detail": ...}` answers.
 
 Refresh tokens here are always single-use, whatever the SimpleJWT settings say: the dialect's

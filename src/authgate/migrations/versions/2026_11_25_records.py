@@ -1,4 +1,4 @@
-"""Seed 004's records: towns, and Django's groups and permissions, each many-to-many.
+"""The users/towns API's records: towns, and Django's groups and permissions, each many-to-many.
 
 Revision ID: 0004_records
 Revises: 0003_jwt_tokens
