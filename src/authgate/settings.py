@@ -56,9 +56,7 @@ def _json_object(value: Any) -> Any:
 # pydantic-settings' JSON decoding (which takes JSON only and names no setting when it fails).
 Texts = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list)]
 Paths = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_list)]
-SchemesByDialect = Annotated[
-    dict[str, tuple[Scheme, ...]], NoDecode, BeforeValidator(_json_object)
-]
+SchemesByDialect = Annotated[dict[str, tuple[Scheme, ...]], NoDecode, BeforeValidator(_json_object)]
 
 
 class Settings(BaseSettings):
@@ -291,8 +289,9 @@ class Settings(BaseSettings):
     each process counts alone."""
 
     trusted_proxies: Texts = ()
-    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (`10.0.0.0/8,192.168.1.1`
-    or a JSON list in the environment); otherwise the socket's peer is."""
+    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client
+    (`10.0.0.0/8,192.168.1.1` or a JSON list in the environment); otherwise the socket's peer
+    is."""
 
     throttle_enabled: bool = True
     """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
