@@ -352,7 +352,7 @@ def _run_django_import(options: ImportOptions) -> Summary:
     except UnsupportedUrlError as error:
         raise typer.BadParameter(str(error), param_hint="--database-url") from error
     except (SourceError, SQLAlchemyError, OSError) as error:
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {redact(str(error))}", err=True)
         raise typer.Exit(code=1) from error
 
 
