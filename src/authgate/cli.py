@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import secrets
 import subprocess
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
@@ -26,18 +28,34 @@ from authgate.http.i18n import translate
 from authgate.http.slow_clients import server_options
 from authgate.mailer import build_mailer
 from authgate.settings import ConfigurationError, Settings, load_settings
-from authgate.store import open_store, write_problem
+from authgate.store import open_store
+from authgate.store.preflight import (
+    UnusableDatabaseError,
+    refuse_unknown,
+    require_migrated,
+    revision,
+    shown,
+)
 
 if TYPE_CHECKING:
     from authgate.django_import import ImportOptions, Summary
 
 T = TypeVar("T")
+# Exit codes (docs/configuration-errors.md): systemd's RestartPreventExitStatus=1 stops retrying
+# a bad setting, while a database that is away (4) may come back.
+EXIT_REFUSED = 1  # a setting is refused, or the command refused (unknown user, weak password)
+EXIT_USAGE = 2  # bad options (click's own code)
+EXIT_DATABASE = 4  # the database cannot be used: unreachable, missing, unwritable, not migrated
 DEV_SECRET_FILE = Path(".authgate-secret")
 
 cli = typer.Typer(
     help="authgate: a self-hosted authentication service (Djoser/DRF-compatible).\n\n"
     "Configuration comes from AUTHGATE_* environment variables (see the README); the database "
-    "is AUTHGATE_DATABASE_URL, by default sqlite:///./authgate.sqlite3.",
+    "is AUTHGATE_DATABASE_URL, by default sqlite:///./authgate.sqlite3. Only serve and "
+    "migrate create it.\n\n"
+    "Exit codes: 0 done; 1 a setting or the command refused; 2 bad usage; 3 import-django "
+    "skipped some; 4 the database cannot be used. `authgate --debug COMMAND` shows an "
+    "error's traceback.",
     no_args_is_help=True,
     add_completion=False,
     # A crash's traceback must not print its frames' variables: passwords and keys among them.
@@ -65,28 +83,43 @@ def _options(
 
 
 def _load_settings() -> Settings:
-    """The settings, or the reasons they are refused (never a value) and exit 1."""
-    try:
-        return load_settings()
-    except ConfigurationError as error:
-        typer.echo("Error: refused settings:", err=True)
-        for line in str(error).splitlines():
-            typer.echo(f"  {line}", err=True)
-        raise typer.Exit(code=1) from None
+    """The settings; a refusal (ConfigurationError, never a value) is told by main()."""
+    return load_settings()
 
 
-def _settings() -> Settings:
+def _settings(*, keep_dev_secret: bool = False) -> Settings:
+    """The settings; in dev without a secret key, the one kept in .authgate-secret. Only
+    `serve` creates that file (`keep_dev_secret`): another command run in the wrong folder
+    must leave nothing behind, and uses a key of its own for this run."""
     settings = _load_settings()
     if not settings.secret_key.get_secret_value() and settings.env == "dev":
-        # The two-command start needs no configuration: keep a generated dev secret on disk,
-        # so links in emails stay valid across restarts.
-        if not DEV_SECRET_FILE.exists():
-            # Created owner-only from the start: never readable by others, even briefly.
+        if DEV_SECRET_FILE.exists():
+            key = DEV_SECRET_FILE.read_text().strip()
+        elif keep_dev_secret:
+            # The two-command start needs no configuration: keep a generated dev secret on
+            # disk, so links in emails stay valid across restarts. Created owner-only from
+            # the start: never readable by others, even briefly.
+            key = secrets.token_urlsafe(48)
             descriptor = os.open(DEV_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as secret_file:
-                secret_file.write(secrets.token_urlsafe(48))
-        os.environ["AUTHGATE_SECRET_KEY"] = DEV_SECRET_FILE.read_text().strip()
+                secret_file.write(key)
+        else:
+            key = secrets.token_urlsafe(48)
+        os.environ["AUTHGATE_SECRET_KEY"] = key
         settings = _load_settings()
+    return settings
+
+
+def _migrated(settings: Settings) -> Settings:
+    """The settings once the database is known to be migrated (the commands that use it and
+    may not create it); otherwise UnusableDatabaseError says which database was looked at."""
+    from authgate.store.migrate import revisions
+
+    require_migrated(
+        settings.database_url,
+        revisions=revisions(),
+        timeout_seconds=settings.database_timeout_seconds,
+    )
     return settings
 
 
@@ -122,9 +155,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
-    settings = _settings()
-    _refuse_unwritable(settings)
+    _load_settings()  # refused settings are told before anything is touched
     _upgrade_apart()
+    settings = _settings(keep_dev_secret=True)
     logging.basicConfig(level=settings.log_level.upper())
     if workers > 1 and not settings.password_hash_threads:
         # Each worker would size its hashing pool by every core it may use, and the workers
@@ -152,33 +185,39 @@ def upgrade(database_url: str) -> None:
     alembic_upgrade(database_url)
 
 
-def _refuse_unwritable(settings: Settings) -> None:
-    """Stop with one line when the database cannot be written (a read-only SQLite file or
-    mount): serving would answer every registration, login and logout with 503."""
-    problem = write_problem(settings.database_url)
-    if problem is not None:
-        typer.echo(f"Error: the database cannot be written ({problem}).", err=True)
-        raise typer.Exit(code=1)
-
-
 def _upgrade_apart() -> None:
     """Migrate in a process of its own (`authgate migrate`, with this one's settings): Alembic's
     and SQLAlchemy's machinery (some 20 MB) is then never part of the serving process, whose
     peak memory is what a deployment sizes. A plain child that ends, not multiprocessing's:
     that leaves a resource-tracker process behind for the server's lifetime."""
-    migrating = subprocess.run([sys.executable, "-m", "authgate", "migrate"], check=False)
+    debug = ["--debug"] if _debug else []
+    # Our own interpreter and package, fixed arguments.
+    migrating = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "authgate", *debug, "migrate"], check=False
+    )
     if migrating.returncode != 0:
-        typer.echo("Error: the database could not be migrated (see above).", err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=migrating.returncode)  # `migrate` said why
 
 
 @cli.command()
 def migrate() -> None:
-    """Create or upgrade the database schema."""
-    settings = _settings()
-    _refuse_unwritable(settings)
-    upgrade(settings.database_url)
-    typer.echo("Database is up to date.")
+    """Create or upgrade the database schema, and say which it did."""
+    from authgate.store.migrate import revisions
+
+    settings = _load_settings()
+    url = settings.database_url
+    before = revision(url, create=True, timeout_seconds=settings.database_timeout_seconds)
+    known = revisions()
+    head = known[0]
+    if before is not None:
+        refuse_unknown(url, before, known)
+    upgrade(url)
+    if before is None:
+        typer.echo(f"Created the schema at revision {head} in {shown(url)}: up to date.")
+    elif before == head:
+        typer.echo(f"Nothing to do: {shown(url)} is up to date (revision {head}).")
+    else:
+        typer.echo(f"Upgraded {shown(url)} from revision {before} to {head}: up to date.")
 
 
 @cli.command()
@@ -191,14 +230,13 @@ def createsuperuser(
     ] = False,
 ) -> None:
     """Create a user with staff and superuser rights."""
-    settings = _settings()
-    upgrade(settings.database_url)
+    settings = _migrated(_settings())
     if no_input:
         if not username or settings.superuser_password is None:
             typer.echo(
                 "Error: --no-input needs --username and AUTHGATE_SUPERUSER_PASSWORD.", err=True
             )
-            raise typer.Exit(code=2)
+            raise typer.Exit(code=EXIT_USAGE)
         password = settings.superuser_password.get_secret_value()
     else:
         username = username or typer.prompt("Username")
@@ -225,7 +263,7 @@ def changepassword(
     username: Annotated[str, typer.Argument(help="Whose password to change.")],
 ) -> None:
     """Set a user's password (asks for it twice); their tokens are revoked."""
-    settings = _settings()
+    settings = _migrated(_settings())
 
     async def change(core: Core) -> str:
         user = await core.store.get_user_by_username_key(username_key(username))
@@ -337,7 +375,7 @@ def _run_django_import(options: ImportOptions) -> Summary:
     except UnsupportedUrlError as error:
         raise typer.BadParameter(str(error), param_hint="--database-url") from error
     except (SourceError, SQLAlchemyError, OSError) as error:
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {redact(str(error))}", err=True)
         raise typer.Exit(code=1) from error
 
 
@@ -345,6 +383,44 @@ def _run_django_import(options: ImportOptions) -> Summary:
 cli_admin.register(cli)
 
 
+_debug = False
+
+
 def main() -> None:
-    """Entry point of the `authgate` command."""
-    cli()
+    """Entry point of the `authgate` command: an error is told in a line or two and its exit
+    code (EXIT_CODES), without a traceback unless `authgate --debug COMMAND` asks for one."""
+    global _debug
+    args = sys.argv[1:]
+    _debug = args[:1] == ["--debug"]
+    try:
+        cli(args[1:] if _debug else args, prog_name="authgate")
+    except Exception as error:  # noqa: BLE001 (every error is told, none as a traceback)
+        if _debug:
+            # Python's own traceback: typer's would be prettier, but exits 1 whatever it was.
+            traceback.print_exception(error)
+        lines, code = _told(error)
+        for line in lines:
+            typer.echo(line, err=True)
+        sys.exit(code)
+
+
+def _told(error: Exception) -> tuple[list[str], int]:
+    """What the operator reads for an error, and the exit code."""
+    if isinstance(error, ConfigurationError):
+        refusals = str(error).splitlines()
+        if len(refusals) == 1:
+            return [f"Error: {refusals[0]}"], EXIT_REFUSED
+        return ["Error: refused settings:", *(f"  {line}" for line in refusals)], EXIT_REFUSED
+    if isinstance(error, UnusableDatabaseError):
+        return [f"Error: {error.what}.", f"Fix: {error.fix}."], EXIT_DATABASE
+    # Unforeseen: its own words, with any password a URL in them carries masked.
+    return [
+        f"Error: {type(error).__name__}: {redact(str(error))}",
+        "(authgate --debug ... shows the traceback)",
+    ], EXIT_REFUSED
+
+
+def redact(text: str) -> str:
+    """`text` with the passwords of URLs in it (`user:pw@`, `password=pw`) masked."""
+    text = re.sub(r"(://[^/:@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(password=)[^&\s]+", r"\1***", text, flags=re.IGNORECASE)

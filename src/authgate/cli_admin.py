@@ -41,7 +41,7 @@ def _run(work: Callable[[Core], Awaitable[T]]) -> T:
     cli.py imports this module)."""
     from authgate import cli
 
-    settings = cli._settings()
+    settings = cli._migrated(cli._settings())
     try:
         return cli._with_core(settings, work)
     except ValidationError as error:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from authgate.key_strength import MAKE_ONE, MIN_BITS, guessable
 from authgate.rates import parse_rate
@@ -18,6 +26,38 @@ Scheme = Literal["token", "jwt", "session"]
 RecordsVisibility = Literal["all", "staff_only", "limited"]
 # The dialects that speak DRF and so take DRF's authentication classes (dialects/schemes.py).
 AUTHENTICATED_DIALECTS = ("djoser", "records", "audit")
+DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+
+
+def _list(value: Any) -> Any:
+    """A list setting from the environment: `A,B` (as the settings table shows defaults) or a
+    JSON list `["A","B"]`; an empty value is an empty list."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError('not a JSON list: write A,B or ["A","B"]') from None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _json_object(value: Any) -> Any:
+    """A mapping setting from the environment: a JSON object, refused by name, not value."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError('not a JSON object (e.g. {"djoser": ["token", "jwt"]})') from None
+
+
+# Every list and mapping setting is one of these: the environment's text is read here, not by
+# pydantic-settings' JSON decoding (which takes JSON only and names no setting when it fails).
+Texts = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_list)]
+Paths = Annotated[tuple[Path, ...], NoDecode, BeforeValidator(_list)]
+SchemesByDialect = Annotated[dict[str, tuple[Scheme, ...]], NoDecode, BeforeValidator(_json_object)]
 
 
 class Settings(BaseSettings):
@@ -39,6 +79,16 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./authgate.sqlite3"
     """`sqlite:///path` (embedded) or `postgresql://user@host:port/db`."""
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(DATABASE_SCHEMES) or value in DATABASE_SCHEMES:
+            raise ValueError(
+                "not a database URL: write sqlite:///path/authgate.sqlite3 or"
+                " postgresql://user:password@host:5432/database"
+            )
+        return value
+
     database_pool_size: int = Field(default=10, ge=1)
     """Connections in the PostgreSQL pool of each worker."""
 
@@ -52,10 +102,10 @@ class Settings(BaseSettings):
     login_field: Literal["username", "email"] = "username"
     """Which field identifies a user at login (Djoser's LOGIN_FIELD)."""
 
-    token_keywords: tuple[str, ...] = ("Token", "Bearer")
+    token_keywords: Texts = ("Token", "Bearer")
     """Authorization keywords accepted for opaque tokens; the first is the 401 challenge."""
 
-    authentication: dict[str, tuple[Scheme, ...]] = Field(default_factory=dict)
+    authentication: SchemesByDialect = Field(default_factory=dict)
     """Per DRF-speaking dialect (`djoser`, `records` for /user/, /api/towns/, /api/groups/ and
     /api/permissions/, `audit`): the schemes it accepts, tried in order like DRF's
     `authentication_classes`: `token` (opaque tokens), `jwt` (SimpleJWT access tokens,
@@ -206,9 +256,9 @@ class Settings(BaseSettings):
     jwt_private_key_file: Path | None = None
     """PEM private key signing JWTs; required by (and only for) RS256, ES256 and EdDSA."""
 
-    jwt_retired_public_key_files: tuple[Path, ...] = ()
+    jwt_retired_public_key_files: Paths = ()
     """PEM public keys of earlier signing keys: their tokens verify until a key is removed
-    (a JSON list in the environment)."""
+    (`a.pem,b.pem` or a JSON list in the environment)."""
 
     jwt_signing_key: SecretStr | None = None
     """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY). In prod, 128
@@ -223,14 +273,14 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=0, ge=0)
     """Clock skew allowed when checking `exp`, `nbf` and `iat`."""
 
-    jwt_auth_header_types: tuple[str, ...] = ("Bearer",)
+    jwt_auth_header_types: Texts = ("Bearer",)
     """Authorization keywords for JWTs (case-sensitive, as SimpleJWT); the first is the
     401 challenge."""
 
-    roles: tuple[str, ...] = ("ADMIN", "USER")
+    roles: Texts = ("ADMIN", "USER")
     """Application roles a user may hold (the `role` column, `USER` for new users); `/u/api/`
-    answers `role` at login and lets `ADMIN` into `test_role/` (a JSON list in the
-    environment)."""
+    answers `role` at login and lets `ADMIN` into `test_role/` (`ADMIN,USER` or a
+    JSON list in the environment)."""
 
     cookie_secure: bool = True
     """Every cookie (the `/u/api/` token and CSRF cookies, the browser session's and the
@@ -253,9 +303,10 @@ class Settings(BaseSettings):
     counts as away (each process counts in memory, a background probe watches for its
     return)."""
 
-    trusted_proxies: tuple[str, ...] = ()
-    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client (a
-    JSON list in the environment, e.g. `["10.0.0.0/8"]`); otherwise the socket's peer is."""
+    trusted_proxies: Texts = ()
+    """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client
+    (`10.0.0.0/8,192.168.1.1` or a JSON list in the environment); otherwise the socket's peer
+    is."""
 
     throttle_enabled: bool = True
     """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
@@ -418,9 +469,9 @@ class Settings(BaseSettings):
     hsts_include_subdomains: bool = False
     """Add `includeSubDomains` to HSTS (only if every subdomain serves HTTPS)."""
 
-    cors_allowed_origins: tuple[str, ...] = ()
+    cors_allowed_origins: Texts = ()
     """Origins (`https://app.example.com`) whose browser scripts may call the API with
-    credentials (a JSON list in the environment); empty: no CORS headers at all."""
+    credentials (`A,B` or a JSON list in the environment); empty: no CORS headers at all."""
 
     @field_validator("authentication")
     @classmethod
