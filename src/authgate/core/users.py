@@ -19,6 +19,7 @@ from authgate.core.errors import (
     Message,
     NotFoundError,
     PermissionDeniedError,
+    ThrottledError,
     ValidationError,
 )
 from authgate.core.identity import (
@@ -233,7 +234,14 @@ class Users:
         """
         field = login_field or self._login_field
         account = _login_key(login, field)
-        await self._throttle.hit(LOGIN, client=caller_address(), account=account)
+        try:
+            await self._throttle.hit(LOGIN, client=caller_address(), account=account)
+        except ThrottledError:
+            # Logged for the admin's overview (a row, batched; no user looked up, no hash).
+            await self._audit.record(
+                audit.LOGIN, audit.FAILURE, login=login, reason=audit.THROTTLED
+            )
+            raise
         user = await self._find_by_login(login, field) if login else None
         # A user is locked whichever login names them (username or email); an unknown login
         # by the login itself, so that it fails exactly as a known one does.
