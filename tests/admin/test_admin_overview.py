@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -153,6 +155,16 @@ def test_a_chart_has_a_bar_per_value_scaled_to_its_axis_and_escapes_its_text() -
     bottoms = {round(float(b.get("y", "")) + h, 1) for b, h in zip(bars, heights, strict=True)}
     assert len(bottoms) == 1  # every bar stands on the axis
     assert not any("style" in element.attrib for element in root.iter())
+    scale = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "scale"]
+    assert scale == ["0", "5", "10"]
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+    assert ticks == ["a", "c&d"]
+
+
+def test_a_chart_scale_shows_whole_counts_only() -> None:
+    svg = bar_chart(Chart("c", "t", ["a", "b"], ["", ""], [3, 1], "red"))
+    root = ET.fromstring(str(svg))  # noqa: S314 our own SVG
+    assert [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "scale"] == ["0", "5"]
 
 
 @pytest.mark.parametrize(("peak", "top"), [(0, 1), (1, 1), (2, 2), (3, 5), (6, 10), (11, 20)])
@@ -302,3 +314,98 @@ async def _with_store_async(url: str, work: Callable[[Store], Any]) -> None:
 
 def _with_store(url: str, work: Callable[[Store], Any]) -> None:
     run(_with_store_async(url, work))
+
+
+# ------------------------------------------------------------------------- in a browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "admin"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """Headless Chromium that records the page's CSP violations and its console."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1100,2200")  # the whole page in the screenshot
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.implicitly_wait(5)
+    # Every CSP violation of each page, recorded from before it renders (CDP's script is not
+    # the page's: the CSP does not apply to it).
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation', e =>"
+            " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        },
+    )
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_the_overview_renders_in_chromium_without_csp_violations(
+    serve: Callable[..., Any],
+    make_settings: Callable[..., Settings],
+    chromium: Any,
+    database_url: str,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    api = serve()  # Secure cookies as in production: Chromium trusts http://127.0.0.1
+    settings = make_settings()
+    make_user(settings, "boss", staff=True)
+    # A day and a month of activity, at times before now (the server's real clock).
+    now = datetime.now(UTC)
+    activity = [
+        entry(now - timedelta(hours=h, minutes=m), audit.LOGIN, user_id=1)
+        for h in range(24)
+        for m in range(0, 60, 20 if 8 <= (now - timedelta(hours=h)).hour <= 18 else 30)
+    ]
+    activity += [failed_login(now - timedelta(hours=h, minutes=5)) for h in (1, 2, 2, 5, 9)]
+    activity += [failed_login(now - timedelta(hours=2, minutes=s), audit.THROTTLED) for s in (1, 2)]
+    activity += [entry(now - timedelta(hours=2), audit.LOCKOUT, login="x")]
+    activity += [entry(now - timedelta(days=d), audit.REGISTER) for d in range(0, 30, 3)]
+    activity += [entry(now - timedelta(days=d), audit.LOGIN, user_id=1) for d in range(1, 30)]
+    _with_store(settings.database_url, lambda store: store.append_audit(*activity))
+
+    chromium.get(f"{api.http.base_url}/admin/login")
+    chromium.find_element(By.ID, "username").send_keys("boss")
+    chromium.find_element(By.ID, "password").send_keys(PASSWORD)
+    chromium.find_element(By.ID, "login").click()
+    assert chromium.find_element(By.ID, "me").text == "boss"
+    chromium.find_element(By.LINK_TEXT, "Overview").click()
+    assert chromium.current_url.endswith("/admin/overview")
+    assert chromium.find_element(By.TAG_NAME, "h1").text == "Overview"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    backend = "" if database_url.startswith("sqlite") else "-postgres"
+    chromium.save_screenshot(str(ARTIFACTS / f"overview{backend}.png"))
+
+    charts = chromium.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 10
+    # Drawn: each chart has a size on the page, and its bars too.
+    assert all(chart.size["width"] > 200 and chart.size["height"] > 50 for chart in charts)
+    hourly = chromium.find_element(By.ID, "logins_succeeded-hour")
+    drawn = [bar.size["height"] for bar in hourly.find_elements(By.CSS_SELECTOR, "rect.bar")]
+    assert len(drawn) == 24
+    assert max(drawn) > 20
+    assert chromium.execute_script("return window.__violations") == []
+    console = chromium.get_log("browser")
+    # Chromium asks for /favicon.ico, which authgate does not serve: its 404 is no fault.
+    errors = [e for e in console if e["level"] == "SEVERE" and "/favicon.ico" not in e["message"]]
+    assert errors == [], console
+    assert not any("Content Security Policy" in e["message"] for e in console), console
+    # The check can fail: an inline style attribute is refused by this page's CSP.
+    chromium.execute_script("document.body.setAttribute('style', 'color: red')")
+    assert chromium.execute_script("return window.__violations") != []

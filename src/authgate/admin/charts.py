@@ -64,13 +64,15 @@ def bar_chart(chart: Chart) -> Markup:
     for fraction in (0, 0.5, 1):  # the scale: 0, half and the top
         y = TOP + PLOT_HEIGHT * (1 - fraction)
         value = top * fraction
-        label = f"{value:g}"
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"'
             f' stroke="{"#ddd" if fraction else AXIS}" stroke-width="1"/>'
-            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end"'
-            f' fill="{TEXT}" aria-hidden="true">{label}</text>'
         )
+        if value == int(value):  # counts: no "2.5" on the axis
+            parts.append(
+                f'<text class="scale" x="{LEFT - 4}" y="{y + 4:.1f}" font-size="10"'
+                f' text-anchor="end" fill="{TEXT}" aria-hidden="true">{int(value)}</text>'
+            )
     slot = PLOT_WIDTH / max(len(chart.values), 1)
     width = max(slot * 0.8, 1.0)
     bars = zip(chart.labels, chart.ticks, chart.values, strict=True)
