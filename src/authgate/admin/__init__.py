@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from authgate.admin import audit, auth, records, users
+from authgate.admin import audit, auth, overview, records, users
 from authgate.admin.context import PREFIX, TEMPLATES, Admin, build_templates
 from authgate.core import Core
 from authgate.core.user_tokens import UserTokens
@@ -39,6 +39,7 @@ def build(core: Core) -> Starlette:
         Route("/login", auth.login_page, methods=["GET"]),
         Route("/login", auth.login, methods=POST),
         Route("/logout", auth.logout, methods=POST),
+        Route("/overview", overview.overview, methods=["GET"]),
         Route("/users", users.user_list, methods=["GET"]),
         Route("/users/new", users.user_new, methods=["GET", "POST"]),
         Route(user, users.user_detail, methods=["GET"]),

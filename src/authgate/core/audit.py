@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Literal
 
 from authgate.core.audit_batch import AuditBatcher
 from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
-from authgate.core.models import AuditEvent, AuditQuery, User
+from authgate.core.models import AuditCounts, AuditEvent, AuditQuery, User
 from authgate.core.staff import require_staff
 
 if TYPE_CHECKING:
@@ -172,6 +172,15 @@ class Audit:
         """Entries, newest first, pending ones included (they are written first)."""
         await self._batcher.flush()
         return await self._store.audit_events(AuditQuery(user_id, event, before_id, limit))
+
+    async def counts_for(
+        self, actor: User, since: datetime, bucket: Literal["hour", "day"]
+    ) -> list[AuditCounts]:
+        """Logins, registrations, lockouts and throttled logins per hour or day since `since`,
+        for a staff member (PermissionDeniedError for anyone else), pending entries included."""
+        require_staff(actor)
+        await self._batcher.flush()
+        return await self._store.audit_counts(since, bucket)
 
     async def prune(self) -> int:
         """Delete entries older than the retention; returns how many."""

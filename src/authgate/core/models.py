@@ -137,3 +137,29 @@ class UserSearch:
     text: str = ""
     after_id: int = 0
     limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCounts:
+    """What the audit log holds for one hour or day (the admin's overview charts): logins that
+    succeeded and that failed (throttled ones apart), registrations, lockouts, and logins the
+    throttle refused."""
+
+    bucket: datetime  # the hour or day's start, UTC
+    logins_succeeded: int = 0
+    logins_failed: int = 0
+    registrations: int = 0
+    lockouts: int = 0
+    throttled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewNumbers:
+    """The figures an operator checks first: users (and how many are active), opaque tokens
+    not expired, browser sessions not expired, and logins locked within the longest lock."""
+
+    users: int
+    active_users: int
+    tokens: int
+    sessions: int
+    locked_logins: int

@@ -19,6 +19,7 @@ from authgate.core.errors import (
     Message,
     NotFoundError,
     PermissionDeniedError,
+    ThrottledError,
     ValidationError,
 )
 from authgate.core.identity import (
@@ -234,7 +235,14 @@ class Users:
         field = login_field or self._login_field
         # Throttled by the login as sent, before the lookup: a 429 is visible, so its budget
         # must not tell whether (or that) a username and an email name the same account.
-        await self._throttle_guess(_login_key(login, field))
+        try:
+            await self._throttle_guess(_login_key(login, field))
+        except ThrottledError:
+            # Logged for the admin's overview (a row, batched; no user looked up, no hash).
+            await self._audit.record(
+                audit.LOGIN, audit.FAILURE, login=login, reason=audit.THROTTLED
+            )
+            raise
         user = await self._find_by_login(login, field) if login else None
         # A user is locked whichever login names them (username or email); an unknown login
         # by the login itself, so that it fails exactly as a known one does. A locked-out

@@ -9,9 +9,11 @@ from typing import Any, Protocol
 from authgate.core.groups import Group, Permission
 from authgate.core.identity import email_key, username_key, username_skeletons
 from authgate.core.models import (
+    AuditCounts,
     AuditEvent,
     AuditQuery,
     NewUser,
+    OverviewNumbers,
     TokenPrincipal,
     TokenRecord,
     User,
@@ -21,7 +23,7 @@ from authgate.core.records import UserLinks
 from authgate.core.sessions import SessionRecord
 from authgate.core.towns import Town
 from authgate.store import sql
-from authgate.store.sql import LinkName
+from authgate.store.sql import AuditBucket, LinkName
 
 UserChanges = Mapping[str, object]
 
@@ -250,6 +252,15 @@ class Store(Protocol):
         """Delete audit entries older than `before`; returns how many."""
         ...
 
+    async def audit_counts(self, since: datetime, bucket: AuditBucket) -> list[AuditCounts]:
+        """The overview's counts per hour or day (UTC) from `since` on, oldest first, in one
+        aggregate query; buckets without an entry are left out."""
+        ...
+
+    async def overview_numbers(self, now: datetime, locked_since: datetime) -> OverviewNumbers:
+        """Users, tokens and sessions live at `now`, logins locked since `locked_since`."""
+        ...
+
     # Browser sessions (core/sessions.py) and a user's tokens, for the admin UI.
 
     async def create_session(self, record: SessionRecord) -> None:
@@ -425,6 +436,16 @@ def audit_params(event: AuditEvent) -> dict[str, object]:
         "user_agent": event.user_agent,
         "reason": event.reason,
     }
+
+
+def audit_counts_of(row: Sequence[Any], bucket: datetime) -> AuditCounts:
+    """A bucket's counts from its row (the bucket, then the counts in AuditCounts' order)."""
+    return AuditCounts(bucket, *(int(value or 0) for value in row[1:6]))
+
+
+def overview_numbers_of(row: Sequence[Any]) -> OverviewNumbers:
+    """The overview's figures from their one row."""
+    return OverviewNumbers(*(int(value) for value in row[:5]))
 
 
 def audit_event_of(row: Any, to_datetime: Callable[[Any], datetime | None]) -> AuditEvent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -13,9 +13,11 @@ import asyncpg
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
 from authgate.core.models import (
+    AuditCounts,
     AuditEvent,
     AuditQuery,
     NewUser,
+    OverviewNumbers,
     TokenPrincipal,
     TokenRecord,
     User,
@@ -27,6 +29,7 @@ from authgate.core.towns import Town
 from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
+    audit_counts_of,
     audit_event_of,
     audit_params,
     conflict_field,
@@ -34,6 +37,7 @@ from authgate.store.base import (
     links_by_owner,
     new_token_params,
     new_user_params,
+    overview_numbers_of,
     permission_of,
     principal_from_row,
     session_of,
@@ -366,6 +370,15 @@ class PostgresStore:
     async def prune_audit(self, before: datetime) -> int:
         status = await self._execute(sql.PRUNE_AUDIT, {"before": before})
         return int(status.rsplit(" ", 1)[-1])
+
+    async def audit_counts(self, since: datetime, bucket: sql.AuditBucket) -> list[AuditCounts]:
+        rows = await self._fetch(sql.audit_counts(bucket, postgres=True), {"since": since})
+        # date_trunc of a UTC wall time gives a naive timestamp: it is UTC.
+        return [audit_counts_of(row, row[0].replace(tzinfo=UTC)) for row in rows]
+
+    async def overview_numbers(self, now: datetime, locked_since: datetime) -> OverviewNumbers:
+        params = {"now": now, "locked_since": locked_since}
+        return overview_numbers_of(await self._fetchrow(sql.OVERVIEW_NUMBERS, params))
 
     # Browser sessions and the admin's view of tokens
 

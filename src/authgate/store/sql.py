@@ -290,6 +290,50 @@ def audit_events(query: AuditQuery) -> str:
     return f"SELECT {AUDIT_COLUMNS} FROM audit_event{where} ORDER BY id DESC LIMIT :limit"  # noqa: S608
 
 
+# The admin's overview (admin/overview.py): one aggregate per chart, over created_at's index.
+# Buckets are the hour's or day's start in UTC: SQLite keeps times as ISO text in UTC, so a
+# prefix of it is the bucket; PostgreSQL truncates the timestamp in UTC.
+AuditBucket = Literal["hour", "day"]
+_BUCKET_SQLITE: dict[AuditBucket, str] = {
+    "hour": "substr(created_at, 1, 13) || ':00:00+00:00'",
+    "day": "substr(created_at, 1, 10) || 'T00:00:00+00:00'",
+}
+_BUCKET_POSTGRES: dict[AuditBucket, str] = {
+    "hour": "date_trunc('hour', created_at AT TIME ZONE 'UTC')",
+    "day": "date_trunc('day', created_at AT TIME ZONE 'UTC')",
+}
+_AUDIT_COUNTS = (
+    "SELECT {bucket} AS bucket,"
+    " SUM(CASE WHEN event = 'login' AND outcome = 'success' THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = 'login' AND outcome = 'failure'"
+    " AND COALESCE(reason, '') <> 'throttled' THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = 'register' AND outcome = 'success' THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = 'lockout' THEN 1 ELSE 0 END),"
+    " SUM(CASE WHEN event = 'login' AND reason = 'throttled' THEN 1 ELSE 0 END)"
+    " FROM audit_event WHERE created_at >= :since AND event IN ('login', 'register', 'lockout')"
+    " GROUP BY 1 ORDER BY 1"
+)
+
+
+def audit_counts(bucket: AuditBucket, *, postgres: bool) -> str:
+    """Counts of the overview's events per bucket since :since, oldest first (empty buckets
+    are absent)."""
+    expression = (_BUCKET_POSTGRES if postgres else _BUCKET_SQLITE)[bucket]
+    return _AUDIT_COUNTS.format(bucket=expression)
+
+
+# Users (all, active), tokens and sessions not expired at :now, and logins locked since
+# :locked_since (each lockout entry's user, or its login when no user was known).
+OVERVIEW_NUMBERS = (
+    "SELECT (SELECT COUNT(*) FROM auth_user),"
+    " (SELECT COUNT(*) FROM auth_user WHERE is_active),"
+    " (SELECT COUNT(*) FROM auth_token WHERE expires_at IS NULL OR expires_at > :now),"
+    " (SELECT COUNT(*) FROM auth_session WHERE expires_at > :now),"
+    " (SELECT COUNT(DISTINCT COALESCE('#' || CAST(user_id AS TEXT), 'login:' || login))"
+    " FROM audit_event WHERE event = 'lockout' AND created_at >= :locked_since)"
+)
+
+
 # Browser sessions (core/sessions.py) and the admin's listing of a user's tokens.
 SESSION_COLUMNS = "digest, user_id, created_at, expires_at, last_used_at, address, user_agent"
 INSERT_SESSION = (

@@ -12,16 +12,18 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from authgate.core.errors import ConflictError, NotFoundError
 from authgate.core.groups import Group, Permission
 from authgate.core.models import (
+    AuditCounts,
     AuditEvent,
     AuditQuery,
     NewUser,
+    OverviewNumbers,
     TokenPrincipal,
     TokenRecord,
     User,
@@ -33,6 +35,7 @@ from authgate.core.towns import Town
 from authgate.store import sql
 from authgate.store.base import (
     UserChanges,
+    audit_counts_of,
     audit_event_of,
     audit_params,
     conflict_field,
@@ -40,6 +43,7 @@ from authgate.store.base import (
     links_by_owner,
     new_token_params,
     new_user_params,
+    overview_numbers_of,
     permission_of,
     principal_from_row,
     session_of,
@@ -56,6 +60,11 @@ BUSY_TIMEOUT_MS = 10_000
 
 def _to_datetime(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
+
+
+def _utc_text(value: datetime) -> str:
+    """A time as the text it is stored as (ISO, UTC), for comparing with stored times."""
+    return value.astimezone(UTC).isoformat()
 
 
 def _bind(params: Mapping[str, object]) -> dict[str, object]:
@@ -427,6 +436,15 @@ class SqliteStore:
     async def prune_audit(self, before: datetime) -> int:
         params = {"before": before.isoformat()}
         return await self._write(lambda c: c.execute(sql.PRUNE_AUDIT, params).rowcount)
+
+    async def audit_counts(self, since: datetime, bucket: sql.AuditBucket) -> list[AuditCounts]:
+        query = sql.audit_counts(bucket, postgres=False)
+        rows = self._reader.execute(query, {"since": _utc_text(since)}).fetchall()
+        return [audit_counts_of(row, datetime.fromisoformat(row[0])) for row in rows]
+
+    async def overview_numbers(self, now: datetime, locked_since: datetime) -> OverviewNumbers:
+        params = {"now": _utc_text(now), "locked_since": _utc_text(locked_since)}
+        return overview_numbers_of(self._reader.execute(sql.OVERVIEW_NUMBERS, params).fetchone())
 
     # Browser sessions and the admin's view of tokens
 
