@@ -17,8 +17,10 @@ from authgate.core.errors import (
     Message,
     NotFoundError,
     PermissionDeniedError,
+    ThrottledError,
     ValidationError,
 )
+from authgate.core.events import NO_EVENTS, SUCCESS, THROTTLED, Events
 from authgate.core.identity import (
     email_key,
     normalize_email,
@@ -60,6 +62,7 @@ class Users:
         throttle: Throttle,
         lockout: Lockout,
         audit: Audit,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
         self._passwords = passwords
@@ -74,6 +77,7 @@ class Users:
         self._probes = Probes(throttle)
         self._lockout = lockout
         self._audit = audit
+        self._events = events
 
     # Reads
 
@@ -198,6 +202,7 @@ class Users:
         if not user.is_active:
             self._notices.activation(user)
         await self._audit.record(audit.REGISTER, user_id=user.id)
+        self._events.registered()
         return user
 
     async def authenticate(
@@ -217,7 +222,11 @@ class Users:
         """
         field = login_field or self._login_field
         account = _login_key(login, field)
-        await self._throttle.hit(LOGIN, client=caller_address(), account=account)
+        try:
+            await self._throttle.hit(LOGIN, client=caller_address(), account=account)
+        except ThrottledError:
+            self._events.login(THROTTLED)
+            raise
         user = await self._find_by_login(login, field) if login else None
         # A user is locked whichever login names them (username or email); an unknown login
         # by the login itself, so that it fails exactly as a known one does.
@@ -229,6 +238,7 @@ class Users:
         if reason is not None or user is None or password is None:  # (the last two: for mypy)
             failure = reason or audit.UNKNOWN_USER
             await self._failed_login(login, user, lock_key, failure, locked=locked)
+            self._events.login(failure)  # the audit log's reasons are the outcomes' names
             raise InvalidCredentialsError
         await self._lockout.succeeded(_user_key(user.id))
         changes: dict[str, object] = {"last_login": self._clock.now()}
@@ -238,8 +248,10 @@ class Users:
         # ends nobody's session.
         updated = await self._store.update_user(user.id, changes)
         if updated is None:
+            self._events.login(audit.UNKNOWN_USER)  # deleted while its password was checked
             raise InvalidCredentialsError
         await self._audit.record(audit.LOGIN, user_id=user.id)
+        self._events.login(SUCCESS)
         return updated
 
     async def _failed_login(
@@ -258,6 +270,7 @@ class Users:
         )
         if lock_key is not None and not locked and await self._lockout.failed(lock_key) > 0:
             await self._audit.record(audit.LOCKOUT, user_id=user_id, login=login)
+            self._events.locked_out()
 
     async def unlock(self, user: User) -> None:
         """Lift a lockout of this user at once (staff)."""
