@@ -24,6 +24,15 @@ TOKEN = "metrics-token-Vq3x9LmT2pWz7RkN4bYc8HdJ"
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 PASSWORD = "Correct-Horse-9"  # Api.register's
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+# Read at import: tests/conftest.py removes every AUTHGATE_* variable while a test runs.
+REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL")
+SOURCES = [
+    "feed",
+    pytest.param(
+        "redis",
+        marks=pytest.mark.skipif(REDIS_URL is None, reason="AUTHGATE_TEST_REDIS_URL is not set"),
+    ),
+]
 
 
 def samples(text: str) -> Samples:
@@ -148,6 +157,24 @@ def test_throttled_logins_and_lockouts_are_counted(serve: Callable[..., Api]) ->
     assert value(found, "authgate_logins_total", dialect="djoser", outcome="wrong_password") == 3
 
 
+@pytest.mark.parametrize("source", SOURCES)
+def test_revocations_received_are_counted(serve: Callable[..., Api], source: str) -> None:
+    """A logout reaches every worker through the feed (each reads its own rows too) and, with
+    Redis, through its push."""
+    extra = {"redis_url": REDIS_URL} if source == "redis" else {}
+    api = serve(metrics_token=TOKEN, **extra)
+    token = api.login(api.register("erin")["username"])
+    assert api.http.post("/auth/token/logout/", headers=api.as_user(token)).status_code == 204
+    deadline = time.monotonic() + 10
+    while (received := _received(api, source)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the feed is polled every 50 ms
+    assert received >= 1
+
+
+def _received(api: Api, source: str) -> float:
+    return value(scrape(api), "authgate_revocations_received_total", source=source)
+
+
 # `authgate serve --workers 2`: prometheus-client's multiprocess mode, live.
 
 WORKERS = 2
@@ -245,3 +272,26 @@ def test_two_workers_add_up(two_workers: tuple[Api, Path], tmp_path: Path) -> No
     per_worker = _per_worker(directory, tmp_path / "alone")
     assert sum(per_worker) == LOGINS
     assert len([c for c in per_worker if c > 0]) == WORKERS, per_worker
+
+
+def test_a_scrape_marks_killed_workers_dead(tmp_path: Path) -> None:
+    """Live gauges (pool in use, audit queue) of a worker that died without stopping are
+    dropped at the next scrape; a live worker's stay, and counters are never touched."""
+    from authgate.metrics import mark_dead_workers
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid, live_pid = int(gone.stdout), os.getpid()
+    names = [
+        f"gauge_livesum_{dead_pid}.db",
+        f"gauge_livesum_{live_pid}.db",
+        f"counter_{dead_pid}.db",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    mark_dead_workers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])

@@ -298,14 +298,14 @@ class Metrics(Events):
         self.flush()
         if self._directory is None:
             return generate_latest(self._registry)
-        _mark_dead_workers(self._directory)
+        mark_dead_workers(self._directory)
         registry = CollectorRegistry()
         collect = multiprocess.MultiProcessCollector
         collect(registry, path=str(self._directory))  # type: ignore[no-untyped-call]
         return generate_latest(registry)
 
 
-def _mark_dead_workers(directory: Path) -> None:
+def mark_dead_workers(directory: Path) -> None:
     """Drop the live gauges of workers that died without stopping (killed; uvicorn starts
     another): their last pool and queue sizes would otherwise count forever."""
     for path in directory.glob("gauge_live*.db"):
