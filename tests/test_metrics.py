@@ -119,6 +119,20 @@ def test_a_sequence_of_requests_moves_the_metrics(serve: Callable[..., Api]) -> 
     assert value(found, "authgate_audit_queue_depth") >= 0
 
 
+def test_jwt_checks_are_counted_by_result(serve: Callable[..., Api]) -> None:
+    api = serve(metrics_token=TOKEN)
+    api.register("frank")
+    created = api.http.post("/auth/jwt/create/", json={"username": "frank", "password": PASSWORD})
+    assert created.status_code == 200
+    access = created.json()["access"]
+    assert api.http.post("/auth/jwt/verify/", json={"token": access}).status_code == 200
+    assert api.http.post("/auth/jwt/verify/", json={"token": "not.a.jwt"}).status_code == 401
+    found = scrape(api)
+    assert value(found, "authgate_jwt_checks_total", result="valid") == 1
+    assert value(found, "authgate_jwt_checks_total", result="invalid") == 1
+    assert value(found, "authgate_logins_total", dialect="simplejwt", outcome="success") == 1
+
+
 def test_requests_are_labelled_by_route_template(serve: Callable[..., Api]) -> None:
     api = serve(metrics_token=TOKEN)
     token = api.login(api.register("bob")["username"])
