@@ -309,3 +309,29 @@ def test_a_scrape_marks_killed_workers_dead(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"")
     mark_dead_workers(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+
+
+def test_serve_says_in_one_line_when_it_cannot_make_the_directory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+
+    import typer
+
+    from authgate import cli
+    from authgate.settings import Settings
+
+    def refuse(**_: object) -> str:
+        raise PermissionError(13, "Permission denied", "authgate-metrics-x")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with pytest.raises(typer.Exit) as stopped:
+        cli._metrics_directory(Settings(_env_file=None, metrics_token=TOKEN))
+    assert stopped.value.exit_code == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert "metrics directory" in lines[0]
+    assert "TMPDIR" in lines[0]
+    assert TOKEN not in lines[0]
+    # Metrics off: no directory at all.
+    assert cli._metrics_directory(Settings(_env_file=None)) is None

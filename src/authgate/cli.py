@@ -136,7 +136,15 @@ def _metrics_directory(settings: Settings) -> str | None:
     left from an earlier run would be added in; removed when serving ends."""
     if settings.metrics_token is None:
         return None
-    directory = tempfile.mkdtemp(prefix="authgate-metrics-")
+    try:
+        directory = tempfile.mkdtemp(prefix="authgate-metrics-")
+    except OSError as error:
+        typer.echo(
+            f"Error: cannot make the metrics directory ({error}); set TMPDIR to a writable"
+            " directory.",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     return directory
 
