@@ -88,7 +88,12 @@ def cpu_per_answer(src: Path, case: str, args: argparse.Namespace, db: str, toke
     os.environ["PYTHONPATH"] = str(src)  # the server imports authgate from this tree
     port = find_free_port()
     server = harness.start_authgate(
-        port=port, database_url=db, secret_key=SECRET_KEY, cpu=0, workdir=tokens.parent
+        port=port,
+        database_url=db,
+        secret_key=SECRET_KEY,
+        cpu=0,
+        workdir=tokens.parent,
+        settings=dict(pair.split("=", 1) for pair in args.set),
     )
     try:
         pids = harness.serving_pids(server.proc.pid)
@@ -114,6 +119,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=6.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="AUTHGATE_X=VALUE",
+        help="a setting of both servers (repeatable), e.g. AUTHGATE_METRICS_TOKEN=... to"
+        " measure the metrics' cost",
+    )
     args = parser.parse_args()
     args.wrk = harness.ensure_wrk()
     harness.require_taskset()

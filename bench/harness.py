@@ -167,6 +167,7 @@ def start_authgate(
     cpu: int | str,
     workdir: Path,
     workers: int = 1,
+    settings: Mapping[str, str] | None = None,
 ) -> Spawned:
     """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings but for
     the login and registration limits: one load generator logs in the same accounts from one
@@ -181,6 +182,7 @@ def start_authgate(
         "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
         "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
         "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
+        **(settings or {}),
     }
     return spawn(
         cmd, port=port, probe="/auth/users/me/", log=workdir / f"authgate-{port}.log", env=env

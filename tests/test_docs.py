@@ -146,11 +146,21 @@ def test_no_api_is_named_after_a_seed() -> None:
     assert hits == []
 
 
+# A row naming a variable: AUTHGATE_X, or a library's own name a setting is read under.
+SETTING_ROW = r"\| `([A-Z][A-Z0-9_]+)` \|(.*)"
+
+
+def environment_name(name: str) -> str:
+    """The variable a setting is read from (a library's own name where it has one)."""
+    alias = Settings.model_fields[name].validation_alias
+    return alias if isinstance(alias, str) else f"AUTHGATE_{name.upper()}"
+
+
 def settings_rows(page: Path) -> dict[str, str]:
     """`AUTHGATE_X` -> the rest of its row, for each row of the page's tables."""
     rows = {}
     for line in page.read_text().splitlines():
-        row = re.match(r"\| `(AUTHGATE_[A-Z0-9_]+)` \|(.*)", line)
+        row = re.match(SETTING_ROW, line)
         if row:
             rows[row.group(1)] = row.group(2)
     return rows
@@ -165,14 +175,14 @@ def documented_settings() -> dict[str, str]:
         section = re.search(r"^## Settings\n(.*?)(?=^## |\Z)", text, re.S | re.M)
         if section:
             for line in section.group(1).splitlines():
-                row = re.match(r"\| `(AUTHGATE_[A-Z0-9_]+)` \|(.*)", line)
+                row = re.match(SETTING_ROW, line)
                 if row:
                     rows[row.group(1)] = row.group(2)
     return rows
 
 
 def test_settings_page_lists_every_setting_and_no_other() -> None:
-    names = {f"AUTHGATE_{name.upper()}" for name in Settings.model_fields}
+    names = {environment_name(name) for name in Settings.model_fields}
     rows = documented_settings()
     assert sorted(names - rows.keys()) == [], "settings without a row in docs/settings.md"
     assert sorted(rows.keys() - names) == [], "rows naming no setting"

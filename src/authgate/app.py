@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from authgate import admin
 from authgate.core import build_core
 from authgate.core.clock import Clock
+from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
 from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
 from authgate.dialects.base import Dialect
@@ -25,10 +26,12 @@ from authgate.http import log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
+from authgate.http.metrics import DialectScope, RequestTimer, metrics_route
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
+from authgate.metrics import Metrics
 from authgate.settings import Settings, load_settings
 from authgate.store import open_store
 
@@ -51,7 +54,11 @@ def create_app(
         pool_size=settings.database_pool_size,
         timeout_seconds=settings.database_timeout_seconds,
     )
-    core = build_core(settings, store, mailer or build_mailer(settings), clock)
+    # Off unless a token is set: nothing is counted, and /metrics is a 404 (docs/metrics.md).
+    metrics = Metrics(settings) if settings.metrics_token is not None else None
+    core = build_core(
+        settings, store, mailer or build_mailer(settings), clock, metrics or NO_EVENTS
+    )
     dialects = [
         djoser.build(core, DJOSER_PREFIXES),
         envelope.build(core, ENVELOPE_PREFIXES),
@@ -74,10 +81,15 @@ def create_app(
             _warn_of_dev_mode(settings)
         await store.connect()
         await core.start()
+        if metrics is not None:
+            metrics.watch(core.audit, store)
+            metrics.start()
         try:
             yield
         finally:
             await core.close()
+            if metrics is not None:
+                await metrics.stop()
             await store.close()
 
     routes = [
@@ -85,14 +97,20 @@ def create_app(
         Route("/docs", docs, methods=["GET"]),
         Mount(SWAGGER_UI_PATH, app=SwaggerUiFiles()),
         jwks.route(core),
-        *_mounts(dialects),
+        *_mounts(dialects, named=metrics is not None),
     ]
     if settings.admin_enabled:  # the staff UI (src/authgate/admin), session login
-        routes.append(Mount(admin.PREFIX, app=admin.build(core)))
+        admin_app: ASGIApp = admin.build(core)
+        if metrics is not None:
+            admin_app = DialectScope(admin_app, "admin")
+        routes.append(Mount(admin.PREFIX, app=admin_app))
+    if metrics is not None and settings.metrics_token is not None:
+        routes.append(metrics_route(metrics, settings.metrics_token.get_secret_value()))
     fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
     app = AuthgateApp(
         settings,
         fast_handlers,
+        metrics,
         routes=routes,
         lifespan=lifespan,
         middleware=[
@@ -137,11 +155,13 @@ class AuthgateApp(Starlette):
         self,
         settings: Settings,
         fast_handlers: dict[tuple[str, str], FastHandler],
+        metrics: Metrics | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._settings = settings
         self._fast_handlers = fast_handlers
+        self._metrics = metrics
 
     def build_middleware_stack(self) -> ASGIApp:
         """Starlette's stack, wrapped."""
@@ -151,6 +171,13 @@ class AuthgateApp(Starlette):
             hsts_include_subdomains=settings.hsts_include_subdomains,
         )
         inner = super().build_middleware_stack()
+        metrics = self._metrics
+        answered = None
+        if metrics is not None:
+            # Around Starlette's own error layer, so a 500 is observed too; the lane's answers
+            # are counted by the lane (the timer would cost them more than they may pay).
+            inner = RequestTimer(inner, metrics)
+            answered = metrics.lane_answered
         max_body = settings.max_body_bytes
         timeout = settings.request_receive_timeout_seconds
         if not settings.cors_allowed_origins:
@@ -160,12 +187,13 @@ class AuthgateApp(Starlette):
                 max_body,
                 headers,
                 settings.max_header_bytes,
+                answered,
             )
             return BodyTimeout(lane, timeout, headers)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
-            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes),
+            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes, answered),
             allow_origins=list(settings.cors_allowed_origins),
             # Only these origins are ever echoed, so credentials go to them alone.
             allow_credentials=True,
@@ -191,10 +219,15 @@ def _warn_of_dev_mode(settings: Settings) -> None:
     )
 
 
-def _mounts(dialects: list[Dialect]) -> list[Mount]:
+def _mounts(dialects: list[Dialect], *, named: bool = False) -> list[Mount]:
     """A mount per dialect prefix, longest prefix first: /api/v1/auth (Djoser) must be tried
-    before /api/v1 (envelope), /auth/jwt before /auth."""
-    pairs = [(prefix, d.app) for d in dialects for prefix in d.prefixes]
+    before /api/v1 (envelope), /auth/jwt before /auth. `named`: each runs under its dialect's
+    name, for the metrics' login counts."""
+    pairs = [
+        (prefix, DialectScope(d.app, d.name) if named else d.app)
+        for d in dialects
+        for prefix in d.prefixes
+    ]
     return [Mount(prefix, app=app) for prefix, app in sorted(pairs, key=lambda p: -len(p[0]))]
 
 

@@ -7,8 +7,10 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Awaitable, Callable
 from importlib import metadata
@@ -165,17 +167,42 @@ def serve(
         # core/passwords.py; two workers on two cores: ~10% more logins/s with one thread
         # each than with two). The workers read this from the environment they inherit.
         os.environ["AUTHGATE_PASSWORD_HASH_THREADS"] = str(hash_threads_per_worker(workers))
-    uvicorn.run(
-        "authgate.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,
-        server_header=False,
-        **server_options(settings),  # bounds on slow clients and connections
-    )
+    metrics_directory = _metrics_directory(settings)
+    try:
+        uvicorn.run(
+            "authgate.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            access_log=False,
+            server_header=False,
+            **server_options(settings),  # bounds on slow clients and connections
+        )
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+
+
+def _metrics_directory(settings: Settings) -> str | None:
+    """With metrics on, a fresh directory for prometheus-client's multiprocess mode, handed to
+    the workers through the environment (the library reads PROMETHEUS_MULTIPROC_DIR itself):
+    each worker writes its counts there and a scrape adds them up. Fresh per run, since counts
+    left from an earlier run would be added in; removed when serving ends."""
+    if settings.metrics_token is None:
+        return None
+    try:
+        directory = tempfile.mkdtemp(prefix="authgate-metrics-")
+    except OSError as error:
+        typer.echo(
+            f"Error: cannot make the metrics directory ({error}); set TMPDIR to a writable"
+            " directory.",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 def upgrade(database_url: str) -> None:

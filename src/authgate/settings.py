@@ -421,6 +421,8 @@ class Settings(BaseSettings):
         keys = {"AUTHGATE_SECRET_KEY": self.secret_key}
         if self.jwt_signing_key is not None:
             keys["AUTHGATE_JWT_SIGNING_KEY"] = self.jwt_signing_key
+        if self.metrics_token is not None:
+            keys["AUTHGATE_METRICS_TOKEN"] = self.metrics_token
         for name, key in keys.items():
             value = key.get_secret_value()
             if not value:
@@ -491,6 +493,22 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"https?://[^/*\s]+", origin):
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
         return value
+
+    # Prometheus metrics, see docs/metrics.md
+
+    metrics_token: SecretStr | None = None
+    """Bearer token Prometheus sends to read `/metrics`; unset, there are no metrics (404) and
+    nothing is counted. In prod, 128 bits at least, as the secret key."""
+
+    metrics_flush_seconds: float = Field(default=1.0, gt=0, le=60)
+    """Longest a worker keeps its counts before they reach `/metrics` (counting in memory keeps
+    the hot path cheap; the worker answering a scrape adds its own at once)."""
+
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
+    """prometheus-client's multiprocess directory, where every worker keeps its counts; `authgate
+    serve` makes a fresh one per run (and removes it), so leave it unset."""
 
     # Sessions and the admin UI
 

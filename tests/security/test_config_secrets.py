@@ -68,6 +68,16 @@ def _refusals() -> list[Refusal]:
             {"AUTHGATE_JWT_ALGORITHM": "EdDSA"},
             "AUTHGATE_JWT_PRIVATE_KEY_FILE",
         ),
+        Refusal(
+            "metrics_token",
+            _secret(20),
+            {
+                "AUTHGATE_ENV": "prod",
+                "AUTHGATE_SECRET_KEY": STRONG_KEY,
+                "AUTHGATE_SMTP_HOST": "mail.example.com",
+            },
+            "AUTHGATE_METRICS_TOKEN",
+        ),
         # A good secret beside another setting's refusal (a check across settings sees all).
         Refusal("secret_key", _secret(48), {"AUTHGATE_ENV": "prod"}, "AUTHGATE_SMTP_HOST"),
         Refusal("smtp_password", _secret(), {"AUTHGATE_ENV": "prod"}, "AUTHGATE_SECRET_KEY"),

@@ -14,6 +14,7 @@ from authgate.core.audit import Audit
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.counters import Counters
+from authgate.core.events import NO_EVENTS, Events
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
 from authgate.core.jwt_keys import KeyRing, load_key_ring
@@ -87,9 +88,13 @@ class Core:
 
 
 def build_core(
-    settings: Settings, store: Store, mailer: Mailer, clock: Clock | None = None
+    settings: Settings,
+    store: Store,
+    mailer: Mailer,
+    clock: Clock | None = None,
+    events: Events = NO_EVENTS,
 ) -> Core:
-    """Wire the core's services from settings."""
+    """Wire the core's services from settings; `events` hears what they do (the metrics)."""
     secret = settings.secret_key.get_secret_value()
     if len(secret) < MIN_SECRET_LENGTH:
         # Links in emails are signed with it: an empty or short key makes them forgeable.
@@ -105,6 +110,7 @@ def build_core(
         parallelism=settings.argon2_parallelism,
         min_length=settings.password_min_length,
         threads=settings.password_hash_threads or _usable_cores(),
+        events=events,
     )
     cache = PrincipalCache(
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
@@ -118,6 +124,7 @@ def build_core(
         clock,
         poll_seconds=settings.revocation_poll_seconds,
         bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
+        events=events,
     )
     audit = Audit(
         store,
@@ -133,6 +140,7 @@ def build_core(
         revocations=revocations,
         audit=audit,
         ttl_seconds=settings.token_ttl_seconds,
+        events=events,
     )
     confirmations = ConfirmationTokens(secret, ttl_seconds=settings.confirmation_link_ttl_seconds)
     links = LinkTemplates(
@@ -159,9 +167,10 @@ def build_core(
         revocations=revocations,
         audit=audit,
         verified_cache_size=settings.token_cache_size,
+        events=events,
     )
     counters = Counters(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
-    throttle = _throttle(settings, counters)
+    throttle = _throttle(settings, counters, events)
     users = Users(
         store=store,
         passwords=passwords,
@@ -175,6 +184,7 @@ def build_core(
         throttle=throttle,
         lockout=Lockout(counters, _lockout_policy(settings)),
         audit=audit,
+        events=events,
     )
     recovery = Recovery(
         store=store,
@@ -236,7 +246,7 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
     )
 
 
-def _throttle(settings: Settings, counters: Counters) -> Throttle:
+def _throttle(settings: Settings, counters: Counters, events: Events) -> Throttle:
     rules = {
         LOGIN: Rule.parse(settings.throttle_login_per_client, settings.throttle_login_per_account),
         REGISTER: Rule.parse(settings.throttle_register_per_client),
@@ -245,7 +255,7 @@ def _throttle(settings: Settings, counters: Counters) -> Throttle:
         ),
         PROBE: Rule.parse(settings.throttle_probe_per_client, settings.throttle_probe_per_account),
     }
-    return Throttle(counters, rules, enabled=settings.throttle_enabled)
+    return Throttle(counters, rules, enabled=settings.throttle_enabled, events=events)
 
 
 def _lockout_policy(settings: Settings) -> LockoutPolicy:

@@ -103,6 +103,11 @@ class Audit:
         self._pruning: asyncio.Task[None] | None = None
         self._batcher = AuditBatcher(store, flush_seconds=flush_seconds, max_pending=max_pending)
 
+    @property
+    def pending(self) -> int:
+        """Entries waiting to be written in a batch."""
+        return self._batcher.pending
+
     def start(self) -> None:
         """Batch entries from now on; prune old entries now and every hour."""
         self._batcher.start()

@@ -55,6 +55,11 @@ class AuditBatcher:
         # One batch at a time, so entries reach the table (and get their ids) in order.
         self._lock = asyncio.Lock()
 
+    @property
+    def pending(self) -> int:
+        """Entries waiting to be written (the metrics' audit queue depth)."""
+        return len(self._pending)
+
     def start(self) -> None:
         """Batch from now on (with flush_seconds 0, every entry is still written at once)."""
         self._batching = self._flush_seconds > 0

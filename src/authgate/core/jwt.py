@@ -38,6 +38,16 @@ import jwt
 from authgate.core import audit
 from authgate.core.clock import Clock
 from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
+from authgate.core.events import (
+    BLACKLISTED,
+    EXPIRED,
+    INACTIVE,
+    INVALID,
+    NO_EVENTS,
+    REVOKED,
+    VALID,
+    Events,
+)
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
 from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
 from authgate.core.models import User
@@ -137,8 +147,10 @@ class Jwts:
         revocations: Revocations | None = None,
         audit: Audit | None = None,
         verified_cache_size: int = 0,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
+        self._events = events
         self._clock = clock
         self._config = config
         # Not `subjects or ...`: an empty cache is falsy (it has a length).
@@ -163,6 +175,7 @@ class Jwts:
             revocations=self._revocations,
             audit=self._audit,
             verified_cache_size=self._verified_cache_size,
+            events=self._events,
         )
 
     @property
@@ -333,23 +346,32 @@ class Jwts:
     async def authenticate(self, raw: str) -> User:
         """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation).
         A token seen before skips the signature check, and a user seen recently the store."""
-        claims = self._verified.get(raw)
-        if claims is None:
-            claims = self.decode(raw, ACCESS)
-            self._verified.put(raw, claims)
-        user, _ = await self._subject(claims, cached=True)
+        try:
+            claims = self._verified.get(raw)
+            if claims is None:
+                claims = self.decode(raw, ACCESS)
+                self._verified.put(raw, claims)
+            user, _ = await self._subject(claims, cached=True)
+        except (JwtError, JwtUserError) as error:
+            self._events.jwt_checked(_result(error))
+            raise
+        self._events.jwt_checked(VALID)
         return user
 
     async def verify(self, raw: str) -> None:
         """jwt/verify/: any authentic, current token of a user who can still use it."""
-        claims = self.decode(raw, None)
-        if self._blacklisting and await self._store.is_jti_blacklisted(str(claims["jti"])):
-            raise JwtBlacklistedError
         try:
+            claims = self.decode(raw, None)
+            if self._blacklisting and await self._store.is_jti_blacklisted(str(claims["jti"])):
+                raise JwtBlacklistedError
             await self._subject(claims)
-        except JwtUserError as error:
-            # SimpleJWT's verify never looks at the user; a revoked token is just invalid.
-            raise JwtError from error
+        except (JwtError, JwtUserError) as error:
+            self._events.jwt_checked(_result(error))
+            if isinstance(error, JwtUserError):
+                # SimpleJWT's verify never looks at the user; a revoked token is just invalid.
+                raise JwtError from error
+            raise
+        self._events.jwt_checked(VALID)
 
     async def refresh(self, raw: str) -> Refreshed:
         """jwt/refresh/: a new access token; with rotation also a new refresh token, the used
@@ -425,6 +447,17 @@ class Jwts:
             await self._revocations.publish(user_id, jwt_version=version)
         else:
             self._subjects.evict_users({user_id})
+
+
+def _result(error: JwtError | JwtUserError) -> str:
+    """A failed check's result, for the metrics (core/events.py)."""
+    if isinstance(error, JwtExpiredError):
+        return EXPIRED
+    if isinstance(error, JwtBlacklistedError):
+        return BLACKLISTED
+    if isinstance(error, JwtUserError):
+        return INACTIVE if error.code == "jwt_user_inactive" else REVOKED
+    return INVALID
 
 
 def subject_id(claims: Mapping[str, Any]) -> int | None:

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import importlib
 import re
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -22,6 +24,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from authgate.core.errors import Message
+from authgate.core.events import NO_EVENTS, Events
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
@@ -57,7 +60,9 @@ class Passwords:
         parallelism: int,
         min_length: int,
         threads: int,
+        events: Events = NO_EVENTS,
     ) -> None:
+        self._events = events
         self._hasher = PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_cost_kib,
@@ -74,14 +79,27 @@ class Passwords:
 
     async def hash(self, password: str) -> str:
         """An argon2id hash of `password`, computed on the hashing pool."""
-        return await self._off_loop(functools.partial(self._hasher.hash, password))
+        return await self._off_loop(
+            functools.partial(self._timed, "hash", self._hasher.hash, password)
+        )
 
     async def verify(self, password: str, encoded: str | None) -> Verification:
         """Check `password` against a stored hash; `None` burns the same time and fails."""
         if encoded is None:
-            await self._off_loop(functools.partial(self._verify_argon2, self._dummy_hash, password))
+            dummy = functools.partial(self._verify_argon2, self._dummy_hash, password)
+            await self._off_loop(functools.partial(self._timed, "verify", dummy))
             return Verification(matches=False)
-        return await self._off_loop(functools.partial(self._verify, password, encoded))
+        check = functools.partial(self._verify, password, encoded)
+        return await self._off_loop(functools.partial(self._timed, "verify", check))
+
+    def _timed(self, operation: str, work: Callable[..., T], *args: object) -> T:
+        """Run `work` on this hashing thread, telling the events how long it took (the hash
+        alone, not the wait for a free thread)."""
+        started = time.perf_counter()
+        try:
+            return work(*args)
+        finally:
+            self._events.password_hashed(operation, time.perf_counter() - started)
 
     def close(self) -> None:
         """Stop the hashing threads."""

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.clock import Clock
+from authgate.core.events import FEED, NO_EVENTS, REDIS, Events
 from authgate.core.revocation_bus import RevocationBus
 from authgate.store.unavailable import is_unavailable
 
@@ -53,8 +54,10 @@ class Revocations:
         *,
         poll_seconds: float,
         bus: RevocationBus | None = None,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
+        self._events = events
         self._bus = bus
         self._caches = tuple(caches)
         self._clock = clock
@@ -77,7 +80,7 @@ class Revocations:
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._follow()))
         if self._bus is not None:
-            self._tasks.append(loop.create_task(self._bus.follow(self._evict)))
+            self._tasks.append(loop.create_task(self._bus.follow(self._pushed)))
             self._tasks.append(loop.create_task(self._bus.send()))
 
     async def stop(self) -> None:
@@ -99,6 +102,12 @@ class Revocations:
         if rows:
             self._last_seen = rows[-1][0]
             self._evict({user_id for _, user_id in rows})
+            self._events.revocations_received(FEED, len(rows))
+
+    def _pushed(self, user_ids: set[int]) -> None:
+        """Users changed, as Redis pushed it."""
+        self._evict(user_ids)
+        self._events.revocations_received(REDIS, len(user_ids))
 
     def _evict(self, user_ids: set[int]) -> None:
         for cache in self._caches:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from authgate.core.counters import Counters
 from authgate.core.errors import ThrottledError
+from authgate.core.events import NO_EVENTS, Events
 from authgate.rates import Rate, parse_rate
 
 # The throttled actions.
@@ -42,10 +43,18 @@ class Rule:
 class Throttle:
     """Counts attempts per rule and refuses those over the limit with ThrottledError."""
 
-    def __init__(self, counters: Counters, rules: dict[str, Rule], *, enabled: bool) -> None:
+    def __init__(
+        self,
+        counters: Counters,
+        rules: dict[str, Rule],
+        *,
+        enabled: bool,
+        events: Events = NO_EVENTS,
+    ) -> None:
         self._counters = counters
         self._rules = rules
         self._enabled = enabled
+        self._events = events
 
     async def hit(self, action: str, *, client: str | None, account: str | None = None) -> None:
         """Count one attempt at `action`; ThrottledError if the client or the account is over
@@ -60,4 +69,5 @@ class Throttle:
             waits.append(await self._counters.hit(rule.per_account, action, "account", account))
         refused = [wait for wait in waits if wait is not None]
         if refused:
+            self._events.throttled(action)
             raise ThrottledError(math.ceil(max(refused)))

@@ -21,6 +21,7 @@ from authgate.core.errors import (
     NotFoundError,
     TokenInvalidError,
 )
+from authgate.core.events import EXPIRED, INACTIVE, INVALID, NO_EVENTS, VALID, Events
 from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
@@ -51,8 +52,10 @@ class Tokens:
         revocations: Revocations,
         audit: Audit,
         ttl_seconds: int | None,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
+        self._events = events
         self._clock = clock
         self._cache = cache
         self._revocations = revocations
@@ -87,21 +90,28 @@ class Tokens:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""
         token_digest = digest(raw)
         principal = self._cache.get(token_digest)
+        # Answered from memory: a cached token, or one just found not to exist.
+        cached = principal is not None
         if principal is None:
             if self._recently_unknown(token_digest):
+                self._events.token_checked(INVALID, cached=True)
                 raise TokenInvalidError
             generation = self._cache.generation
             principal = await self._store.get_principal(token_digest)
             if principal is None:
                 self._remember_unknown(token_digest)
+                self._events.token_checked(INVALID, cached=False)
                 raise TokenInvalidError
             self._cache.put(token_digest, principal, generation=generation)
         now = self._clock.now()
         expires_at = principal.token.expires_at
         if expires_at is not None and expires_at <= now:
+            self._events.token_checked(EXPIRED, cached=cached)
             raise TokenInvalidError
         if not principal.user.is_active:
+            self._events.token_checked(INACTIVE, cached=cached)
             raise InactiveUserError
+        self._events.token_checked(VALID, cached=cached)
         last_used = principal.token.last_used_at
         if last_used is None or (now - last_used).total_seconds() >= TOKEN_TOUCH_INTERVAL_SECONDS:
             self._touch_later(principal, now)

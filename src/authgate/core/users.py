@@ -22,6 +22,7 @@ from authgate.core.errors import (
     ThrottledError,
     ValidationError,
 )
+from authgate.core.events import NO_EVENTS, SUCCESS, THROTTLED, Events
 from authgate.core.identity import (
     email_key,
     normalize_email,
@@ -71,6 +72,7 @@ class Users:
         throttle: Throttle,
         lockout: Lockout,
         audit: Audit,
+        events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
         self._passwords = passwords
@@ -85,6 +87,7 @@ class Users:
         self._probes = Probes(throttle)
         self._lockout = lockout
         self._audit = audit
+        self._events = events
 
     # Reads
 
@@ -215,6 +218,7 @@ class Users:
         if not user.is_active:
             self._notices.activation(user)
         await self._audit.record(audit.REGISTER, user_id=user.id)
+        self._events.registered()
         return user
 
     async def authenticate(
@@ -242,6 +246,7 @@ class Users:
             await self._audit.record(
                 audit.LOGIN, audit.FAILURE, login=login, reason=audit.THROTTLED
             )
+            self._events.login(THROTTLED)
             raise
         user = await self._find_by_login(login, field) if login else None
         # A user is locked whichever login names them (username or email); an unknown login
@@ -252,13 +257,15 @@ class Users:
         matches = outcome is not None and outcome.matches and password is not None
         reason = _failure(user, matches=matches, locked=outcome is None)
         if reason is not None or user is None or password is None:  # (the last two: for mypy)
+            failure = reason or audit.UNKNOWN_USER
             await self._audit.record(
                 audit.LOGIN,
                 audit.FAILURE,
                 user_id=user.id if user else None,
                 login=login,
-                reason=reason or audit.UNKNOWN_USER,
+                reason=failure,
             )
+            self._events.login(failure)  # the audit log's reasons are the outcomes' names
             raise InvalidCredentialsError
         changes: dict[str, object] = {"last_login": self._clock.now()}
         if outcome is not None and outcome.needs_rehash:
@@ -267,8 +274,10 @@ class Users:
         # ends nobody's session.
         updated = await self._store.update_user(user.id, changes)
         if updated is None:
+            self._events.login(audit.UNKNOWN_USER)  # deleted while its password was checked
             raise InvalidCredentialsError
         await self._audit.record(audit.LOGIN, user_id=user.id)
+        self._events.login(SUCCESS)
         return updated
 
     async def check_password(self, user: User, password: str) -> bool:
@@ -307,6 +316,7 @@ class Users:
         await self._lockout.failed(account)
         if attempt.locks:
             await self._audit.record(audit.LOCKOUT, user_id=user.id if user else None, login=login)
+            self._events.locked_out()
         return outcome
 
     async def unlock(self, user: User, *, shared_only: bool = False) -> None:

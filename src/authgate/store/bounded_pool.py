@@ -25,10 +25,20 @@ class BoundedPool:
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
+        # Acquisitions that found every connection of a full pool busy (the metrics').
+        self.waits = 0
+
+    @property
+    def in_use(self) -> int:
+        """Connections lent out now."""
+        return int(self._pool.get_size() - self._pool.get_idle_size())
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; acquiring it, using it and releasing it within the timeout."""
+        pool = self._pool
+        if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
+            self.waits += 1
         async with asyncio.timeout(self._timeout):
             connection = await self._pool.acquire()
             try:

@@ -421,5 +421,10 @@ class PostgresStore:
         params = {"digest": digest, "user_id": user_id}
         return await self._execute(sql.DELETE_USER_TOKEN, params) == "DELETE 1"
 
+    def pool_usage(self) -> tuple[int, int]:
+        """(connections in use now, acquisitions so far that had to wait for one), for the
+        metrics."""
+        return self._pool.in_use, self._pool.waits
+
     async def close(self) -> None:
         await self._pool.close()
