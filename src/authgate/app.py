@@ -21,7 +21,7 @@ from authgate.core.clock import Clock
 from authgate.core.mail import Mailer
 from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
 from authgate.dialects.base import Dialect
-from authgate.http import log_redaction
+from authgate.http import health, log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
@@ -30,6 +30,7 @@ from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
 from authgate.settings import Settings, load_settings
 from authgate.store import open_store
+from authgate.store.revisions import shipped_revisions
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
@@ -79,7 +80,9 @@ def create_app(
             await core.close()
             await store.close()
 
+    readiness = health.Readiness(store, shipped_revisions(), settings.redis_url)
     routes = [
+        *health.routes(readiness),  # /healthz, /readyz
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Mount(SWAGGER_UI_PATH, app=SwaggerUiFiles()),

@@ -393,5 +393,12 @@ class PostgresStore:
         params = {"digest": digest, "user_id": user_id}
         return await self._execute(sql.DELETE_USER_TOKEN, params) == "DELETE 1"
 
+    async def schema_revision(self) -> str | None:
+        try:
+            revision = await self._pool.fetchval(sql.SCHEMA_REVISION)
+        except asyncpg.UndefinedTableError:
+            return None
+        return None if revision is None else str(revision)
+
     async def close(self) -> None:
         await self._pool.close()
