@@ -26,6 +26,7 @@ from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
+from authgate.http.request_ids import AccessLog, RequestIds
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
 from authgate.settings import Settings, load_settings
@@ -116,7 +117,8 @@ def create_app(
 
 
 class AuthgateApp(Starlette):
-    """Starlette with layers outside its own stack, outermost first: the fast lane
+    """Starlette with layers outside its own stack, outermost first: the request id
+    (http/request_ids.py, with the access log when on), the fast lane
     (http/fast_lane.py), then the security headers, which thus cover Starlette's own 500
     answer as well (its error middleware is outside any middleware passed in). The lane adds
     the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
@@ -143,14 +145,21 @@ class AuthgateApp(Starlette):
         )
         inner = super().build_middleware_stack()
         max_body = settings.max_body_bytes
+        # Outermost of all: the request id (and the access log) cover every answer.
+        access = (
+            AccessLog(self._fast_handlers, settings.trusted_proxies)
+            if settings.access_log
+            else None
+        )
         if not settings.cors_allowed_origins:
-            return FastLane(
+            lane = FastLane(
                 SecurityHeaders(inner, headers),
                 self._fast_handlers,
                 max_body,
                 headers,
                 settings.max_header_bytes,
             )
+            return RequestIds(lane, access)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
@@ -162,7 +171,7 @@ class AuthgateApp(Starlette):
             allow_headers=list(CORS_HEADERS),
             max_age=600,
         )
-        return SecurityHeaders(cors, headers)
+        return RequestIds(SecurityHeaders(cors, headers), access)
 
 
 def _warn_of_dev_mode(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import os
 import secrets
 import subprocess
@@ -21,6 +22,7 @@ from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key
 from authgate.http.i18n import translate
+from authgate.logs import logging_config
 from authgate.mailer import build_mailer
 from authgate.settings import ConfigurationError, Settings, load_settings
 from authgate.store import open_store, write_problem
@@ -102,8 +104,10 @@ def serve(
     """Migrate the database if needed, then serve HTTP."""
     settings = _settings()
     _refuse_unwritable(settings)
+    # The same handler and format here, in uvicorn and in each of its workers (logs.py).
+    log_config = logging_config(settings.log_level, settings.log_format)
+    logging.config.dictConfig(log_config)
     _upgrade_apart()
-    logging.basicConfig(level=settings.log_level.upper())
     if workers > 1 and not settings.password_hash_threads:
         # Each worker would size its hashing pool by every core it may use, and the workers
         # share those cores: N hashes per core at once only thrash the cache (see
@@ -117,7 +121,8 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level,
-        access_log=False,
+        log_config=log_config,
+        access_log=False,  # uvicorn's, which writes the query string: authgate's is logs.py's
         server_header=False,
     )
 
@@ -143,7 +148,14 @@ def _upgrade_apart() -> None:
     and SQLAlchemy's machinery (some 20 MB) is then never part of the serving process, whose
     peak memory is what a deployment sizes. A plain child that ends, not multiprocessing's:
     that leaves a resource-tracker process behind for the server's lifetime."""
-    migrating = subprocess.run([sys.executable, "-m", "authgate", "migrate"], check=False)
+    migrating = subprocess.run(
+        [sys.executable, "-m", "authgate", "migrate"],
+        check=False,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    for line in migrating.stdout.splitlines():  # what it did, as a log line like the rest
+        logging.getLogger("authgate.migrate").info("%s", line)
     if migrating.returncode != 0:
         typer.echo("Error: the database could not be migrated (see above).", err=True)
         raise typer.Exit(code=1)
