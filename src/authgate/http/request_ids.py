@@ -5,7 +5,8 @@ The id is the request's `X-Request-ID` when that is a plain token (1 to 128 lett
 random hex digits). Every log record written while the request is handled carries it
 (logs.request_id), and the answer returns it in `X-Request-ID`. The layer is the outermost of
 the app, in front of the fast lane (http/fast_lane.py), so it stays cheap: a look through the
-headers, and a random id when none came (about 1.5 µs in all, measured).
+headers, and a random id when none came (about 1.3 µs of CPU in all, measured in-process:
+under 2% of what the lane's answer costs the server).
 
 With AUTHGATE_ACCESS_LOG on, one record per request on `authgate.access`: the method, the route
 template (`/auth/users/{id}/`: never the path as sent, nor its query string, which may carry a
@@ -104,9 +105,10 @@ class AccessLog:
 
         async def send_logging(message: Message) -> None:
             nonlocal status, logged
-            if message["type"] == "http.response.start":
+            kind = message["type"]
+            if kind == "http.response.start":
                 status = message["status"]
-            elif not message.get("more_body", False) and not logged:
+            elif kind == "http.response.body" and not message.get("more_body") and not logged:
                 logged = True
                 self.write(scope, status, time.perf_counter() - started)
             await send(message)
