@@ -159,14 +159,43 @@ def test_a_hostile_request_id_is_replaced(api: Api, hostile: str | bytes) -> Non
         assert sent.decode("latin-1") not in out.getvalue()
 
 
-def test_the_fast_lane_answer_has_a_request_id(api: Api) -> None:
+@pytest.mark.parametrize("access_log", [False, True])
+def test_the_fast_lane_echoes_an_id_and_makes_one_for_the_access_log(
+    serve: Callable[..., Api], access_log: bool
+) -> None:
+    api = serve(access_log=access_log)
     api.register("lane1")
-    token = api.login("lane1")
-    answer = api.http.get("/auth/users/me/", headers=api.as_user(token))
+    auth = api.as_user(api.login("lane1"))
+    answer = api.http.get("/auth/users/me/", headers=auth)
     assert answer.status_code == 200
-    assert MADE_ID.fullmatch(answer.headers["x-request-id"])
-    again = api.http.get("/auth/users/me/", headers={**api.as_user(token), "X-Request-ID": "r1"})
-    assert again.headers["x-request-id"] == "r1"
+    made = answer.headers.get_list("x-request-id")
+    if access_log:
+        assert len(made) == 1
+        assert MADE_ID.fullmatch(made[0])
+    else:
+        assert made == []  # the lane's answer logs nothing: no id is made for it
+    again = api.http.get("/auth/users/me/", headers={**auth, "X-Request-ID": "r1"})
+    assert again.headers.get_list("x-request-id") == ["r1"]
+
+
+@pytest.mark.parametrize("access_log", [False, True])
+def test_every_layout_returns_the_request_id(serve: Callable[..., Api], access_log: bool) -> None:
+    # The id sits inside the lane, or outermost with the access log; CORS moves the lane.
+    api = serve(access_log=access_log, cors_allowed_origins=["https://app.example.com"])
+    api.register("cors1")
+    auth = api.as_user(api.login("cors1"))
+    answers = [
+        api.http.get("/auth/users/me/", headers={**auth, "X-Request-ID": "r-lane"}),  # the lane
+        api.http.get("/auth/users/me/", headers={"X-Request-ID": "r-app"}),  # the app: 401
+        api.http.get("/healthz", headers={"X-Request-ID": "x" * 20_000}),  # the lane: 431
+    ]
+    assert [a.status_code for a in answers] == [200, 401, 431]
+    assert [a.headers.get_list("x-request-id") for a in answers[:2]] == [["r-lane"], ["r-app"]]
+    refused = answers[2].headers.get_list("x-request-id")  # a header too long to echo
+    if access_log:
+        assert MADE_ID.fullmatch(refused[0])
+    else:
+        assert refused == []
 
 
 # ------------------------------------------------------------------------- the access log

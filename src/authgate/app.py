@@ -26,7 +26,7 @@ from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
-from authgate.http.request_ids import AccessLog, RequestIds
+from authgate.http.request_ids import AccessLog, RequestIds, request_id_header
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.mailer import build_mailer
 from authgate.settings import Settings, load_settings
@@ -117,14 +117,15 @@ def create_app(
 
 
 class AuthgateApp(Starlette):
-    """Starlette with layers outside its own stack, outermost first: the request id
-    (http/request_ids.py, with the access log when on), the fast lane
+    """Starlette with layers outside its own stack, outermost first: the fast lane
     (http/fast_lane.py), then the security headers, which thus cover Starlette's own 500
     answer as well (its error middleware is outside any middleware passed in). The lane adds
     the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
     configured: the headers, CORS (so the lane's answers carry it too), the lane. The body limit
     (http/limits.py) is inside: only the app's reads go through it; the lane reads at most its
-    own small limit, never more than this one."""
+    own small limit, never more than this one. The request id (http/request_ids.py) wraps the
+    app inside the lane, which adds the header to its own answers; with the access log on, it
+    is the outermost layer."""
 
     def __init__(
         self,
@@ -145,12 +146,17 @@ class AuthgateApp(Starlette):
         )
         inner = super().build_middleware_stack()
         max_body = settings.max_body_bytes
-        # Outermost of all: the request id (and the access log) cover every answer.
+        # The request id: around the app inside the lane, the lane adding it to its own answers;
+        # with the access log, which logs the lane's answers too, the outermost layer.
         access = (
             AccessLog(self._fast_handlers, settings.trusted_proxies)
             if settings.access_log
             else None
         )
+        if access is None:
+            inner, lane_ids = RequestIds(inner), request_id_header
+        else:
+            lane_ids = None
         if not settings.cors_allowed_origins:
             lane = FastLane(
                 SecurityHeaders(inner, headers),
@@ -158,12 +164,13 @@ class AuthgateApp(Starlette):
                 max_body,
                 headers,
                 settings.max_header_bytes,
+                lane_ids,
             )
-            return RequestIds(lane, access)
+            return lane if access is None else RequestIds(lane, access)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
-            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes),
+            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes, lane_ids),
             allow_origins=list(settings.cors_allowed_origins),
             # Only these origins are ever echoed, so credentials go to them alone.
             allow_credentials=True,
@@ -171,7 +178,8 @@ class AuthgateApp(Starlette):
             allow_headers=list(CORS_HEADERS),
             max_age=600,
         )
-        return RequestIds(SecurityHeaders(cors, headers), access)
+        outer = SecurityHeaders(cors, headers)
+        return outer if access is None else RequestIds(outer, access)
 
 
 def _warn_of_dev_mode(settings: Settings) -> None:
