@@ -28,8 +28,11 @@ ENV AUTHGATE_DATABASE_URL=sqlite:////data/authgate.sqlite3
 VOLUME ["/data"]
 EXPOSE 8000
 
+# Ready: the database answers at this version's schema, and Redis when one is configured
+# (/readyz answers 503 otherwise, and urlopen raises). Kubernetes ignores this and probes
+# /healthz (liveness) and /readyz (readiness) itself: docs/health-and-logs.md.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/.well-known/jwks.json', timeout=2)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=2)"]
 
 # `serve` applies pending migrations before it listens.
 CMD ["authgate", "serve", "--host", "0.0.0.0", "--port", "8000"]

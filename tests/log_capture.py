@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from authgate.logs import extra_fields
+
 # Too short or too plain to be told from ordinary words in a log ("x", "wrong", "password").
 _MIN_SECRET_LENGTH = 8
 _PASSWORD_KEY = re.compile(r"password", re.IGNORECASE)
@@ -42,7 +44,7 @@ _TOKEN_KEYS = frozenset(
 # Not the service's logs: the test SMTP server (aiosmtpd) stands in for an external mail server,
 # and the tests' HTTP client (httpx, httpcore) logs what it sends and receives at DEBUG, as any
 # client would (URLs with their query strings, Set-Cookie headers).
-_FOREIGN_LOGGERS = ("mail.log", "httpx", "httpcore")
+FOREIGN_LOGGERS = ("mail.log", "httpx", "httpcore")
 
 
 def _worth_checking(value: object) -> bool:
@@ -97,15 +99,18 @@ class SessionLog:
     # checking
 
     def text_of(self, records: Iterable[logging.LogRecord]) -> list[tuple[str, str]]:
-        """(logger name, full text with any traceback) of each record not foreign."""
+        """(logger name, full text with the event's fields and any traceback) of each record
+        not foreign: the fields are what AUTHGATE_LOG_FORMAT=json writes beside the message."""
         texts = []
         for record in records:
-            if record.name.startswith(_FOREIGN_LOGGERS):
+            if record.name.startswith(FOREIGN_LOGGERS):
                 continue
             try:
                 text = record.getMessage()
             except Exception:  # noqa: BLE001 a malformed record: check its parts instead
                 text = f"{record.msg!r} {record.args!r}"
+            for key, value in extra_fields(record).items():
+                text += f" {key}={value}"
             if record.exc_info and record.exc_info[1] is not None:
                 text += "\n" + "".join(traceback.format_exception(record.exc_info[1]))
             texts.append((record.name, text))

@@ -1,10 +1,13 @@
 """No password or token reaches a log (ASVS 16.2.5): a realistic flow through every dialect with
-everything logging at DEBUG and uvicorn's access log on, then a search of every record for every
-secret the flow used. The session-wide check (tests/conftest.py `session_log`) does the same
+everything logging at DEBUG, uvicorn's and authgate's access logs on and the JSON format
+written, then a search of every record, and of every line written, for every secret the flow
+used. The session-wide check (tests/conftest.py `session_log`) does the same
 for the whole test run, at the levels the other tests run with."""
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import threading
 import time
@@ -15,8 +18,9 @@ import httpx
 import uvicorn
 
 from authgate.app import create_app
+from authgate.logs import stream_handler
 from authgate.settings import Settings
-from tests.log_capture import SessionLog
+from tests.log_capture import FOREIGN_LOGGERS, SessionLog
 from tests.support import Mailbox, link_parts
 
 PASSWORD = "Correct-Horse-9"
@@ -123,13 +127,45 @@ def _flow(http: httpx.Client, mail: Mailbox) -> list[str]:
     return secrets
 
 
+@contextmanager
+def _json_lines() -> Iterator[io.StringIO]:
+    """What the service's handler writes with AUTHGATE_LOG_FORMAT=json, meanwhile."""
+    out = io.StringIO()
+    handler = stream_handler("json", out)
+    access = logging.getLogger("authgate.access")
+    level = access.level
+    access.setLevel(logging.NOTSET)  # as `authgate serve` run in-process by a test may leave it
+    logging.getLogger().addHandler(handler)
+    try:
+        yield out
+    finally:
+        logging.getLogger().removeHandler(handler)
+        access.setLevel(level)
+
+
 def test_a_whole_flow_at_debug_logs_no_secret(
     make_settings: Callable[..., Settings], mail: Mailbox, session_log: SessionLog
 ) -> None:
     start = len(session_log.records)
-    with _debug_server(make_settings()) as http:
+    with _debug_server(make_settings(access_log=True)) as http, _json_lines() as out:
         secrets = _flow(http, mail)
     records = session_log.records[start:]
+    # authgate's access log in JSON: a line per request, route templates, no query string.
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    ours = [line for line in lines if line["logger"] == "authgate.access"]
+    assert ("POST", "/auth/token/login/", 200) in {
+        (line["method"], line["route"], line["status"]) for line in ours
+    }
+    assert ("GET", "/auth/users/me/", 401) in {
+        (line["method"], line["route"], line["status"]) for line in ours
+    }
+    assert not [line for line in ours if "?" in json.dumps(line)]
+    written = [
+        line
+        for line in out.getvalue().splitlines()
+        if not json.loads(line)["logger"].startswith(FOREIGN_LOGGERS)
+    ]
+    assert [s[:12] for s in secrets if any(s in line for line in written)] == []
     # The logs were really on: uvicorn's access log and DEBUG records of several loggers.
     access = [r.getMessage() for r in records if r.name == "uvicorn.access"]
     assert any('"POST /auth/token/login/ HTTP/1.1" 200' in line for line in access), access

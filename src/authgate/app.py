@@ -22,18 +22,20 @@ from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
 from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
 from authgate.dialects.base import Dialect
-from authgate.http import log_redaction
+from authgate.http import health, log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.metrics import DialectScope, RequestTimer, metrics_route
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
+from authgate.http.request_ids import AccessLog, RequestIds, request_id_header
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
 from authgate.metrics import Metrics
 from authgate.settings import Settings, load_settings
 from authgate.store import open_store
+from authgate.store.revisions import shipped_revisions
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
@@ -92,7 +94,9 @@ def create_app(
                 await metrics.stop()
             await store.close()
 
+    readiness = health.Readiness(store, shipped_revisions(), settings.redis_url)
     routes = [
+        *health.routes(readiness),  # /healthz, /readyz
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Mount(SWAGGER_UI_PATH, app=SwaggerUiFiles()),
@@ -149,7 +153,9 @@ class AuthgateApp(Starlette):
     the same headers to its answers itself, so the hot path pays for no extra layer. With CORS
     configured: the headers, CORS (so the lane's answers carry it too), the lane. The body limit
     (http/limits.py) is inside: only the app's reads go through it; the lane reads at most its
-    own small limit, never more than this one."""
+    own small limit, never more than this one. The request id (http/request_ids.py) wraps the
+    app inside the lane, which adds the header to its own answers; with the access log on, it
+    is the outermost layer."""
 
     def __init__(
         self,
@@ -180,6 +186,17 @@ class AuthgateApp(Starlette):
             answered = metrics.lane_answered
         max_body = settings.max_body_bytes
         timeout = settings.request_receive_timeout_seconds
+        # The request id: around the app inside the lane, the lane adding it to its own answers;
+        # with the access log, which logs the lane's answers too, the outermost layer.
+        access = (
+            AccessLog(self._fast_handlers, settings.trusted_proxies)
+            if settings.access_log
+            else None
+        )
+        if access is None:
+            inner, lane_ids = RequestIds(inner), request_id_header
+        else:
+            lane_ids = None
         if not settings.cors_allowed_origins:
             lane = FastLane(
                 SecurityHeaders(inner, headers),
@@ -188,12 +205,22 @@ class AuthgateApp(Starlette):
                 headers,
                 settings.max_header_bytes,
                 answered,
+                lane_ids,
             )
-            return BodyTimeout(lane, timeout, headers)
+            outer: ASGIApp = BodyTimeout(lane, timeout, headers)
+            return outer if access is None else RequestIds(outer, access)
         # CORS answers preflights itself, and must see the lane's answers: the headers go
         # around both (the hot path then pays for that layer, only with CORS on).
         cors = CORSMiddleware(
-            FastLane(inner, self._fast_handlers, max_body, (), settings.max_header_bytes, answered),
+            FastLane(
+                inner,
+                self._fast_handlers,
+                max_body,
+                (),
+                settings.max_header_bytes,
+                answered,
+                lane_ids,
+            ),
             allow_origins=list(settings.cors_allowed_origins),
             # Only these origins are ever echoed, so credentials go to them alone.
             allow_credentials=True,
@@ -201,7 +228,8 @@ class AuthgateApp(Starlette):
             allow_headers=list(CORS_HEADERS),
             max_age=600,
         )
-        return BodyTimeout(SecurityHeaders(cors, headers), timeout, headers)
+        outer = BodyTimeout(SecurityHeaders(cors, headers), timeout, headers)
+        return outer if access is None else RequestIds(outer, access)
 
 
 def _warn_of_dev_mode(settings: Settings) -> None:

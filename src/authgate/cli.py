@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import os
 import re
 import secrets
@@ -28,6 +29,7 @@ from authgate.core.identity import username_key
 from authgate.core.staff import OPERATOR
 from authgate.http.i18n import translate
 from authgate.http.slow_clients import server_options
+from authgate.logs import logging_config
 from authgate.mailer import build_mailer
 from authgate.settings import ConfigurationError, Settings, load_settings
 from authgate.store import open_store
@@ -157,10 +159,12 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (one per core).")] = 1,
 ) -> None:
     """Migrate the database if needed, then serve HTTP."""
-    _load_settings()  # refused settings are told before anything is touched
+    loaded = _load_settings()  # refused settings are told before anything is touched
+    # The same handler and format here, in uvicorn and in each of its workers (logs.py).
+    log_config = logging_config(loaded.log_level, loaded.log_format)
+    logging.config.dictConfig(log_config)
     _upgrade_apart()
     settings = _settings(keep_dev_secret=True)
-    logging.basicConfig(level=settings.log_level.upper())
     if workers > 1 and not settings.password_hash_threads:
         # Each worker would size its hashing pool by every core it may use, and the workers
         # share those cores: N hashes per core at once only thrash the cache (see
@@ -176,7 +180,8 @@ def serve(
             port=port,
             workers=workers,
             log_level=settings.log_level,
-            access_log=False,
+            log_config=log_config,
+            access_log=False,  # uvicorn's, which writes the query string: authgate's is logs.py's
             server_header=False,
             **server_options(settings),  # bounds on slow clients and connections
         )
@@ -220,8 +225,13 @@ def _upgrade_apart() -> None:
     debug = ["--debug"] if _debug else []
     # Our own interpreter and package, fixed arguments.
     migrating = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "authgate", *debug, "migrate"], check=False
+        [sys.executable, "-m", "authgate", *debug, "migrate"],
+        check=False,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    for line in migrating.stdout.splitlines():  # what it did, as a log line like the rest
+        logging.getLogger("authgate.migrate").info("%s", line)
     if migrating.returncode != 0:
         raise typer.Exit(code=migrating.returncode)  # `migrate` said why
 

@@ -238,6 +238,14 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Log level of the service."""
 
+    log_format: Literal["text", "json"] = "text"
+    """`text`: a line per record, UTC timestamp first; `json`: one JSON object a line (time,
+    level, logger, message, request_id and the event's fields), for log collectors."""
+
+    access_log: bool = False
+    """One log record per request (method, route template, status, duration, client
+    address), on the `authgate.access` logger at INFO."""
+
     jwt_access_lifetime_seconds: int = Field(default=300, ge=1)
     """Lifetime of a JWT access token (SimpleJWT's ACCESS_TOKEN_LIFETIME, 5 minutes)."""
 

@@ -47,9 +47,13 @@ class FastLane:
         headers: Sequence[tuple[bytes, bytes]] = (),
         max_header_bytes: int = MAX_HEADER_BYTES,
         answered: Answered | None = None,
+        request_id: Callable[[Scope], tuple[bytes, bytes] | None] | None = None,
     ) -> None:
         self._app = app
         self._answered = answered
+        # The request's X-Request-ID header for the lane's own answers (http/request_ids.py:
+        # the app's answers get theirs from the layer inside, when the lane declines).
+        self._request_id = request_id
         self._max_header_bytes = max_header_bytes
         self._handlers = dict(handlers)
         # Added to every answer of the lane (the security headers, http/security_headers.py):
@@ -64,7 +68,7 @@ class FastLane:
         if scope["type"] == "http":
             # The HTTP parser (httptools) bounds no header: the first layer does, for everyone.
             if sum(len(k) + len(v) for k, v in scope["headers"]) > self._max_header_bytes:
-                await _send(send, 431, HEADERS_TOO_LARGE, self._headers)
+                await _send(send, 431, HEADERS_TOO_LARGE, self._own_headers(scope, []))
                 return
             handler = self._handlers.get((scope["method"], scope["path"]))
             if handler is not None:
@@ -76,13 +80,23 @@ class FastLane:
                 answer = await _answer_or_none(handler, scope, body) if body is not None else None
                 if answer is not None:
                     status, extra, payload = answer
-                    await _send(send, status, payload, [*extra, *self._headers])
+                    await _send(send, status, payload, self._own_headers(scope, extra))
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
                         self._answered(scope["path"], time.perf_counter() - started)
                     return
                 if read:  # declined: the app gets every message the lane took, then the rest
                     receive = _replaying(read, receive)
         await self._app(scope, receive, send)
+
+    def _own_headers(
+        self, scope: Scope, extra: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        headers = [*extra, *self._headers]
+        if self._request_id is not None:
+            echoed = self._request_id(scope)
+            if echoed is not None:
+                headers.append(echoed)
+        return headers
 
 
 async def _send(

@@ -299,6 +299,11 @@ class Store(Protocol):
         """Revoke one token of this user; False if there was none."""
         ...
 
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None when it has no schema yet. For
+        /readyz (http/health.py), which compares it with store/revisions.py's head."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
         ...

@@ -426,5 +426,12 @@ class PostgresStore:
         metrics."""
         return self._pool.in_use, self._pool.waits
 
+    async def schema_revision(self) -> str | None:
+        try:
+            revision = await self._pool.fetchval(sql.SCHEMA_REVISION)
+        except asyncpg.UndefinedTableError:
+            return None
+        return None if revision is None else str(revision)
+
     async def close(self) -> None:
         await self._pool.close()

@@ -69,6 +69,8 @@ DELETE_TOKEN = "DELETE FROM auth_token WHERE digest = :digest"
 DELETE_USER_TOKENS = "DELETE FROM auth_token WHERE user_id = :user_id"
 
 APPEND_REVOCATION = "INSERT INTO revocation (user_id, created_at) VALUES (:user_id, :created_at)"
+# Alembic's own table: one row, the revision the schema is at (absent before the first migration).
+SCHEMA_REVISION = "SELECT version_num FROM alembic_version"
 LAST_REVOCATION_ID = "SELECT COALESCE(MAX(id), 0) FROM revocation"
 REVOCATIONS_AFTER = "SELECT id, user_id FROM revocation WHERE id > :after ORDER BY id"
 # The newest row always stays, so MAX(id) (where a new reader starts) never goes back.

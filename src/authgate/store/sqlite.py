@@ -493,6 +493,15 @@ class SqliteStore:
         params = {"digest": digest, "user_id": user_id}
         return await self._write(lambda c: c.execute(sql.DELETE_USER_TOKEN, params).rowcount == 1)
 
+    async def schema_revision(self) -> str | None:
+        try:
+            row = self._reader.execute(sql.SCHEMA_REVISION).fetchone()
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return None
+            raise
+        return None if row is None else str(row[0])
+
     async def close(self) -> None:
         self._writer.shutdown(wait=True)
         self._writer_connection.close()
