@@ -123,11 +123,12 @@ def test_swagger_ui_is_pinned_and_locked_and_the_copy_is_that_version() -> None:
 
 
 def test_the_wheel_carries_the_swagger_ui_files(tmp_path: Path) -> None:
-    """A bare `pip install` must serve them: build the wheel as pip would and look inside."""
+    """A bare `pip install` must serve them: build the wheel with the backend pip would call
+    (hatchling, pyproject's build backend; uv's venv has no pip) and look inside."""
     pytest.importorskip("hatchling", reason="make install installs hatchling, the backend")
-    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [*pip_wheel, "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "-d", str(tmp_path)],
+        cwd=ROOT,
         check=True,
         capture_output=True,
         timeout=300,
