@@ -298,9 +298,14 @@ def test_secure_test_answers_alike_from_the_fast_lane_and_the_view(api: Api) -> 
     answer, byte for byte."""
     _user(api)
     tokens = _tokens(api)
-    by_lane = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
+    # One request id for both: the lane echoes a given one and makes none, the app keeps it.
+    given = {"X-Request-ID": "same-request-id"}
+    by_lane = api.http.get(
+        "/u/api/secure_test/", headers={**_bearer(tokens["access_token"]), **given}
+    )
     by_view = api.http.get(
-        "/u/api/secure_test/", headers={"Cookie": f"access_token={tokens['access_token']}"}
+        "/u/api/secure_test/",
+        headers={"Cookie": f"access_token={tokens['access_token']}", **given},
     )
     assert by_lane.status_code == by_view.status_code == 200
     assert by_lane.content == by_view.content == b'{"message":"Successful secure test"}'

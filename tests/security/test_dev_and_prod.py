@@ -149,7 +149,8 @@ def test_dev_serve_warns_at_startup_that_it_is_dev_and_emails_go_to_the_log(
     assert "Application startup complete" in output, output  # dev starts with no key given
     generated = (tmp_path / ".authgate-secret").read_text().strip()
     assert Settings(_env_file=None, env="prod", secret_key=generated, smtp_host="m.example")
-    warnings = [line for line in seen if line.startswith("WARNING") and "AUTHGATE_ENV=dev" in line]
+    # A line of logs.py's format: "<time> WARNING <logger> [<request id>] <message>".
+    warnings = [line for line in seen if " WARNING " in line and "AUTHGATE_ENV=dev" in line]
     assert warnings, output
     assert "DEVELOPMENT MODE" in warnings[0]
     assert "emails go to this log" in warnings[0]
