@@ -19,15 +19,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from pydantic_settings import NoDecode
 
 from authgate.cli import redact
 from authgate.settings import Settings, load_settings
-from authgate.store.migrate import alembic_config, revisions
+from authgate.store.migrate import alembic_config
 from tests.conftest import BACKENDS, POSTGRES_URL as TEST_POSTGRES_URL
 from tests.support import free_port
 
 EXIT_REFUSED, EXIT_DATABASE = 1, 4
+
+
+def revisions() -> list[str]:
+    """The package's migrations, newest first (Alembic's own walk)."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [script.revision for script in scripts.walk_revisions()]
+
+
 HEAD = revisions()[0]
 PASSWORD = secrets.token_urlsafe(18)  # in every PostgreSQL URL here: never printed
 

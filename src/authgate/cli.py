@@ -40,6 +40,7 @@ from authgate.store.preflight import (
     revision,
     shown,
 )
+from authgate.store.revisions import shipped_revisions
 
 if TYPE_CHECKING:
     from authgate.django_import import ImportOptions, Summary
@@ -117,11 +118,9 @@ def _settings(*, keep_dev_secret: bool = False) -> Settings:
 def _migrated(settings: Settings) -> Settings:
     """The settings once the database is known to be migrated (the commands that use it and
     may not create it); otherwise UnusableDatabaseError says which database was looked at."""
-    from authgate.store.migrate import revisions
-
     require_migrated(
         settings.database_url,
-        revisions=revisions(),
+        revisions=shipped_revisions(),
         timeout_seconds=settings.database_timeout_seconds,
     )
     return settings
@@ -239,13 +238,11 @@ def _upgrade_apart() -> None:
 @cli.command()
 def migrate() -> None:
     """Create or upgrade the database schema, and say which it did."""
-    from authgate.store.migrate import revisions
-
     settings = _load_settings()
     url = settings.database_url
     before = revision(url, create=True, timeout_seconds=settings.database_timeout_seconds)
-    known = revisions()
-    head = known[0]
+    known = shipped_revisions()
+    head = known.head
     if before is not None:
         refuse_unknown(url, before, known)
     upgrade(url)

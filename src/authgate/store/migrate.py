@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -30,15 +29,3 @@ def sqlalchemy_url(database_url: str) -> str:
 def upgrade(database_url: str) -> None:
     """Apply every migration the database lacks."""
     command.upgrade(alembic_config(database_url), "head")
-
-
-def _scripts() -> ScriptDirectory:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config)
-
-
-def revisions() -> list[str]:
-    """The revisions of the migrations in the package, newest (the one this authgate needs)
-    first."""
-    return [script.revision for script in _scripts().walk_revisions()]

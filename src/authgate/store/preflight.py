@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from authgate.store import sqlite_path
+from authgate.store.revisions import Revisions
 
 MIGRATE = "run `authgate migrate`, or set AUTHGATE_DATABASE_URL to the database to use"
 
@@ -50,8 +51,8 @@ def revision(url: str, *, create: bool, timeout_seconds: float) -> str | None:
     return asyncio.run(_postgres_revision(url, timeout_seconds))
 
 
-def require_migrated(url: str, *, revisions: list[str], timeout_seconds: float) -> None:
-    """Refuse a database that is missing, empty or not at the newest of `revisions` (the
+def require_migrated(url: str, *, revisions: Revisions, timeout_seconds: float) -> None:
+    """Refuse a database that is missing, empty or not at the head of `revisions` (the
     commands other than `serve` and `migrate`: their queries would fail with "no such
     table")."""
     current = revision(url, create=False, timeout_seconds=timeout_seconds)
@@ -61,17 +62,17 @@ def require_migrated(url: str, *, revisions: list[str], timeout_seconds: float) 
             MIGRATE,
         )
     refuse_unknown(url, current, revisions)
-    if current != revisions[0]:
+    if current != revisions.head:
         raise UnusableDatabaseError(
             f"the database {shown(url)} (AUTHGATE_DATABASE_URL) is at revision {current};"
-            f" this authgate needs {revisions[0]}",
+            f" this authgate needs {revisions.head}",
             "run `authgate migrate`",
         )
 
 
-def refuse_unknown(url: str, current: str, revisions: list[str]) -> None:
+def refuse_unknown(url: str, current: str, revisions: Revisions) -> None:
     """Refuse a schema written by a newer authgate (no migration here knows its revision)."""
-    if current not in revisions:
+    if current not in revisions.known:
         raise UnusableDatabaseError(
             f"the database {shown(url)} (AUTHGATE_DATABASE_URL) is at revision {current},"
             " which this authgate does not know (a newer version migrated it)",
