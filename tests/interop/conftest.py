@@ -25,6 +25,7 @@ from bench.reference.env import (
     ReferenceUnavailableError,
     ensure_venv,
     find_free_port,
+    migrate,
     start_server,
     stop_server,
 )
@@ -204,15 +205,27 @@ def reference_python() -> Path:
         pytest.skip(f"the reference Django stack cannot be installed here: {error}")
 
 
+@pytest.fixture(scope="session")
+def reference_database(reference_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file of the reference project, which serve_reference copies (a
+    migration from scratch costs about as much as starting the server)."""
+    path = tmp_path_factory.mktemp("reference-template") / "reference.sqlite3"
+    migrate(reference_python, path)
+    return path
+
+
 @contextmanager
 def serve_reference(
-    python: Path, workdir: Path, simple_jwt: Mapping[str, object]
+    python: Path, workdir: Path, template: Path, simple_jwt: Mapping[str, object]
 ) -> Iterator[httpx.Client]:
-    """The reference Django project (gunicorn) with these SIMPLE_JWT settings; yields a client
-    of it. Its SimpleJWT-guarded view is `GET /jwt-whoami/` (answers `{"user_id"}`)."""
+    """The reference Django project (gunicorn) over a copy of the migrated `template`, with
+    these SIMPLE_JWT settings; yields a client of it. Its SimpleJWT-guarded view is
+    `GET /jwt-whoami/`, which answers `{"user_id"}` (JWTStatelessUserAuthentication)."""
+    database = workdir / "reference.sqlite3"
+    shutil.copy(template, database)
     port = find_free_port()
     env = {"REFERENCE_SIMPLE_JWT_JSON": json.dumps(dict(simple_jwt))}
-    process = start_server(python, port=port, db_path=workdir / "reference.sqlite3", env=env)
+    process = start_server(python, port=port, db_path=database, env=env)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=HTTP_TIMEOUT_S) as client:
             yield client
