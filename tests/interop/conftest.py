@@ -163,8 +163,9 @@ def authgate_settings(database: Path, overrides: Mapping[str, Any]) -> Settings:
 def serve_authgate(
     workdir: Path, template: Path, overrides: Mapping[str, Any] | None = None
 ) -> Iterator[Authgate]:
-    """authgate over a copy of the migrated `template`, with `overrides` of its Settings; an
-    asymmetric `jwt_algorithm` without a key file gets a new key pair."""
+    """authgate over a copy of the migrated `template` in `workdir` (one directory per
+    server), with `overrides` of its Settings; an asymmetric `jwt_algorithm` without a key file
+    gets a new key pair there."""
     overrides = dict(overrides or {})
     public: bytes | None = None
     algorithm = str(overrides.get("jwt_algorithm", "HS256"))

@@ -4,10 +4,10 @@ authlib, joserfc, jwcrypto, PyJWT's PyJWKClient and python-jose each get the doc
 `/.well-known/jwks.json` over HTTP (PyJWKClient fetches it itself) and verify RS256, ES256 and
 EdDSA tokens of `/auth/jwt/create/`, requiring the configured audience and issuer, as a resource
 server would. Each must also refuse what a resource server must refuse: a token whose claims
-were changed, a token for another audience, an expired token, and a refresh token, which is as
-well signed as an access token and differs only by its `token_type` claim: the consumer must
-ask for `token_type == "access"` (authlib, joserfc and jwcrypto can require a claim's value;
-with PyJWT and python-jose the consumer compares it itself)."""
+were changed, a token for another audience or from another issuer, an expired token, and a
+refresh token, which is as well signed as an access token and differs only by its `token_type`
+claim: the consumer must ask for `token_type == "access"` (authlib, joserfc and jwcrypto can
+require a claim's value; with PyJWT and python-jose the consumer compares it itself)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from tests.interop.conftest import ASYMMETRIC_ALGORITHMS, Authgate, JwtPair
 AUDIENCE = "orders-api"
 ISSUER = "https://auth.example.com"
 OTHER_AUDIENCE = "billing-api"
+OTHER_ISSUER = "https://auth.other.example.com"
 ACCESS = "access"
 
 SETUPS = [
@@ -54,6 +55,7 @@ class Expected:
 
     authgate: Authgate
     audience: str = AUDIENCE
+    issuer: str = ISSUER
     token_type: str | None = ACCESS
     """None: any type (only to show that a refresh token's signature is fine)."""
 
@@ -65,7 +67,7 @@ class Expected:
 def _authlib(token: str, expected: Expected) -> dict[str, Any]:
     keys = JsonWebKey.import_key_set(expected.authgate.jwks())
     options: dict[str, Any] = {
-        "iss": {"essential": True, "value": ISSUER},
+        "iss": {"essential": True, "value": expected.issuer},
         "aud": {"essential": True, "value": expected.audience},
         "exp": {"essential": True},
     }
@@ -80,7 +82,7 @@ def _joserfc(token: str, expected: Expected) -> dict[str, Any]:
     keys = joserfc.jwk.KeySet.import_key_set(expected.authgate.jwks())  # type: ignore[arg-type]
     decoded = joserfc.jwt.decode(token, keys, algorithms=[expected.algorithm])
     rules: dict[str, Any] = {
-        "iss": {"essential": True, "value": ISSUER},
+        "iss": {"essential": True, "value": expected.issuer},
         "aud": {"essential": True, "value": expected.audience},
         "exp": {"essential": True},
     }
@@ -92,7 +94,7 @@ def _joserfc(token: str, expected: Expected) -> dict[str, Any]:
 
 def _jwcrypto(token: str, expected: Expected) -> dict[str, Any]:
     keys = jwcrypto.jwk.JWKSet.from_json(json.dumps(expected.authgate.jwks()))
-    checks: dict[str, Any] = {"iss": ISSUER, "aud": expected.audience, "exp": None}
+    checks: dict[str, Any] = {"iss": expected.issuer, "aud": expected.audience, "exp": None}
     if expected.token_type is not None:
         checks["token_type"] = expected.token_type
     verified = jwcrypto.jwt.JWT(jwt=token, key=keys, algs=[expected.algorithm], check_claims=checks)
@@ -112,7 +114,7 @@ def _pyjwkclient(token: str, expected: Expected) -> dict[str, Any]:
         client.get_signing_key_from_jwt(token).key,
         algorithms=[expected.algorithm],
         audience=expected.audience,
-        issuer=ISSUER,
+        issuer=expected.issuer,
         options={"require": ["exp", "aud", "iss"]},
     )
     if expected.token_type is not None and claims.get("token_type") != expected.token_type:
@@ -126,7 +128,7 @@ def _python_jose(token: str, expected: Expected) -> dict[str, Any]:
         expected.authgate.jwks(),
         algorithms=[expected.algorithm],
         audience=expected.audience,
-        issuer=ISSUER,
+        issuer=expected.issuer,
     )
     if expected.token_type is not None and claims.get("token_type") != expected.token_type:
         raise jose.exceptions.JWTClaimsError("not an access token")
@@ -155,7 +157,8 @@ def consumer(request: pytest.FixtureRequest, authgate: Authgate) -> Consumer:
         request.param == "python-jose"
         and authgate.algorithm not in jose.constants.ALGORITHMS.SUPPORTED
     ):
-        pytest.skip(f"python-jose has no {authgate.algorithm} (not in ALGORITHMS.SUPPORTED)")
+        # A limit of the library, not of authgate: python-jose 3.x implements no EdDSA.
+        pytest.skip(f"python-jose has no {authgate.algorithm} (not in its ALGORITHMS.SUPPORTED)")
     return CONSUMERS[request.param]
 
 
@@ -205,3 +208,10 @@ def test_refuses_expired_token(consumer: Consumer, authgate: Authgate) -> None:
     expired = authgate.expired_pair("bob")
     with pytest.raises(consumer.refusals):
         consumer.verify(expired.access, Expected(authgate))
+
+
+def test_refuses_token_from_another_issuer(
+    consumer: Consumer, authgate: Authgate, pair: JwtPair
+) -> None:
+    with pytest.raises(consumer.refusals):
+        consumer.verify(pair.access, Expected(authgate, issuer=OTHER_ISSUER))
