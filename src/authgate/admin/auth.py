@@ -38,7 +38,7 @@ async def login(request: Request) -> Response:
     admin: Admin = request.app.state.admin
     if errors := await input_errors(request):  # NUL in a name, say: never looked up
         return _form(request, admin, error=_sentence(errors), status=400)
-    expected = request.cookies.get(admin.login_csrf_cookie, "")
+    expected = request.cookies.get(admin.login_csrf_cookie(request), "")
     presented = await form_text(request, CSRF_FIELD)
     if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
         return _form(request, admin, error=BAD_FORM, status=403)
@@ -56,12 +56,12 @@ async def login(request: Request) -> Response:
         return _form(request, admin, error=NOT_STAFF, status=403, username=username)
     await admin.sessions.prune()  # expired sessions go at logins: no background task needed
     try:
-        raw = await admin.sessions.replace(request.cookies.get(admin.session_cookie), user)
+        raw = await admin.sessions.replace(request.cookies.get(admin.session_cookie(request)), user)
     except InvalidCredentialsError:  # deactivated or given a new password meanwhile
         return _form(request, admin, error=BAD_LOGIN, status=400, username=username)
     response = RedirectResponse(f"{PREFIX}/users", 303)
-    admin.set_session_cookie(response, raw)
-    admin.clear_login_csrf(response)
+    admin.set_session_cookie(request, response, raw)
+    admin.clear_login_csrf(request, response)
     return response
 
 
@@ -70,7 +70,7 @@ async def logout(request: Request, admin: Admin, session: Session) -> Response:
     """End this session (POST with the CSRF token) and forget the cookie."""
     await admin.sessions.end(session)
     response = RedirectResponse(f"{PREFIX}/login", 303)
-    admin.clear_session_cookie(response)
+    admin.clear_session_cookie(request, response)
     return response
 
 
@@ -90,5 +90,5 @@ def _form(
     response = admin.render(
         request, "login.html", status=status, error=error, username=username, login_csrf=token
     )
-    admin.set_login_csrf(response, token)
+    admin.set_login_csrf(request, response, token)
     return response
