@@ -21,6 +21,14 @@ from authgate.core.sessions import Session
 BAD_LOGIN = "Unable to log in with provided credentials."
 NOT_STAFF = "This account has no access to the admin."
 BAD_FORM = "The form expired; please try again."
+# The login form's cookie did not come back over plain HTTP: the transport is the reason, not
+# the clock (browsers drop a Secure cookie from plain HTTP on any host but localhost).
+COOKIE_NOT_RETURNED = (
+    "Your browser did not send the admin's cookie back: the admin's cookies are Secure "
+    "(AUTHGATE_COOKIE_SECURE), browsers return Secure cookies only over HTTPS (or to "
+    "localhost), and this page was served over plain HTTP. Serve the admin over HTTPS, or "
+    "set AUTHGATE_COOKIE_SECURE=false for local testing."
+)
 
 
 async def login_page(request: Request) -> Response:
@@ -40,6 +48,8 @@ async def login(request: Request) -> Response:
         return _form(request, admin, error=_sentence(errors), status=400)
     expected = request.cookies.get(admin.login_csrf_cookie(request), "")
     presented = await form_text(request, CSRF_FIELD)
+    if not expected and _plain_http(request) and admin.secure_cookies(request):
+        return _form(request, admin, error=COOKIE_NOT_RETURNED, status=403)
     if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
         return _form(request, admin, error=BAD_FORM, status=403)
     username = await form_text(request, "username")
@@ -72,6 +82,12 @@ async def logout(request: Request, admin: Admin, session: Session) -> Response:
     response = RedirectResponse(f"{PREFIX}/login", 303)
     admin.clear_session_cookie(request, response)
     return response
+
+
+def _plain_http(request: Request) -> bool:
+    """Whether the request came over plain HTTP: uvicorn sets the scheme, `https` for TLS or
+    from a trusted proxy's X-Forwarded-Proto (its FORWARDED_ALLOW_IPS)."""
+    return request.scope.get("scheme") == "http"
 
 
 def _sentence(errors: dict[str, list[str]]) -> str:
