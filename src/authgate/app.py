@@ -29,6 +29,7 @@ from authgate.http.limits import BodyLimit
 from authgate.http.metrics import DialectScope, RequestTimer, metrics_route
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
 from authgate.http.request_ids import AccessLog, RequestIds, request_id_header
+from authgate.http.secure_cookies import dev_cookie_note
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
@@ -81,6 +82,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if settings.env == "dev":
             _warn_of_dev_mode(settings)
+            if (note := dev_cookie_note(settings)) is not None:
+                log.warning(note)  # what a script over plain HTTP must know (secure_cookies.py)
         await store.connect()
         await core.start()
         if metrics is not None:

@@ -294,7 +294,10 @@ class Settings(BaseSettings):
     """Every cookie (the `/u/api/` token and CSRF cookies, the browser session's and the
     admin's) is `Secure` (sent over HTTPS only) and named with the `__Host-` prefix
     (`__Secure-` for the path-scoped `/u/api/` token cookies); turn off only for local HTTP,
-    where the plain names are used."""
+    where the plain names are used. In dev, a direct plain-HTTP request from this machine to
+    localhost, 127.0.0.1 or [::1] gets its cookies without `Secure` and with the plain names
+    (unless `SameSite=none`), so that scripts' cookie jars work; the dev server says so at
+    startup (http/secure_cookies.py)."""
 
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""

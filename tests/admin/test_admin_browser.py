@@ -87,8 +87,9 @@ def test_staff_work_in_the_admin_and_others_are_refused(
     browser: WebDriver,
     database_url: str,
 ) -> None:
-    # Secure cookies as in production: Chromium treats http://127.0.0.1 as a secure origin.
-    api = serve()
+    # Secure cookies as in production: Chromium treats http://127.0.0.1 as a secure origin
+    # (dev would except this direct local HTTP, http/secure_cookies.py).
+    api = serve(env="prod")
     settings = make_settings()
     make_user(settings, "boss", staff=True)
     john = make_user(settings, "john")

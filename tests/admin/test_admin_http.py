@@ -68,7 +68,7 @@ def test_staff_log_in_with_a_hardened_cookie_stored_as_a_digest(local) -> None:
 
 
 def test_secure_cookies_use_the_host_prefix(serve: Serve, make_settings) -> None:
-    api = serve()
+    api = serve(env="prod")  # dev excepts direct local HTTP (http/secure_cookies.py)
     make_user(make_settings(), "boss", staff=True)
     admin = _admin(api)
     form = admin.http.get("/admin/login")

@@ -363,7 +363,9 @@ def test_the_overview_renders_in_chromium_without_csp_violations(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    api = serve()  # Secure cookies as in production: Chromium trusts http://127.0.0.1
+    # Secure cookies as in production (dev would except this direct local HTTP): Chromium
+    # trusts http://127.0.0.1.
+    api = serve(env="prod")
     settings = make_settings()
     make_user(settings, "boss", staff=True)
     # A day and a month of activity, at times before now (the server's real clock).

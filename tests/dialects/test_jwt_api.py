@@ -342,7 +342,8 @@ def test_unknown_paths_and_methods(api: Api) -> None:
 
 
 def test_login_and_refresh_set_the_cookies(serve: Callable[..., Api]) -> None:
-    api = serve(jwt_access_lifetime_seconds=300, jwt_refresh_lifetime_seconds=3600)
+    # prod: Secure over any transport (dev excepts direct local HTTP, http/secure_cookies.py).
+    api = serve(env="prod", jwt_access_lifetime_seconds=300, jwt_refresh_lifetime_seconds=3600)
     _user(api)
     for response in (
         _login(api),

@@ -30,7 +30,7 @@ def build(core: Core) -> Starlette:
         sessions=core.sessions,
         tokens=UserTokens(core.store, core.revocations, core.audit),
         templates=build_templates(),
-        cookie_secure=settings.cookie_secure,
+        settings=settings,
     )
     user = "/users/{user_id:int}"
     routes = [

@@ -27,7 +27,9 @@ from authgate.http.cookie_names import cookie_names
 from authgate.http.errors import MalformedBodyError
 from authgate.http.i18n import translate
 from authgate.http.parsing import require_utf8_form
+from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import clear_session_cookie, set_session_cookie
+from authgate.settings import Settings
 
 PREFIX = "/admin"
 # No script at all, styles from our own stylesheet only, forms post only to us, never framed.
@@ -45,23 +47,25 @@ Handler = Callable[[Request, "Admin", Session], Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class Admin:
-    """The admin's services and its cookie settings."""
+    """The admin's services and its settings (for its cookies)."""
 
     core: Core
     sessions: Sessions
     tokens: UserTokens
     templates: Environment
-    cookie_secure: bool
+    settings: Settings
 
-    @property
-    def session_cookie(self) -> str:
+    def secure_cookies(self, request: Request) -> bool:
+        """Whether this request's cookies are Secure (http/secure_cookies.py)."""
+        return secure_cookies(request, self.settings)
+
+    def session_cookie(self, request: Request) -> str:
         """The session cookie's name (http/cookie_names.py)."""
-        return cookie_names(self.cookie_secure).session
+        return cookie_names(self.secure_cookies(request)).session
 
-    @property
-    def login_csrf_cookie(self) -> str:
+    def login_csrf_cookie(self, request: Request) -> str:
         """The login form's cookie's name (http/cookie_names.py)."""
-        return cookie_names(self.cookie_secure).admin_login_csrf
+        return cookie_names(self.secure_cookies(request)).admin_login_csrf
 
     def render(
         self,
@@ -87,35 +91,37 @@ class Admin:
 
     async def session_of(self, request: Request) -> Session | None:
         """The request's live session, if its cookie carries one."""
-        raw = request.cookies.get(self.session_cookie)
+        raw = request.cookies.get(self.session_cookie(request))
         return await self.sessions.resolve(raw) if raw else None
 
-    def set_session_cookie(self, response: Response, raw: str) -> None:
+    def set_session_cookie(self, request: Request, response: Response, raw: str) -> None:
         """The session cookie (http/session_cookie.py)."""
-        set_session_cookie(response, raw, secure=self.cookie_secure)
+        set_session_cookie(response, raw, secure=self.secure_cookies(request))
 
-    def clear_session_cookie(self, response: Response) -> None:
+    def clear_session_cookie(self, request: Request, response: Response) -> None:
         """Forget the session cookie in the browser."""
-        clear_session_cookie(response, secure=self.cookie_secure)
+        clear_session_cookie(response, secure=self.secure_cookies(request))
 
     def login_csrf(self, request: Request) -> str:
         """The login form's token (double submit: the form and a cookie must agree, so a
         cross-site form cannot log a browser into an attacker's account)."""
-        return request.cookies.get(self.login_csrf_cookie) or secrets.token_urlsafe(32)
+        return request.cookies.get(self.login_csrf_cookie(request)) or secrets.token_urlsafe(32)
 
-    def set_login_csrf(self, response: Response, token: str) -> None:
+    def set_login_csrf(self, request: Request, response: Response, token: str) -> None:
         """The login form's cookie: Path=/ (which `__Host-` requires; SameSite=Strict keeps it
         off every cross-site request, HttpOnly from scripts)."""
-        response.set_cookie(self.login_csrf_cookie, token, **self._login_csrf_attributes)
+        name, attributes = self.login_csrf_cookie(request), self._login_csrf_attributes(request)
+        response.set_cookie(name, token, **attributes)
 
-    def clear_login_csrf(self, response: Response) -> None:
+    def clear_login_csrf(self, request: Request, response: Response) -> None:
         """Forget the login form's cookie (with the attributes it was set with: a `__Host-`
         cookie is only replaced by a Secure one at Path=/)."""
-        response.delete_cookie(self.login_csrf_cookie, **self._login_csrf_attributes)
+        name, attributes = self.login_csrf_cookie(request), self._login_csrf_attributes(request)
+        response.delete_cookie(name, **attributes)
 
-    @property
-    def _login_csrf_attributes(self) -> dict[str, Any]:
-        return {"path": "/", "httponly": True, "secure": self.cookie_secure, "samesite": "strict"}
+    def _login_csrf_attributes(self, request: Request) -> dict[str, Any]:
+        secure = self.secure_cookies(request)
+        return {"path": "/", "httponly": True, "secure": secure, "samesite": "strict"}
 
 
 NOTICES = {

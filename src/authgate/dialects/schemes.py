@@ -19,6 +19,7 @@ from authgate.core.models import Principal, SessionPrincipal
 from authgate.dialects.jwt_auth import JwtAuthentication
 from authgate.http.credentials import read_token
 from authgate.http.errors import RequestError
+from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import CSRF_HEADER, session_value
 from authgate.settings import Scheme as SchemeName
 
@@ -99,11 +100,11 @@ class SessionScheme:
 
     def __init__(self, core: Core) -> None:
         self._sessions = core.sessions
-        self._secure = core.settings.cookie_secure
+        self._settings = core.settings
 
     async def authenticate(self, request: Request) -> Principal | None:
         """The session's principal; CsrfFailedError for an unsafe method without its token."""
-        raw = session_value(request, self._secure)
+        raw = session_value(request, secure_cookies(request, self._settings))
         session = await self._sessions.resolve(raw) if raw else None
         if session is None:
             return None

@@ -25,6 +25,7 @@ from authgate.dialects.schemes import CsrfFailedError
 from authgate.dialects.towns_field import parse_with_towns
 from authgate.http.parsing import read_body
 from authgate.http.same_site import CROSS_SITE_REASON, is_cross_site
+from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import (
     clear_csrf_cookie,
     clear_session_cookie,
@@ -313,7 +314,7 @@ class DjoserViews:
 
     async def _open_session(self, request: Request, user: User, response: Response) -> None:
         """Djoser's CREATE_SESSION_ON_LOGIN: a new browser session in place of the last."""
-        sessions, secure = self.core.sessions, self.settings.cookie_secure
+        sessions, secure = self.core.sessions, secure_cookies(request, self.settings)
         raw = await sessions.replace(session_value(request, secure), user)
         set_session_cookie(response, raw, secure=secure)
         set_csrf_cookie(response, sessions.csrf_token_for(raw), secure=secure)
@@ -331,7 +332,7 @@ class DjoserViews:
     ) -> None:
         """Djoser logs the Django session out with the token: end the browser's session of
         the same user too, and forget its cookies."""
-        sessions, secure = self.core.sessions, self.settings.cookie_secure
+        sessions, secure = self.core.sessions, secure_cookies(request, self.settings)
         raw = session_value(request, secure)
         session = await sessions.resolve(raw) if raw else None
         ended = isinstance(principal, SessionPrincipal)  # core.log_out ended it

@@ -31,7 +31,8 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.http.cookie_names import cookie_names
+from authgate.http.cookie_names import CookieNames, cookie_names
+from authgate.http.secure_cookies import secure_cookies
 from authgate.settings import Settings
 
 CSRF_HEADER = "x-csrf-token"
@@ -50,31 +51,39 @@ class Cookies:
         self, settings: Settings, access_lifetime: timedelta, refresh_lifetime: timedelta
     ) -> None:
         self._csrf_key = b"authgate/u-api/csrf:" + settings.secret_key.get_secret_value().encode()
-        self._secure = settings.cookie_secure
+        self._settings = settings
         self._samesite = settings.cookie_samesite
         self._refresh_age = int(refresh_lifetime.total_seconds())
-        names = cookie_names(settings.cookie_secure)
-        self.access = names.uapi_access
-        self.refresh = names.uapi_refresh
-        self.csrf = names.uapi_csrf
+
+    def _names(self, request: Request) -> CookieNames:
+        return cookie_names(secure_cookies(request, self._settings))
+
+    def access(self, request: Request) -> str | None:
+        """The request's access token cookie, if it carries one."""
+        return request.cookies.get(self._names(request).uapi_access)
+
+    def refresh(self, request: Request) -> str | None:
+        """The request's refresh token cookie, if it carries one."""
+        return request.cookies.get(self._names(request).uapi_refresh)
 
     def _paths(self, request: Request) -> dict[str, str]:
-        mount = _mount(request)
+        mount, names = _mount(request), self._names(request)
         return {
-            self.access: mount + "/",
-            self.refresh: mount + REFRESH_PATH,
-            self.csrf: "/",
+            names.uapi_access: mount + "/",
+            names.uapi_refresh: mount + REFRESH_PATH,
+            names.uapi_csrf: "/",
         }
 
     def set_tokens(
         self, request: Request, response: Response, access: str, refresh: str, session: str
     ) -> None:
         """Set both token cookies and the session's CSRF token."""
-        paths = self._paths(request)
+        paths, names = self._paths(request), self._names(request)
+        secure = secure_cookies(request, self._settings)
         values = {
-            self.access: (access, self._refresh_age, True),
-            self.refresh: (refresh, self._refresh_age, True),
-            self.csrf: (self.csrf_for(session), self._refresh_age, False),
+            names.uapi_access: (access, self._refresh_age, True),
+            names.uapi_refresh: (refresh, self._refresh_age, True),
+            names.uapi_csrf: (self.csrf_for(session), self._refresh_age, False),
         }
         for name, (value, age, httponly) in values.items():
             response.set_cookie(
@@ -82,19 +91,20 @@ class Cookies:
                 value,
                 max_age=age,
                 path=paths[name],
-                secure=self._secure,
+                secure=secure,
                 httponly=httponly,
                 samesite=self._samesite,
             )
 
     def clear(self, request: Request, response: Response) -> None:
         """Expire every cookie of the dialect (each at its own path)."""
+        secure, csrf = secure_cookies(request, self._settings), self._names(request).uapi_csrf
         for name, path in self._paths(request).items():
             response.delete_cookie(
                 name,
                 path=path,
-                secure=self._secure,
-                httponly=name != self.csrf,
+                secure=secure,
+                httponly=name != csrf,
                 samesite=self._samesite,
             )
 
@@ -106,7 +116,7 @@ class Cookies:
     def csrf_ok(self, request: Request, session: str | None) -> bool:
         """Whether the request's X-CSRF-Token header is the session's token (and the cookie's),
         or, with no session known, equals the csrf_token cookie."""
-        cookie = request.cookies.get(self.csrf, "").encode()
+        cookie = request.cookies.get(self._names(request).uapi_csrf, "").encode()
         header = request.headers.get(CSRF_HEADER, "").encode()
         if not cookie or not hmac.compare_digest(cookie, header):
             return False

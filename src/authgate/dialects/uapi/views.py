@@ -171,7 +171,7 @@ class UapiViews:
 
     async def _user(self, request: Request) -> User:
         """The user of the request's access token (Bearer header, else the access cookie)."""
-        raw = _bearer(request) or request.cookies.get(self._cookies.access)
+        raw = _bearer(request) or self._cookies.access(request)
         if not raw:
             raise UapiError(401, "not_authenticated")
         try:
@@ -213,8 +213,8 @@ class UapiViews:
                 raw = _bearer(request)
             except UapiError as error:
                 raise UapiError(400, "refresh_invalid") from error
-        if not raw and self._cookies.refresh in request.cookies:
-            raw = request.cookies[self._cookies.refresh]
+        if not raw and (cookie := self._cookies.refresh(request)) is not None:
+            raw = cookie
             try:
                 claims = self._jwts.decode(raw, REFRESH)
             except JwtError as error:
@@ -246,8 +246,8 @@ class UapiViews:
         the refresh token, which the browser sends only to refresh/, must die with it), end
         every JWT of its user. Authenticated by the access cookie, it needs the CSRF header."""
         raw = _bearer_or_none(request)
-        if raw is None and self._cookies.access in request.cookies:
-            raw = request.cookies[self._cookies.access]
+        if raw is None and (cookie := self._cookies.access(request)) is not None:
+            raw = cookie
             try:
                 claims: Mapping[str, object] | None = self._jwts.decode(
                     raw, ACCESS, allow_expired=True
