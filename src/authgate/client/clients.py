@@ -12,8 +12,8 @@ from typing import Any, Self
 
 import httpx
 
-from authgate.client import wire
-from authgate.client.identity import Identity
+from . import wire
+from .identity import Identity
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 """Short: a guard waits this long before it answers 503, on every request, while authgate is

@@ -16,11 +16,11 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from authgate.client.answers import refusal
-from authgate.client.asgi import SCOPE_KEY
-from authgate.client.errors import AuthgateClientError
-from authgate.client.guard import Guard
-from authgate.client.identity import Identity
+from .answers import refusal
+from .asgi import SCOPE_KEY
+from .errors import AuthgateClientError
+from .guard import Guard
+from .identity import Identity
 
 
 class RequireIdentity:

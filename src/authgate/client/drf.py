@@ -27,12 +27,12 @@ from django.conf import settings  # type: ignore[import-not-found]
 from rest_framework import exceptions  # type: ignore[import-not-found]
 from rest_framework.authentication import BaseAuthentication  # type: ignore[import-not-found]
 
-from authgate.client.answers import CHALLENGE, INVALID, UNAVAILABLE
-from authgate.client.clients import DEFAULT_TIMEOUT_SECONDS, AuthgateClient
-from authgate.client.credentials import KEYWORDS
-from authgate.client.errors import AuthgateUnavailable, InvalidToken
-from authgate.client.guard import GuardOptions, SyncGuard
-from authgate.client.identity import Identity
+from .answers import CHALLENGE, INVALID, UNAVAILABLE
+from .clients import DEFAULT_TIMEOUT_SECONDS, AuthgateClient
+from .credentials import KEYWORDS
+from .errors import AuthgateUnavailable, InvalidToken
+from .guard import GuardOptions, SyncGuard
+from .identity import Identity
 
 
 class AuthgateServiceUnavailable(exceptions.APIException):  # type: ignore[misc]

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from authgate.client.cache import IdentityCache
-from authgate.client.clients import AsyncAuthgateClient, AuthgateClient
-from authgate.client.credentials import Credentials, parse_authorization
-from authgate.client.errors import AuthgateUnavailable, InvalidToken
-from authgate.client.identity import Identity
-from authgate.client.keys import (
+from .cache import IdentityCache
+from .clients import AsyncAuthgateClient, AuthgateClient
+from .credentials import Credentials, parse_authorization
+from .errors import AuthgateUnavailable, InvalidToken
+from .identity import Identity
+from .keys import (
     ASYMMETRIC_ALGORITHMS,
     HMAC_ALGORITHMS,
     JwksState,
@@ -34,8 +34,8 @@ from authgate.client.keys import (
     read_header,
     require_keys,
 )
-from authgate.client.revocations import RevocationSubscriber, RevokedGenerations
-from authgate.client.wire import identity_from_claims
+from .revocations import RevocationSubscriber, RevokedGenerations
+from .wire import identity_from_claims
 
 log = logging.getLogger(__name__)
 

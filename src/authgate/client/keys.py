@@ -21,8 +21,8 @@ from typing import Any
 
 import jwt as pyjwt
 
-from authgate.client.errors import AuthgateUnavailable, InvalidToken
-from authgate.client.wire import ACCESS
+from .errors import AuthgateUnavailable, InvalidToken
+from .wire import ACCESS
 
 log = logging.getLogger(__name__)
 

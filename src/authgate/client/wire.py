@@ -22,13 +22,13 @@ from typing import Any
 import httpx
 import jwt as pyjwt
 
-from authgate.client.errors import (
+from .errors import (
     AuthgateTimeout,
     AuthgateUnavailable,
     InvalidToken,
     TokenUserMismatch,
 )
-from authgate.client.identity import Identity
+from .identity import Identity
 
 CHECK_TOKEN_PATH = "/api/v1/check_token/"
 ME_PATH = "/auth/users/me/"
