@@ -60,6 +60,11 @@ class AuthgateClient:
         """authgate's own verdict on a JWT (`jwt/verify/`), for services without the key."""
         return wire.read_jwt_verification(self._send(wire.verify_jwt_call(token)), token)
 
+    def staff_flags(self, token: str, user_id: str) -> wire.StaffFlags:
+        """is_staff and is_superuser of the opaque `token`'s holder (their own record)."""
+        call = wire.user_record_call(token, user_id, self.keyword)
+        return wire.read_staff_flags(self._send(call))
+
     def fetch_jwks(self) -> list[dict[str, Any]]:
         """The JWKs of `/.well-known/jwks.json` (empty with an HMAC configuration)."""
         return wire.read_jwks(self._send(wire.jwks_call()))
@@ -119,6 +124,11 @@ class AsyncAuthgateClient:
         """As AuthgateClient.verify_jwt."""
         response = await self._send(wire.verify_jwt_call(token))
         return wire.read_jwt_verification(response, token)
+
+    async def staff_flags(self, token: str, user_id: str) -> wire.StaffFlags:
+        """As AuthgateClient.staff_flags."""
+        call = wire.user_record_call(token, user_id, self.keyword)
+        return wire.read_staff_flags(await self._send(call))
 
     async def fetch_jwks(self) -> list[dict[str, Any]]:
         """As AuthgateClient.fetch_jwks."""
