@@ -49,8 +49,10 @@ class GuardOptions:
     jwt_verification: `jwks` (authgate signs with RS256/ES256/EdDSA; keys from its JWKS),
       `hmac` (HS256/384/512 with `hmac_key`, authgate's AUTHGATE_JWT_SIGNING_KEY or secret
       key), or `remote` (ask authgate every `cache_seconds`: sees logouts at once, costs a call).
+      At the defaults (`jwks`, no `algorithms`), HMAC-signed JWTs — authgate's own default —
+      are asked of authgate as in `remote` mode, and the first one logs how to check them here.
     algorithms: accepted JWT algorithms; by default every one of the mode's family. Pin it to
-      authgate's AUTHGATE_JWT_ALGORITHM.
+      authgate's AUTHGATE_JWT_ALGORITHM (then others are refused, the first one logged).
     audience, issuer, leeway_seconds: as authgate's AUTHGATE_JWT_AUDIENCE/_ISSUER/_LEEWAY.
     cache_seconds, cache_size: how long and how many vouched-for tokens are remembered; the
       longest a revoked opaque token still passes here. 0 asks authgate on every request.
@@ -95,9 +97,10 @@ class GuardOptions:
 
 
 def _asking_authgate(alg: str) -> str:
+    family = ", ".join(ASYMMETRIC_ALGORITHMS)
     return (
         f"authgate guard: a {alg} JWT arrived, but this guard verifies JWTs from authgate's"
-        f" JWKS (RS256, ES256, EdDSA), which has no key for {alg}: authgate signs with a shared"
+        f" JWKS ({family}), which has no key for {alg}: authgate signs with a shared"
         " secret (its default). Asking authgate's /auth/jwt/verify/ about each such token"
         " instead. To verify them here, set GuardOptions(jwt_verification='hmac',"
         " hmac_key=<authgate's AUTHGATE_JWT_SIGNING_KEY, else its AUTHGATE_SECRET_KEY>);"
