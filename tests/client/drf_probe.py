@@ -2,7 +2,8 @@
 behind authgate.client.drf.AuthgateAuthentication, asked through DRF's request factory, against
 the authgate whose URL is argv[1]. Prints one JSON object of the answers for test_drf.py.
 
-argv: authgate URL, a valid token, a URL where nothing listens. The environment's
+argv: authgate URL, a valid token, a URL where nothing listens, a staff user's token, that
+user's access JWT, and a JWT stating `is_staff` in its claims. The environment's
 AUTHGATE_PROBE_PATH lists (os.pathsep) where authgate's client and httpx are importable; they
 are appended, so Django, DRF and their dependencies come from the reference virtualenv.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 sys.path.extend(os.environ["AUTHGATE_PROBE_PATH"].split(os.pathsep))
 
@@ -32,6 +34,7 @@ settings.configure(
 )
 django.setup()
 
+from rest_framework.permissions import IsAdminUser  # type: ignore[import-not-found]  # noqa: E402
 from rest_framework.response import Response  # type: ignore[import-not-found]  # noqa: E402
 from rest_framework.test import APIRequestFactory  # type: ignore[import-not-found]  # noqa: E402
 from rest_framework.views import APIView  # type: ignore[import-not-found]  # noqa: E402
@@ -50,9 +53,16 @@ class Me(APIView):  # type: ignore[misc]
         )
 
 
-def ask(header: str | None) -> dict[str, object]:
+class Admin(APIView):  # type: ignore[misc]
+    permission_classes = (IsAdminUser,)
+
+    def get(self, request):
+        return Response({"user_id": request.user.pk, "is_superuser": request.user.is_superuser})
+
+
+def ask(header: str | None, view: Any = Me) -> dict[str, object]:
     extra = {"HTTP_AUTHORIZATION": header} if header else {}
-    response = Me.as_view()(APIRequestFactory().get("/me/", **extra))
+    response = view.as_view()(APIRequestFactory().get("/me/", **extra))
     response.render()
     return {
         "status": response.status_code,
@@ -68,6 +78,10 @@ answers = {
     "missing": ask(None),
     "invalid": ask("Token " + "0" * 40),
     "other_scheme": ask("Basic am9objpwdw=="),
+    "admin_by_john": ask(f"Token {token}", Admin),
+    "admin_by_staff": ask(f"Token {sys.argv[4]}", Admin),
+    "admin_by_staff_jwt": ask(f"Bearer {sys.argv[5]}", Admin),
+    "admin_by_claimed_staff_jwt": ask(f"Bearer {sys.argv[6]}", Admin),
 }
 settings.AUTHGATE = {"URL": sys.argv[3], "OPTIONS": {"cache_seconds": 0}}
 drf.reset_guard()

@@ -10,12 +10,17 @@ import os
 import site
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import jwt as pyjwt
 import pytest
 from bench.reference.env import DEFAULT_VENV_DIR, ReferenceUnavailableError, ensure_venv
 
-from tests.client.support import closed_port_url
+from authgate.settings import Settings
+from tests.client.support import PASSWORD, closed_port_url
+from tests.conftest import TEST_SECRET
+from tests.dialects.test_records import make_staff
 from tests.support import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,14 +49,30 @@ def _reference_python() -> Path:
     return REFERENCE_PYTHON
 
 
-def test_drf_authentication_class(api: Api) -> None:
+def _access(api: Api, username: str) -> str:
+    pair = api.http.post("/auth/jwt/create/", json={"username": username, "password": PASSWORD})
+    assert pair.status_code == 200, pair.text
+    access: str = pair.json()["access"]
+    return access
+
+
+def test_drf_authentication_class(api: Api, make_settings: Callable[..., Settings]) -> None:
     python = _reference_python()
-    api.register("john")
+    john = api.register("john")["id"]
     token = api.login("john")
+    boss = api.register("boss")["id"]
+    make_staff(make_settings(), "boss")
+    boss_token, boss_jwt = api.login("boss"), _access(api, "boss")
+    # A deployment whose tokens state the flag (custom claims): signed with authgate's key.
+    claimed = pyjwt.decode(_access(api, "john"), options={"verify_signature": False})
+    claimed_jwt = pyjwt.encode(claimed | {"is_staff": True}, TEST_SECRET, algorithm="HS256")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
     env["AUTHGATE_PROBE_PATH"] = os.pathsep.join([str(ROOT / "src"), *site.getsitepackages()])
     done = subprocess.run(
-        [str(python), str(PROBE), str(api.http.base_url).rstrip("/"), token, closed_port_url()],
+        [
+            *(str(python), str(PROBE), str(api.http.base_url).rstrip("/"), token),
+            *(closed_port_url(), boss_token, boss_jwt, claimed_jwt),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -61,8 +82,7 @@ def test_drf_authentication_class(api: Api) -> None:
     answers = json.loads(done.stdout)
     for name in ("token", "bearer"):
         assert answers[name]["status"] == 200, answers[name]
-        assert answers[name]["body"]["username"] == "john"
-        assert answers[name]["body"]["kind"] == "opaque"
+        assert answers[name]["body"] == {"user_id": john, "username": "john", "kind": "opaque"}
     for name in ("missing", "other_scheme"):  # not ours: DRF's own 401 for no credentials
         assert answers[name]["status"] == 401
         assert answers[name]["challenge"] == "Bearer"
@@ -73,3 +93,14 @@ def test_drf_authentication_class(api: Api) -> None:
     }
     assert answers["down"]["status"] == 503
     assert answers["down"]["body"]["detail"].startswith("The authentication service")
+    # DRF's IsAdminUser reads is_staff: from authgate's record of an opaque token's holder,
+    # from the claims of a JWT that states it; a JWT that does not is no staff.
+    assert answers["admin_by_john"]["status"] == 403
+    assert answers["admin_by_staff"] == {
+        "status": 200,
+        "body": {"user_id": boss, "is_superuser": False},
+        "challenge": None,
+    }
+    assert answers["admin_by_staff_jwt"]["status"] == 403
+    assert answers["admin_by_claimed_staff_jwt"]["status"] == 200
+    assert answers["admin_by_claimed_staff_jwt"]["body"]["user_id"] == john

@@ -25,6 +25,7 @@ from authgate.client import (
     SyncGuard,
     identity_of,
 )
+from authgate.client.answers import NOT_PROVIDED
 from tests.client.support import closed_port_url, silent_port
 from tests.support import Api, serve_app
 
@@ -106,13 +107,13 @@ def test_refusals_are_401_with_a_challenge(
 ) -> None:
     service = downstream_of(_base(api))
     headers = {"Authorization": header} if header else {}
-    answer = service.get("/guarded/me", headers=headers)
-    assert (answer.status_code, answer.json()) == (401, {"detail": detail})
-    assert answer.headers["www-authenticate"] == "Bearer"
-    # Starlette words an HTTPException as plain text (FastAPI as {"detail": ...}).
-    answer = service.get("/dep/me", headers=headers)
-    assert (answer.status_code, answer.text) == (401, detail)
-    assert answer.headers["www-authenticate"] == "Bearer"
+    # The middleware and the dependency (raised in a Starlette handler, which Starlette words
+    # as plain text for a bare HTTPException) answer alike: one JSON shape.
+    for path in ("/guarded/me", "/dep/me"):
+        answer = service.get(path, headers=headers)
+        assert (answer.status_code, answer.json()) == (401, {"detail": detail}), path
+        assert answer.headers["content-type"] == "application/json", path
+        assert answer.headers["www-authenticate"] == "Bearer", path
 
 
 def test_a_down_authgate_is_503_never_a_pass(downstream_of) -> None:
@@ -120,7 +121,8 @@ def test_a_down_authgate_is_503_never_a_pass(downstream_of) -> None:
     for path in ("/guarded/me", "/dep/me"):
         answer = service.get(path, headers={"Authorization": "Token " + "0" * 40})
         assert answer.status_code == 503, path
-        assert "The authentication service is unavailable." in answer.text
+        detail = "The authentication service is unavailable. Try again later."
+        assert answer.json() == {"detail": detail}, path
         assert answer.headers["retry-after"] == "5"
     missing = service.get("/guarded/me")
     assert missing.status_code == 401  # no token: nothing to ask authgate
@@ -176,3 +178,24 @@ def test_the_sync_guard_answers_as_the_async_one(api: Api) -> None:
         silent = SyncGuard(AuthgateClient(url, timeout=0.3))
         with pytest.raises(AuthgateTimeout):
             silent.authenticate(f"Token {token}")
+
+
+def test_an_apps_own_handler_for_the_refusal_wins(api: Api) -> None:
+    """RequireIdentity answers its refusal as JSON unless the app words it itself."""
+    from authgate.client.dependency import IdentityRefused
+
+    guard = Guard(_base(api))
+    require = RequireIdentity(guard)
+
+    async def me(request: Request) -> JSONResponse:
+        identity = await require(request)
+        return JSONResponse({"user_id": identity.user_id})
+
+    async def own(_: Request, refused: Exception) -> JSONResponse:
+        assert isinstance(refused, IdentityRefused)
+        return JSONResponse({"error": refused.detail}, status_code=refused.status_code)
+
+    app = Starlette(routes=[Route("/me", me)], exception_handlers={IdentityRefused: own})
+    with serve_app(app) as url:
+        answer = httpx.get(url + "/me", timeout=30)
+    assert (answer.status_code, answer.json()) == (401, {"error": NOT_PROVIDED})

@@ -217,3 +217,54 @@ def test_remote_mode_sees_a_password_change_at_once(api: Api) -> None:
     assert changed.status_code == 204
     assert _refused(remote, pair["access"]).reason == "rejected"
     assert _authenticate(local, pair["access"]).user_id == "1"  # until it expires
+
+
+GUARD_LOG = "authgate.client.guard"
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == GUARD_LOG]
+
+
+def test_a_default_guard_takes_an_hs256_deployments_jwts_saying_so_once(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """authgate signs with HS256 by default and a guard verifies from the JWKS by default: the
+    guard asks authgate about such tokens (so they pass, and a logout is seen), and says once,
+    at WARNING, how to verify them locally."""
+    base = str(api.http.base_url).rstrip("/")
+    pair = _access(base)
+    other = _access(base, "jane")
+    guard = Guard(base, GuardOptions(cache_seconds=0))
+    caplog.set_level("WARNING", logger=GUARD_LOG)
+    assert _authenticate(guard, pair["access"]).user_id == "1"
+    assert _authenticate(guard, other["access"]).user_id == "2"
+    assert _refused(guard, pair["refresh"]).reason == "claims"
+    (line,) = _warnings(caplog)
+    assert line.startswith("authgate guard: a HS256 JWT arrived")
+    assert "jwt_verification='hmac'" in line
+    assert TEST_SECRET not in line
+    assert pair["access"] not in line
+    forged = pyjwt.encode(_claims(), "k" * 32, algorithm="HS256")
+    assert _refused(guard, forged).reason == "rejected"  # authgate's verdict
+    assert len(_warnings(caplog)) == 1
+
+
+def test_a_pinned_guard_refuses_other_algorithms_saying_why_once(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = str(api.http.base_url).rstrip("/")
+    pair = _access(base)
+    caplog.set_level("WARNING", logger=GUARD_LOG)
+    for guard in (Guard(base, JWKS), Guard(base, JWKS)):  # once per guard
+        for _ in range(3):
+            assert _refused(guard, pair["access"]).reason == "signature"
+    lines = _warnings(caplog)
+    assert len(lines) == 2
+    refusing = "authgate guard: refusing HS256 JWTs (401): this guard accepts RS256"
+    assert lines[0].startswith(refusing)
+    assert "AUTHGATE_JWT_ALGORITHM" in lines[0]
+    made_up = pyjwt.encode(_claims(), "k" * 32, algorithm="HS256").split(".")
+    header = pyjwt.utils.base64url_encode(b'{"alg":"XX1\\n2","typ":"JWT"}').decode()
+    assert _refused(Guard(base, JWKS), ".".join([header, *made_up[1:]])).reason == "signature"
+    assert len(_warnings(caplog)) == 2  # a made-up name is refused without a line

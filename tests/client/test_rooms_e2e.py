@@ -121,6 +121,11 @@ def test_rooms_behind_authgate_as_two_processes(tmp_path: Path) -> None:
         assert again.status_code == 409
         assert service.get("/api/rooms/", headers=headers).json()["rooms"][0]["bookings"]
 
+        # A JWT of authgate's default (HS256) configuration passes the default guard too.
+        pair = auth.post("/auth/jwt/create/", json={"username": "ann", "password": PASSWORD})
+        jwt_headers = {"Authorization": f"Bearer {pair.json()['access']}"}
+        assert service.get("/api/rooms/", headers=jwt_headers).status_code == 200
+
         assert auth.post("/auth/token/logout/", headers=headers).status_code == 204
         refused = _eventually_status(lambda: service.get("/api/rooms/", headers=headers), 401)
         assert refused.status_code == 401, refused.text
@@ -136,3 +141,39 @@ def test_rooms_behind_authgate_as_two_processes(tmp_path: Path) -> None:
         assert service.get("/api/rooms/", headers=fresh).status_code == 503
         down = _eventually_status(lambda: service.get("/api/rooms/", headers=bearer), 503)
         assert down.status_code == 503, down.text
+
+
+def test_the_one_command_demo_takes_tokens_and_jwts(tmp_path: Path) -> None:
+    """`python examples/rooms --with-authgate`, as its README says (on free ports): authgate's
+    default configuration signs JWTs with HS256, the demo's guard runs with its defaults, and
+    a JWT passes; the guard says once, in the demo's log, how to verify such tokens locally."""
+    authgate_port, rooms_port = free_port(), free_port()
+    while rooms_port == authgate_port:
+        rooms_port = free_port()
+    authgate_url = f"http://127.0.0.1:{authgate_port}"
+    rooms_url = f"http://127.0.0.1:{rooms_port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHGATE_", "ROOMS_"))}
+    env["AUTHGATE_LOG_LEVEL"] = "warning"
+    log = tmp_path / "demo.log"
+    command = [sys.executable, "examples/rooms", "--with-authgate"]
+    command += ["--authgate-url", authgate_url, "--port", str(rooms_port)]
+    with (
+        _process(command, env, log) as demo,
+        httpx.Client(base_url=authgate_url, timeout=30) as auth,
+        httpx.Client(base_url=rooms_url, timeout=30) as service,
+    ):
+        _wait_until_up(rooms_url + "/health", demo, log)
+        _wait_until_up(authgate_url + "/.well-known/jwks.json", demo, log)
+        credentials = {"username": "ann", "password": PASSWORD}
+        assert auth.post("/auth/users/", json=credentials).status_code == 201
+        token = auth.post("/auth/token/login/", json=credentials).json()["auth_token"]
+        assert service.get("/api/rooms/", headers={"Authorization": f"Token {token}"}).is_success
+        for _ in range(2):
+            access = auth.post("/auth/jwt/create/", json=credentials).json()["access"]
+            answer = service.get("/api/rooms/", headers={"Authorization": f"Bearer {access}"})
+            assert answer.status_code == 200, answer.text
+        forged = service.get("/api/rooms/", headers={"Authorization": "Bearer a.b.c"})
+        assert forged.status_code == 401
+    said = [line for line in log.read_text().splitlines() if "authgate guard:" in line]
+    assert len(said) == 1, log.read_text()
+    assert "a HS256 JWT arrived" in said[0]

@@ -7,15 +7,20 @@ Refusals are 401 or 503 JSON answers; a websocket is closed instead (1008 / 1013
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from .answers import json_refusal, refusal
+from .errors import AuthgateClientError
+from .guard import Guard
+from .identity import Identity
 
-from authgate.client.answers import refusal
-from authgate.client.errors import AuthgateClientError
-from authgate.client.guard import Guard
-from authgate.client.identity import Identity
+# ASGI's types, as Starlette spells them (starlette.types), without needing Starlette.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATE_KEY = "authgate_identity"
 SCOPE_KEY = "authgate.identity"
@@ -62,14 +67,13 @@ class AuthgateMiddleware:
 
 
 async def _refuse(scope: Scope, send: Send, error: AuthgateClientError) -> None:
-    status, detail, headers = refusal(error)
     if scope["type"] == "websocket":
+        status, detail, _ = refusal(error)
         code = POLICY_VIOLATION if status == 401 else TRY_AGAIN_LATER
         await send({"type": "websocket.close", "code": code, "reason": detail})
         return
-    body = json.dumps({"detail": detail}).encode()
+    status, body, headers = json_refusal(error)
     raw_headers = [
-        (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         *((name.lower().encode(), value.encode()) for name, value in headers.items()),
     ]

@@ -10,7 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from authgate.client.identity import Identity
+from .identity import Identity
 
 
 def token_digest(token: str) -> bytes:

@@ -12,8 +12,8 @@ from typing import Any, Self
 
 import httpx
 
-from authgate.client import wire
-from authgate.client.identity import Identity
+from . import wire
+from .identity import Identity
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 """Short: a guard waits this long before it answers 503, on every request, while authgate is
@@ -59,6 +59,11 @@ class AuthgateClient:
     def verify_jwt(self, token: str) -> Identity:
         """authgate's own verdict on a JWT (`jwt/verify/`), for services without the key."""
         return wire.read_jwt_verification(self._send(wire.verify_jwt_call(token)), token)
+
+    def staff_flags(self, token: str, user_id: str) -> wire.StaffFlags:
+        """is_staff and is_superuser of the opaque `token`'s holder (their own record)."""
+        call = wire.user_record_call(token, user_id, self.keyword)
+        return wire.read_staff_flags(self._send(call))
 
     def fetch_jwks(self) -> list[dict[str, Any]]:
         """The JWKs of `/.well-known/jwks.json` (empty with an HMAC configuration)."""
@@ -119,6 +124,11 @@ class AsyncAuthgateClient:
         """As AuthgateClient.verify_jwt."""
         response = await self._send(wire.verify_jwt_call(token))
         return wire.read_jwt_verification(response, token)
+
+    async def staff_flags(self, token: str, user_id: str) -> wire.StaffFlags:
+        """As AuthgateClient.staff_flags."""
+        call = wire.user_record_call(token, user_id, self.keyword)
+        return wire.read_staff_flags(await self._send(call))
 
     async def fetch_jwks(self) -> list[dict[str, Any]]:
         """As AuthgateClient.fetch_jwks."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from authgate.client.errors import InvalidToken
-from authgate.client.identity import TokenKind
+from .errors import InvalidToken
+from .identity import TokenKind
 
 KEYWORDS = frozenset({"token", "bearer"})
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from authgate.client.cache import IdentityCache
-from authgate.client.clients import AsyncAuthgateClient, AuthgateClient
-from authgate.client.credentials import Credentials, parse_authorization
-from authgate.client.errors import AuthgateUnavailable, InvalidToken
-from authgate.client.identity import Identity
-from authgate.client.keys import (
+from .cache import IdentityCache
+from .clients import AsyncAuthgateClient, AuthgateClient
+from .credentials import Credentials, parse_authorization
+from .errors import AuthgateUnavailable, InvalidToken
+from .identity import Identity
+from .keys import (
     ASYMMETRIC_ALGORITHMS,
     HMAC_ALGORITHMS,
     JwksState,
@@ -34,8 +34,8 @@ from authgate.client.keys import (
     read_header,
     require_keys,
 )
-from authgate.client.revocations import RevocationSubscriber, RevokedGenerations
-from authgate.client.wire import identity_from_claims
+from .revocations import RevocationSubscriber, RevokedGenerations
+from .wire import identity_from_claims
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,10 @@ class GuardOptions:
     jwt_verification: `jwks` (authgate signs with RS256/ES256/EdDSA; keys from its JWKS),
       `hmac` (HS256/384/512 with `hmac_key`, authgate's AUTHGATE_JWT_SIGNING_KEY or secret
       key), or `remote` (ask authgate every `cache_seconds`: sees logouts at once, costs a call).
+      At the defaults (`jwks`, no `algorithms`), HMAC-signed JWTs — authgate's own default —
+      are asked of authgate as in `remote` mode, and the first one logs how to check them here.
     algorithms: accepted JWT algorithms; by default every one of the mode's family. Pin it to
-      authgate's AUTHGATE_JWT_ALGORITHM.
+      authgate's AUTHGATE_JWT_ALGORITHM (then others are refused, the first one logged).
     audience, issuer, leeway_seconds: as authgate's AUTHGATE_JWT_AUDIENCE/_ISSUER/_LEEWAY.
     cache_seconds, cache_size: how long and how many vouched-for tokens are remembered; the
       longest a revoked opaque token still passes here. 0 asks authgate on every request.
@@ -94,6 +96,27 @@ class GuardOptions:
         )
 
 
+def _asking_authgate(alg: str) -> str:
+    family = ", ".join(ASYMMETRIC_ALGORITHMS)
+    return (
+        f"authgate guard: a {alg} JWT arrived, but this guard verifies JWTs from authgate's"
+        f" JWKS ({family}), which has no key for {alg}: authgate signs with a shared"
+        " secret (its default). Asking authgate's /auth/jwt/verify/ about each such token"
+        " instead. To verify them here, set GuardOptions(jwt_verification='hmac',"
+        " hmac_key=<authgate's AUTHGATE_JWT_SIGNING_KEY, else its AUTHGATE_SECRET_KEY>);"
+        " to refuse them, pin GuardOptions(algorithms=...)."
+    )
+
+
+def _refusing(alg: str, options: GuardOptions) -> str:
+    accepted = ", ".join(options.policy().algorithms)
+    return (
+        f"authgate guard: refusing {alg} JWTs (401): this guard accepts {accepted}"
+        f" (GuardOptions jwt_verification={options.jwt_verification!r}, algorithms). If"
+        f" authgate signs with {alg} (AUTHGATE_JWT_ALGORITHM), set the guard's options to match."
+    )
+
+
 class _GuardState:
     """What both guards hold: options, the token cache, the JWKS."""
 
@@ -107,6 +130,7 @@ class _GuardState:
             clock=clock,
         )
         self.revoked = RevokedGenerations()
+        self._said: set[str] = set()
         self.subscriber: RevocationSubscriber | None = None
         if self.options.redis_url is not None:
             self.subscriber = RevocationSubscriber(self.options.redis_url, self._revoke)
@@ -118,8 +142,29 @@ class _GuardState:
         if jwt_version is not None:
             self.revoked.raise_to(user_id, jwt_version)
 
-    def verifies_locally(self, credentials: Credentials) -> bool:
-        return credentials.kind == "jwt" and self.options.jwt_verification != "remote"
+    def local_header(self, credentials: Credentials) -> tuple[str, str | None] | None:
+        """(alg, kid) of a JWT this guard verifies itself; None for a token authgate is asked
+        about (an opaque one, any in `remote` mode, and an HMAC-signed one reaching a guard
+        left at its default JWKS mode: authgate's own default is HS256, and a guard with
+        default options must take its tokens, saying once how to check them here)."""
+        if credentials.kind != "jwt" or self.options.jwt_verification == "remote":
+            return None
+        alg, kid = read_header(credentials.token)
+        if alg in self.policy.algorithms:
+            return alg, kid
+        defaults = self.options.jwt_verification == "jwks" and self.options.algorithms is None
+        if defaults and alg in HMAC_ALGORITHMS:
+            self._say_once(alg, _asking_authgate(alg))
+            return None
+        if alg in (*HMAC_ALGORITHMS, *ASYMMETRIC_ALGORITHMS):  # not a made-up name per line
+            self._say_once(alg, _refusing(alg, self.options))
+        raise InvalidToken("signature", f"algorithm {alg!r} is not accepted here")
+
+    def _say_once(self, alg: str, line: str) -> None:
+        """Log a configuration mismatch the first time a token shows it (not per request)."""
+        if alg not in self._said:
+            self._said.add(alg)
+            log.warning("%s", line)
 
     def needs_refetch(self, kid: str | None) -> bool:
         """An unknown kid with keys held: a rotation, if the interval allows asking again."""
@@ -167,8 +212,9 @@ class Guard(_GuardState):
         """The identity an Authorization header value proves (InvalidToken or
         AuthgateUnavailable otherwise)."""
         credentials = parse_authorization(authorization)
-        if self.verifies_locally(credentials):
-            alg, kid = read_header(credentials.token, self.policy)
+        header = self.local_header(credentials)
+        if header is not None:
+            alg, kid = header
             if self.options.jwt_verification == "jwks":
                 await self._load_keys(kid)
             return self.verify(credentials.token, alg, kid)
@@ -221,8 +267,9 @@ class SyncGuard(_GuardState):
     def authenticate(self, authorization: str | None) -> Identity:
         """As Guard.authenticate."""
         credentials = parse_authorization(authorization)
-        if self.verifies_locally(credentials):
-            alg, kid = read_header(credentials.token, self.policy)
+        header = self.local_header(credentials)
+        if header is not None:
+            alg, kid = header
             if self.options.jwt_verification == "jwks":
                 self._load_keys(kid)
             return self.verify(credentials.token, alg, kid)

@@ -6,6 +6,9 @@ authgate again), and with `jwt_version` the user's JWTs below that generation (t
 claim) are refused from then on. The subscription runs in a thread (usable by the asyncio and
 the blocking guard alike) and reconnects after a lost connection; while Redis is away, the
 cache's short TTL and the JWTs' own expiry remain the bound, as without Redis.
+
+Redis is optional (the client's `[redis]` extra): it is imported only when a guard is told to
+follow revocations.
 """
 
 from __future__ import annotations
@@ -14,14 +17,26 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-
-import redis
-from redis.exceptions import RedisError
+from types import ModuleType
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "authgate:revocations"  # authgate's core/revocation_bus.py
 RECONNECT_SECONDS = 1.0
+MISSING_REDIS = (
+    "following authgate's revocations (GuardOptions(redis_url=...)) needs the redis package,"
+    " which the client's [redis] extra brings: pip install './clients/python[redis]' in a"
+    " checkout of authgate ('authgate-guard[redis]' from a wheel), or pip install redis"
+)
+
+
+def _redis() -> ModuleType:
+    """The redis package, or an ImportError that names the extra bringing it."""
+    try:
+        import redis  # optional: only guards that follow revocations need it
+    except ImportError as error:
+        raise ImportError(MISSING_REDIS) from error
+    return redis
 
 
 class RevokedGenerations:
@@ -48,6 +63,7 @@ class RevocationSubscriber:
         redis_url: str,
         on_revocation: Callable[[str, int | None], None],
     ) -> None:
+        self._redis = _redis()
         self._redis_url = redis_url
         self._on_revocation = on_revocation
         self._stopped = threading.Event()
@@ -67,7 +83,7 @@ class RevocationSubscriber:
     def _run(self) -> None:
         while not self._stopped.is_set():
             try:
-                client = redis.Redis.from_url(self._redis_url, socket_connect_timeout=1)
+                client = self._redis.Redis.from_url(self._redis_url, socket_connect_timeout=1)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
                 pubsub.subscribe(CHANNEL)
                 self._subscribed.set()
@@ -76,7 +92,7 @@ class RevocationSubscriber:
                     if message is not None:
                         self._handle(message.get("data"))
                 pubsub.close()
-            except (RedisError, OSError):
+            except (self._redis.RedisError, OSError):
                 self._subscribed.clear()
                 log.warning("lost the revocation channel; reconnecting", exc_info=True)
                 self._stopped.wait(RECONNECT_SECONDS)

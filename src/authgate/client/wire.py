@@ -9,6 +9,8 @@ The endpoints (docs/, ../shared/CONTRACT.md):
   `{"id", "username", "email"}`, 401.
 - `POST /auth/jwt/verify/ {"token"}` (SimpleJWT dialect, §2): is this JWT valid *now* (signature,
   expiry, and the user's token version: a password change or logout ends it)? 200 `{}`, 401.
+- `GET /user/<id>/` (records dialect, §5): the user's own record, whose `is_staff` and
+  `is_superuser` neither `users/me/` nor a JWT carries. Takes opaque tokens.
 - `GET /.well-known/jwks.json`: the public keys of an asymmetric configuration.
 """
 
@@ -18,21 +20,23 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import jwt as pyjwt
 
-from authgate.client.errors import (
+from .errors import (
     AuthgateTimeout,
     AuthgateUnavailable,
     InvalidToken,
     TokenUserMismatch,
 )
-from authgate.client.identity import Identity
+from .identity import Identity
 
 CHECK_TOKEN_PATH = "/api/v1/check_token/"
 ME_PATH = "/auth/users/me/"
 JWT_VERIFY_PATH = "/auth/jwt/verify/"
+USER_RECORD_PATH = "/user/{}/"
 JWKS_PATH = "/.well-known/jwks.json"
 ACCESS = "access"
 
@@ -166,6 +170,44 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
         username=username if isinstance(username, str) else None,
         claims=dict(claims),
     )
+
+
+# staff flags
+
+
+@dataclass(frozen=True, slots=True)
+class StaffFlags:
+    """A user's Django-style flags, as DRF's permission classes read them."""
+
+    is_staff: bool
+    is_superuser: bool
+
+
+def claimed_flags(claims: Mapping[str, Any]) -> StaffFlags | None:
+    """The flags an answer or token states itself (a deployment's custom claims), if any."""
+    staff, superuser = claims.get("is_staff"), claims.get("is_superuser")
+    if not isinstance(staff, bool):
+        return None
+    return StaffFlags(is_staff=staff, is_superuser=superuser is True)
+
+
+def user_record_call(token: str, user_id: str, keyword: str) -> Call:
+    """GET the token holder's own record."""
+    path = USER_RECORD_PATH.format(quote(user_id, safe=""))
+    return Call("GET", path, headers={"Authorization": f"{keyword} {token}"})
+
+
+def read_staff_flags(response: httpx.Response) -> StaffFlags:
+    """The flags of a user's record, or the typed failure (the token died meanwhile: 401)."""
+    if response.status_code in (401, 403, 404):
+        raise _rejected(response)
+    if response.status_code != 200:
+        raise _unexpected(response)
+    record = _json(response)
+    flags = claimed_flags(record) if isinstance(record, dict) else None
+    if flags is None:
+        raise AuthgateUnavailable("the user's record has no is_staff flag", status=200)
+    return flags
 
 
 # JWKS
