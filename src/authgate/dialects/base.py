@@ -8,6 +8,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from authgate.dialects.drf import Endpoint
+from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler
 
 
@@ -39,11 +40,14 @@ DRF_ERRORS = ErrorDocs(
 @dataclass(frozen=True, slots=True)
 class Dialect:
     """What the app needs of a dialect: an app per prefix, its fast-lane handlers, and its
-    endpoints for the OpenAPI document."""
+    endpoints for the OpenAPI document, with the schemes its endpoints that are not public
+    take (any one of them): those of its DrfViews, or of the views that authenticate in
+    their handlers."""
 
     name: str
     prefixes: tuple[str, ...]
     app: Starlette
     fast_handlers: dict[tuple[str, str], FastHandler]
     endpoints: list[Endpoint]
+    security: tuple[SecurityScheme, ...]
     errors: ErrorDocs = field(default=DRF_ERRORS)

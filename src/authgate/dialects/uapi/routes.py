@@ -56,6 +56,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
                     views.logout,
                     "Clear the token cookies and end the user's JWTs",
                     public=True,
+                    optional_credentials=True,
                     response=s.UapiDetailOut,
                 )
             },
@@ -103,4 +104,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     fast: dict[tuple[str, str], FastHandler] = {
         ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
     }
-    return Dialect("uapi", prefixes, app, fast, table, UAPI_ERRORS)
+    return Dialect("uapi", prefixes, app, fast, table, views.security, UAPI_ERRORS)
