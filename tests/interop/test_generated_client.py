@@ -46,15 +46,15 @@ class Generated:
         """A module of the generated package (`api.djoser.post_auth_users`, `client`...)."""
         return importlib.import_module(f"{PACKAGE}.{name}")
 
-    def client(self, token: str | None = None) -> Any:
-        """The generated Client, or AuthenticatedClient with a `Token` credential (the opaque
-        token scheme: the Authorization header's whole text); every request is recorded."""
+    def client(self, token: str | None = None, prefix: str = "Token") -> Any:
+        """The generated Client, or AuthenticatedClient with a credential (`Token`: the opaque
+        token scheme, the Authorization header's whole text); every request is recorded."""
         clients = self.module("client")
         hooks = {"event_hooks": {"request": [self.sent.append]}}
         if token is None:
             return clients.Client(base_url=self.base_url, httpx_args=hooks)
         return clients.AuthenticatedClient(
-            base_url=self.base_url, token=token, prefix="Token", httpx_args=hooks
+            base_url=self.base_url, token=token, prefix=prefix, httpx_args=hooks
         )
 
 
@@ -171,3 +171,27 @@ def test_a_generated_client_goes_from_registration_to_logout(generated: Generate
     for request in bodies:
         if request.content:
             assert request.headers["content-type"] == "application/json", request.url
+
+
+def test_a_generated_client_reaches_u_api_with_its_own_access_token(generated: Generated) -> None:
+    """/u/api/ names its own access token (`uapi_bearer`), which works there; the opaque
+    token, which the document once named for it, does not."""
+    g = generated
+    user_create_in = g.module("models.user_create_in").UserCreateIn
+    body = user_create_in(username="olga", password=PASSWORD, email="olga@example.com")
+    created = g.module("api.djoser.post_auth_users").sync_detailed(client=g.client(), body=body)
+    assert created.status_code == 201, created.content
+    uapi_login_in = g.module("models.uapi_login_in").UapiLoginIn
+    tokens = g.module("api.uapi.post_u_api_login").sync(
+        client=g.client(), body=uapi_login_in(email="olga@example.com", password=PASSWORD)
+    )
+    secure_test = g.module("api.uapi.get_u_api_secure_test")
+    answer = secure_test.sync(client=g.client(tokens.access_token, prefix="Bearer"))
+    assert answer.message == "Successful secure test"
+
+    token_login_in = g.module("models.token_login_in").TokenLoginIn
+    opaque = g.module("api.djoser.post_auth_token_login").sync(
+        client=g.client(), body=token_login_in(username="olga", password=PASSWORD)
+    )
+    refused = secure_test.sync_detailed(client=g.client(opaque.auth_token))
+    assert refused.status_code == 401

@@ -15,9 +15,11 @@ from authgate.http.fast_lane import FastHandler
 @dataclass(frozen=True, slots=True)
 class ErrorDocs:
     """How a dialect's failures look, for the OpenAPI document: the JSON schema of an error
-    body and every error status its operations may answer."""
+    body, its name among the document's schemas (one model in a generated client, not one per
+    operation and status), and every error status its operations may answer."""
 
     schema: dict[str, Any]
+    name: str
     statuses: frozenset[int]
 
 
@@ -33,6 +35,7 @@ DRF_ERRORS = ErrorDocs(
             ]
         },
     },
+    "DrfError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 

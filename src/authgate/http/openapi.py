@@ -127,16 +127,18 @@ def build_document(dialects: list[Dialect]) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for dialect in dialects:
         prefix, errors = dialect.prefixes[0], dialect.errors
+        schemas[errors.name] = errors.schema
+        error_schema = {"$ref": f"#/components/schemas/{errors.name}"}
         error_answer = {
             "description": "Failure, in the dialect's error shape",
-            "content": {"application/json": {"schema": errors.schema}},
+            "content": {"application/json": {"schema": error_schema}},
         }
         # A path no route matches (a parameter outside its pattern) gets a web server's plain
         # `Not Found`, as Django answers outside its views.
         not_found = {
             "description": "No such object (JSON), or no such path (plain text)",
             "content": {
-                "application/json": {"schema": errors.schema},
+                "application/json": {"schema": error_schema},
                 "text/plain": {"schema": {"type": "string"}},
             },
         }

@@ -29,6 +29,7 @@ ENVELOPE_ERRORS = ErrorDocs(
             "data": {"type": "object"},
         },
     },
+    "EnvelopeError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 

@@ -16,6 +16,7 @@ from authgate.http.fast_lane import FastHandler
 # FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
 UAPI_ERRORS = ErrorDocs(
     {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+    "UapiError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 
