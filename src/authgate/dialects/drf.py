@@ -178,11 +178,9 @@ class DrfViews:
         self.core = core
         self._schemes = schemes_of(core, dialect)
         self._challenge = self._schemes[0].challenge
-        self.security: tuple[SecurityScheme, ...] = tuple(
-            scheme.security for scheme in self._schemes
-        )
-        """What the endpoints that are not public take, any one of them (the OpenAPI
-        document's `security`): the very schemes `authenticate` tries."""
+        # What the endpoints that are not public take, any one of them, for the OpenAPI
+        # document: the very schemes `authenticate` tries.
+        self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in self._schemes)
         self._default_language = core.settings.default_language
 
     async def authenticate(self, request: Request) -> Principal:
