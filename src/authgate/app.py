@@ -70,7 +70,7 @@ def create_app(
         *records.build(core),  # /user/<id>/, /api/towns/, /api/groups/, /api/permissions/
         audit.build(core),  # /api/audit/ (staff)
     ]
-    document = build_document([(d.prefixes[0], d.name, d.endpoints, d.errors) for d in dialects])
+    document = build_document(dialects)
 
     async def openapi(_: Request) -> Response:
         return JSONResponse(document)

@@ -8,15 +8,18 @@ from typing import Any
 from starlette.applications import Starlette
 
 from authgate.dialects.drf import Endpoint
+from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler
 
 
 @dataclass(frozen=True, slots=True)
 class ErrorDocs:
     """How a dialect's failures look, for the OpenAPI document: the JSON schema of an error
-    body and every error status its operations may answer."""
+    body, its name among the document's schemas (one model in a generated client, not one per
+    operation and status), and every error status its operations may answer."""
 
     schema: dict[str, Any]
+    name: str
     statuses: frozenset[int]
 
 
@@ -32,6 +35,7 @@ DRF_ERRORS = ErrorDocs(
             ]
         },
     },
+    "DrfError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 
@@ -39,11 +43,14 @@ DRF_ERRORS = ErrorDocs(
 @dataclass(frozen=True, slots=True)
 class Dialect:
     """What the app needs of a dialect: an app per prefix, its fast-lane handlers, and its
-    endpoints for the OpenAPI document."""
+    endpoints for the OpenAPI document, with the schemes its endpoints that are not public
+    take (any one of them): those of its DrfViews, or of the views that authenticate in
+    their handlers."""
 
     name: str
     prefixes: tuple[str, ...]
     app: Starlette
     fast_handlers: dict[tuple[str, str], FastHandler]
     endpoints: list[Endpoint]
+    security: tuple[SecurityScheme, ...]
     errors: ErrorDocs = field(default=DRF_ERRORS)

@@ -34,6 +34,7 @@ from authgate.core.errors import (
 from authgate.core.models import Principal
 from authgate.dialects.jwt_auth import JwtAuthenticationFailed
 from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
+from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.credentials import parse_token
 from authgate.http.errors import (
     FieldTooLongError,
@@ -110,6 +111,9 @@ class Operation:
     answer_of: Callable[[Principal], object] | None = None
     """For a GET whose success depends only on who asks: its body. Such an operation is
     also served by the fast lane (http/fast_lane.py)."""
+    optional_credentials: bool = False
+    """A public operation that acts on the dialect's credentials when it is given them (a
+    logout that always succeeds): the document lists them, and none, as its security."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,9 @@ class DrfViews:
         self.core = core
         self._schemes = schemes_of(core, dialect)
         self._challenge = self._schemes[0].challenge
+        # What the endpoints that are not public take, any one of them, for the OpenAPI
+        # document: the very schemes `authenticate` tries.
+        self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in self._schemes)
         self._default_language = core.settings.default_language
 
     async def authenticate(self, request: Request) -> Principal:

@@ -9,9 +9,9 @@ object. So its single error names whichever comes first, which this reading keep
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, WithJsonSchema
+from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.requests import Request
 
 from authgate.core.errors import Message, ValidationError
@@ -20,9 +20,22 @@ from authgate.http.parsing import MULTIPART_TYPE, URLENCODED_TYPE, read_body
 B = TypeVar("B", bound=BaseModel)
 IdCheck = Callable[[list[int]], Awaitable[None]]
 """Raises the core's ValidationError naming the first of the ids that names nothing."""
-PkList = Annotated[object, WithJsonSchema({"type": "array", "items": {"type": "integer"}})]
-"""Such a field as a model declares it: only for the OpenAPI document, since its value is
-read apart, with raw_list and pk_list below (a form's repeated keys are lost in a model's)."""
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """A list field left out is unchanged (or empty, on creation); its model's `None` default
+    only marks it optional, and is no value a client may send (null is refused)."""
+    schema.pop("default", None)
+
+
+PkList = Annotated[
+    object,
+    WithJsonSchema({"type": "array", "items": {"type": "integer"}}),
+    Field(json_schema_extra=_no_default),
+]
+"""Such a field as a model declares it (`= None`: optional): only for the OpenAPI document,
+since its value is read apart, with raw_list and pk_list below (a form's repeated keys are
+lost in a model's)."""
 _FORM_TYPES = (URLENCODED_TYPE, MULTIPART_TYPE)
 
 

@@ -17,10 +17,16 @@ from starlette.requests import Request
 from authgate.core import Core
 from authgate.core.models import Principal, SessionPrincipal
 from authgate.dialects.jwt_auth import JwtAuthentication
+from authgate.dialects.security_schemes import (
+    SecurityScheme,
+    opaque_token,
+    session_cookie,
+    simplejwt_access,
+)
 from authgate.http.credentials import read_token
 from authgate.http.errors import RequestError
 from authgate.http.secure_cookies import secure_cookies
-from authgate.http.session_cookie import CSRF_HEADER, session_value
+from authgate.http.session_cookie import CSRF_HEADER, session_cookie_name, session_value
 from authgate.settings import Scheme as SchemeName
 
 TOKEN: SchemeName = "token"
@@ -37,6 +43,11 @@ class Scheme(Protocol):
     @property
     def challenge(self) -> str | None:
         """What `WWW-Authenticate` says when this scheme comes first; None: answer 403."""
+        ...
+
+    @property
+    def security(self) -> SecurityScheme:
+        """How the OpenAPI document names and describes this scheme."""
         ...
 
     async def authenticate(self, request: Request) -> Principal | None:
@@ -61,6 +72,7 @@ class TokenScheme:
         self._keywords = frozenset(k.lower() for k in core.settings.token_keywords)
         self._leave_jwts = leave_jwts
         self.challenge: str | None = core.settings.token_keywords[0]
+        self.security = opaque_token(core.settings.token_keywords)
 
     @property
     def keywords(self) -> frozenset[str]:
@@ -85,6 +97,7 @@ class JwtScheme:
     def __init__(self, core: Core) -> None:
         self._jwts = JwtAuthentication(core)
         self.challenge: str | None = self._jwts.challenge
+        self.security = simplejwt_access(core.settings.jwt_auth_header_types)
 
     async def authenticate(self, request: Request) -> Principal | None:
         """The access token's user; JwtAuthenticationFailed for a bad one."""
@@ -101,6 +114,11 @@ class SessionScheme:
     def __init__(self, core: Core) -> None:
         self._sessions = core.sessions
         self._settings = core.settings
+        # The document names the cookie as the settings set it (a direct local request in dev
+        # gets it without the prefix: http/secure_cookies.py).
+        self.security = session_cookie(
+            session_cookie_name(core.settings.cookie_secure), CSRF_HEADER
+        )
 
     async def authenticate(self, request: Request) -> Principal | None:
         """The session's principal; CsrfFailedError for an unsafe method without its token."""

@@ -12,8 +12,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
-from authgate.dialects.base import ErrorDocs
-from authgate.dialects.drf import Endpoint
+from authgate.dialects.base import Dialect, ErrorDocs
+from authgate.dialects.drf import Operation
+from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.security_headers import DOCS_CSP
 
 # Swagger UI, pinned in web/package.json and copied into the package by
@@ -34,6 +35,15 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".png": "image/png",
 }
+
+
+# Only JSON is described: a generator given several media types for one body sends them all
+# (openapi-python-client: JSON, then a form, then multipart, over each other).
+BODY_NOTE = (
+    "Described as JSON, which every client should send. As in DRF, the same fields are also "
+    "read from `application/x-www-form-urlencoded` and `multipart/form-data` (a list as a "
+    "repeated key); any other type is 415."
+)
 
 
 # Methods whose requests carry a body, and so may fail on it (400, 413, 415).
@@ -88,46 +98,68 @@ def _error_statuses(
     return sorted(statuses)
 
 
-def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> dict[str, Any]:
-    """OpenAPI for `(prefix, tag, endpoints, error docs)` mounts."""
+def _security(operation: Operation, schemes: tuple[SecurityScheme, ...]) -> list[Any] | None:
+    """What an operation takes: any one of its dialect's schemes, none for a public one (or
+    none as one more choice, for one that only acts on credentials it is given)."""
+    choices: list[Any] = [{scheme.name: []} for scheme in schemes]
+    if not operation.public:
+        return choices
+    return [*choices, {}] if operation.optional_credentials else None
+
+
+def _security_schemes(dialects: list[Dialect]) -> dict[str, Any]:
+    """`components.securitySchemes`: the schemes of every dialect with an operation that
+    takes credentials, each name meaning one scheme."""
+    found: dict[str, Any] = {}
+    for dialect in dialects:
+        operations = [op for endpoint in dialect.endpoints for op in endpoint.operations.values()]
+        if all(_security(operation, dialect.security) is None for operation in operations):
+            continue
+        for scheme in dialect.security:
+            if found.setdefault(scheme.name, dict(scheme.definition)) != scheme.definition:
+                raise ValueError(f"two security schemes are named {scheme.name!r}")
+    return found
+
+
+def build_document(dialects: list[Dialect]) -> dict[str, Any]:
+    """OpenAPI for the dialects, each under its first prefix and tagged with its name."""
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for prefix, tag, endpoints, errors in mounts:
+    for dialect in dialects:
+        prefix, errors = dialect.prefixes[0], dialect.errors
+        schemas[errors.name] = errors.schema
+        error_schema = {"$ref": f"#/components/schemas/{errors.name}"}
         error_answer = {
             "description": "Failure, in the dialect's error shape",
-            "content": {"application/json": {"schema": errors.schema}},
+            "content": {"application/json": {"schema": error_schema}},
         }
         # A path no route matches (a parameter outside its pattern) gets a web server's plain
         # `Not Found`, as Django answers outside its views.
         not_found = {
             "description": "No such object (JSON), or no such path (plain text)",
             "content": {
-                "application/json": {"schema": errors.schema},
+                "application/json": {"schema": error_schema},
                 "text/plain": {"schema": {"type": "string"}},
             },
         }
-        for endpoint in endpoints:
+        for endpoint in dialect.endpoints:
             item: dict[str, Any] = {}
             for method, operation in endpoint.operations.items():
-                spec: dict[str, Any] = {"summary": operation.summary, "tags": [tag]}
+                spec: dict[str, Any] = {"summary": operation.summary, "tags": [dialect.name]}
                 parameters = _path_parameters(endpoint.path)
                 if operation.query is not None:
                     parameters += _query_parameters(operation.query)
                 if parameters:
                     spec["parameters"] = parameters
-                if not operation.public:
-                    spec["security"] = [{"token": []}]
+                security = _security(operation, dialect.security)
+                if security is not None:
+                    spec["security"] = security
                 if operation.request is not None:
-                    schema = _ref(operation.request, schemas)
                     spec["requestBody"] = {
+                        "description": BODY_NOTE,
                         "content": {
-                            media: {"schema": schema}
-                            for media in (
-                                "application/json",
-                                "application/x-www-form-urlencoded",
-                                "multipart/form-data",
-                            )
-                        }
+                            "application/json": {"schema": _ref(operation.request, schemas)}
+                        },
                     }
                 answer: dict[str, Any] = {"description": "Success"}
                 if operation.response is not None:
@@ -151,17 +183,7 @@ def build_document(mounts: list[tuple[str, str, list[Endpoint], ErrorDocs]]) -> 
         "openapi": "3.1.0",
         "info": {"title": "authgate", "version": __version__},
         "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "token": {
-                    "type": "apiKey",
-                    "in": "header",
-                    "name": "Authorization",
-                    "description": "`Token <key>` or `Bearer <key>`",
-                }
-            },
-        },
+        "components": {"schemas": schemas, "securitySchemes": _security_schemes(dialects)},
     }
 
 

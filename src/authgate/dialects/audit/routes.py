@@ -103,4 +103,5 @@ def build(core: Core) -> Dialect:
     app = Starlette(
         routes=drf.routes(endpoints), exception_handlers={HTTPException: drf.http_exception}
     )
-    return Dialect("audit", (PREFIX,), app, drf.fast_handlers((PREFIX,), endpoints), endpoints)
+    fast = drf.fast_handlers((PREFIX,), endpoints)
+    return Dialect("audit", (PREFIX,), app, fast, endpoints, drf.security)

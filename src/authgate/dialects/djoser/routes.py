@@ -237,4 +237,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         exception_handlers={HTTPException: drf.http_exception},
     )
     fast_handlers = drf.fast_handlers(prefixes, all_endpoints)
-    return Dialect("djoser", prefixes, app, fast_handlers, all_endpoints)
+    return Dialect("djoser", prefixes, app, fast_handlers, all_endpoints, drf.security)

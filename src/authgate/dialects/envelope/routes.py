@@ -29,6 +29,7 @@ ENVELOPE_ERRORS = ErrorDocs(
             "data": {"type": "object"},
         },
     },
+    "EnvelopeError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 
@@ -56,6 +57,7 @@ def endpoints(views: EnvelopeViews) -> list[Endpoint]:
                     views.logout,
                     "Log out: revoke the presented token, if any (always 200)",
                     public=True,
+                    optional_credentials=True,
                     response=s.EmptyOut,
                 )
             },
@@ -90,4 +92,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     for prefix in prefixes:
         for path in (prefix + CHECK_TOKEN, prefix + CHECK_TOKEN.rstrip("/")):
             fast["POST", path] = views.check_token_fast
-    return Dialect("envelope", prefixes, app, fast, table, ENVELOPE_ERRORS)
+    return Dialect("envelope", prefixes, app, fast, table, views.security, ENVELOPE_ERRORS)

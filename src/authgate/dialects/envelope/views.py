@@ -24,6 +24,7 @@ from authgate.core.errors import (
 from authgate.core.identity import username_key
 from authgate.core.models import Principal, User
 from authgate.dialects.envelope.messages import message
+from authgate.dialects.security_schemes import opaque_token
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
     FieldTooLongError,
@@ -118,6 +119,8 @@ class EnvelopeViews:
         self._keywords = frozenset(k.lower() for k in settings.token_keywords)
         # The envelope API speaks of Bearer tokens: challenge with it when it is accepted.
         self._challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
+        # What check_token (and logout, when given one) reads, for the OpenAPI document.
+        self.security = (opaque_token(settings.token_keywords),)
         self._default_language = settings.default_language
         self._login_field = settings.login_field
         self._login_limits = {

@@ -21,7 +21,10 @@ PERMISSIONS_PREFIX = "/api/permissions"
 
 def user_endpoints(views: RecordViews) -> list[Endpoint]:
     """`/user/<id>/`: any signed-in user reads any user's record; staff set its groups and
-    own permissions."""
+    own permissions. Under AUTHGATE_USER_RECORDS_VISIBILITY=limited, another's record may be
+    its public part only."""
+    limited = views.core.settings.user_records_visibility == "limited"
+    record = s.UserRecordOrProfileOut if limited else s.UserRecordOut
     return [
         Endpoint(
             "/{id}/",
@@ -29,7 +32,7 @@ def user_endpoints(views: RecordViews) -> list[Endpoint]:
                 "GET": Operation(
                     views.user_record,
                     "A user's record: groups, permissions, towns, days since joining",
-                    response=s.UserRecordOut,
+                    response=record,
                 ),
                 "PATCH": Operation(
                     views.patch_user_rights,
@@ -157,7 +160,8 @@ def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -
     app = Starlette(
         routes=drf.routes(endpoints), exception_handlers={HTTPException: drf.http_exception}
     )
-    return Dialect(name, (prefix,), app, drf.fast_handlers((prefix,), endpoints), endpoints)
+    fast = drf.fast_handlers((prefix,), endpoints)
+    return Dialect(name, (prefix,), app, fast, endpoints, drf.security)
 
 
 def build(core: Core) -> list[Dialect]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
@@ -196,3 +196,15 @@ class UserRecordOut(BaseModel):
             "user_permissions": list(links.permission_ids),
             "towns": list(links.town_ids),
         }
+
+
+def _only_public_fields_required(schema: dict[str, Any]) -> None:
+    schema["required"] = [name for name in schema["required"] if name in PUBLIC_FIELDS]
+
+
+class UserRecordOrProfileOut(UserRecordOut):
+    """GET /user/<id>/ under AUTHGATE_USER_RECORDS_VISIBILITY=limited: the whole record for
+    staff and the user themselves; another's public fields only (id, names, join date,
+    days_count, towns), the others left out."""
+
+    model_config = ConfigDict(json_schema_extra=_only_public_fields_required)

@@ -84,4 +84,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         routes=drf.routes(all_endpoints),
         exception_handlers={HTTPException: drf.http_exception},
     )
-    return Dialect("simplejwt", prefixes, app, {}, all_endpoints)
+    return Dialect("simplejwt", prefixes, app, {}, all_endpoints, drf.security)

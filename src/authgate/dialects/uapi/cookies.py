@@ -58,6 +58,12 @@ class Cookies:
     def _names(self, request: Request) -> CookieNames:
         return cookie_names(secure_cookies(request, self._settings))
 
+    @property
+    def documented_names(self) -> CookieNames:
+        """The names as the settings set them, for the OpenAPI document (a direct local
+        request in dev gets the plain ones: http/secure_cookies.py)."""
+        return cookie_names(self._settings.cookie_secure)
+
     def access(self, request: Request) -> str | None:
         """The request's access token cookie, if it carries one."""
         return request.cookies.get(self._names(request).uapi_access)

@@ -16,6 +16,7 @@ from authgate.http.fast_lane import FastHandler
 # FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
 UAPI_ERRORS = ErrorDocs(
     {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
+    "UapiError",
     frozenset({400, 401, 403, 404, 413, 415, 429}),
 )
 
@@ -56,6 +57,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
                     views.logout,
                     "Clear the token cookies and end the user's JWTs",
                     public=True,
+                    optional_credentials=True,
                     response=s.UapiDetailOut,
                 )
             },
@@ -103,4 +105,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     fast: dict[tuple[str, str], FastHandler] = {
         ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
     }
-    return Dialect("uapi", prefixes, app, fast, table, UAPI_ERRORS)
+    return Dialect("uapi", prefixes, app, fast, table, views.security, UAPI_ERRORS)

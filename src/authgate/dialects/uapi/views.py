@@ -24,7 +24,8 @@ from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError,
 from authgate.core.jwt import ACCESS, REFRESH, JwtError, JwtUserError, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
-from authgate.dialects.uapi.cookies import Cookies
+from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi_access_cookie
+from authgate.dialects.uapi.cookies import CSRF_HEADER, Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
 from authgate.http.errors import (
@@ -295,6 +296,13 @@ class UapiViews:
             raise UapiError(403, "permission_denied") from error
         text = f"Hello, {user.first_name}! Your role: {user.role} This was a test."
         return JSONResponse({"message": text})
+
+    @property
+    def security(self) -> tuple[SecurityScheme, ...]:
+        """What `_user` reads, for the OpenAPI document: the access token as Bearer, else its
+        cookie."""
+        names = self._cookies.documented_names
+        return (UAPI_ACCESS, uapi_access_cookie(names.uapi_access, names.uapi_csrf, CSRF_HEADER))
 
 
 def _bearer_or_none(request: Request) -> str | None:
