@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authgate.core.callers import IPV6_PREFIX, Caller, current_caller
+from authgate.http.proxies import TrustedProxies
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 USER_AGENT_MAX = 256  # stored with audit entries; a longer one is cut
 
 
@@ -49,16 +49,15 @@ class CallerMiddleware:
 
 
 class ClientAddresses:
-    """Finds the client address of a request, given the trusted proxies."""
+    """Finds the client address of a request, given the trusted proxies (http/proxies.py)."""
 
     def __init__(self, trusted_proxies: Iterable[str]) -> None:
-        self._trusted = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
+        self._proxies = TrustedProxies(trusted_proxies)
 
     def of(self, scope: Scope) -> str | None:
         """The client's address, or None when the server does not know the peer."""
-        client = scope.get("client")
-        peer: str | None = client[0] if client else None
-        if peer is None or not self._is_trusted(peer):
+        peer = self._proxies.peer(scope)
+        if not self._proxies.trusts(peer):
             return peer
         hops = [
             hop.strip()
@@ -67,20 +66,9 @@ class ClientAddresses:
             for hop in value.decode("latin-1").split(",")
         ]
         for hop in reversed(hops):
-            if not self._is_trusted(hop):
+            if not self._proxies.trusts(hop):
                 return hop if _is_address(hop) else peer
         return hops[0] if hops and _is_address(hops[0]) else peer
-
-    def _is_trusted(self, address: str) -> bool:
-        if not self._trusted:  # the usual case: no need to parse the peer's address
-            return False
-        try:
-            parsed = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            parsed = parsed.ipv4_mapped  # a dual-stack socket's view of an IPv4 proxy
-        return any(parsed in network for network in self._trusted)
 
 
 def _is_address(text: str) -> bool:

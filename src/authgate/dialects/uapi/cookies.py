@@ -8,7 +8,9 @@ token cookies `__Secure-`, the CSRF cookie at Path=/ `__Host-`):
   after that must still name the session, or its refresh token would outlive the logout;
 - `refresh_token`: HttpOnly, Path = the refresh endpoint (`/u/api/refresh/`), so no other
   request carries it, Max-Age = the refresh lifetime;
-- `csrf_token`: readable by scripts (not HttpOnly), Path `/`, Max-Age = the refresh lifetime.
+- `csrf_token`: readable by scripts (not HttpOnly), Path `/`, Max-Age = the refresh lifetime;
+  with AUTHGATE_COOKIE_DOMAIN it carries that Domain (and is `__Secure-`), so that an app on a
+  sibling subdomain can read it (http/cookie_names.py says why it alone).
 
 A state-changing request that a cookie authenticates (refresh/ or logout/ without a token in
 the body or the Authorization header) must send `X-CSRF-Token` equal to the `csrf_token`
@@ -53,7 +55,8 @@ class Cookies:
         self._secure = settings.cookie_secure
         self._samesite = settings.cookie_samesite
         self._refresh_age = int(refresh_lifetime.total_seconds())
-        names = cookie_names(settings.cookie_secure)
+        self._csrf_domain = settings.cookie_domain
+        names = cookie_names(settings.cookie_secure, settings.cookie_domain)
         self.access = names.uapi_access
         self.refresh = names.uapi_refresh
         self.csrf = names.uapi_csrf
@@ -82,6 +85,7 @@ class Cookies:
                 value,
                 max_age=age,
                 path=paths[name],
+                domain=self._domain(name),
                 secure=self._secure,
                 httponly=httponly,
                 samesite=self._samesite,
@@ -93,10 +97,14 @@ class Cookies:
             response.delete_cookie(
                 name,
                 path=path,
+                domain=self._domain(name),
                 secure=self._secure,
                 httponly=name != self.csrf,
                 samesite=self._samesite,
             )
+
+    def _domain(self, name: str) -> str | None:
+        return self._csrf_domain if name == self.csrf else None
 
     def csrf_for(self, session: str) -> str:
         """The CSRF token of a session (its tokens' `sid`)."""
