@@ -322,7 +322,9 @@ class Settings(BaseSettings):
     trusted_proxies: Texts = ()
     """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client
     (`10.0.0.0/8,192.168.1.1` or a JSON list in the environment); otherwise the socket's peer
-    is."""
+    is. Their `X-Forwarded-Host` and `X-Forwarded-Proto` name the origin a browser addressed
+    (the login CSRF check); nobody else's forwarded headers are read, uvicorn's own handling of
+    them is off under `authgate serve`."""
 
     throttle_enabled: bool = True
     """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
@@ -503,7 +505,9 @@ class Settings(BaseSettings):
 
     cors_allowed_origins: Texts = ()
     """Origins (`https://app.example.com`) whose browser scripts may call the API with
-    credentials (`A,B` or a JSON list in the environment); empty: no CORS headers at all."""
+    credentials (`A,B` or a JSON list in the environment); empty: no CORS headers at all. Pages
+    on them may also log in and refresh by cookie (`/u/api/`, Djoser's session login), which
+    the login CSRF check refuses to any other origin but authgate's own."""
 
     @field_validator("authentication")
     @classmethod
