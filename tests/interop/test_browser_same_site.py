@@ -285,3 +285,20 @@ def test_a_cookie_domain_that_is_no_domain_is_one_line(value: str) -> None:
     assert load_settings(cookie_domain="Example.COM", secret_key=TEST_SECRET).cookie_domain == (
         "example.com"
     )
+
+
+def test_an_unlisted_proxys_forwarded_for_is_ignored_and_said_once(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind a proxy that is not in AUTHGATE_TRUSTED_PROXIES (which `authgate serve` no longer
+    papers over with uvicorn's own trust of 127.0.0.1), the operator is told, once."""
+    forwarded = {"X-Forwarded-For": "198.51.100.7"}
+    with caplog.at_level("WARNING", logger="authgate.http.callers"):
+        for _ in range(3):
+            site.post("/u/api/refresh/", STRANGER, forwarded, json={"refresh_token": "x"})
+    said = [r.getMessage() for r in caplog.records if r.name == "authgate.http.callers"]
+    assert said == [
+        f"X-Forwarded-For from {STRANGER} is ignored: it is not in AUTHGATE_TRUSTED_PROXIES. "
+        f"If it is your reverse proxy, list it there, or every client behind it counts as "
+        f"{STRANGER} (throttling, audit log). Said once."
+    ]
