@@ -157,7 +157,8 @@ class _Nginx:
     def __enter__(self) -> None:
         log = (self._directory / "stderr.log").open("wb")
         self._proc = subprocess.Popen(
-            [str(NGINX), "-c", str(self._conf), "-p", str(self._directory)],
+            # -e: the error log from the start (the packaged one is root's alone).
+            [str(NGINX), "-c", str(self._conf), "-p", str(self._directory), "-e", "error.log"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
