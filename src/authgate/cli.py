@@ -182,6 +182,9 @@ def serve(
             log_config=log_config,
             access_log=False,  # uvicorn's, which writes the query string: authgate's is logs.py's
             server_header=False,
+            # AUTHGATE_TRUSTED_PROXIES alone decides whose X-Forwarded-* is read
+            # (http/proxies.py); uvicorn's own would trust 127.0.0.1 regardless.
+            proxy_headers=False,
             **server_options(settings),  # bounds on slow clients and connections
         )
     finally:

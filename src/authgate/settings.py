@@ -27,6 +27,8 @@ RecordsVisibility = Literal["all", "staff_only", "limited"]
 # The dialects that speak DRF and so take DRF's authentication classes (dialects/schemes.py).
 AUTHENTICATED_DIALECTS = ("djoser", "records", "audit")
 DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+# A cookie's Domain: dot-separated DNS labels, two at least (browsers refuse a bare `com`).
+COOKIE_DOMAIN = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+")
 
 
 def _list(value: Any) -> Any:
@@ -302,6 +304,12 @@ class Settings(BaseSettings):
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     """`SameSite` of the `/u/api/` cookies; `none` needs `AUTHGATE_COOKIE_SECURE`."""
 
+    cookie_domain: str | None = None
+    """`Domain` of the CSRF cookies that scripts read (`/u/api/`'s `csrf_token`, the session's
+    `csrftoken`), as `example.com`: an app on a sibling subdomain (`app.example.com` calling
+    `api.example.com`) can then read it and send it back. Those two are then named `__Secure-`,
+    not `__Host-`; the token and session cookies stay host-only. Unset: host-only."""
+
     # Throttling and lockout
 
     redis_url: str | None = None
@@ -317,7 +325,9 @@ class Settings(BaseSettings):
     trusted_proxies: Texts = ()
     """Addresses or networks of reverse proxies whose `X-Forwarded-For` names the client
     (`10.0.0.0/8,192.168.1.1` or a JSON list in the environment); otherwise the socket's peer
-    is."""
+    is. Their `X-Forwarded-Host` and `X-Forwarded-Proto` name the origin a browser addressed
+    (the login CSRF check); nobody else's forwarded headers are read, uvicorn's own handling of
+    them is off under `authgate serve`."""
 
     throttle_enabled: bool = True
     """Rate-limit logins, registrations and recovery emails (429 with `Retry-After`)."""
@@ -404,6 +414,20 @@ class Settings(BaseSettings):
             parse_rate(value)  # ValueError names the bad string
         return value
 
+    @field_validator("cookie_domain")
+    @classmethod
+    def _cookie_domain(cls, value: str | None) -> str | None:
+        domain = (value or "").strip().lower()
+        if not domain:
+            return None
+        if not COOKIE_DOMAIN.fullmatch(domain) or _is_ip_address(domain):
+            # The value is not shown (docs/configuration-errors.md), the rule is.
+            raise ValueError(
+                "not a domain such as example.com (no scheme, port, path or leading dot, "
+                "nor an IP address)"
+            )
+        return domain
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -484,7 +508,9 @@ class Settings(BaseSettings):
 
     cors_allowed_origins: Texts = ()
     """Origins (`https://app.example.com`) whose browser scripts may call the API with
-    credentials (`A,B` or a JSON list in the environment); empty: no CORS headers at all."""
+    credentials (`A,B` or a JSON list in the environment); empty: no CORS headers at all. Pages
+    on them may also log in and refresh by cookie (`/u/api/`, Djoser's session login), which
+    the login CSRF check refuses to any other origin but authgate's own."""
 
     @field_validator("authentication")
     @classmethod
@@ -535,6 +561,14 @@ class Settings(BaseSettings):
 
 class ConfigurationError(ValueError):
     """Refused settings, told by name and rule only: never a setting's value."""
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(**values: Any) -> Settings:

@@ -19,6 +19,28 @@ CSRF_FAILED = {
 SECURE_OK = (200, {"message": "Successful secure test"})
 
 
+def _cross_site(origin: str | None = None, fetch_site: str | None = None) -> dict[str, str]:
+    """The refusal of a login or refresh from another site, saying why (issue 12)."""
+    if origin is not None:
+        return {
+            "detail": f"Cross-site request refused: its Origin ({origin}) is neither this "
+            "server's origin nor in AUTHGATE_CORS_ALLOWED_ORIGINS"
+        }
+    return {
+        "detail": "Cross-site request refused: the browser sent it from another site "
+        f"(Sec-Fetch-Site: {fetch_site}) without an allowed Origin"
+    }
+
+
+# What a refresh by cookie with the right CSRF value, from another site, is told.
+CROSS_SITE_REFUSALS = {
+    "right value from another site (Origin)": _cross_site(origin="https://evil.example"),
+    "right value from another site (Sec-Fetch-Site)": _cross_site(fetch_site="cross-site"),
+    "right value from a sibling site": _cross_site(fetch_site="same-site"),
+    "right value from an opaque origin": _cross_site(origin="null"),
+}
+
+
 @contextmanager
 def _browser(server: Server, account: Account) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
     """A client holding the account's /u/api/ cookies, and the tokens of its login."""
@@ -77,7 +99,7 @@ def test_refresh_by_cookie_without_a_good_csrf_token_is_refused(server: Server, 
     with _browser(server, account) as (client, tokens):
         headers = _header_cases(client, other_csrf)[case]
         refused = client.post("/u/api/refresh/", headers=headers)
-        assert answer(refused) == (403, CSRF_FAILED)
+        assert answer(refused) == (403, CROSS_SITE_REFUSALS.get(case, CSRF_FAILED))
         assert "set-cookie" not in refused.headers
         # Nothing was spent: the browser still refreshes, with its own token, once.
         ok = client.post("/u/api/refresh/", headers={"X-CSRF-Token": _csrf(client)})
@@ -125,16 +147,18 @@ def test_logout_by_cookie_from_another_site_is_refused(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "refusal"),
     [
-        {"Origin": "https://evil.example"},
-        {"Origin": "null"},
-        {"Sec-Fetch-Site": "cross-site"},
-        {"Sec-Fetch-Site": "same-site"},
+        ({"Origin": "https://evil.example"}, _cross_site(origin="https://evil.example")),
+        ({"Origin": "null"}, _cross_site(origin="null")),
+        ({"Sec-Fetch-Site": "cross-site"}, _cross_site(fetch_site="cross-site")),
+        ({"Sec-Fetch-Site": "same-site"}, _cross_site(fetch_site="same-site")),
     ],
     ids=["origin", "null origin", "cross-site", "same-site"],
 )
-def test_login_from_another_site_sets_no_cookies(server: Server, headers: dict[str, str]) -> None:
+def test_login_from_another_site_sets_no_cookies(
+    server: Server, headers: dict[str, str], refusal: dict[str, str]
+) -> None:
     """Login CSRF: an auto-submitted form must not log the victim's browser into the
     attacker's account."""
     attacker = server.user("logincsrf")
@@ -144,6 +168,6 @@ def test_login_from_another_site_sets_no_cookies(server: Server, headers: dict[s
             data={"email": attacker.email, "password": PASSWORD},
             headers=headers,
         )
-        assert answer(response) == (403, CSRF_FAILED)
+        assert answer(response) == (403, refusal)
         assert "set-cookie" not in response.headers
         assert not client.cookies

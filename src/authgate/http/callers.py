@@ -11,13 +11,15 @@ it); the key limits count it by (an IPv6 client's /64) is the core's (core/calle
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from authgate.core.callers import IPV6_PREFIX, Caller, current_caller
+from authgate.http.proxies import TrustedProxies
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+log = logging.getLogger(__name__)
 USER_AGENT_MAX = 256  # stored with audit entries; a longer one is cut
 
 
@@ -28,7 +30,7 @@ class CallerMiddleware:
         self, app: ASGIApp, trusted_proxies: Iterable[str] = (), ipv6_prefix: int = IPV6_PREFIX
     ) -> None:
         self._app = app
-        self._addresses = ClientAddresses(trusted_proxies)
+        self._addresses = ClientAddresses(trusted_proxies, warn_untrusted=True)
         self._ipv6_prefix = ipv6_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,16 +51,27 @@ class CallerMiddleware:
 
 
 class ClientAddresses:
-    """Finds the client address of a request, given the trusted proxies."""
+    """Finds the client address of a request, given the trusted proxies (http/proxies.py)."""
 
-    def __init__(self, trusted_proxies: Iterable[str]) -> None:
-        self._trusted = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_proxies)
+    def __init__(self, trusted_proxies: Iterable[str], *, warn_untrusted: bool = False) -> None:
+        self._proxies = TrustedProxies(trusted_proxies)
+        # Say once that a peer sends X-Forwarded-For unheard: a proxy that should be listed
+        # (`authgate serve` no longer lets uvicorn trust 127.0.0.1 by itself, http/proxies.py).
+        self._warn = warn_untrusted
 
     def of(self, scope: Scope) -> str | None:
         """The client's address, or None when the server does not know the peer."""
-        client = scope.get("client")
-        peer: str | None = client[0] if client else None
-        if peer is None or not self._is_trusted(peer):
+        peer = self._proxies.peer(scope)
+        if not self._proxies.trusts(peer):
+            if self._warn and any(name == b"x-forwarded-for" for name, _ in scope["headers"]):
+                self._warn = False
+                log.warning(
+                    "X-Forwarded-For from %s is ignored: it is not in AUTHGATE_TRUSTED_PROXIES. "
+                    "If it is your reverse proxy, list it there, or every client behind it "
+                    "counts as %s (throttling, audit log). Said once.",
+                    peer,
+                    peer,
+                )
             return peer
         hops = [
             hop.strip()
@@ -67,20 +80,9 @@ class ClientAddresses:
             for hop in value.decode("latin-1").split(",")
         ]
         for hop in reversed(hops):
-            if not self._is_trusted(hop):
+            if not self._proxies.trusts(hop):
                 return hop if _is_address(hop) else peer
         return hops[0] if hops and _is_address(hops[0]) else peer
-
-    def _is_trusted(self, address: str) -> bool:
-        if not self._trusted:  # the usual case: no need to parse the peer's address
-            return False
-        try:
-            parsed = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            parsed = parsed.ipv4_mapped  # a dual-stack socket's view of an IPv4 proxy
-        return any(parsed in network for network in self._trusted)
 
 
 def _is_address(text: str) -> bool:

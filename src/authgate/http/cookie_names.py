@@ -2,8 +2,15 @@
 
 A cookie that is `Secure`, host-only (no `Domain`) and at `Path=/` is named `__Host-<name>`:
 browsers then refuse it from anywhere else, so a sibling subdomain (or a network attacker on
-plain HTTP) can neither plant nor overwrite it. One scoped to a narrower path cannot be
-`__Host-` and is `__Secure-<name>` (a plain-HTTP attacker cannot set it). With
+plain HTTP) can neither plant nor overwrite it. One scoped to a narrower path, or given a
+`Domain`, cannot be `__Host-` and is `__Secure-<name>` (a plain-HTTP attacker cannot set it).
+
+With AUTHGATE_COOKIE_DOMAIN the two CSRF cookies that scripts read (`csrf_token`, `csrftoken`)
+carry that Domain, so that an app on a sibling subdomain can read and echo them: they lose
+`__Host-`, which costs nothing, since each is an HMAC of its session (a value planted by a
+sibling matches no session of the victim). The token and session cookies stay host-only: a
+sibling app's `fetch(..., {credentials: "include"})` is same-site, so the browser sends them to
+the API's host anyway, and a Domain would send them to every other subdomain's server too. With
 AUTHGATE_COOKIE_SECURE off (local HTTP), no cookie is `Secure` and browsers would drop a
 prefixed one: the plain names are used.
 """
@@ -37,17 +44,19 @@ def host_only(name: str, secure: bool) -> str:
 
 
 def path_scoped(name: str, secure: bool) -> str:
-    """The name of a host-only cookie at a narrower path (which `__Host-` forbids)."""
+    """The name of a cookie at a narrower path or with a Domain (which `__Host-` forbids)."""
     return f"__Secure-{name}" if secure else name
 
 
-def cookie_names(secure: bool) -> CookieNames:
-    """The names for cookies that are `Secure` (AUTHGATE_COOKIE_SECURE) or not."""
+def cookie_names(secure: bool, csrf_domain: str | None = None) -> CookieNames:
+    """The names for cookies that are `Secure` (AUTHGATE_COOKIE_SECURE) or not, the CSRF
+    cookies given `csrf_domain` (AUTHGATE_COOKIE_DOMAIN) or host-only."""
+    csrf = path_scoped if csrf_domain else host_only
     return CookieNames(
         session=host_only("authgate_session", secure),
-        session_csrf=host_only("csrftoken", secure),
+        session_csrf=csrf("csrftoken", secure),
         admin_login_csrf=host_only("authgate_admin_login", secure),
         uapi_access=path_scoped("access_token", secure),
         uapi_refresh=path_scoped("refresh_token", secure),
-        uapi_csrf=host_only("csrf_token", secure),
+        uapi_csrf=csrf("csrf_token", secure),
     )

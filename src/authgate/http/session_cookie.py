@@ -38,18 +38,30 @@ def clear_session_cookie(response: Response, *, secure: bool) -> None:
     )
 
 
-def set_csrf_cookie(response: Response, csrf: str, *, secure: bool) -> None:
+def set_csrf_cookie(
+    response: Response, csrf: str, *, secure: bool, domain: str | None = None
+) -> None:
     """The session's CSRF token where a script can read it (not HttpOnly) to send it back as
     `X-CSRFToken`: `__Host-csrftoken` when Secure, else Django's `csrftoken` (the server reads
-    only the header). It is an HMAC of the session, so a value planted by a sibling site is
-    worth nothing without that session (core/sessions.py)."""
+    only the header); with a `domain` (AUTHGATE_COOKIE_DOMAIN, as Django's CSRF_COOKIE_DOMAIN)
+    for apps on sibling subdomains, `__Secure-csrftoken`. It is an HMAC of the session, so a
+    value planted by a sibling site is worth nothing without that session (core/sessions.py)."""
     response.set_cookie(
-        cookie_names(secure).session_csrf, csrf, path="/", secure=secure, samesite="lax"
+        cookie_names(secure, domain).session_csrf,
+        csrf,
+        path="/",
+        domain=domain,
+        secure=secure,
+        samesite="lax",
     )
 
 
-def clear_csrf_cookie(response: Response, *, secure: bool) -> None:
+def clear_csrf_cookie(response: Response, *, secure: bool, domain: str | None = None) -> None:
     """Forget the CSRF cookie."""
     response.delete_cookie(
-        cookie_names(secure).session_csrf, path="/", secure=secure, samesite="lax"
+        cookie_names(secure, domain).session_csrf,
+        path="/",
+        domain=domain,
+        secure=secure,
+        samesite="lax",
     )

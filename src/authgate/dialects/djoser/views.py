@@ -24,7 +24,7 @@ from authgate.dialects.fields import M, as_text, parse
 from authgate.dialects.schemes import CsrfFailedError
 from authgate.dialects.towns_field import parse_with_towns
 from authgate.http.parsing import read_body
-from authgate.http.same_site import CROSS_SITE_REASON, is_cross_site
+from authgate.http.same_site import SameSite
 from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import (
     clear_csrf_cookie,
@@ -96,6 +96,7 @@ class DjoserViews:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.settings = core.settings
+        self._same_site = SameSite.from_settings(core.settings)
 
     @staticmethod
     def _user(principal: Principal | None) -> User:
@@ -298,10 +299,12 @@ class DjoserViews:
     # tokens
 
     async def token_login(self, request: Request, _: Principal | None) -> Response:
-        if self.settings.create_session_on_login and is_cross_site(request):
+        sessions = self.settings.create_session_on_login
+        refused = self._same_site.refusal(request) if sessions else None
+        if refused is not None:
             # The login would set session cookies: a cross-site form could log the victim's
             # browser into the attacker's account (login CSRF; http/same_site.py).
-            raise CsrfFailedError(reason=CROSS_SITE_REASON)
+            raise CsrfFailedError(reason=refused.django_reason())
         by_email = self.settings.login_field == "email"
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)
@@ -317,7 +320,12 @@ class DjoserViews:
         sessions, secure = self.core.sessions, secure_cookies(request, self.settings)
         raw = await sessions.replace(session_value(request, secure), user)
         set_session_cookie(response, raw, secure=secure)
-        set_csrf_cookie(response, sessions.csrf_token_for(raw), secure=secure)
+        set_csrf_cookie(
+            response,
+            sessions.csrf_token_for(raw),
+            secure=secure,
+            domain=self.settings.cookie_domain,
+        )
 
     async def token_logout(self, request: Request, principal: Principal | None) -> Response:
         assert principal is not None  # noqa: S101 the dispatcher authenticated
@@ -339,7 +347,7 @@ class DjoserViews:
         if session is not None and session.user.id == principal.user.id and not ended:
             await sessions.end(session)
         clear_session_cookie(response, secure=secure)
-        clear_csrf_cookie(response, secure=secure)
+        clear_csrf_cookie(response, secure=secure, domain=self.settings.cookie_domain)
 
     async def token_logout_all(self, _: Request, principal: Principal | None) -> Response:
         await self.core.tokens.log_out_everywhere(self._user(principal).id)

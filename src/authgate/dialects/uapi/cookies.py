@@ -8,7 +8,9 @@ token cookies `__Secure-`, the CSRF cookie at Path=/ `__Host-`):
   after that must still name the session, or its refresh token would outlive the logout;
 - `refresh_token`: HttpOnly, Path = the refresh endpoint (`/u/api/refresh/`), so no other
   request carries it, Max-Age = the refresh lifetime;
-- `csrf_token`: readable by scripts (not HttpOnly), Path `/`, Max-Age = the refresh lifetime.
+- `csrf_token`: readable by scripts (not HttpOnly), Path `/`, Max-Age = the refresh lifetime;
+  with AUTHGATE_COOKIE_DOMAIN it carries that Domain (and is `__Secure-`), so that an app on a
+  sibling subdomain can read it (http/cookie_names.py says why it alone).
 
 A state-changing request that a cookie authenticates (refresh/ or logout/ without a token in
 the body or the Authorization header) must send `X-CSRF-Token` equal to the `csrf_token`
@@ -54,15 +56,16 @@ class Cookies:
         self._settings = settings
         self._samesite = settings.cookie_samesite
         self._refresh_age = int(refresh_lifetime.total_seconds())
+        self._csrf_domain = settings.cookie_domain
 
     def _names(self, request: Request) -> CookieNames:
-        return cookie_names(secure_cookies(request, self._settings))
+        return cookie_names(secure_cookies(request, self._settings), self._csrf_domain)
 
     @property
     def documented_names(self) -> CookieNames:
         """The names as the settings set them, for the OpenAPI document (a direct local
         request in dev gets the plain ones: http/secure_cookies.py)."""
-        return cookie_names(self._settings.cookie_secure)
+        return cookie_names(self._settings.cookie_secure, self._csrf_domain)
 
     def access(self, request: Request) -> str | None:
         """The request's access token cookie, if it carries one."""
@@ -97,6 +100,7 @@ class Cookies:
                 value,
                 max_age=age,
                 path=paths[name],
+                domain=self._csrf_domain if name == names.uapi_csrf else None,
                 secure=secure,
                 httponly=httponly,
                 samesite=self._samesite,
@@ -109,6 +113,7 @@ class Cookies:
             response.delete_cookie(
                 name,
                 path=path,
+                domain=self._csrf_domain if name == csrf else None,
                 secure=secure,
                 httponly=name != csrf,
                 samesite=self._samesite,

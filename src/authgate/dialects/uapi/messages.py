@@ -42,6 +42,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "CSRF check failed: the X-CSRF-Token header does not match the csrf_token cookie",
         "ru": "Проверка CSRF не пройдена: заголовок X-CSRF-Token не совпадает с cookie csrf_token",
     },
+    "cross_site_origin": {
+        "en": "Cross-site request refused: its Origin ({origin}) is neither this server's "
+        "origin nor in AUTHGATE_CORS_ALLOWED_ORIGINS",
+        "ru": "Межсайтовый запрос отклонен: его Origin ({origin}) не совпадает с origin "
+        "этого сервера и не указан в AUTHGATE_CORS_ALLOWED_ORIGINS",
+    },
+    "cross_site_fetch": {
+        "en": "Cross-site request refused: the browser sent it from another site "
+        "(Sec-Fetch-Site: {fetch_site}) without an allowed Origin",
+        "ru": "Межсайтовый запрос отклонен: браузер отправил его с другого сайта "
+        "(Sec-Fetch-Site: {fetch_site}) без разрешенного Origin",
+    },
     "unsupported_media_type": {
         "en": 'Unsupported media type "{media_type}" in request.',
         "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',

@@ -41,7 +41,7 @@ from authgate.http.errors import (
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate, seconds
 from authgate.http.parsing import read_body
-from authgate.http.same_site import is_cross_site
+from authgate.http.same_site import SameSite
 from authgate.store.unavailable import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -95,13 +95,6 @@ def _bearer(request: Request) -> str | None:
     return parts[1]
 
 
-def _require_same_site(request: Request) -> None:
-    """Refuse a browser's cross-site request to an endpoint that sets session cookies
-    (http/same_site.py: login CSRF)."""
-    if is_cross_site(request):
-        raise UapiError(403, "csrf_failed")
-
-
 class UapiViews:
     """The handlers of the /u/api/ dialect."""
 
@@ -120,6 +113,7 @@ class UapiViews:
         )
         config = self._jwts.config
         self._cookies = Cookies(core.settings, config.access_lifetime, config.refresh_lifetime)
+        self._same_site = SameSite.from_settings(core.settings)
         self._default_language = core.settings.default_language
         self._roles = core.settings.roles
 
@@ -164,6 +158,16 @@ class UapiViews:
         self._cookies.set_tokens(request, response, access, refresh, session or "")
         return response
 
+    def _require_same_site(self, request: Request) -> None:
+        """Refuse a browser's cross-site request to an endpoint that sets session cookies
+        (http/same_site.py: login CSRF), saying where it came from."""
+        refused = self._same_site.refusal(request)
+        if refused is None:
+            return
+        if refused.origin is not None:
+            raise UapiError(403, "cross_site_origin", {"origin": refused.origin})
+        raise UapiError(403, "cross_site_fetch", {"fetch_site": refused.fetch_site})
+
     def _require_csrf(self, request: Request, claims: Mapping[str, object] | None) -> None:
         """A cookie-authenticated write must send the CSRF token of the cookie token's session
         (dialects/uapi/cookies.py); `claims` are that token's, None when it is not valid."""
@@ -184,7 +188,7 @@ class UapiViews:
 
     async def login(self, request: Request, _: Principal | None) -> Response:
         """POST login/ {email, password}: both tokens and the role; never for a superuser."""
-        _require_same_site(request)
+        self._require_same_site(request)
         body = await read_body(request, limits=LOGIN_LIMITS)
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
@@ -205,7 +209,7 @@ class UapiViews:
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
-        _require_same_site(request)
+        self._require_same_site(request)
         body = await read_body(request, limits=REFRESH_LIMITS)
         given = body.get("refresh_token") if isinstance(body, dict) else None
         raw = given if isinstance(given, str) and given else None
