@@ -49,7 +49,7 @@ from authgate.core.events import (
     Events,
 )
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
-from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
+from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing, accepted_algorithms
 from authgate.core.models import User
 
 if TYPE_CHECKING:
@@ -267,6 +267,7 @@ class Jwts:
         type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order.
         `allow_expired`: past `exp` is fine (a logout may name an expired session)."""
         config = self._config
+        algorithms = accepted_algorithms(config.algorithm)
         try:
             # With HMAC there is one key: the header is checked once, after PyJWT parsed it
             # (it can only be ours if the signature holds). Asymmetric keys are chosen by the
@@ -274,12 +275,12 @@ class Jwts:
             header = (
                 None
                 if config.keys is None
-                else _checked_header(jwt.get_unverified_header(raw), config.algorithm)
+                else _checked_header(jwt.get_unverified_header(raw), algorithms)
             )
             decoded = jwt.decode_complete(
                 raw,
                 config.key if header is None else self._verifying_key(header),
-                algorithms=[config.algorithm],
+                algorithms=list(algorithms),
                 audience=config.audience,
                 issuer=config.issuer,
                 leeway=config.leeway,
@@ -287,7 +288,7 @@ class Jwts:
                 # for another service with the same key) is refused, not ignored.
                 options={"verify_aud": True, "strict_aud": True, "verify_exp": not allow_expired},
             )
-            _checked_header(decoded["header"], config.algorithm)
+            _checked_header(decoded["header"], algorithms)
             claims: dict[str, Any] = decoded["payload"]
         except jwt.ExpiredSignatureError as error:
             raise JwtExpiredError from error
@@ -465,10 +466,11 @@ def subject_id(claims: Mapping[str, Any]) -> int | None:
     return _user_id(claims.get("user_id"))
 
 
-def _checked_header(header: Mapping[str, Any], algorithm: str) -> Mapping[str, Any]:
-    """The header, if it names our algorithm, no `crit` and no key of its own; JwtError else.
+def _checked_header(header: Mapping[str, Any], algorithms: tuple[str, ...]) -> Mapping[str, Any]:
+    """The header, if it names our algorithm (one of its `algorithms` names), no `crit` and no
+    key of its own; JwtError else.
     (PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.)"""
-    if "crit" in header or header.get("alg") != algorithm:
+    if "crit" in header or header.get("alg") not in algorithms:
         raise JwtError
     if not KEY_SOURCE_HEADERS.isdisjoint(header):
         raise JwtError
