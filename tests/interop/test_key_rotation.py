@@ -29,11 +29,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 import jwt
 import pytest
+from authlib.deprecate import AuthlibDeprecationWarning
 from bench.reference.env import (
     DEFAULT_VENV_DIR,
     ReferenceUnavailableError,
@@ -45,19 +46,15 @@ from bench.reference.env import (
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from joserfc import jwt as joserfc_jwt
-from joserfc.errors import JoseError as JoserfcError
-from joserfc.errors import InvalidKeyIdError as JoserfcMissingKey
+from joserfc.errors import InvalidKeyIdError as JoserfcMissingKey, JoseError as JoserfcError
 from joserfc.jwk import KeySet
-from jwcrypto import jwk as jwcrypto_jwk
-from jwcrypto import jwt as jwcrypto_jwt
+from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 from jwcrypto.common import JWException, JWKeyNotFound
 
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support import Api, serve_app
-
-from authlib.deprecate import AuthlibDeprecationWarning
 
 with warnings.catch_warnings():  # authlib.jose is deprecated for joserfc, and still in use
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -236,7 +233,11 @@ def _joserfc(algorithm: str) -> Library:
         return str(checked.claims["user_id"])
 
     return Library(
-        "joserfc", KeySet.import_key_set, decode, (JoserfcMissingKey,), (JoserfcError,)
+        "joserfc",
+        lambda document: KeySet.import_key_set(cast(Any, document)),
+        decode,
+        (JoserfcMissingKey,),
+        (JoserfcError,),
     )
 
 
