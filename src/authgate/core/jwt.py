@@ -16,12 +16,13 @@ claim), so no claim is derived from a secret. A token without `ver` (issued by S
 itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
-fixed allow-list, given to PyJWT as the only one accepted), `alg: none` and every other
+fixed allow-list, given to PyJWT as the only one accepted; for an Ed25519 key its two names,
+`EdDSA` and `Ed25519`, core/jwt_keys.accepted_algorithms), `alg: none` and every other
 algorithm fail, a token with a `crit` header fails, and keys come from configuration only:
 a token naming a key source (`jku`, `x5u`, `jwk`, `x5c`) is refused. With an HMAC algorithm
 `kid` is not looked at; with an asymmetric one (core/jwt_keys.py) tokens are signed with the
 current key and carry its `kid`, and a token is checked with the configured key of its `kid`
-(current or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
+(current, next or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
 never meets a public key: the algorithm family is fixed by configuration.
 """
 
