@@ -200,7 +200,8 @@ def test_list_settings_take_commas_and_json(
     name: str, written: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     values = LIST_VALUES.get(name)
-    if name == "jwt_retired_public_key_files":
+    key_files = name in ("jwt_retired_public_key_files", "jwt_next_public_key_files")
+    if key_files:
         # Key files belong to asymmetric JWTs; only the parse is checked here.
         values = (str(tmp_path / "a.pem"), str(tmp_path / "b.pem"))
     assert values is not None, f"add {name} to LIST_VALUES"
@@ -210,7 +211,7 @@ def test_list_settings_take_commas_and_json(
         "json": "[" + ", ".join(f'"{value}"' for value in values) + "]",
     }[written]
     monkeypatch.setenv(f"AUTHGATE_{name.upper()}", text)
-    if name == "jwt_retired_public_key_files":
+    if key_files:
         monkeypatch.setenv("AUTHGATE_JWT_ALGORITHM", "RS256")
         monkeypatch.setenv("AUTHGATE_JWT_PRIVATE_KEY_FILE", str(tmp_path / "key.pem"))
     got = getattr(load_settings(_env_file=None), name)

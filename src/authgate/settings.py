@@ -260,15 +260,25 @@ class Settings(BaseSettings):
     jwt_blacklist_after_rotation: bool = True
     """With rotation, a refresh token works once: its `jti` is recorded when it is used."""
 
-    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"] = "HS256"
-    """Signing algorithm of JWTs; only this one is accepted when verifying."""
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA", "Ed25519"] = (
+        "HS256"
+    )
+    """Signing algorithm of JWTs; only this one is accepted when verifying. `EdDSA` and
+    `Ed25519` (RFC 9864's name) both sign with an Ed25519 key and verify either name; tokens
+    and the JWKS carry the name set here. PyJWT (hence SimpleJWT) verifies `EdDSA` only."""
 
     jwt_private_key_file: Path | None = None
-    """PEM private key signing JWTs; required by (and only for) RS256, ES256 and EdDSA."""
+    """PEM private key signing JWTs; required by (and only for) RS256, ES256, EdDSA and
+    Ed25519."""
 
     jwt_retired_public_key_files: Paths = ()
     """PEM public keys of earlier signing keys: their tokens verify until a key is removed
     (`a.pem,b.pem` or a JSON list in the environment)."""
+
+    jwt_next_public_key_files: Paths = ()
+    """PEM public keys that will sign next: listed in the JWKS (and accepted) before any token
+    is signed with them, so consumers' key caches hold them at the switch (see key rotation
+    in the docs). A private key's PEM gives its public half."""
 
     jwt_signing_key: SecretStr | None = None
     """HMAC key of JWTs; unset means the secret key (as SimpleJWT's SIGNING_KEY). In prod, 128
@@ -478,7 +488,11 @@ class Settings(BaseSettings):
             )
         if asymmetric and self.jwt_signing_key is not None:
             raise ValueError(f"AUTHGATE_JWT_SIGNING_KEY is for HMAC, not {self.jwt_algorithm}")
-        if not asymmetric and (self.jwt_private_key_file or self.jwt_retired_public_key_files):
+        if not asymmetric and (
+            self.jwt_private_key_file
+            or self.jwt_retired_public_key_files
+            or self.jwt_next_public_key_files
+        ):
             raise ValueError(f"{self.jwt_algorithm} JWTs take no key files (HMAC)")
 
     # Input limits and response hardening

@@ -1,5 +1,5 @@
-"""Asymmetric JWTs on the core: RS256/ES256/EdDSA, rotation by `kid`, and the keys a token must
-never get to choose (core/jwt_keys.py, core/jwt.py)."""
+"""Asymmetric JWTs on the core: RS256/ES256/EdDSA/Ed25519, rotation by `kid` (next and retired
+keys), and the keys a token must never get to choose (core/jwt_keys.py, core/jwt.py)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,29 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from joserfc import jwt as joserfc_jwt
+from joserfc.jwk import KeySet
+from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 from pydantic import ValidationError
 
 from authgate.core import build_core
 from authgate.core.jwt import JwtConfig, JwtError, Jwts
 from authgate.core.jwt_keys import PrivateKey, load_key_ring, thumbprint
 from authgate.mailer import LogMailer
-from authgate.settings import Settings
+from authgate.settings import ConfigurationError, Settings
 from authgate.store import open_store
 
 SECRET = "s" * 64
@@ -268,3 +275,154 @@ def test_hmac_has_no_kid_and_an_empty_jwks() -> None:
     # A kid is not looked at with HMAC (SimpleJWT never writes one).
     with_kid = pyjwt.encode(_claims(), SECRET, algorithm="HS256", headers={"kid": "x"})
     assert jwts.decode(with_kid, "access")["user_id"] == "1"
+
+
+# Next keys (AUTHGATE_JWT_NEXT_PUBLIC_KEY_FILES) and the Ed25519 name (RFC 9864)
+
+
+def test_next_keys_are_published_before_they_sign_and_verify(tmp_path: Path) -> None:
+    current, upcoming, old = _rsa(), _rsa(), _rsa()
+    jwts = _jwts_with(
+        "RS256",
+        _private_pem(tmp_path / "current.pem", current),
+        retired=(_public_pem(tmp_path / "old.pub.pem", old),),
+        next_keys=(_public_pem(tmp_path / "next.pub.pem", upcoming),),
+    )
+    kids = [key["kid"] for key in jwts.jwks()["keys"]]
+    assert len(kids) == 3
+    # Still signed with the current key; the JWKS lists it first, then the next, then retired.
+    assert pyjwt.get_unverified_header(jwts.encode(_claims()))["kid"] == kids[0]
+    upcoming_kid = _jwts("RS256", _private_pem(tmp_path / "n.pem", upcoming)).jwks()["keys"][0]
+    assert kids[1] == upcoming_kid["kid"]
+    # A token an instance already switched to the next key signs verifies here too.
+    switched = pyjwt.encode(_claims(), upcoming, algorithm="RS256", headers={"kid": kids[1]})
+    assert jwts.decode(switched, "access")["user_id"] == "1"
+    retired = pyjwt.encode(_claims(), old, algorithm="RS256", headers={"kid": kids[2]})
+    assert jwts.decode(retired, "access")["user_id"] == "1"
+
+
+def _jwts_with(
+    algorithm: str,
+    private: Path,
+    *,
+    retired: tuple[Path, ...] = (),
+    next_keys: tuple[Path, ...] = (),
+) -> Jwts:
+    config = JwtConfig(
+        algorithm=algorithm,
+        key=SECRET,
+        access_lifetime=timedelta(minutes=5),
+        refresh_lifetime=timedelta(days=1),
+        rotate_refresh_tokens=False,
+        blacklist_after_rotation=True,
+        keys=load_key_ring(algorithm, private, retired, next_keys),
+    )
+    return Jwts(store=None, clock=None, config=config)  # type: ignore[arg-type]
+
+
+def test_next_key_misconfigurations_are_one_line_naming_the_setting(tmp_path: Path) -> None:
+    key, retired = _rsa(), _rsa()
+    private = _private_pem(tmp_path / "key.pem", key)
+    retired_pub = _public_pem(tmp_path / "retired.pub.pem", retired)
+    fresh = _public_pem(tmp_path / "fresh.pub.pem", _rsa())
+    (tmp_path / "garbage.pem").write_text("not a key")
+    cases = [
+        ((_public_pem(tmp_path / "same.pub.pem", key),), "is the current signing key"),
+        ((private,), "is the current signing key"),  # a private PEM gives its public half
+        ((retired_pub,), "is also a retired key"),
+        ((fresh, _public_pem(tmp_path / "twin.pub.pem", _public_twin(fresh))), "a key twice"),
+        (
+            (_public_pem(tmp_path / "ec.pub.pem", ec.generate_private_key(ec.SECP256R1())),),
+            "not a key for JWT algorithm RS256",
+        ),
+        ((_public_pem(tmp_path / "small.pub.pem", _rsa(1024)),), "at least 2048 bits"),
+        ((tmp_path / "missing.pem",), "cannot read"),
+        ((tmp_path / "garbage.pem",), "is not a PEM public key"),
+    ]
+    for next_keys, rule in cases:
+        with pytest.raises(ConfigurationError) as refused:
+            load_key_ring("RS256", private, (retired_pub,), next_keys)
+        message = str(refused.value)
+        assert message.startswith("AUTHGATE_JWT_NEXT_PUBLIC_KEY_FILES: "), message
+        assert "\n" not in message
+        assert rule in message, message
+    # HMAC takes no next keys either.
+    with pytest.raises(ValidationError, match="take no key files"):
+        Settings(
+            secret_key=SECRET,
+            _env_file=None,
+            jwt_algorithm="HS256",
+            jwt_next_public_key_files=(fresh,),
+        )
+
+
+def _public_twin(public_pem: Path) -> Any:
+    """An object whose public_key() is the key of `public_pem` (a second file, same key)."""
+    loaded = serialization.load_pem_public_key(public_pem.read_bytes())
+
+    class Twin:
+        def public_key(self) -> Any:
+            return loaded
+
+    return Twin()
+
+
+def test_a_bad_next_key_stops_a_command_in_one_line(tmp_path: Path) -> None:
+    key = _rsa()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")} | {
+        "AUTHGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AUTHGATE_JWT_ALGORITHM": "RS256",
+        "AUTHGATE_JWT_PRIVATE_KEY_FILE": str(_private_pem(tmp_path / "key.pem", key)),
+        "AUTHGATE_JWT_NEXT_PUBLIC_KEY_FILES": str(_public_pem(tmp_path / "same.pub", key)),
+        "AUTHGATE_SUPERUSER_PASSWORD": "Root-Pass-123",
+    }
+    command = [sys.executable, "-m", "authgate"]
+    run = partial(subprocess.run, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert run([*command, "migrate"], timeout=60).returncode == 0
+    done = run(
+        [*command, "createsuperuser", "--no-input", "--username", "root", "--email", "r@x.io"],
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"Error: AUTHGATE_JWT_NEXT_PUBLIC_KEY_FILES: {tmp_path / 'same.pub'} is the current"
+        " signing key; list keys that do not sign yet (once a next key signs, take it out of"
+        " AUTHGATE_JWT_NEXT_PUBLIC_KEY_FILES)"
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated via RFC 9864")  # joserfc's word
+@pytest.mark.parametrize(("configured", "other"), [("Ed25519", "EdDSA"), ("EdDSA", "Ed25519")])
+def test_ed25519_is_eddsa_by_its_rfc_9864_name(configured: str, other: str, tmp_path: Path) -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    jwts = _jwts(configured, _private_pem(tmp_path / "key.pem", key))
+    token = jwts.encode(_claims())
+    (jwk,) = jwts.jwks()["keys"]
+    assert pyjwt.get_unverified_header(token)["alg"] == configured
+    assert (jwk["kty"], jwk["crv"], jwk["alg"]) == ("OKP", "Ed25519", configured)
+    assert jwts.decode(token, "access")["user_id"] == "1"
+    # Libraries that know RFC 9864 verify it with the JWK alone.
+    key_set = KeySet.import_key_set(cast(Any, {"keys": [jwk]}))
+    checked = joserfc_jwt.decode(token, key_set, [configured])
+    assert checked.claims["user_id"] == "1"
+    jwcrypto_keys = jwcrypto_jwk.JWKSet.from_json(json.dumps({"keys": [jwk]}))
+    assert jwcrypto_jwt.JWT(jwt=token, key=jwcrypto_keys, algs=[configured]).claims
+    # The other name of the same signature is accepted (renaming the setting ends nothing).
+    renamed = pyjwt.encode(_claims(), key, algorithm=other, headers={"kid": jwk["kid"]})
+    assert jwts.decode(renamed, "access")["user_id"] == "1"
+    # Another Ed25519 key is not ours under either name.
+    stranger = ed25519.Ed25519PrivateKey.generate()
+    for name in (configured, other):
+        with pytest.raises(JwtError):
+            jwts.decode(pyjwt.encode(_claims(), stranger, algorithm=name), "access")
+
+
+def test_ed25519_takes_ed25519_keys_only(tmp_path: Path) -> None:
+    for key in (ed448.Ed448PrivateKey.generate(), _rsa(), ec.generate_private_key(ec.SECP256R1())):
+        pem = _private_pem(tmp_path / "key.pem", key)
+        with pytest.raises(ConfigurationError, match="AUTHGATE_JWT_PRIVATE_KEY_FILE"):
+            load_key_ring("Ed25519", pem)
+    # PyJWT's EdDSA takes Ed448 too; the Ed25519 name authgate registers does not.
+    with pytest.raises(pyjwt.InvalidKeyError):
+        pyjwt.encode(_claims(), ed448.Ed448PrivateKey.generate(), algorithm="Ed25519")

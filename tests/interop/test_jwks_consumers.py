@@ -24,13 +24,13 @@ import jose.jwt  # type: ignore[import-untyped]
 import joserfc.errors
 import joserfc.jwk
 import joserfc.jwt
-import jwcrypto.common  # type: ignore[import-untyped]
-import jwcrypto.jwk  # type: ignore[import-untyped]
-import jwcrypto.jwt  # type: ignore[import-untyped]
+import jwcrypto.common
+import jwcrypto.jwk
+import jwcrypto.jwt
 import jwt
 import pytest
-from authlib.jose import JsonWebKey, JsonWebToken  # type: ignore[import-untyped]
-from authlib.jose.errors import JoseError as AuthlibError  # type: ignore[import-untyped]
+from authlib.jose import JsonWebKey, JsonWebToken
+from authlib.jose.errors import JoseError as AuthlibError
 
 from tests.interop.conftest import ASYMMETRIC_ALGORITHMS, Authgate, JwtPair
 

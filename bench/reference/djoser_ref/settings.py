@@ -12,7 +12,9 @@ Environment variables:
     REFERENCE_DJOSER_JSON           JSON object merged over DJOSER (default: none)
     REFERENCE_SIMPLE_JWT_JSON       JSON object of SIMPLE_JWT overrides (default: none); with
                                     BLACKLIST_AFTER_ROTATION true, SimpleJWT's token_blacklist
-                                    app is installed too (it is what blacklists)
+                                    app is installed too (it is what blacklists); with
+                                    JWK_URL, POST /jwks-refetch/ refills SimpleJWT's JWKS
+                                    cache (djoser_ref/urls.py)
 """
 
 import json

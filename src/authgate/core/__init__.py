@@ -231,6 +231,7 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
             settings.jwt_algorithm,
             settings.jwt_private_key_file,
             settings.jwt_retired_public_key_files,
+            settings.jwt_next_public_key_files,
         )
     return JwtConfig(
         algorithm=settings.jwt_algorithm,

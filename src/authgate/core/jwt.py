@@ -16,12 +16,13 @@ claim), so no claim is derived from a secret. A token without `ver` (issued by S
 itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
-fixed allow-list, given to PyJWT as the only one accepted), `alg: none` and every other
+fixed allow-list, given to PyJWT as the only one accepted; for an Ed25519 key its two names,
+`EdDSA` and `Ed25519`, core/jwt_keys.accepted_algorithms), `alg: none` and every other
 algorithm fail, a token with a `crit` header fails, and keys come from configuration only:
 a token naming a key source (`jku`, `x5u`, `jwk`, `x5c`) is refused. With an HMAC algorithm
 `kid` is not looked at; with an asymmetric one (core/jwt_keys.py) tokens are signed with the
 current key and carry its `kid`, and a token is checked with the configured key of its `kid`
-(current or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
+(current, next or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
 never meets a public key: the algorithm family is fixed by configuration.
 """
 
@@ -49,7 +50,7 @@ from authgate.core.events import (
     Events,
 )
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
-from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing
+from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing, accepted_algorithms
 from authgate.core.models import User
 
 if TYPE_CHECKING:
@@ -267,6 +268,7 @@ class Jwts:
         type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order.
         `allow_expired`: past `exp` is fine (a logout may name an expired session)."""
         config = self._config
+        algorithms = accepted_algorithms(config.algorithm)
         try:
             # With HMAC there is one key: the header is checked once, after PyJWT parsed it
             # (it can only be ours if the signature holds). Asymmetric keys are chosen by the
@@ -274,12 +276,12 @@ class Jwts:
             header = (
                 None
                 if config.keys is None
-                else _checked_header(jwt.get_unverified_header(raw), config.algorithm)
+                else _checked_header(jwt.get_unverified_header(raw), algorithms)
             )
             decoded = jwt.decode_complete(
                 raw,
                 config.key if header is None else self._verifying_key(header),
-                algorithms=[config.algorithm],
+                algorithms=list(algorithms),
                 audience=config.audience,
                 issuer=config.issuer,
                 leeway=config.leeway,
@@ -287,7 +289,7 @@ class Jwts:
                 # for another service with the same key) is refused, not ignored.
                 options={"verify_aud": True, "strict_aud": True, "verify_exp": not allow_expired},
             )
-            _checked_header(decoded["header"], config.algorithm)
+            _checked_header(decoded["header"], algorithms)
             claims: dict[str, Any] = decoded["payload"]
         except jwt.ExpiredSignatureError as error:
             raise JwtExpiredError from error
@@ -465,10 +467,11 @@ def subject_id(claims: Mapping[str, Any]) -> int | None:
     return _user_id(claims.get("user_id"))
 
 
-def _checked_header(header: Mapping[str, Any], algorithm: str) -> Mapping[str, Any]:
-    """The header, if it names our algorithm, no `crit` and no key of its own; JwtError else.
+def _checked_header(header: Mapping[str, Any], algorithms: tuple[str, ...]) -> Mapping[str, Any]:
+    """The header, if it names our algorithm (one of its `algorithms` names), no `crit` and no
+    key of its own; JwtError else.
     (PyJWT >= 2.12 refuses unknown `crit` extensions itself; none is known to us.)"""
-    if "crit" in header or header.get("alg") != algorithm:
+    if "crit" in header or header.get("alg") not in algorithms:
         raise JwtError
     if not KEY_SOURCE_HEADERS.isdisjoint(header):
         raise JwtError

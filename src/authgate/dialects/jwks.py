@@ -13,6 +13,9 @@ from authgate.core import Core
 
 PATH = "/.well-known/jwks.json"
 CACHE_CONTROL = "public, max-age=300"
+"""How long consumers may keep the document: PyJWKClient's default lifespan too, and the wait
+of step 2 of a key rotation (docs/simplejwt.md: a next key is published this long before it
+signs)."""
 
 
 def route(core: Core) -> Route:
