@@ -47,18 +47,13 @@ def new_request_id() -> str:
 
 
 def request_id_header(scope: Scope) -> tuple[bytes, bytes] | None:
-    """The fast lane's answers' `X-Request-ID`: the request's own, echoed, or none. They log
+    """The request's own `X-Request-ID` header if it is a plain token, else None. The fast
+    lane's answers echo it and make none when it is absent: they log
     nothing, so an id made for them would name no log line; and the header alone, whatever
     its value, cost the lane's answer some 7% more server CPU (see the module's docstring)."""
-    given = _given(scope)
-    return None if given is None else (HEADER, given)
-
-
-def _given(scope: Scope) -> bytes | None:
-    """The request's X-Request-ID if it is a plain token."""
     for name, value in scope["headers"]:
         if name == HEADER:
-            return value if _PLAIN_ID.fullmatch(value) else None
+            return (HEADER, value) if _PLAIN_ID.fullmatch(value) else None
     return None
 
 
@@ -78,10 +73,10 @@ class RequestIds:
         """Serve the request under its id."""
         if scope["type"] != "http":
             return self._app(scope, receive, send)
-        given = _given(scope)
+        given = request_id_header(scope)
         if given is not None:
-            header = (HEADER, given)
-            request_id.set(given.decode("ascii"))
+            header = given
+            request_id.set(given[1].decode("ascii"))
         else:
             made = new_request_id()
             header = (HEADER, made.encode("ascii"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -60,9 +61,11 @@ class BoundedHeadProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._head_timeout = head_timeout_seconds
-        # When the wait for the next head began (None: a head is in, or the connection is
-        # gone). One timer per connection reads it, rather than a timer made and cancelled
-        # per request: on a kept-alive connection that was a tenth of a fast-lane answer.
+        # When the last wait for a head began: the connection opening or the last answer
+        # (None once the connection is gone). Whether it is still waiting is uvicorn's own
+        # state (_waiting_for_head). One timer per connection reads both, rather than a timer
+        # made and cancelled per request (a tenth of a fast-lane answer), and nothing is
+        # recorded when a head completes (a call more per request).
         self._waiting_since: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
 
@@ -78,17 +81,16 @@ class BoundedHeadProtocol(HttpToolsProtocol):
             self._head_timer = None
         super().connection_lost(exc)
 
-    def on_headers_complete(self) -> None:
-        self._waiting_since = None
-        super().on_headers_complete()
-
     def on_response_complete(self) -> None:
-        # With requests queued (pipelined), their heads are complete: the next wait for a
-        # head starts after the last of their answers.
-        waiting = not self.pipeline
         super().on_response_complete()
-        if waiting:
-            self._waiting_since = self.loop.time()
+        # With requests queued (pipelined), the next one's head is complete: it is the
+        # current cycle, not answered, so no wait is counted until its own answer.
+        self._waiting_since = self.loop.time()
+
+    def _waiting_for_head(self) -> bool:
+        """No request head is in: none since the connection opened, or the latest one (uvicorn
+        makes the latest head's cycle the current one) is answered."""
+        return self.cycle is None or self.cycle.response_complete
 
     def _check_head(self) -> None:
         """Close the connection if its wait for a head has lasted the timeout; else look
@@ -96,7 +98,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self.transport.is_closing():
             return
-        since = self._waiting_since
+        since = self._waiting_since if self._waiting_for_head() else None
         now = self.loop.time()
         if since is not None and now - since >= self._head_timeout:
             self.transport.close()
@@ -121,13 +123,16 @@ class BodyTimeout:
             *headers,
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on with a bounded `receive`."""
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Pass the request on with a bounded `receive`. Not a coroutine itself: a request
+        without a body gets the app's, one frame fewer."""
         if scope["type"] != "http" or not _has_body(scope):
             # No body to wait for (most GETs, the fast lane's reads among them): nothing to
             # bound, and no wrapping of receive and send to pay for.
-            await self._app(scope, receive, send)
-            return
+            return self._app(scope, receive, send)
+        return self._bounded(scope, receive, send)
+
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         deadline = asyncio.get_running_loop().time() + self._seconds
         body_complete = started = answered = False
 
