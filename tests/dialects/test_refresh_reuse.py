@@ -6,6 +6,7 @@ in /auth/jwt/ and /u/api/ alike. The server's clock is a test's, moved past the 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -185,3 +186,44 @@ def test_a_replay_past_the_interval_ends_that_login_only(serve_with_clock: Serve
     assert api.http.post(
         "/u/api/refresh/", json={"refresh_token": elsewhere["refresh_token"]}
     ).is_success
+
+
+def test_two_workers_agree_on_the_race_and_on_the_theft(serve_with_clock: Serve) -> None:
+    """Two servers over one database stand in for two workers: tabs refreshing at once through
+    different workers both succeed, and a theft seen by one ends the login on the other too,
+    although it had the login's access token cached."""
+    clock = ManualClock()
+    first, second = serve_with_clock(clock), serve_with_clock(clock)
+    first.register("workers", email="workers@example.com")
+    pair = _jwt_login(first, "workers")
+    barrier = threading.Barrier(2)
+    answers: dict[str, httpx.Response] = {}
+
+    def tab(name: str, api: Api) -> None:
+        with httpx.Client(base_url=str(api.http.base_url), timeout=60) as client:
+            client.get("/u/api/test/")
+            barrier.wait()
+            answers[name] = client.post("/auth/jwt/refresh/", json={"refresh": pair["refresh"]})
+
+    threads = [threading.Thread(target=tab, args=item) for item in (("a", first), ("b", second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [answers[n].status_code for n in "ab"] == [200, 200], [a.text for a in answers.values()]
+    assert answers["a"].json()["refresh"] == answers["b"].json()["refresh"]
+
+    access = answers["a"].json()["access"]
+    for _ in range(3):  # cached by the first server now
+        assert _me(first, access).status_code == 200
+    clock.ahead = timedelta(seconds=-11)  # the successor was used 11 s ago, through the first
+    successor = answers["a"].json()["refresh"]
+    assert first.http.post("/auth/jwt/refresh/", json={"refresh": successor}).status_code == 200
+    clock.ahead = timedelta(0)
+    replayed = second.http.post("/auth/jwt/refresh/", json={"refresh": successor})
+    assert (replayed.status_code, replayed.json()) == (401, REUSED)
+    deadline = time.monotonic() + 2  # the revocation feed's poll reaches the first server
+    while _me(first, access).status_code != 401:
+        assert time.monotonic() < deadline, "the ended login still works on the other worker"
+        time.sleep(0.01)
+    assert _me(first, access).json()["code"] == "session_ended"
