@@ -83,6 +83,9 @@ VERSION_CLAIM = "ver"
 # The claim naming a login (a token family): login writes it into both tokens, refreshes keep it.
 SESSION_CLAIM = "sid"
 _SUCCESSOR_CONTEXT = b"authgate refresh successor\x00"
+# An ended login is remembered this much longer than its newest token could live: a refresh
+# that read the login as live just before it ended may still issue one token a moment later.
+ENDED_LOGIN_MARGIN = timedelta(minutes=1)
 
 
 class JwtError(AuthgateError):
@@ -495,6 +498,7 @@ class Jwts:
             config = self._config
             # No token of the login outlives this: the newest was issued before now.
             lifetime = max(config.refresh_lifetime, config.access_lifetime) + config.leeway
+            lifetime += ENDED_LOGIN_MARGIN
             await self._store.end_jwt_session(session, user_id, self._clock.now() + lifetime)
             await self._forget(user_id)
         if self._audit is not None:
