@@ -1,6 +1,7 @@
 """Races against a live server, on SQLite and PostgreSQL: one username (or email) registered
 by several clients at once makes exactly one account, and one refresh token used by several
-clients at once refreshes exactly once."""
+clients at once refreshes exactly once without a reuse interval (with one, every client gets
+the same pair: tests/dialects/test_refresh_reuse.py)."""
 
 from __future__ import annotations
 
