@@ -260,6 +260,11 @@ class Settings(BaseSettings):
     jwt_blacklist_after_rotation: bool = True
     """With rotation, a refresh token works once: its `jti` is recorded when it is used."""
 
+    jwt_refresh_reuse_interval_seconds: int = Field(default=10, ge=0)
+    """With rotation and blacklisting, how long the refresh token just used may be presented
+    again (two tabs refreshing at once): it gets the same successor, and nothing ends. After
+    it, a used refresh token coming back ends its login; 0 turns the grace off."""
+
     jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA", "Ed25519"] = (
         "HS256"
     )

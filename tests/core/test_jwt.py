@@ -22,7 +22,9 @@ from authgate.core.jwt import (
     JwtConfig,
     JwtError,
     JwtExpiredError,
+    JwtReusedError,
     Jwts,
+    JwtSessionEndedError,
     JwtUserError,
 )
 from authgate.core.staff import OPERATOR
@@ -204,14 +206,29 @@ def test_the_algorithm_allow_list_is_fixed() -> None:
 # Over a real store: the user's state and generation (CVE-2024-22513)
 
 
+class ManualClock:
+    """The system's time plus what a test adds: set behind, a refresh happened that long ago
+    (past the reuse interval with no sleep; PyJWT judges `exp` and `iat` by the system's
+    time, so the clock never runs ahead of it)."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
 def _with_core(
-    database_url: str, scenario: Callable[[Core], Awaitable[None]], **settings: Any
+    database_url: str,
+    scenario: Callable[[Core], Awaitable[None]],
+    clock: ManualClock | None = None,
+    **settings: Any,
 ) -> None:
     async def run() -> None:
         config = Settings(database_url=database_url, secret_key=KEY, _env_file=None, **settings)
         store = open_store(database_url)
         await store.connect()
-        core = build_core(config, store, LogMailer())
+        core = build_core(config, store, LogMailer(), clock)
         try:
             await scenario(core)
         finally:
@@ -285,7 +302,9 @@ def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None
     _with_core(database_url, scenario)
 
 
-def test_a_rotated_refresh_token_works_once_even_concurrently(database_url: str) -> None:
+def test_without_a_reuse_interval_a_rotated_refresh_token_works_once_even_concurrently(
+    database_url: str,
+) -> None:
     async def scenario(core: Core) -> None:
         _, refresh, _ = await _pair(core)
         results = await asyncio.gather(
@@ -293,30 +312,127 @@ def test_a_rotated_refresh_token_works_once_even_concurrently(database_url: str)
         )
         winners = [r for r in results if not isinstance(r, BaseException)]
         assert len(winners) == 1
+        assert all(isinstance(r, JwtReusedError) for r in results if r not in winners)
         assert all(isinstance(r, JwtBlacklistedError) for r in results if r not in winners)
         successor = winners[0].refresh
         assert successor is not None
         with pytest.raises(JwtBlacklistedError):
             await core.jwts.verify(refresh)
-        # The losers presented a used token: a reuse, which ends the winner's session too
+        # The losers presented a used token: a reuse, which ends the winner's login too
         # (CONTRACT 7.8: a reused refresh token revokes its family).
         with pytest.raises(JwtError):
             await core.jwts.verify(successor)
 
+    _with_core(
+        database_url,
+        scenario,
+        jwt_rotate_refresh_tokens=True,
+        jwt_refresh_reuse_interval_seconds=0,
+    )
+
+
+def test_concurrent_refreshes_within_the_reuse_interval_all_get_the_same_successor(
+    database_url: str,
+) -> None:
+    """Two tabs refreshing at once: a race, not theft. Every one gets a valid pair, all with
+    the one successor (the family stays a single chain), and nothing ends."""
+
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        results = await asyncio.gather(*(core.jwts.refresh(refresh) for _ in range(5)))
+        successors = {r.refresh for r in results}
+        assert len(successors) == 1
+        successor = successors.pop()
+        assert successor is not None
+        for result in results:
+            assert (await core.jwts.authenticate(result.access)).id == user_id
+        await core.jwts.verify(successor)
+        claims = pyjwt.decode(successor, KEY, algorithms=["HS256"])
+        assert claims["sid"] == pyjwt.decode(refresh, KEY, algorithms=["HS256"])["sid"]
+        # The successor rotates as usual, and its own successor is new.
+        after = await core.jwts.refresh(successor)
+        assert after.refresh not in (None, successor)
+        assert (await core.jwts.authenticate(after.access)).id == user_id
+
     _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 
 
-def test_reusing_a_rotated_refresh_token_ends_the_sessions_it_spawned(database_url: str) -> None:
+def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_url: str) -> None:
+    """After the reuse interval a used token coming back is theft: its login (every token of
+    its `sid`) ends, the user's other logins do not."""
+    clock = ManualClock()
+
     async def scenario(core: Core) -> None:
-        _, stolen, _ = await _pair(core)
-        successor = (await core.jwts.refresh(stolen)).refresh  # the legitimate client
+        user_id, stolen, _ = await _pair(core)
+        other_refresh, other_access = await core.jwts.issue_pair(await core.users.get(user_id))
+        clock.ahead = -timedelta(seconds=11)  # the legitimate client refreshed 11 s ago
+        refreshed = await core.jwts.refresh(stolen)
+        successor = refreshed.refresh
         assert successor is not None
-        with pytest.raises(JwtBlacklistedError):
+        clock.ahead = timedelta(0)
+        with pytest.raises(JwtReusedError) as reused:
             await core.jwts.refresh(stolen)  # the thief's copy comes back: a reuse
+        assert reused.value.code == "jwt_reused"
+        assert isinstance(reused.value, JwtBlacklistedError)
         with pytest.raises(JwtError):
             await core.jwts.verify(successor)
+        with pytest.raises(JwtSessionEndedError):
+            await core.jwts.refresh(successor)
+        with pytest.raises(JwtUserError) as ended:
+            await core.jwts.authenticate(refreshed.access)
+        assert ended.value.code == "jwt_session_ended"
+        # The user's other login lives on.
+        assert (await core.jwts.authenticate(other_access)).id == user_id
+        await core.jwts.verify(other_refresh)
+        assert (await core.jwts.refresh(other_refresh)).refresh is not None
+
+    _with_core(database_url, scenario, clock, jwt_rotate_refresh_tokens=True)
+
+
+def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:
+    """Within the interval, a token two rotations back is theft all the same."""
+
+    async def scenario(core: Core) -> None:
+        _, first, _ = await _pair(core)
+        second = (await core.jwts.refresh(first)).refresh
+        assert second is not None
+        third = (await core.jwts.refresh(second)).refresh
+        assert third is not None
+        with pytest.raises(JwtReusedError):
+            await core.jwts.refresh(first)
+        with pytest.raises(JwtSessionEndedError):
+            await core.jwts.refresh(third)
 
     _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_reused_token_without_a_login_id_ends_every_jwt_of_the_user(database_url: str) -> None:
+    """SimpleJWT's own tokens carry no `sid`: the user's whole generation is the only family."""
+    clock = ManualClock()
+
+    async def scenario(core: Core) -> None:
+        user_id, _, _ = await _pair(core)
+        _, other_access = await core.jwts.issue_pair(await core.users.get(user_id))
+        now = int(time.time())
+        legacy = core.jwts.encode(
+            {
+                "token_type": "refresh",
+                "exp": now + 600,
+                "iat": now,
+                "jti": "a" * 32,
+                "user_id": str(user_id),
+            }
+        )
+        clock.ahead = -timedelta(seconds=11)
+        assert (await core.jwts.refresh(legacy)).refresh is not None
+        clock.ahead = timedelta(0)
+        with pytest.raises(JwtReusedError):
+            await core.jwts.refresh(legacy)
+        with pytest.raises(JwtUserError) as changed:
+            await core.jwts.authenticate(other_access)
+        assert changed.value.code == "jwt_password_changed"
+
+    _with_core(database_url, scenario, clock, jwt_rotate_refresh_tokens=True)
 
 
 def test_claims_have_simplejwts_shape_and_lifetimes(database_url: str) -> None:
@@ -324,7 +440,7 @@ def test_claims_have_simplejwts_shape_and_lifetimes(database_url: str) -> None:
         user_id, refresh, access = await _pair(core)
         for token, token_type, lifetime in ((refresh, "refresh", 86400), (access, "access", 300)):
             claims = pyjwt.decode(token, KEY, algorithms=["HS256"])
-            assert list(claims) == ["token_type", "exp", "iat", "jti", "user_id", "ver"]
+            assert list(claims) == ["token_type", "exp", "iat", "jti", "user_id", "ver", "sid"]
             assert claims["token_type"] == token_type
             assert claims["user_id"] == str(user_id)
             assert claims["exp"] - claims["iat"] == lifetime

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from authgate.core.jwt_cache import SubjectCache, VerifiedTokens
 from authgate.core.models import User
 
+NONE_ENDED: frozenset[str] = frozenset()
+
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
@@ -55,10 +57,10 @@ def test_subjects_expire_and_are_evicted_per_user() -> None:
     clock = FakeTime()
     subjects = SubjectCache(max_entries=10, ttl_seconds=5, monotonic=clock)
     for user_id in (1, 2):
-        subjects.put(user_id, (user(user_id), 0), generation=subjects.generation)
+        subjects.put(user_id, (user(user_id), 0, NONE_ENDED), generation=subjects.generation)
     subjects.evict_users({1})
     assert subjects.get(1) is None
-    assert subjects.get(2) == (user(2), 0)
+    assert subjects.get(2) == (user(2), 0, NONE_ENDED)
     clock.now = 5.1
     assert subjects.get(2) is None
 
@@ -67,19 +69,19 @@ def test_a_subject_read_that_raced_an_eviction_is_not_cached() -> None:
     subjects = SubjectCache(max_entries=10, ttl_seconds=60)
     before = subjects.generation
     subjects.evict_users({1})  # e.g. a password change landed while the store was read
-    subjects.put(1, (user(1), 0), generation=before)
+    subjects.put(1, (user(1), 0, NONE_ENDED), generation=before)
     assert subjects.get(1) is None
-    subjects.put(1, (user(1), 1), generation=subjects.generation)
-    assert subjects.get(1) == (user(1), 1)
+    subjects.put(1, (user(1), 1, NONE_ENDED), generation=subjects.generation)
+    assert subjects.get(1) == (user(1), 1, NONE_ENDED)
     subjects.clear()
     assert len(subjects) == 0
 
 
 def test_subjects_are_bounded_and_zero_disables() -> None:
     subjects = SubjectCache(max_entries=1, ttl_seconds=60)
-    subjects.put(1, (user(1), 0), generation=subjects.generation)
-    subjects.put(2, (user(2), 0), generation=subjects.generation)
+    subjects.put(1, (user(1), 0, NONE_ENDED), generation=subjects.generation)
+    subjects.put(2, (user(2), 0, NONE_ENDED), generation=subjects.generation)
     assert (subjects.get(1), len(subjects)) == (None, 1)
     off = SubjectCache(max_entries=10, ttl_seconds=0)
-    off.put(1, (user(1), 0), generation=off.generation)
+    off.put(1, (user(1), 0, NONE_ENDED), generation=off.generation)
     assert off.get(1) is None

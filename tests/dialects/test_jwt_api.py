@@ -207,24 +207,36 @@ def test_refresh_from_the_bearer_header(api: Api) -> None:
     assert response.json()["detail"] == "New tokens have been sent"
 
 
-def test_refresh_is_single_use_even_without_simplejwt_rotation(api: Api) -> None:
+def test_refresh_is_single_use_even_without_simplejwt_rotation(
+    serve: Callable[..., Api],
+) -> None:
     """SimpleJWT's default is no rotation; /u/api/ rotates and blacklists regardless. A reuse
-    ends every JWT of the user, the tokens refreshed first included."""
+    (past the reuse interval: none here) ends the login, the tokens refreshed first included,
+    and says so."""
+    api = serve(cookie_secure=False, jwt_refresh_reuse_interval_seconds=0)
     _user(api)
     first = _tokens(api)["refresh_token"]
     newer = api.http.post("/u/api/refresh/", json={"refresh_token": first}).json()
     assert api.http.get("/u/api/secure_test/", headers=_bearer(newer["access_token"])).is_success
     reused = api.http.post("/u/api/refresh/", json={"refresh_token": first})
     assert reused.status_code == 400
-    assert reused.json() == {"detail": "The refresh token is invalid or expired"}
+    assert reused.json() == {
+        "detail": "This refresh token was already used; the session it belonged to has been"
+        " ended for safety. Please log in again.",
+        "code": "token_reused",
+    }
     dead = api.http.post("/u/api/refresh/", json={"refresh_token": newer["refresh_token"]})
     assert dead.status_code == 400
+    assert dead.json()["code"] == "session_ended"
     denied = api.http.get("/u/api/secure_test/", headers=_bearer(newer["access_token"]))
     assert denied.status_code == 401
     assert _login(api).status_code == 200  # logging in again works
 
 
-def test_concurrent_refreshes_of_one_token_let_exactly_one_through(api: Api) -> None:
+def test_concurrent_refreshes_of_one_token_let_exactly_one_through_without_an_interval(
+    serve: Callable[..., Api],
+) -> None:
+    api = serve(cookie_secure=False, jwt_refresh_reuse_interval_seconds=0)
     _user(api)
     refresh = _tokens(api)["refresh_token"]
     barrier = threading.Barrier(2)

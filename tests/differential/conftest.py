@@ -66,11 +66,17 @@ class Setup:
 
 ROTATION = Setup(
     simple_jwt={"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True},
-    authgate={"jwt_rotate_refresh_tokens": True, "jwt_blacklist_after_rotation": True},
+    authgate={
+        "jwt_rotate_refresh_tokens": True,
+        "jwt_blacklist_after_rotation": True,
+        "jwt_refresh_reuse_interval_seconds": 0,
+    },
     activation=True,
 )
 """SimpleJWT's refresh rotation with the blacklist (authgate's default once rotation is on),
-and activation emails on, so that inactive accounts exist."""
+and activation emails on, so that inactive accounts exist. SimpleJWT has no reuse interval
+(a used token presented again at once is refused): authgate's is off here, and its race
+between tabs is tested in tests/dialects/test_refresh_reuse.py."""
 
 RETYPES = Setup(
     djoser={

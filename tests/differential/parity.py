@@ -32,9 +32,9 @@ TOKEN = re.compile(r"[0-9a-f]{40}")
 """DRF's authtoken key and authgate's opaque token: 40 lowercase hex."""
 JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 JWT_KEYS = ("refresh", "access")
-JWT_EXTRA_CLAIMS = frozenset({"ver"})
-"""authgate's claims beyond SimpleJWT's (the per-user generation, CONTRACT 7.8), left out of
-the shape and asserted in tests/differential/test_simplejwt_parity.py."""
+JWT_EXTRA_CLAIMS = frozenset({"ver", "sid"})
+"""authgate's claims beyond SimpleJWT's (the per-user generation and the login's id, CONTRACT
+7.8), left out of the shape and asserted in tests/differential/test_simplejwt_parity.py."""
 LINK = re.compile(r"https?://[^/\s]+(/\S*)/([A-Za-z0-9_-]+)/([0-9a-z]+-[0-9a-f]+)\s")
 """A link in an email: its path up to `/<uid>/<token>`, the uid and the token."""
 LINK_TOKEN = re.compile(r"[0-9a-z]{1,13}-[0-9a-f]{32}")

@@ -1,6 +1,7 @@
 """Races against a live server, on SQLite and PostgreSQL: one username (or email) registered
 by several clients at once makes exactly one account, and one refresh token used by several
-clients at once refreshes exactly once."""
+clients at once refreshes exactly once without a reuse interval (with one, every client gets
+the same pair: tests/dialects/test_refresh_reuse.py)."""
 
 from __future__ import annotations
 
@@ -122,7 +123,10 @@ def test_one_email_registered_at_once_makes_one_account(
     assert len([u for u in stored_users(make_settings()) if u.email == email]) == 1
 
 
-def test_one_refresh_token_used_at_once_refreshes_once_uapi(live: Api) -> None:
+def test_one_refresh_token_used_at_once_refreshes_once_uapi(serve: Callable[..., Any]) -> None:
+    """Without a reuse interval (with one, all get the same pair: tests/dialects/
+    test_refresh_reuse.py)."""
+    live = serve(cookie_secure=False, jwt_refresh_reuse_interval_seconds=0, **NO_THROTTLE)
     email = f"{unique('john')}@example.com"
     live.register(email.split("@")[0], email=email)
     login = live.http.post("/u/api/login/", json={"email": email, "password": PASSWORD})
@@ -136,7 +140,9 @@ def test_one_refresh_token_used_at_once_refreshes_once_uapi(live: Api) -> None:
 def test_one_refresh_token_used_at_once_refreshes_once_simplejwt(
     serve: Callable[..., Any],
 ) -> None:
-    live = serve(jwt_rotate_refresh_tokens=True, **NO_THROTTLE)
+    live = serve(
+        jwt_rotate_refresh_tokens=True, jwt_refresh_reuse_interval_seconds=0, **NO_THROTTLE
+    )
     name = unique("john")
     live.register(name)
     pair = live.http.post("/auth/jwt/create/", json={"username": name, "password": PASSWORD})

@@ -1,6 +1,8 @@
-"""Refresh tokens: a used one replayed after rotation is refused and ends every JWT of its
-user (the whole family, the tokens refreshed first included); an expired, blacklisted or
-logged-out one never extends a session (drf-jwt CVE-2020-10594)."""
+"""Refresh tokens: a used one replayed after rotation (past the reuse interval: here 0, so
+any replay) is refused, says so, and ends its login (the whole `sid` family, the tokens
+refreshed first included) but not the user's other logins; an expired, blacklisted or
+logged-out one never extends a session (drf-jwt CVE-2020-10594). The interval's race between
+tabs: tests/interop/test_two_tabs_refresh.py and tests/core/test_jwt.py."""
 
 from __future__ import annotations
 
@@ -20,15 +22,35 @@ from tests.security.helpers import (
     module_server,
 )
 
-BLACKLISTED = {"detail": "Token is blacklisted", "code": "token_not_valid"}
+REUSED_TEXT = (
+    "This refresh token was already used; the session it belonged to has been ended for"
+    " safety. Please log in again."
+)
+ENDED_TEXT = (
+    "This session was ended because one of its refresh tokens was used twice. Please log in again."
+)
+REUSED = {"detail": REUSED_TEXT, "code": "token_reused"}
+ENDED = {"detail": ENDED_TEXT, "code": "session_ended"}
 SECURE_OK = (200, {"message": "Successful secure test"})
 
 
 @pytest.fixture(scope="module")
 def rotating(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """/auth/jwt/ with ROTATE_REFRESH_TOKENS (and blacklisting, the default)."""
+    """/auth/jwt/ with ROTATE_REFRESH_TOKENS (and blacklisting, the default); no reuse
+    interval, so every replay is past it."""
     with module_server(
-        tmp_path_factory.mktemp("rotating"), jwt_rotate_refresh_tokens=True
+        tmp_path_factory.mktemp("rotating"),
+        jwt_rotate_refresh_tokens=True,
+        jwt_refresh_reuse_interval_seconds=0,
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Default settings but no reuse interval (/u/api/ always rotates)."""
+    with module_server(
+        tmp_path_factory.mktemp("strict"), jwt_refresh_reuse_interval_seconds=0
     ) as running:
         yield running
 
@@ -60,7 +82,7 @@ def _secure(server: Server, token: str) -> tuple[int, object]:
     )
 
 
-def test_simplejwt_replay_after_rotation_ends_the_family(rotating: Server) -> None:
+def test_simplejwt_replay_after_rotation_ends_its_login(rotating: Server) -> None:
     account = rotating.user("family")
     first = _pair(rotating, account)
     elsewhere = _pair(rotating, account)  # another device of the same user
@@ -68,14 +90,17 @@ def test_simplejwt_replay_after_rotation_ends_the_family(rotating: Server) -> No
     assert rotated.status_code == 200
     successor = rotated.json()
     replayed = rotating.http.post("/auth/jwt/refresh/", json={"refresh": first["refresh"]})
-    assert answer(replayed) == (401, BLACKLISTED)
-    for token in (successor["access"], successor["refresh"], elsewhere["access"]):
+    assert answer(replayed) == (401, REUSED)
+    assert replayed.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    for token in (successor["access"], successor["refresh"]):
         assert _verify(rotating, token) == (401, SIMPLEJWT_INVALID)
     dead = rotating.http.post("/auth/jwt/refresh/", json={"refresh": successor["refresh"]})
-    assert dead.status_code == 401
+    assert answer(dead) == (401, ENDED)
+    # The user's other login is not the thief's: it lives on.
+    assert _verify(rotating, elsewhere["access"]) == (200, {})
     other = rotating.http.post("/auth/jwt/refresh/", json={"refresh": elsewhere["refresh"]})
-    assert other.status_code == 401
-    # The theft ended sessions, not the account: logging in again works.
+    assert other.status_code == 200
+    # The theft ended a login, not the account: logging in again works.
     assert _verify(rotating, _pair(rotating, account)["access"]) == (200, {})
 
 
@@ -88,9 +113,9 @@ def test_simplejwt_replay_of_an_older_generation(rotating: Server) -> None:
         assert response.status_code == 200
         tokens.append(response.json()["refresh"])
     replayed = rotating.http.post("/auth/jwt/refresh/", json={"refresh": tokens[0]})
-    assert answer(replayed) == (401, BLACKLISTED)
+    assert answer(replayed) == (401, REUSED)
     latest = rotating.http.post("/auth/jwt/refresh/", json={"refresh": tokens[-1]})
-    assert latest.status_code == 401
+    assert answer(latest) == (401, ENDED)
 
 
 def test_simplejwt_reuse_of_one_user_leaves_others_alone(rotating: Server) -> None:
@@ -103,40 +128,43 @@ def test_simplejwt_reuse_of_one_user_leaves_others_alone(rotating: Server) -> No
     assert rotating.http.post("/auth/jwt/refresh/", json={"refresh": theirs["refresh"]}).is_success
 
 
-def test_uapi_replay_after_rotation_ends_the_family(server: Server) -> None:
-    account = server.user("ufamily")
-    first = _uapi(server, account)
-    elsewhere = _uapi(server, account)
-    rotated = server.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
+def test_uapi_replay_after_rotation_ends_its_login(strict: Server) -> None:
+    account = strict.user("ufamily")
+    first = _uapi(strict, account)
+    elsewhere = _uapi(strict, account)
+    rotated = strict.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
     assert rotated.status_code == 200
-    server.http.cookies.clear()
+    strict.http.cookies.clear()
     successor = rotated.json()
-    assert _secure(server, successor["access_token"]) == SECURE_OK
-    replayed = server.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
-    assert answer(replayed) == (400, UAPI_INVALID_REFRESH)
+    assert _secure(strict, successor["access_token"]) == SECURE_OK
+    replayed = strict.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
+    assert answer(replayed) == (400, REUSED)
     assert "set-cookie" not in replayed.headers
-    for access in (successor["access_token"], elsewhere["access_token"]):
-        assert _secure(server, access) == (401, UAPI_INVALID_ACCESS)
-    for refresh in (successor["refresh_token"], elsewhere["refresh_token"]):
-        dead = server.http.post("/u/api/refresh/", json={"refresh_token": refresh})
-        assert answer(dead) == (400, UAPI_INVALID_REFRESH)
+    assert _secure(strict, successor["access_token"]) == (401, UAPI_INVALID_ACCESS)
+    dead = strict.http.post("/u/api/refresh/", json={"refresh_token": successor["refresh_token"]})
+    assert answer(dead) == (400, ENDED)
+    # The user's other login lives on.
+    assert _secure(strict, elsewhere["access_token"]) == SECURE_OK
+    other = strict.http.post("/u/api/refresh/", json={"refresh_token": elsewhere["refresh_token"]})
+    assert other.status_code == 200
+    strict.http.cookies.clear()
 
 
-def test_uapi_replay_by_cookie_ends_the_family(server: Server) -> None:
+def test_uapi_replay_by_cookie_ends_its_login(strict: Server) -> None:
     """The stolen copy comes back through a browser's cookie (with its CSRF token)."""
-    account = server.user("ucookie")
-    with server.client() as browser:
+    account = strict.user("ucookie")
+    with strict.client() as browser:
         login = browser.post("/u/api/login/", json={"email": account.email, "password": PASSWORD})
         assert login.status_code == 200
         stolen = login.json()["refresh_token"]
-        rotated = server.http.post("/u/api/refresh/", json={"refresh_token": stolen})
+        rotated = strict.http.post("/u/api/refresh/", json={"refresh_token": stolen})
         assert rotated.status_code == 200
-        server.http.cookies.clear()
+        strict.http.cookies.clear()
         replayed = browser.post(
             "/u/api/refresh/", headers={"X-CSRF-Token": browser.cookies["csrf_token"]}
         )
-        assert answer(replayed) == (400, UAPI_INVALID_REFRESH)
-    assert _secure(server, rotated.json()["access_token"]) == (401, UAPI_INVALID_ACCESS)
+        assert answer(replayed) == (400, REUSED)
+    assert _secure(strict, rotated.json()["access_token"]) == (401, UAPI_INVALID_ACCESS)
 
 
 def test_blacklisted_refresh_never_mints_again(rotating: Server) -> None:
@@ -146,7 +174,7 @@ def test_blacklisted_refresh_never_mints_again(rotating: Server) -> None:
     assert rotating.http.post("/auth/jwt/refresh/", json={"refresh": refresh}).status_code == 200
     for _ in range(3):
         again = rotating.http.post("/auth/jwt/refresh/", json={"refresh": refresh})
-        assert answer(again) == (401, BLACKLISTED)
+        assert answer(again) == (401, REUSED)
         assert "access" not in again.text
     verified = rotating.http.post("/auth/jwt/verify/", json={"token": refresh})
     assert answer(verified) == (400, {"non_field_errors": ["Token is blacklisted"]})

@@ -240,6 +240,7 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
         refresh_lifetime=timedelta(seconds=settings.jwt_refresh_lifetime_seconds),
         rotate_refresh_tokens=settings.jwt_rotate_refresh_tokens,
         blacklist_after_rotation=settings.jwt_blacklist_after_rotation,
+        reuse_interval=timedelta(seconds=settings.jwt_refresh_reuse_interval_seconds),
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         leeway=timedelta(seconds=settings.jwt_leeway_seconds),

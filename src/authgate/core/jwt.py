@@ -24,10 +24,26 @@ a token naming a key source (`jku`, `x5u`, `jwk`, `x5c`) is refused. With an HMA
 current key and carry its `kid`, and a token is checked with the configured key of its `kid`
 (current, next or retired; an unknown `kid` fails; no `kid` means the current key). An HMAC token
 never meets a public key: the algorithm family is fixed by configuration.
+
+Every login's tokens carry a `sid` (the login's id), which refreshes keep: a login's tokens are
+one family. With rotation and blacklisting, a refresh records the used token's `jti` (with the
+time) and answers a successor whose `jti` is derived from it (`successor_jti`) and whose `iat`
+is that time, so the successor can be written again, identical, from the used token alone.
+A used token presented again is then one of two things:
+- the immediate predecessor of the family's live refresh token (its successor is unused),
+  within `reuse_interval` of its use: two tabs that refreshed at once. The answer is that same
+  successor (and a new access token); nothing ends, and the family stays one chain with one
+  live refresh token, so a later reuse is still seen;
+- anything else (later, or an older token): a copy is in other hands. The login ends (its `sid`
+  is recorded as ended, and every token carrying it is refused from then on: JwtReusedError
+  for the reused token, `jwt_session_ended` for the family's others); the user's other logins
+  live on. A token without `sid` (SimpleJWT's own) ends every JWT of its user, as it is the
+  only family that can be told.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +81,12 @@ KEY_SOURCE_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c"})
 ACCESS = "access"
 REFRESH = "refresh"
 VERSION_CLAIM = "ver"
+# The claim naming a login (a token family): login writes it into both tokens, refreshes keep it.
+SESSION_CLAIM = "sid"
+_SUCCESSOR_CONTEXT = b"authgate refresh successor\x00"
+# An ended login is remembered this much longer than its newest token could live: a refresh
+# that read the login as live just before it ended may still issue one token a moment later.
+ENDED_LOGIN_MARGIN = timedelta(minutes=1)
 
 
 class JwtError(AuthgateError):
@@ -91,6 +113,18 @@ class JwtBlacklistedError(JwtError):
     code = "jwt_blacklisted"
 
 
+class JwtReusedError(JwtBlacklistedError):
+    """A used refresh token came back, not as a race between tabs: its login has been ended."""
+
+    code = "jwt_reused"
+
+
+class JwtSessionEndedError(JwtError):
+    """A refresh token of a login that was ended because one of its tokens was reused."""
+
+    code = "jwt_session_ended"
+
+
 class JwtUserError(AuthgateError):
     """A well-formed token whose user cannot be authenticated; `code` says why."""
 
@@ -111,6 +145,8 @@ class JwtConfig:
     rotate_refresh_tokens: bool
     blacklist_after_rotation: bool
     audience: str | None = None
+    # How long after its use a refresh token may come back as a race (module docstring).
+    reuse_interval: timedelta = timedelta(seconds=10)
     issuer: str | None = None
     leeway: timedelta = timedelta(0)
     keys: KeyRing | None = None
@@ -190,7 +226,7 @@ class Jwts:
         self, user: User, extra_claims: Mapping[str, object] | None = None
     ) -> tuple[str, str]:
         """(refresh, access) for `user` as just authenticated, both carrying `extra_claims`
-        (which refreshes carry on).
+        (which refreshes carry on), and a new login id (`sid`) unless `extra_claims` has one.
 
         The user and their generation are read again first: a password change or deactivation
         that landed while the password was being verified refuses the login; one that lands
@@ -199,13 +235,13 @@ class Jwts:
         subject = await self._store.get_jwt_subject(user.id)
         if subject is None:
             raise InvalidCredentialsError
-        current, version = subject
+        current, version, _ = subject
         if not current.is_active or current.password_hash != user.password_hash:
             raise InvalidCredentialsError
         now = self._clock.now()
         refresh = self._claims(REFRESH, now, self._config.refresh_lifetime, user.id, version)
         access = self._claims(ACCESS, now, self._config.access_lifetime, user.id, version)
-        extra = extra_claims or {}
+        extra = {SESSION_CLAIM: uuid.uuid4().hex, **(extra_claims or {})}
         return self.encode({**refresh, **extra}), self.encode({**access, **extra})
 
     def _claims(
@@ -324,25 +360,30 @@ class Jwts:
             raise JwtError
         return key
 
-    async def _subject(self, claims: Mapping[str, Any], *, cached: bool = False) -> Subject:
+    async def _subject(
+        self, claims: Mapping[str, Any], *, cached: bool = False
+    ) -> tuple[User, int]:
         """The active user a token speaks for and their generation, which must be the
-        token's; JwtUserError otherwise. `cached`: may come from the subject cache (the
-        requests a token authenticates); refresh and verify always read the store."""
+        token's, of a login that was not ended; JwtUserError otherwise. `cached`: may come
+        from the subject cache (the requests a token authenticates); refresh and verify always
+        read the store."""
         user_id = _user_id(claims.get("user_id"))
         if user_id is None:
             raise JwtUserError("jwt_no_user_id")
-        subject = self._subjects.get(user_id) if cached else None
+        subject: Subject | None = self._subjects.get(user_id) if cached else None
         if subject is None:
             generation = self._subjects.generation
             subject = await self._store.get_jwt_subject(user_id)
             if subject is None:
                 raise JwtUserError("jwt_user_not_found")
             self._subjects.put(user_id, subject, generation=generation)
-        user, version = subject
+        user, version, ended = subject
         if not user.is_active:
             raise JwtUserError("jwt_user_inactive")
         if _version(claims) != version:
             raise JwtUserError("jwt_password_changed")
+        if ended and _session(claims) in ended:
+            raise JwtUserError("jwt_session_ended")
         return user, version
 
     async def authenticate(self, raw: str) -> User:
@@ -377,36 +418,67 @@ class Jwts:
 
     async def refresh(self, raw: str) -> Refreshed:
         """jwt/refresh/: a new access token; with rotation also a new refresh token, the used
-        one recorded first (atomically: of two concurrent uses only one gets through)."""
+        one recorded first (atomically: of two concurrent uses one records it, the other is
+        judged as a used token presented again, module docstring)."""
         claims = self.decode(raw, REFRESH)
         jti = str(claims["jti"])
-        if self._blacklisting and await self._store.is_jti_blacklisted(jti):
-            await self._end_sessions_of_reuse(claims)
-            raise JwtBlacklistedError
+        if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
+            return await self._refresh_used(claims, used_at)
         try:
             user, version = await self._subject(claims)
         except JwtUserError as error:
-            # A concurrent reuse of this very token may have ended the user's generation
-            # between the check above and now: that is a reuse too, not a stranger's token.
-            if self._blacklisting and await self._store.is_jti_blacklisted(jti):
-                await self._end_sessions_of_reuse(claims)
-                raise JwtBlacklistedError from error
-            raise InvalidCredentialsError from error
+            # A concurrent reuse of this very token may have ended its login between the
+            # check above and now: that is a reuse too, not a stranger's token.
+            if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
+                return await self._refresh_used(claims, used_at)
+            raise _refusal(error) from error
         now = self._clock.now()
         access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
         if not self._config.rotate_refresh_tokens:
             return Refreshed(self.encode(access), None)
-        if self._config.blacklist_after_rotation:
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
+        if not self._config.blacklist_after_rotation:
+            refresh = self._renewed(claims, REFRESH, now, self._config.refresh_lifetime, version)
+            return Refreshed(self.encode(access), self.encode(refresh))
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
+        try:
+            recorded = await self._store.blacklist_jti(jti, user.id, expires_at, now)
+        except NotFoundError:
+            raise InvalidCredentialsError from None
+        if not recorded:  # a concurrent refresh with the same token recorded it first
+            used_at = await self._store.jti_used_at(jti)
+            return await self._refresh_used(claims, now if used_at is None else used_at)
+        return Refreshed(self.encode(access), self.encode(self._successor(claims, now, version)))
+
+    async def _refresh_used(self, claims: Mapping[str, Any], used_at: datetime) -> Refreshed:
+        """A refresh token used at `used_at` presented again: within the reuse interval, and
+        if its successor is still the family's live token, the answer its first use had
+        (the same successor, a new access token); otherwise its login ends (JwtReusedError)."""
+        now = self._clock.now()
+        interval = self._config.reuse_interval
+        if (
+            self._config.rotate_refresh_tokens
+            and interval > timedelta(0)
+            and now - used_at <= interval
+            and await self._store.jti_used_at(successor_jti(str(claims["jti"]))) is None
+        ):
             try:
-                recorded = await self._store.blacklist_jti(jti, user.id, expires_at, now)
-            except NotFoundError:
-                raise InvalidCredentialsError from None
-            if not recorded:
-                await self._end_sessions_of_reuse(claims)
-                raise JwtBlacklistedError
-        refresh = self._renewed(claims, REFRESH, now, self._config.refresh_lifetime, version)
-        return Refreshed(self.encode(access), self.encode(refresh))
+                _, version = await self._subject(claims)
+            except JwtUserError as error:
+                raise _refusal(error) from error
+            access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
+            successor = self._successor(claims, used_at, version)
+            return Refreshed(self.encode(access), self.encode(successor))
+        await self._end_login(claims)
+        raise JwtReusedError
+
+    def _successor(
+        self, claims: Mapping[str, Any], used_at: datetime, version: int
+    ) -> dict[str, object]:
+        """The refresh token that replaces one used at `used_at`: the same claims whenever it
+        is written (its jti derived from the used one's, its times from `used_at`)."""
+        renewed = self._renewed(claims, REFRESH, used_at, self._config.refresh_lifetime, version)
+        renewed["jti"] = successor_jti(str(claims["jti"]))
+        return renewed
 
     @property
     def _blacklisting(self) -> bool:
@@ -414,14 +486,27 @@ class Jwts:
         # refresh tokens already used back to life.
         return self._config.blacklist_after_rotation
 
-    async def _end_sessions_of_reuse(self, claims: Mapping[str, Any]) -> None:
-        """A used refresh token came back: someone holds a copy. End every JWT of the user
-        (a superset of the token's family), so whichever party refreshed first loses it too."""
+    async def _end_login(self, claims: Mapping[str, Any]) -> None:
+        """A used refresh token came back: someone holds a copy. End its login (every token
+        of its `sid`), so whichever party refreshed first loses it too, and only that login:
+        the user's others live on. Without a `sid`, every JWT of the user ends."""
         user_id = _user_id(claims.get("user_id"))
-        if user_id is not None:
+        if user_id is None:
+            return
+        session = _session(claims)
+        if session is None:
             await self.end_sessions(user_id)
-            if self._audit is not None:
-                await self._audit.record(audit.REFRESH_REUSE, audit.FAILURE, user_id=user_id)
+        else:
+            config = self._config
+            # No token of the login outlives this: the newest was issued before now.
+            lifetime = max(config.refresh_lifetime, config.access_lifetime) + config.leeway
+            lifetime += ENDED_LOGIN_MARGIN
+            await self._store.end_jwt_session(session, user_id, self._clock.now() + lifetime)
+            await self._forget(user_id)
+        if self._audit is not None:
+            await self._audit.record(
+                audit.REFRESH_REUSE, audit.FAILURE, user_id=user_id, reason="login ended"
+            )
 
     async def log_out_by(self, raw: str) -> bool:
         """Log out the session of an access token, expired or not (a browser's access cookie
@@ -444,7 +529,11 @@ class Jwts:
     async def end_sessions(self, user_id: int) -> None:
         """Kill every JWT issued to the user so far (password change, deactivation), and
         drop the user's cached generation everywhere."""
-        version = await self._store.bump_jwt_version(user_id)
+        await self._forget(user_id, await self._store.bump_jwt_version(user_id))
+
+    async def _forget(self, user_id: int, version: int | None = None) -> None:
+        """Drop the user's cached subject here and in every process (`version`: the user's
+        new JWT generation, for the services that follow the revocation bus)."""
         if self._revocations is not None:
             await self._revocations.publish(user_id, jwt_version=version)
         else:
@@ -465,6 +554,26 @@ def _result(error: JwtError | JwtUserError) -> str:
 def subject_id(claims: Mapping[str, Any]) -> int | None:
     """The id of the user a token's claims speak for, None when `user_id` is unusable."""
     return _user_id(claims.get("user_id"))
+
+
+def successor_jti(jti: str) -> str:
+    """The `jti` of the refresh token that replaces the one of `jti` (32 hex digits, as a
+    uuid4's): a function of it, so a refresh presented twice answers the same successor."""
+    return hashlib.sha256(_SUCCESSOR_CONTEXT + jti.encode()).hexdigest()[:32]
+
+
+def _refusal(error: JwtUserError) -> Exception:
+    """What a refresh answers for a token whose user cannot have one: its ended login said
+    as such, anything else as no active account (SimpleJWT's words)."""
+    if error.code == "jwt_session_ended":
+        return JwtSessionEndedError()
+    return InvalidCredentialsError()
+
+
+def _session(claims: Mapping[str, Any]) -> str | None:
+    """The login (`sid`) a token belongs to; None for a token without one."""
+    session = claims.get(SESSION_CLAIM)
+    return session if isinstance(session, str) and session else None
 
 
 def _checked_header(header: Mapping[str, Any], algorithms: tuple[str, ...]) -> Mapping[str, Any]:

@@ -4,10 +4,10 @@ Two caches, each safe on its own terms:
 - `VerifiedTokens` remembers the claims of access tokens whose signature, audience, issuer and
   type were already checked. A token's bytes cannot change, so neither can that verdict; only
   `exp` moves with time, and it is checked again on every hit.
-- `SubjectCache` remembers each user's record and JWT generation (core/jwt.py's `ver`), which is
-  what revocation changes. Like PrincipalCache it is emptied per user by the revocation feed
-  (core/revocations.py): at once in this process, within a poll interval in every other one,
-  and at the latest after its TTL.
+- `SubjectCache` remembers each user's record, JWT generation (core/jwt.py's `ver`) and ended
+  logins (`sid`), which is what revocation changes. Like PrincipalCache it is emptied per
+  user by the revocation feed (core/revocations.py): at once in this process, within a poll
+  interval in every other one, and at the latest after its TTL.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 from authgate.core.models import User
 
-# A user, and their JWT generation.
-Subject = tuple[User, int]
+# A user, their JWT generation, and the `sid`s of their logins ended by a refresh token's reuse.
+Subject = tuple[User, int, frozenset[str]]
 
 
 class VerifiedTokens:
@@ -54,7 +54,7 @@ class VerifiedTokens:
 
 
 class SubjectCache:
-    """A bounded map user id -> (user, JWT generation), evictable per user."""
+    """A bounded map user id -> (user, JWT generation, ended logins), evictable per user."""
 
     def __init__(
         self,

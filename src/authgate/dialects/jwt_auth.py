@@ -48,6 +48,7 @@ _USER_ERROR_CODES: Mapping[str, str] = {
     "jwt_user_not_found": "user_not_found",
     "jwt_user_inactive": "user_inactive",
     "jwt_password_changed": "password_changed",
+    "jwt_session_ended": "session_ended",
 }
 
 

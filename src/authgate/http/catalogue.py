@@ -239,6 +239,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "jwt_user_not_found": {"en": "User not found", "ru": "Пользователь не найден"},
     "jwt_user_inactive": {"en": "User is inactive", "ru": "Пользователь неактивен"},
     "jwt_password_changed": {"en": "The user's password has been changed."},
+    # authgate's own (CONTRACT 7.8): a reused refresh token ends its login, and says so.
+    "jwt_reused": {
+        "en": "This refresh token was already used; the session it belonged to has been ended"
+        " for safety. Please log in again.",
+        "ru": "Этот refresh-токен уже был использован; сеанс, к которому он относился, завершен"
+        " из соображений безопасности. Войдите снова.",
+    },
+    "jwt_session_ended": {
+        "en": "This session was ended because one of its refresh tokens was used twice."
+        " Please log in again.",
+        "ru": "Этот сеанс завершен, потому что один из его refresh-токенов был использован"
+        " дважды. Войдите снова.",
+    },
     # Labels DRF derives from the SimpleJWT serializers' field names (never translated).
     "label_plain_token": {"en": "Token"},
     "label_plain_refresh": {"en": "Refresh"},

@@ -128,12 +128,23 @@ class Store(Protocol):
         """Whether a JWT's jti has been recorded as used."""
         ...
 
-    async def prune_jwt_blacklist(self, before: datetime) -> None:
-        """Forget used jtis of tokens that expired before `before`."""
+    async def jti_used_at(self, jti: str) -> datetime | None:
+        """When a JWT's jti was recorded as used; None if it never was."""
         ...
 
-    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
-        """The user and their JWT generation (0 if never bumped), in one read."""
+    async def prune_jwt_blacklist(self, before: datetime) -> None:
+        """Forget used jtis of tokens that expired before `before`, and ended logins whose
+        tokens all expired before it."""
+        ...
+
+    async def end_jwt_session(self, sid: str, user_id: int, expires_at: datetime) -> None:
+        """End a login (a JWT `sid` family) until `expires_at`; nothing if already ended or
+        if the user is gone."""
+        ...
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int, frozenset[str]] | None:
+        """The user, their JWT generation (0 if never bumped) and their ended logins' `sid`s,
+        in one read."""
         ...
 
     async def bump_jwt_version(self, user_id: int) -> int | None:

@@ -217,12 +217,27 @@ class PostgresStore:
     async def is_jti_blacklisted(self, jti: str) -> bool:
         return await self._fetchrow(sql.JTI_BLACKLISTED, {"jti": jti}) is not None
 
+    async def jti_used_at(self, jti: str) -> datetime | None:
+        row = await self._fetchrow(sql.JTI_USED_AT, {"jti": jti})
+        return None if row is None else _to_datetime(row["created_at"])
+
     async def prune_jwt_blacklist(self, before: datetime) -> None:
         await self._execute(sql.PRUNE_JWT_BLACKLIST, {"before": before})
+        await self._execute(sql.PRUNE_JWT_ENDED_SESSIONS, {"before": before})
 
-    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
-        row = await self._fetchrow(sql.JWT_SUBJECT, {"id": user_id})
-        return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
+    async def end_jwt_session(self, sid: str, user_id: int, expires_at: datetime) -> None:
+        params = {"sid": sid, "user_id": user_id, "expires_at": expires_at}
+        try:
+            await self._execute(sql.END_JWT_SESSION, params)
+        except asyncpg.ForeignKeyViolationError:
+            return  # a user who is gone has no session left to end
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int, frozenset[str]] | None:
+        rows = await self._fetch(sql.JWT_SUBJECT, {"id": user_id})
+        if not rows:
+            return None
+        ended = frozenset(str(row["ended_sid"]) for row in rows if row["ended_sid"] is not None)
+        return user_from_row(rows[0], _to_datetime), int(rows[0]["jwt_version"]), ended
 
     async def bump_jwt_version(self, user_id: int) -> int | None:
         try:

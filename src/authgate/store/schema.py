@@ -122,6 +122,23 @@ jwt_blacklist = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Logins ended because one of their used refresh tokens came back (core/jwt.py): every JWT
+# carrying one of these `sid`s is dead. A row can go once `expires_at` (the latest expiry of
+# any token of that login) has passed.
+jwt_ended_session = Table(
+    "jwt_ended_session",
+    metadata,
+    Column("sid", String(64), primary_key=True),
+    Column(
+        "user_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("auth_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # Per-user JWT generation (core/jwt.py): bumped on password change and deactivation; a JWT
 # carrying an older one is dead. No row means generation 0.
 jwt_token_version = Table(

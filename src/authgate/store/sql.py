@@ -85,11 +85,20 @@ BLACKLIST_JTI = (
     " VALUES (:jti, :user_id, :expires_at, :created_at) ON CONFLICT (jti) DO NOTHING"
 )
 JTI_BLACKLISTED = "SELECT 1 FROM jwt_blacklist WHERE jti = :jti"
+JTI_USED_AT = "SELECT created_at FROM jwt_blacklist WHERE jti = :jti"
 PRUNE_JWT_BLACKLIST = "DELETE FROM jwt_blacklist WHERE expires_at < :before"
-# A JWT's user and their JWT generation, in one read.
+END_JWT_SESSION = (
+    "INSERT INTO jwt_ended_session (sid, user_id, expires_at)"
+    " VALUES (:sid, :user_id, :expires_at) ON CONFLICT (sid) DO NOTHING"
+)
+PRUNE_JWT_ENDED_SESSIONS = "DELETE FROM jwt_ended_session WHERE expires_at < :before"
+# A JWT's user, their JWT generation and their ended logins (a row per ended login, one with a
+# NULL `ended_sid` when there is none), in one read.
 JWT_SUBJECT = (
-    f"SELECT {_USER_COLUMNS_OF_U}, COALESCE(v.version, 0) AS jwt_version"  # noqa: S608
-    " FROM auth_user u LEFT JOIN jwt_token_version v ON v.user_id = u.id WHERE u.id = :id"
+    f"SELECT {_USER_COLUMNS_OF_U}, COALESCE(v.version, 0) AS jwt_version,"  # noqa: S608
+    " e.sid AS ended_sid"
+    " FROM auth_user u LEFT JOIN jwt_token_version v ON v.user_id = u.id"
+    " LEFT JOIN jwt_ended_session e ON e.user_id = u.id WHERE u.id = :id"
 )
 BUMP_JWT_VERSION = (
     "INSERT INTO jwt_token_version (user_id, version) VALUES (:user_id, 1)"

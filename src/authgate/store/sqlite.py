@@ -271,13 +271,36 @@ class SqliteStore:
     async def is_jti_blacklisted(self, jti: str) -> bool:
         return self._reader.execute(sql.JTI_BLACKLISTED, {"jti": jti}).fetchone() is not None
 
+    async def jti_used_at(self, jti: str) -> datetime | None:
+        row = self._reader.execute(sql.JTI_USED_AT, {"jti": jti}).fetchone()
+        return None if row is None else _to_datetime(row[0])
+
     async def prune_jwt_blacklist(self, before: datetime) -> None:
         params = {"before": before.isoformat()}
-        await self._write(lambda c: c.execute(sql.PRUNE_JWT_BLACKLIST, params))
 
-    async def get_jwt_subject(self, user_id: int) -> tuple[User, int] | None:
-        row = self._reader.execute(sql.JWT_SUBJECT, {"id": user_id}).fetchone()
-        return None if row is None else (user_from_row(row, _to_datetime), int(row["jwt_version"]))
+        def prune(connection: sqlite3.Connection) -> None:
+            connection.execute(sql.PRUNE_JWT_BLACKLIST, params)
+            connection.execute(sql.PRUNE_JWT_ENDED_SESSIONS, params)
+
+        await self._write(prune)
+
+    async def end_jwt_session(self, sid: str, user_id: int, expires_at: datetime) -> None:
+        params = _bind({"sid": sid, "user_id": user_id, "expires_at": expires_at})
+
+        def insert(connection: sqlite3.Connection) -> None:
+            try:
+                connection.execute(sql.END_JWT_SESSION, params)
+            except sqlite3.IntegrityError:
+                return  # a user who is gone has no session left to end
+
+        await self._write(insert)
+
+    async def get_jwt_subject(self, user_id: int) -> tuple[User, int, frozenset[str]] | None:
+        rows = self._reader.execute(sql.JWT_SUBJECT, {"id": user_id}).fetchall()
+        if not rows:
+            return None
+        ended = frozenset(str(row["ended_sid"]) for row in rows if row["ended_sid"] is not None)
+        return user_from_row(rows[0], _to_datetime), int(rows[0]["jwt_version"]), ended
 
     async def bump_jwt_version(self, user_id: int) -> int | None:
         def bump(connection: sqlite3.Connection) -> int | None:

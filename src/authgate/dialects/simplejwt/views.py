@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError
-from authgate.core.jwt import JwtBlacklistedError, JwtError
+from authgate.core.jwt import JwtBlacklistedError, JwtError, JwtReusedError, JwtSessionEndedError
 from authgate.core.models import Principal
 from authgate.dialects.drf import DrfViews, json
 from authgate.dialects.fields import parse
@@ -24,6 +24,9 @@ from authgate.http.i18n import translate
 from authgate.http.parsing import read_body
 
 TOKEN_NOT_VALID = "token_not_valid"
+# authgate's own codes (CONTRACT 7.8): what ended a login, so a client can say it.
+TOKEN_REUSED = "token_reused"
+SESSION_ENDED = "session_ended"
 REALM = "api"
 
 
@@ -55,6 +58,10 @@ class SimpleJwtViews:
         body = parse(s.RefreshIn, await read_body(request))
         try:
             refreshed = await self.core.jwts.refresh(body.refresh)
+        except JwtReusedError as error:
+            return self._invalid_token(request, error, TOKEN_REUSED)
+        except JwtSessionEndedError as error:
+            return self._invalid_token(request, error, SESSION_ENDED)
         except JwtError as error:
             return self._invalid_token(request, error)
         except InvalidCredentialsError:
@@ -77,10 +84,12 @@ class SimpleJwtViews:
             return self._invalid_token(request, error)
         return json({})
 
-    def _invalid_token(self, request: Request, error: JwtError) -> Response:
+    def _invalid_token(
+        self, request: Request, error: JwtError, code: str = TOKEN_NOT_VALID
+    ) -> Response:
         language = self._drf.language(request)
         detail = translate(error.code, language, error.params)
-        return self._answer_401({"detail": detail, "code": TOKEN_NOT_VALID})
+        return self._answer_401({"detail": detail, "code": code})
 
     def _unauthorized(self, request: Request, code: str) -> Response:
         return self._answer_401({"detail": translate(code, self._drf.language(request))})

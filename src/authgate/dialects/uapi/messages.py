@@ -85,6 +85,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Service temporarily unavailable, try again later",
         "ru": "Сервис временно недоступен, попробуйте позже",
     },
+    # A reused refresh token ends its login (core/jwt.py); the answer says so.
+    "token_reused": {
+        "en": "This refresh token was already used; the session it belonged to has been ended"
+        " for safety. Please log in again.",
+        "ru": "Этот refresh-токен уже был использован; сеанс, к которому он относился, завершен"
+        " из соображений безопасности. Войдите снова.",
+    },
+    "session_ended": {
+        "en": "This session was ended because one of its refresh tokens was used twice."
+        " Please log in again.",
+        "ru": "Этот сеанс завершен, потому что один из его refresh-токенов был использован"
+        " дважды. Войдите снова.",
+    },
 }
 
 

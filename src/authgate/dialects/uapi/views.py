@@ -3,7 +3,8 @@ one table mapping failures to `{"detail": ...}` answers.
 
 Refresh tokens here are always single-use, whatever the SimpleJWT settings say: the dialect's
 Jwts shares the key, lifetimes and store of core.jwts but always rotates and blacklists, so a
-reused refresh token ends every JWT of its user (core/jwt.py).
+reused refresh token ends its login (core/jwt.py; within the reuse interval, a race between
+tabs, it answers the same successor instead).
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from starlette.types import Scope
 from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError, ThrottledError
-from authgate.core.jwt import ACCESS, REFRESH, JwtError, JwtUserError, subject_id
+from authgate.core.jwt import (
+    ACCESS,
+    REFRESH,
+    JwtError,
+    JwtReusedError,
+    JwtSessionEndedError,
+    JwtUserError,
+    subject_id,
+)
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
 from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi_access_cookie
@@ -49,6 +58,8 @@ log = logging.getLogger(__name__)
 VARY = "Accept-Language"
 CHALLENGE = "Bearer"
 NO_STORE = {"Cache-Control": "no-store"}
+# Failures whose answer also names its code: what ended a login, for the client to tell.
+STATED_CODES = frozenset({"token_reused", "session_ended"})
 
 
 class UapiError(Exception):
@@ -148,6 +159,8 @@ class UapiViews:
         if isinstance(error, MethodNotAllowedError):
             headers["Allow"] = str(error.params.get("allowed", ""))
         body = {"detail": message(code, language, params)}
+        if code in STATED_CODES:
+            body["code"] = code
         return JSONResponse(body, status_code=status, headers=headers)
 
     def _tokens(
@@ -229,9 +242,13 @@ class UapiViews:
             raise UapiError(400, "refresh_missing")
         try:
             # Refreshed first, so that a replayed token is always handled as a reuse (which
-            # ends the user's sessions), a superuser's included.
+            # ends its login), a superuser's included.
             refreshed = await self._jwts.refresh(raw)
             user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
+        except JwtReusedError as error:
+            raise UapiError(400, "token_reused") from error
+        except JwtSessionEndedError as error:
+            raise UapiError(400, "session_ended") from error
         except (JwtError, InvalidCredentialsError) as error:
             raise UapiError(400, "refresh_invalid") from error
         user = await self.core.store.get_user(user_id) if user_id is not None else None
