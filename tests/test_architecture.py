@@ -1,5 +1,6 @@
-"""The layering holds: the core knows nothing of HTTP, and no module but settings reads the
-environment."""
+"""The layering holds: the core knows nothing of HTTP, the store knows of the core only its
+records (and errors), the core knows of the store only its protocol, and no module but settings
+reads the environment."""
 
 from __future__ import annotations
 
@@ -37,6 +38,57 @@ def test_core_imports_nothing_of_http() -> None:
         for path in (SOURCE / "core").rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+# What the store may import of the rest of authgate: the core's records and errors, the constants.
+STORE_MAY_IMPORT = ("authgate.core.models", "authgate.core.errors", "authgate.constants")
+# What the core may import of the store: its protocol, and the test for "the database is away"
+# (store/unavailable.py: which driver errors mean a 503).
+CORE_MAY_IMPORT_OF_STORE = ("authgate.store.protocol", "authgate.store.unavailable")
+
+
+def test_the_store_imports_only_the_cores_records_and_errors() -> None:
+    offenders = {
+        str(path.relative_to(SOURCE)): sorted(
+            n
+            for n in _imports(path)
+            if n.startswith("authgate") and not n.startswith(("authgate.store", *STORE_MAY_IMPORT))
+        )
+        for path in (SOURCE / "store").rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_core_imports_only_the_stores_protocol() -> None:
+    """No cycle: the core sees the store through its protocol, never an implementation (the
+    SQL, the drivers, the SqlStore)."""
+    offenders = {
+        str(path.relative_to(SOURCE)): sorted(
+            n
+            for n in _imports(path)
+            if n.startswith("authgate.store") and not n.startswith(CORE_MAY_IMPORT_OF_STORE)
+        )
+        for path in (SOURCE / "core").rglob("*.py")
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_only_the_drivers_know_a_database_library() -> None:
+    """SQLite's and PostgreSQL's libraries are the drivers' business (and the checks before
+    serving's, and the test for "the database is away"); the one SqlStore runs on either."""
+    libraries = ("sqlite3", "asyncpg")
+    users = sorted(
+        str(path.relative_to(SOURCE))
+        for path in (SOURCE / "store").rglob("*.py")
+        if any(n.split(".")[0] in libraries for n in _imports(path))
+    )
+    assert users == [
+        "store/drivers/bounded_pool.py",
+        "store/drivers/postgres.py",
+        "store/drivers/sqlite.py",
+        "store/preflight.py",
+        "store/unavailable.py",
+    ]
 
 
 def test_only_settings_and_the_cli_touch_the_environment() -> None:

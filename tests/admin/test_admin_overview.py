@@ -20,8 +20,14 @@ from authgate.admin.charts import PLOT_HEIGHT, Chart, bar_chart, top_of_scale
 from authgate.app import create_app
 from authgate.core import audit, build_core
 from authgate.core.errors import InvalidCredentialsError, ThrottledError
-from authgate.core.models import AuditCounts, AuditEvent, NewUser, OverviewNumbers, TokenRecord
-from authgate.core.sessions import SessionRecord
+from authgate.core.models import (
+    AuditCounts,
+    AuditEvent,
+    NewUser,
+    OverviewNumbers,
+    SessionRecord,
+    TokenRecord,
+)
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import Store, open_store

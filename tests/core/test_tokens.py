@@ -12,11 +12,12 @@ from authgate.core.errors import TokenInvalidError
 from authgate.core.models import TokenPrincipal
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
+from authgate.store.drivers.sqlite import SqliteDriver
 from authgate.store.migrate import upgrade
-from authgate.store.sqlite import SqliteStore
+from authgate.store.sql_store import SqlStore
 
 
-class CountingStore(SqliteStore):
+class CountingStore(SqlStore):
     """The real SQLite store, counting the hot path's reads."""
 
     reads = 0
@@ -31,7 +32,7 @@ def test_an_unknown_token_costs_one_store_read_however_often_it_is_tried(tmp_pat
     upgrade(url)
 
     async def scenario() -> int:
-        store = CountingStore(str(tmp_path / "a.sqlite3"))
+        store = CountingStore(SqliteDriver(str(tmp_path / "a.sqlite3")))
         await store.connect()
         core = build_core(
             Settings(database_url=url, secret_key="k" * 40, _env_file=None), store, LogMailer()

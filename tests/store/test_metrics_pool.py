@@ -20,7 +20,7 @@ def test_pool_usage_counts_connections_in_use_and_waits(postgres_migrated: str) 
         await store.connect()
         seen = [store.pool_usage()]
         try:
-            pool = store._pool  # type: ignore[attr-defined]
+            pool = store._driver._pool  # type: ignore[attr-defined]
             async with pool.acquire():
                 seen.append(store.pool_usage())
                 # The only connection is lent out: the next acquisition waits for it.

@@ -18,8 +18,8 @@ from authgate.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from authgate.core.models import NewUser, User
-from authgate.core.records import Records, UserLinks
+from authgate.core.models import NewUser, User, UserLinks
+from authgate.core.records import Records
 from authgate.store import Store, open_store
 from tests.support import run
 

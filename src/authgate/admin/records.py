@@ -9,16 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.admin.context import Admin, form_ids, form_text, messages, redirect, staff_page
-from authgate.core.errors import ValidationError
-from authgate.core.groups import (
+from authgate.constants import (
     GROUP_NAME_MAX_LENGTH,
     PERMISSION_CODENAME_MAX_LENGTH,
     PERMISSION_NAME_MAX_LENGTH,
-    PERMISSIONS_FIELD,
-    Group,
+    TOWN_NAME_MAX_LENGTH,
 )
+from authgate.core.errors import ValidationError
+from authgate.core.groups import PERMISSIONS_FIELD
+from authgate.core.models import Group
 from authgate.core.sessions import Session
-from authgate.core.towns import TOWN_NAME_MAX_LENGTH
 
 Values = Callable[[], Awaitable[dict[str, object]]]
 

@@ -35,7 +35,7 @@ from authgate.core.users import Users
 from authgate.settings import Settings
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 __all__ = ["MIN_SECRET_LENGTH", "Core", "build_core", "hash_threads_per_worker"]
 

@@ -26,7 +26,7 @@ from authgate.core.models import AuditCounts, AuditEvent, AuditQuery, User
 from authgate.core.staff import require_staff
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

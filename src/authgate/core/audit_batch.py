@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from authgate.core.models import AuditEvent
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,13 @@ definitions of groups and permissions under no user.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from authgate.constants import (  # noqa: F401 re-exported: the records' limits
+    GROUP_NAME_MAX_LENGTH,
+    PERMISSION_CODENAME_MAX_LENGTH,
+    PERMISSION_NAME_MAX_LENGTH,
+)
 from authgate.core import audit
 from authgate.core.audit import Audit, by_staff, ids_text
 from authgate.core.errors import (
@@ -23,39 +27,17 @@ from authgate.core.errors import (
     NotFoundError,
     ValidationError,
 )
-from authgate.core.models import User
+from authgate.core.models import Group, LinkName, Permission, User
 from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import check_targets, unique_ids
 
 if TYPE_CHECKING:
-    from authgate.store import Store
-    from authgate.store.sql import LinkName
+    from authgate.store.protocol import Store
 
-# Django's lengths (auth.Group.name, auth.Permission.name and codename).
-GROUP_NAME_MAX_LENGTH = 150
-PERMISSION_NAME_MAX_LENGTH = 255
-PERMISSION_CODENAME_MAX_LENGTH = 100
 # The fields naming these links in a request (DRF's names for Django's many-to-many fields).
 GROUPS_FIELD = "groups"
 USER_PERMISSIONS_FIELD = "user_permissions"
 PERMISSIONS_FIELD = "permissions"
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """A named set of permissions."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class Permission:
-    """Something a user may be allowed to do: a unique codename and a readable name."""
-
-    id: int
-    name: str
-    codename: str
 
 
 class Groups:

@@ -72,7 +72,7 @@ from authgate.core.models import User
 if TYPE_CHECKING:
     from authgate.core.audit import Audit
     from authgate.core.revocations import Revocations
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 ALGORITHMS = HMAC_ALGORITHMS | ASYMMETRIC_ALGORITHMS

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+from authgate.core.identity import email_key, username_key, username_skeletons
 
 UNUSABLE_PASSWORD_PREFIX = "!"
 
@@ -57,6 +60,12 @@ class NewUser:
     is_superuser: bool = False
     role: str = "USER"
     activation_requested_at: datetime | None = None
+
+    @property
+    def username_skeletons(self) -> tuple[str, str]:
+        """The look-alike skeletons stored with the user: they follow from the key, so
+        whoever builds a NewUser gets them right."""
+        return username_skeletons(self.username_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +147,11 @@ class UserSearch:
     after_id: int = 0
     limit: int = 50
 
+    def folded(self) -> tuple[str, str, str]:
+        """The text folded as each column's key is: (as a username key, as an email key,
+        lowered for the names)."""
+        return username_key(self.text), email_key(self.text), self.text.lower()
+
 
 @dataclass(frozen=True, slots=True)
 class AuditCounts:
@@ -163,3 +177,60 @@ class OverviewNumbers:
     tokens: int
     sessions: int
     locked_logins: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A browser session as stored: its digest, never the cookie's value."""
+
+    digest: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime
+    address: str | None = None
+    user_agent: str | None = None
+
+
+# The users/towns API's records (core/towns.py, core/groups.py, core/records.py).
+
+
+@dataclass(frozen=True, slots=True)
+class Town:
+    """A town as stored."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A named set of permissions."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """Something a user may be allowed to do: a unique codename and a readable name."""
+
+    id: int
+    name: str
+    codename: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserLinks:
+    """The ids a user links to, each ascending."""
+
+    group_ids: tuple[int, ...] = ()
+    permission_ids: tuple[int, ...] = ()
+    town_ids: tuple[int, ...] = ()
+
+
+# The many-to-many links between records: a user's towns, groups and own permissions, and a
+# group's permissions.
+LinkName = Literal["user_towns", "user_groups", "user_permissions", "group_permissions"]
+# The overview's buckets of audit counts (AuditCounts.bucket).
+AuditBucket = Literal["hour", "day"]

@@ -11,21 +11,12 @@ from authgate.core.audit import Audit
 from authgate.core.clock import Clock
 from authgate.core.errors import NotFoundError
 from authgate.core.groups import Groups
-from authgate.core.models import User
+from authgate.core.models import User, UserLinks
 from authgate.core.towns import Towns
 from authgate.settings import RecordsVisibility
 
 if TYPE_CHECKING:
-    from authgate.store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class UserLinks:
-    """The ids a user links to, each ascending."""
-
-    group_ids: tuple[int, ...] = ()
-    permission_ids: tuple[int, ...] = ()
-    town_ids: tuple[int, ...] = ()
+    from authgate.store.protocol import Store
 
 
 @dataclass(frozen=True, slots=True)

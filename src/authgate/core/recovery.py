@@ -22,7 +22,7 @@ from authgate.core.throttling import RECOVERY, Throttle
 from authgate.core.users import Users
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 
 class Recovery:

@@ -23,7 +23,7 @@ from authgate.core.revocation_bus import RevocationBus
 from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
 # Rows older than this are deleted (the newest always stays). Readers poll every fraction of

@@ -18,7 +18,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from authgate.core import audit
@@ -26,11 +26,11 @@ from authgate.core.audit import Audit
 from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
 from authgate.core.errors import InvalidCredentialsError, NotFoundError
-from authgate.core.models import User
+from authgate.core.models import SessionRecord, User
 from authgate.core.staff import authorize_staff_change, require_staff
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +44,6 @@ _CSRF_CONTEXT = b"authgate session csrf\x00"
 def session_digest(raw: str) -> str:
     """The stored form of a session value (256 random bits need no salt or slow hash)."""
     return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """A session as stored: its digest, never the cookie's value."""
-
-    digest: str
-    user_id: int
-    created_at: datetime
-    expires_at: datetime
-    last_used_at: datetime
-    address: str | None = None
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from authgate.core.revocations import Revocations
 from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
 UNKNOWN_TOKEN_SECONDS = 1.0

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from authgate.core.errors import ConflictError, Message, NotFoundError, ValidationError
-from authgate.core.models import User
+from authgate.core.models import LinkName, Town, User
 from authgate.core.staff import require_staff
 
 if TYPE_CHECKING:
-    from authgate.store import Store
-    from authgate.store.sql import LinkName
+    from authgate.store.protocol import Store
 
 TOWNS_FIELD = "towns"
-TOWN_NAME_MAX_LENGTH = 255  # ours: the users/towns API gives towns no length
 MAX_ID = 2**63 - 1  # a signed 64-bit key, the widest of SQLite and PostgreSQL
-
-
-@dataclass(frozen=True, slots=True)
-class Town:
-    """A town as stored."""
-
-    id: int
-    name: str
 
 
 def unique_ids(ids: Iterable[int]) -> list[int]:

@@ -11,7 +11,7 @@ from authgate.core.revocations import Revocations
 from authgate.core.staff import Actor, Operator, authorize_staff_change, require_staff
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 
 class UserTokens:

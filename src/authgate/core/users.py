@@ -51,7 +51,7 @@ from authgate.core.tokens import Tokens
 from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
-    from authgate.store import Store
+    from authgate.store.protocol import Store
 
 
 class Users:

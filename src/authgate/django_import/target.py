@@ -2,7 +2,7 @@
 
 The columns are untyped (`table()`/`column()` named after store/schema.py), and values are
 bound as authgate's stores bind them: on SQLite, timestamps are ISO strings with their offset
-(what store/sqlite.py writes and parses back); on PostgreSQL, aware datetimes.
+(what store/drivers/sqlite.py writes and parses back); on PostgreSQL, aware datetimes.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def _sqlite_revision(path: str, *, create: bool) -> str | None:
         return None
     current = _read_revision(file)
     if create:
-        from authgate.store.sqlite import write_problem
+        from authgate.store.drivers.sqlite import write_problem
 
         problem = write_problem(str(file))
         if problem is not None:

@@ -17,13 +17,14 @@ from sqlalchemy import (
     text,
 )
 
-from authgate.constants import TOKEN_DIGEST_LENGTH, USERNAME_MAX_LENGTH
-from authgate.core.groups import (
+from authgate.constants import (
     GROUP_NAME_MAX_LENGTH,
     PERMISSION_CODENAME_MAX_LENGTH,
     PERMISSION_NAME_MAX_LENGTH,
+    TOKEN_DIGEST_LENGTH,
+    TOWN_NAME_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
 )
-from authgate.core.towns import TOWN_NAME_MAX_LENGTH
 
 metadata = MetaData(
     naming_convention={

@@ -1,5 +1,6 @@
-"""The text of every query, once, with :name parameters (sqlite3 takes them as written;
-postgres.py rewrites them to $n)."""
+"""The text of every query, once, with :name parameters (sqlite3 takes them as written; the
+PostgreSQL driver rewrites them to $n, once per text). Where the two databases differ, a
+function or table here takes the dialect."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from authgate.core.models import AuditQuery
+from authgate.core.models import AuditBucket, AuditQuery, LinkName
+
+# Which database a query is written for (store/driver.py's Driver.dialect).
+Dialect = Literal["sqlite", "postgresql"]
 
 USER_COLUMNS = (
     "id, username, email, first_name, last_name, password, is_active, is_staff, is_superuser,"
@@ -39,9 +43,9 @@ USERS_WITHOUT_SKELETON = (
 )
 USER_BY_EMAIL_KEY = f"SELECT {USER_COLUMNS} FROM auth_user WHERE email_key = :key"  # noqa: S608
 ALL_USERS = f"SELECT {USER_COLUMNS} FROM auth_user ORDER BY id"  # noqa: S608
-# The admin's search (store/base.py user_search binds it): a LIKE over each column, with
+# The admin's search (store/rows.py user_search binds it): a LIKE over each column, with
 # the escape character below; usernames and emails by their normalised keys, names lowered
-# (SQLite's LOWER is Python's str.lower there, see sqlite.py, so both databases fold alike).
+# (SQLite's LOWER is Python's str.lower there, see drivers/sqlite.py, so both databases fold alike).
 LIKE_ESCAPE = "\\"
 _USER_MATCHES = " OR ".join(
     f"{column} LIKE :{pattern} ESCAPE '{LIKE_ESCAPE}'"
@@ -69,6 +73,13 @@ DELETE_TOKEN = "DELETE FROM auth_token WHERE digest = :digest"
 DELETE_USER_TOKENS = "DELETE FROM auth_token WHERE user_id = :user_id"
 
 APPEND_REVOCATION = "INSERT INTO revocation (user_id, created_at) VALUES (:user_id, :created_at)"
+# Run before APPEND_REVOCATION in its transaction. PostgreSQL's ids come from a sequence and
+# concurrent inserts could commit out of id order, so a reader past id N would miss a
+# later-committed N-1: the lock orders the commits. SQLite's one writer orders them already.
+REVOCATION_ORDER_LOCK: dict[Dialect, tuple[str, ...]] = {
+    "sqlite": (),
+    "postgresql": ("LOCK TABLE revocation IN SHARE ROW EXCLUSIVE MODE",),
+}
 # Alembic's own table: one row, the revision the schema is at (absent before the first migration).
 SCHEMA_REVISION = "SELECT version_num FROM alembic_version"
 LAST_REVOCATION_ID = "SELECT COALESCE(MAX(id), 0) FROM revocation"
@@ -226,11 +237,13 @@ class Link:
     target: str
     target_table: str
 
-    @property
-    def owner_exists(self) -> str:
-        """The owner's row (PostgreSQL appends a lock, so that two replacements of one
-        owner's links run one after the other)."""
-        return f"SELECT id FROM {self.owner_table} WHERE id = :owner"  # noqa: S608 constant names
+    def owner_exists(self, dialect: Dialect) -> str:
+        """The owner's row, locked on PostgreSQL so that two replacements of one owner's links
+        run one after the other (else both could clear, then both insert). NO KEY UPDATE leaves
+        inserts that only reference the row (a login's token) free to proceed. SQLite's one
+        writer runs them one after the other already."""
+        lock = " FOR NO KEY UPDATE" if dialect == "postgresql" else ""
+        return f"SELECT id FROM {self.owner_table} WHERE id = :owner{lock}"  # noqa: S608 constant names
 
     @property
     def select(self) -> str:
@@ -256,18 +269,16 @@ class Link:
             f" SELECT CAST(:owner AS BIGINT), id FROM {self.target_table} WHERE id = :target"
         )
 
-    @property
-    def existing_sqlite(self) -> str:
-        """Which of a JSON array of ids exist (SQLite)."""
-        return f"SELECT id FROM {self.target_table} WHERE id IN (SELECT value FROM json_each(:ids))"  # noqa: S608 constant names
+    def existing(self, dialect: Dialect) -> str:
+        """Which of the ids in :ids exist: a JSON array on SQLite, an array on PostgreSQL (as
+        the driver's id_array binds them)."""
+        if dialect == "sqlite":
+            among = "IN (SELECT value FROM json_each(:ids))"
+        else:
+            among = "= ANY(:ids::bigint[])"
+        return f"SELECT id FROM {self.target_table} WHERE id {among}"  # noqa: S608 constant names
 
-    @property
-    def existing_postgres(self) -> str:
-        """Which of an array of ids exist (PostgreSQL)."""
-        return f"SELECT id FROM {self.target_table} WHERE id = ANY(:ids::bigint[])"  # noqa: S608 constant names
 
-
-LinkName = Literal["user_towns", "user_groups", "user_permissions", "group_permissions"]
 LINKS: dict[LinkName, Link] = {
     "user_towns": Link("auth_user_towns", "user_id", "auth_user", "town_id", "town"),
     "user_groups": Link("auth_user_groups", "user_id", "auth_user", "group_id", "auth_group"),
@@ -304,14 +315,15 @@ def audit_events(query: AuditQuery) -> str:
 # The admin's overview (admin/overview.py): one aggregate per chart, over created_at's index.
 # Buckets are the hour's or day's start in UTC: SQLite keeps times as ISO text in UTC, so a
 # prefix of it is the bucket; PostgreSQL truncates the timestamp in UTC.
-AuditBucket = Literal["hour", "day"]
-_BUCKET_SQLITE: dict[AuditBucket, str] = {
-    "hour": "substr(created_at, 1, 13) || ':00:00+00:00'",
-    "day": "substr(created_at, 1, 10) || 'T00:00:00+00:00'",
-}
-_BUCKET_POSTGRES: dict[AuditBucket, str] = {
-    "hour": "date_trunc('hour', created_at AT TIME ZONE 'UTC')",
-    "day": "date_trunc('day', created_at AT TIME ZONE 'UTC')",
+_BUCKETS: dict[Dialect, dict[AuditBucket, str]] = {
+    "sqlite": {
+        "hour": "substr(created_at, 1, 13) || ':00:00+00:00'",
+        "day": "substr(created_at, 1, 10) || 'T00:00:00+00:00'",
+    },
+    "postgresql": {
+        "hour": "date_trunc('hour', created_at AT TIME ZONE 'UTC')",
+        "day": "date_trunc('day', created_at AT TIME ZONE 'UTC')",
+    },
 }
 _AUDIT_COUNTS = (
     "SELECT {bucket} AS bucket,"
@@ -326,11 +338,10 @@ _AUDIT_COUNTS = (
 )
 
 
-def audit_counts(bucket: AuditBucket, *, postgres: bool) -> str:
+def audit_counts(bucket: AuditBucket, dialect: Dialect) -> str:
     """Counts of the overview's events per bucket since :since, oldest first (empty buckets
-    are absent)."""
-    expression = (_BUCKET_POSTGRES if postgres else _BUCKET_SQLITE)[bucket]
-    return _AUDIT_COUNTS.format(bucket=expression)
+    are absent): the bucket is ISO text on SQLite, a naive UTC timestamp on PostgreSQL."""
+    return _AUDIT_COUNTS.format(bucket=_BUCKETS[dialect][bucket])
 
 
 # Users (all, active), tokens and sessions not expired at :now, and logins locked since

@@ -8,16 +8,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
-from authgate.core.errors import Message
-from authgate.core.groups import (
+from authgate.constants import (
     GROUP_NAME_MAX_LENGTH,
     PERMISSION_CODENAME_MAX_LENGTH,
     PERMISSION_NAME_MAX_LENGTH,
-    Group,
-    Permission,
+    TOWN_NAME_MAX_LENGTH,
 )
+from authgate.core.errors import Message
+from authgate.core.models import Group, Permission, Town
 from authgate.core.records import UserRecord
-from authgate.core.towns import TOWN_NAME_MAX_LENGTH, Town
 from authgate.dialects.fields import OptionalText, Text
 from authgate.dialects.pk_lists import PkList
 

@@ -14,11 +14,10 @@ from authgate.core.groups import (
     GROUPS_FIELD,
     PERMISSIONS_FIELD,
     USER_PERMISSIONS_FIELD,
-    Group,
 )
-from authgate.core.models import Principal, User
+from authgate.core.models import Group, Principal, Town, User
 from authgate.core.staff import authorize_staff_change, require_staff
-from authgate.core.towns import MAX_ID, Town
+from authgate.core.towns import MAX_ID
 from authgate.dialects.djoser.views import FieldCheck, parse_body
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.pk_lists import parse_with_lists

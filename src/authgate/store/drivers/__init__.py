@@ -1,0 +1,1 @@
+"""The database drivers under the one SqlStore (store/driver.py says what one must do)."""

@@ -1,0 +1,42 @@
+"""The Store protocol: exactly the queries the core needs, one module per area. SqlStore
+(store/sql_store.py) implements it over either database."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from authgate.store.protocol.audit import AuditStore
+from authgate.store.protocol.jwt import JwtStore
+from authgate.store.protocol.lifecycle import StoreLifecycle
+from authgate.store.protocol.records import RecordStore
+from authgate.store.protocol.revocations import RevocationStore
+from authgate.store.protocol.sessions import SessionStore
+from authgate.store.protocol.tokens import TokenStore
+from authgate.store.protocol.users import UserChanges, UserStore
+
+__all__ = [
+    "AuditStore",
+    "JwtStore",
+    "RecordStore",
+    "RevocationStore",
+    "SessionStore",
+    "Store",
+    "StoreLifecycle",
+    "TokenStore",
+    "UserChanges",
+    "UserStore",
+]
+
+
+class Store(
+    UserStore,
+    TokenStore,
+    RevocationStore,
+    JwtStore,
+    RecordStore,
+    AuditStore,
+    SessionStore,
+    StoreLifecycle,
+    Protocol,
+):
+    """Persistent state of authgate: every area's queries."""
