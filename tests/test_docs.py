@@ -106,7 +106,7 @@ def test_every_named_path_exists() -> None:
 def test_the_path_check_can_fail() -> None:
     for span in ("core/nowhere.py", "tests/security/test_nothing.py", "test_nothing.py"):
         assert not exists(span)
-    for span in ("core/staff.py", "http/slow_clients.BoundedHeadProtocol", "test_docs.py"):
+    for span in ("core/staff.py", "http/slow_clients.BoundedProtocol", "test_docs.py"):
         assert exists(span)
     assert ignored("tests/artifacts/docs/")
     assert ignored("./.authgate-secret")

@@ -12,6 +12,7 @@ database is involved beyond the server's start: SQLite only.)
 from __future__ import annotations
 
 import select
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -22,8 +23,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from authgate.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.faults.support import Node, start_node, stop
 from tests.security.helpers import PASSWORD, unique
+from tests.support import live_server
 
 BOUND = 1.0  # the receive timeout of the node, in seconds
 GIVE_UP = 6.0  # a server without the bound keeps the connection past this
@@ -192,3 +196,53 @@ def test_connections_past_the_worker_limit_are_answered_503(nodes: tuple[str, st
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert status == 200
+
+
+@pytest.fixture(scope="module")
+def plain_uvicorn(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[str]:
+    """create_app's app under uvicorn's own protocol (as another server would run it): the body
+    is bounded by the app's outermost layer, BodyTimeout, not by authgate serve's protocol."""
+    database = tmp_path_factory.mktemp("plain") / "authgate.sqlite3"
+    shutil.copy(sqlite_template, database)
+    settings = Settings(
+        database_url=f"sqlite:///{database}",
+        secret_key=TEST_SECRET,
+        request_receive_timeout_seconds=BOUND,
+        _env_file=None,
+    )
+    with live_server(settings) as url:
+        yield url
+
+
+def _trickled_login(base_url: str) -> tuple[bytes, float]:
+    body = b'{"username": "nobody", "password": "' + b"x" * 200 + b'"}'
+    head = (
+        "POST /auth/token/login/ HTTP/1.1\r\nHost: authgate\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    with _connect(base_url) as connection:
+        connection.sendall(head)
+        return _trickle(connection, body)
+
+
+def test_under_another_server_the_app_bounds_the_body(plain_uvicorn: str) -> None:
+    received, elapsed = _trickled_login(plain_uvicorn)
+    assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+    assert b'"Request timeout: the request was not received in time."' in received
+    assert elapsed < BOUND + 2, elapsed
+
+
+def test_both_bounds_answer_the_same_408(slow_server: str, plain_uvicorn: str) -> None:
+    """authgate serve's protocol writes the 408 itself: the same status, JSON body, closing
+    and security headers as the app's BodyTimeout."""
+
+    def answer(base_url: str) -> tuple[bytes, dict[bytes, bytes], bytes]:
+        received, _ = _trickled_login(base_url)
+        head, _, body = received.partition(b"\r\n\r\n")
+        status, *lines = head.split(b"\r\n")
+        fields = dict(line.lower().split(b": ", 1) for line in lines)
+        for uvicorns in (b"date", b"server"):  # on the app's answer only (serve drops server)
+            fields.pop(uvicorns, None)
+        return status.split(b" ")[1], fields, body
+
+    assert answer(slow_server) == answer(plain_uvicorn)

@@ -3,17 +3,19 @@ cannot hold a connection and a request forever.
 
 - The head (request line and headers): uvicorn's parsers set no deadline of their own (its
   keep-alive timeout covers only an idle connection between requests, and is cancelled by the
-  first byte of the next one). BoundedHeadProtocol, uvicorn's httptools protocol with a timer,
-  closes a connection that has not completed a request head within
+  first byte of the next one). BoundedProtocol, uvicorn's httptools protocol with one timer
+  per connection, closes a connection that has not completed a request head within
   AUTHGATE_REQUEST_RECEIVE_TIMEOUT_SECONDS of being opened or of its last answer.
-- The body: BodyTimeout, the outermost ASGI layer, bounds the whole reading of a request's body
-  by the same time from the moment the head was complete, and answers 408 (`Connection:
-  close`) when it runs out.
+- The body: the same timer answers 408 (`Connection: close`) and closes the connection when a
+  request's body has not all arrived within that time of its head. Under another server,
+  BodyTimeout, the outermost ASGI layer, bounds the app's reading of the body instead: a timer
+  per request with a body, which the protocol's check spares `authgate serve` (it cost the
+  envelope's check_token a tenth more instructions per answer).
 - Many connections: uvicorn's `limit_concurrency` (AUTHGATE_MAX_CONNECTIONS_PER_WORKER)
   answers 503 to new requests while a worker holds that many connections or requests.
 
 `authgate serve` runs uvicorn with server_options(); another server running create_app's app
-gets the body bound only (put a proxy's own timeouts before it).
+gets BodyTimeout's body bound only (put a proxy's own timeouts before it).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from authgate.http.security_headers import security_headers
 from authgate.settings import Settings
 
 TIMED_OUT = b'{"detail":"Request timeout: the request was not received in time."}'
+# Set in a request's scope by BoundedProtocol: its body is bounded already.
+BODY_BOUNDED = "authgate.body_bounded"
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -39,16 +44,22 @@ def server_options(settings: Settings) -> dict[str, Any]:
     a partial of a module-level class, so it pickles for `--workers N`."""
     return {
         "http": functools.partial(
-            BoundedHeadProtocol, head_timeout_seconds=settings.request_receive_timeout_seconds
+            BoundedProtocol,
+            timeout_seconds=settings.request_receive_timeout_seconds,
+            answer_headers=security_headers(
+                hsts_seconds=settings.hsts_seconds,
+                hsts_include_subdomains=settings.hsts_include_subdomains,
+            ),
         ),
         "limit_concurrency": settings.max_connections_per_worker,
     }
 
 
-class BoundedHeadProtocol(HttpToolsProtocol):
+class BoundedProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, closing a connection whose next request head is not
-    complete within `head_timeout_seconds` of the connection opening or of the last answer
-    (a head trickled byte by byte, or nothing sent at all)."""
+    complete within `timeout_seconds` of the connection opening or of the last answer (a head
+    trickled byte by byte, or nothing sent at all), and answering 408 to a request whose body
+    is not complete within `timeout_seconds` of its head."""
 
     def __init__(
         self,
@@ -57,10 +68,13 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
-        head_timeout_seconds: float,
+        timeout_seconds: float,
+        answer_headers: list[tuple[bytes, bytes]],
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self._head_timeout = head_timeout_seconds
+        self._head_timeout = timeout_seconds
+        self._timed_out = _raw_answer(answer_headers)
+        self._head_done_at = 0.0
         # When the last wait for a head began: the connection opening or the last answer
         # (None once the connection is gone). Whether it is still waiting is uvicorn's own
         # state (_waiting_for_head). One timer per connection reads both, rather than a timer
@@ -81,30 +95,55 @@ class BoundedHeadProtocol(HttpToolsProtocol):
             self._head_timer = None
         super().connection_lost(exc)
 
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        # The app's task is made, not yet run: it finds the mark.
+        self._head_done_at = self.loop.time()
+        self.scope[BODY_BOUNDED] = True  # type: ignore[literal-required]
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         # With requests queued (pipelined), the next one's head is complete: it is the
         # current cycle, not answered, so no wait is counted until its own answer.
         self._waiting_since = self.loop.time()
 
-    def _waiting_for_head(self) -> bool:
-        """No request head is in: none since the connection opened, or the latest one (uvicorn
-        makes the latest head's cycle the current one) is answered."""
-        return self.cycle is None or self.cycle.response_complete
-
     def _check_head(self) -> None:
-        """Close the connection if its wait for a head has lasted the timeout; else look
+        """Close the connection if its wait for a head, or for the current request's body, has
+        lasted the timeout (answering 408 first to a request not yet answered); else look
         again when the current wait (or a next one) could reach it."""
         self._head_timer = None
         if self.transport.is_closing():
             return
-        since = self._waiting_since if self._waiting_for_head() else None
-        now = self.loop.time()
+        cycle, now = self.cycle, self.loop.time()
+        if cycle is None or cycle.response_complete:  # uvicorn's latest head's cycle
+            since: float | None = self._waiting_since
+        elif cycle.more_body and not cycle.waiting_for_100_continue:
+            since = self._head_done_at
+        else:
+            since = None  # the app is at work, or waits to say "100 Continue"
         if since is not None and now - since >= self._head_timeout:
+            if cycle is not None and not cycle.response_complete and not cycle.response_started:
+                self.transport.write(self._timed_out)
             self.transport.close()
             return
         next_check = (since if since is not None else now) + self._head_timeout
         self._head_timer = self.loop.call_at(next_check, self._check_head)
+
+
+def _raw_answer(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """BodyTimeout's 408, as bytes on the wire."""
+    lines = [b"HTTP/1.1 408 Request Timeout", *(b"%s: %s" % pair for pair in _headers(headers))]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + TIMED_OUT
+
+
+def _headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The 408's headers: JSON, its length, the connection closing, the security headers."""
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(TIMED_OUT)).encode()),
+        (b"connection", b"close"),
+        *headers,
+    ]
 
 
 class BodyTimeout:
@@ -116,17 +155,12 @@ class BodyTimeout:
     def __init__(self, app: ASGIApp, seconds: float, headers: list[tuple[bytes, bytes]]) -> None:
         self._app = app
         self._seconds = seconds
-        self._answer_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(TIMED_OUT)).encode()),
-            (b"connection", b"close"),
-            *headers,
-        ]
+        self._answer_headers = _headers(headers)
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         """Pass the request on with a bounded `receive`. Not a coroutine itself: a request
         without a body gets the app's, one frame fewer."""
-        if scope["type"] != "http" or not _has_body(scope):
+        if scope["type"] != "http" or BODY_BOUNDED in scope or not _has_body(scope):
             # No body to wait for (most GETs, the fast lane's reads among them): nothing to
             # bound, and no wrapping of receive and send to pay for.
             return self._app(scope, receive, send)
