@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import orjson
@@ -99,7 +99,7 @@ ERRORS: dict[str, BaseException] = {
 # What each dialect answers (a status; "raise": re-raised for Starlette's logged 500).
 # DRF's is a ValidationError's 400 for every error of the core or of a request it has no
 # status of its own for; the envelope and /u/api/ answer what they do not know with a 500.
-DRF = {
+DRF: dict[str, int | str] = {
     "invalid_credentials": 400,
     "token_invalid": 401,
     "inactive": 401,
@@ -131,7 +131,7 @@ DRF = {
     "driver_outage": 503,
     "bug": "raise",
 }
-ENVELOPE = {
+ENVELOPE: dict[str, int | str] = {
     **dict.fromkeys(ERRORS, 500),
     "invalid_credentials": 401,
     "token_invalid": 401,
@@ -150,7 +150,7 @@ ENVELOPE = {
     "driver_outage": 503,
 }
 # /u/api/'s handlers turn the core's token and login failures into answers of their own.
-UAPI = {
+UAPI: dict[str, int | str] = {
     **dict.fromkeys(ERRORS, 500),
     "throttled": 429,
     "unavailable": 503,
@@ -205,7 +205,7 @@ def _expected_headers(name: str, status: int, challenge: str | None, allow: str)
 
 def _check(
     render: Callable[[Request, Exception], Response],
-    expected: dict[str, int | str],
+    expected: Mapping[str, int | str],
     name: str,
     challenge: str | None,
     allow: str = "POST",
@@ -266,7 +266,9 @@ def str_item(body: object) -> str:
 @pytest.mark.parametrize("name", ERRORS)
 def test_drf_without_a_challenge_answers_403(session_core: Core, name: str) -> None:
     views = DrfViews(session_core, "djoser")
-    expected = {key: 403 if status == 401 else status for key, status in DRF.items()}
+    expected: dict[str, int | str] = {
+        key: 403 if status == 401 else status for key, status in DRF.items()
+    }
 
     def render(request: Request, error: Exception) -> Response:
         return views.error_response(request, error, allowed=["POST"])
