@@ -42,9 +42,9 @@ from authgate.core.errors import (
 )
 from authgate.dialects.drf import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
-from authgate.dialects.errors import nearest
+from authgate.dialects.errors import DialectError, nearest
 from authgate.dialects.simplejwt.views import REFRESH_ERRORS, VERIFY_ERRORS, SimpleJwtViews
-from authgate.dialects.uapi.views import UapiViews
+from authgate.dialects.uapi.views import REFRESH_ERRORS as REFRESH_UAPI, UapiViews
 from authgate.http.errors import (
     FieldTooLongError,
     InvalidTextError,
@@ -360,3 +360,27 @@ def test_a_subclass_answers_as_its_parent(
         UapiViews(core).error_response(request, error).status_code,
     )
     assert answers == (drf, envelope, uapi)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (JwtReusedError(), "token_reused"),
+        (JwtSessionEndedError(), "session_ended"),
+        (JwtBlacklistedError(), "refresh_invalid"),
+        (JwtExpiredError(), "refresh_invalid"),
+        (InvalidCredentialsError(), "refresh_invalid"),
+    ],
+)
+def test_uapi_refresh_answers_a_bad_refresh_token_400(
+    core: Core, error: Exception, code: str
+) -> None:
+    """/u/api/refresh/'s own table: every failure of the token a 400, naming what ended a
+    login."""
+    answer = UapiViews(core).error_response(_request(), DialectError.of(REFRESH_UAPI, error))
+    body = orjson.loads(answer.body)
+    assert answer.status_code == 400
+    assert "www-authenticate" not in answer.headers
+    stated = code in ("token_reused", "session_ended")  # what ended a login is named
+    assert list(body) == (["detail", "code"] if stated else ["detail"])
+    assert body.get("code", code) == code

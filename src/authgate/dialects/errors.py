@@ -61,6 +61,15 @@ class DialectError(Exception):
         self.code = code
         self.params = params
 
+    @classmethod
+    def of(cls, table: ErrorTable, error: Exception) -> DialectError:
+        """What a handler's own table makes of a core failure (one the handler answers
+        otherwise than its dialect's table would); re-raises one the table does not name."""
+        answer = nearest(table, error)
+        if answer is None:
+            raise error
+        return cls(answer.status, answer.code or str(getattr(error, "code", "")))
+
 
 @dataclass(frozen=True, slots=True)
 class Failure:

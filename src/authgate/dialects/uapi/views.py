@@ -90,6 +90,13 @@ UAPI_ERROR_TABLE: ErrorTable = {
     ThrottledError: Answer(429, "throttled"),
     UnavailableError: OUTAGE,
 }
+# What refresh/ answers for the core's failures of a refresh token (a 400, as a bad body).
+REFRESH_ERRORS: ErrorTable = {
+    JwtReusedError: Answer(400, "token_reused"),
+    JwtSessionEndedError: Answer(400, "session_ended"),
+    JwtError: Answer(400, "refresh_invalid"),
+    InvalidCredentialsError: Answer(400, "refresh_invalid"),
+}
 # The statuses of the failures its handlers decide (DialectError): a bad or missing refresh
 # token (400), no or a bad access token, wrong credentials (401), a refusal (403).
 DECIDED_STATUSES = frozenset({400, 401, 403})
@@ -224,12 +231,8 @@ class UapiViews:
             # ends its login), a superuser's included.
             refreshed = await self._jwts.refresh(raw)
             user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
-        except JwtReusedError as error:
-            raise DialectError(400, "token_reused") from error
-        except JwtSessionEndedError as error:
-            raise DialectError(400, "session_ended") from error
         except (JwtError, InvalidCredentialsError) as error:
-            raise DialectError(400, "refresh_invalid") from error
+            raise DialectError.of(REFRESH_ERRORS, error) from error
         user = await self.core.store.get_user(user_id) if user_id is not None else None
         if user is None or user.is_superuser:
             raise DialectError(403, "superuser_refresh")
