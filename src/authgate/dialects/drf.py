@@ -29,11 +29,10 @@ from authgate.core.errors import (
     StaleTokenError,
     ThrottledError,
     TokenInvalidError,
-    UnavailableError,
     ValidationError,
 )
 from authgate.core.models import Principal
-from authgate.dialects.errors import OUTAGE, Answer, ErrorRenderer, ErrorTable, Failure
+from authgate.dialects.errors import COMMON_ERRORS, Answer, ErrorRenderer, ErrorTable, Failure
 from authgate.dialects.jwt_auth import JwtAuthenticationFailed
 from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
 from authgate.dialects.security_schemes import SecurityScheme
@@ -47,9 +46,7 @@ from authgate.http.errors import (
     NotAcceptableError,
     NotAuthenticatedError,
     PathNotFoundError,
-    PayloadTooLargeError,
     RequestError,
-    UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
 from authgate.http.i18n import negotiate, translate
@@ -72,6 +69,7 @@ Check = Callable[[Request, Principal | None], Awaitable[object]]
 # DRF's statuses (its exceptions' status_code); any other error of the core or of reading the
 # request is a ValidationError's 400. The message is the error's own code.
 DRF_ERROR_TABLE: ErrorTable = {
+    **COMMON_ERRORS,
     AuthgateError: Answer(400),
     RequestError: Answer(400),
     NotAuthenticatedError: Answer(401),
@@ -83,13 +81,7 @@ DRF_ERROR_TABLE: ErrorTable = {
     CsrfFailedError: Answer(403),
     StaleTokenError: Answer(403),
     NotFoundError: Answer(404),
-    PathNotFoundError: Answer(404),
-    MethodNotAllowedError: Answer(405),
     NotAcceptableError: Answer(406),
-    PayloadTooLargeError: Answer(413),
-    UnsupportedMediaTypeError: Answer(415),
-    ThrottledError: Answer(429),
-    UnavailableError: OUTAGE,
 }
 
 

@@ -23,7 +23,15 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from authgate.core.errors import ThrottledError, UnavailableError
-from authgate.http.errors import MethodNotAllowedError
+from authgate.http.errors import (
+    FieldTooLongError,
+    InvalidTextError,
+    MalformedBodyError,
+    MethodNotAllowedError,
+    PathNotFoundError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from authgate.http.i18n import seconds
 from authgate.store.unavailable import is_unavailable
 
@@ -49,6 +57,19 @@ ErrorTable = Mapping[type[BaseException], Answer]
 """A dialect's answers, by error class; looked up along the error's MRO."""
 OUTAGE = Answer(503, UnavailableError.code)
 """What every dialect answers while the database or Redis is away (DRF's ServiceUnavailable)."""
+COMMON_ERRORS: ErrorTable = {
+    MalformedBodyError: Answer(400),
+    FieldTooLongError: Answer(400),
+    InvalidTextError: Answer(400),
+    PathNotFoundError: Answer(404),
+    MethodNotAllowedError: Answer(405),
+    PayloadTooLargeError: Answer(413),
+    UnsupportedMediaTypeError: Answer(415),
+    ThrottledError: Answer(429),
+    UnavailableError: OUTAGE,
+}
+"""What every dialect answers alike, each in its own words for the error's own code: a body it
+cannot read, no such path or method, throttling, an outage. Each table starts from it."""
 
 
 class DialectError(Exception):

@@ -17,15 +17,13 @@ from authgate.core.errors import (
     AuthgateError,
     InactiveUserError,
     InvalidCredentialsError,
-    ThrottledError,
     TokenInvalidError,
-    UnavailableError,
 )
 from authgate.core.identity import username_key
 from authgate.core.models import Principal, User
 from authgate.dialects.envelope.messages import message
 from authgate.dialects.errors import (
-    OUTAGE,
+    COMMON_ERRORS,
     Answer,
     DialectError,
     ErrorRenderer,
@@ -35,16 +33,9 @@ from authgate.dialects.errors import (
 from authgate.dialects.security_schemes import opaque_token
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
-    FieldTooLongError,
-    InvalidTextError,
-    MalformedBodyError,
     MalformedCredentialsError,
-    MethodNotAllowedError,
     NotAuthenticatedError,
-    PathNotFoundError,
-    PayloadTooLargeError,
     RequestError,
-    UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate
@@ -59,20 +50,12 @@ LOGIN_FIELD_LIMITS = {"username": USERNAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH
 CHECK_TOKEN_LIMITS = {"username": USERNAME_MAX_LENGTH}
 # The failures of the core and of reading a request; any other is a logged 500.
 ENVELOPE_ERROR_TABLE: ErrorTable = {
+    **COMMON_ERRORS,
     NotAuthenticatedError: Answer(401, "not_authenticated"),
     MalformedCredentialsError: Answer(401, "token_invalid"),
     TokenInvalidError: Answer(401, "token_invalid"),
     InactiveUserError: Answer(401, "user_inactive"),
     InvalidCredentialsError: Answer(401, "invalid_credentials"),
-    MalformedBodyError: Answer(400, "parse_error"),
-    FieldTooLongError: Answer(400, "field_too_long"),
-    InvalidTextError: Answer(400, "invalid_characters"),
-    PayloadTooLargeError: Answer(413, "payload_too_large"),
-    UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
-    PathNotFoundError: Answer(404, "not_found"),
-    MethodNotAllowedError: Answer(405, "method_not_allowed"),
-    ThrottledError: Answer(429, "throttled"),
-    UnavailableError: OUTAGE,
 }
 # The statuses of the failures its handlers decide (DialectError): a missing field (400), a
 # username that is not the token's (403).

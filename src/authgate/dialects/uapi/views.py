@@ -27,14 +27,12 @@ from authgate.core.errors import (
     JwtSessionEndedError,
     JwtUserError,
     PermissionDeniedError,
-    ThrottledError,
-    UnavailableError,
 )
 from authgate.core.jwt import ACCESS, REFRESH, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
 from authgate.dialects.errors import (
-    OUTAGE,
+    COMMON_ERRORS,
     Answer,
     DialectError,
     ErrorRenderer,
@@ -45,15 +43,6 @@ from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi
 from authgate.dialects.uapi.cookies import CSRF_HEADER, Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
-from authgate.http.errors import (
-    FieldTooLongError,
-    InvalidTextError,
-    MalformedBodyError,
-    MethodNotAllowedError,
-    PathNotFoundError,
-    PayloadTooLargeError,
-    UnsupportedMediaTypeError,
-)
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
@@ -77,19 +66,9 @@ FAST_LANE_HEADERS = frozenset({b"authorization"})
 LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 # The refresh token read from a body: storable text, of no length but the body's limit.
 REFRESH_LIMITS: dict[str, int | None] = {"refresh_token": None}
-# The failures of reading a request and of the core that reach the renderer (the handlers turn
-# the others into DialectErrors); any other is a logged 500.
-UAPI_ERROR_TABLE: ErrorTable = {
-    MalformedBodyError: Answer(400, "parse_error"),
-    FieldTooLongError: Answer(400, "field_too_long"),
-    InvalidTextError: Answer(400, "invalid_characters"),
-    PayloadTooLargeError: Answer(413, "payload_too_large"),
-    UnsupportedMediaTypeError: Answer(415, "unsupported_media_type"),
-    PathNotFoundError: Answer(404, "not_found"),
-    MethodNotAllowedError: Answer(405, "method_not_allowed"),
-    ThrottledError: Answer(429, "throttled"),
-    UnavailableError: OUTAGE,
-}
+# The failures that reach the renderer: those every dialect answers alike (the handlers turn
+# the core's token and login failures into DialectErrors); any other is a logged 500.
+UAPI_ERROR_TABLE: ErrorTable = COMMON_ERRORS
 # What refresh/ answers for the core's failures of a refresh token (a 400, as a bad body).
 REFRESH_ERRORS: ErrorTable = {
     JwtReusedError: Answer(400, "token_reused"),
