@@ -13,8 +13,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from authgate.core import Core
-from authgate.core.counters import CountersUnavailableError
-from authgate.core.errors import ValidationError
+from authgate.core.errors import UnavailableError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import AuditEvent, User
 from authgate.core.staff import OPERATOR
@@ -131,9 +130,10 @@ def unlock(username: Username) -> None:
         raise typer.Exit(code=1)
 
     async def lift(core: Core) -> None:
+        user = await _user(core, username)
         try:
-            await core.users.unlock(await _user(core, username), shared_only=True)
-        except CountersUnavailableError:
+            await core.users.unlock(user, shared_only=True)
+        except UnavailableError:  # Redis's (the database answered _user)
             # Nothing was cleared, so nothing is audited: the lock holds in every server.
             typer.echo(
                 "Error: Redis (AUTHGATE_REDIS_URL) cannot be reached, so the lockout was not"

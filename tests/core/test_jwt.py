@@ -16,17 +16,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authgate.core import Core, build_core
-from authgate.core.errors import InvalidCredentialsError
-from authgate.core.jwt import (
+from authgate.core.errors import (
+    InvalidCredentialsError,
     JwtBlacklistedError,
-    JwtConfig,
     JwtError,
     JwtExpiredError,
     JwtReusedError,
-    Jwts,
     JwtSessionEndedError,
     JwtUserError,
 )
+from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings

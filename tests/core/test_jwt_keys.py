@@ -26,7 +26,8 @@ from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 from pydantic import ValidationError
 
 from authgate.core import build_core
-from authgate.core.jwt import JwtConfig, JwtError, Jwts
+from authgate.core.errors import JwtError
+from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_keys import PrivateKey, load_key_ring, thumbprint
 from authgate.mailer import LogMailer
 from authgate.settings import ConfigurationError, Settings

@@ -18,7 +18,7 @@ and a background task (never a request) probes Redis until it answers. What hold
 - rate windows (`hit`) restart in memory: limits get per-process for the time.
 
 `clear_shared` (the CLI's unlock, which has no server memory to clear) refuses instead of
-falling back: CountersUnavailableError.
+falling back: UnavailableError.
 
 Not `limits`' own in-memory storage: it rescans every key it holds after each hit (with a
 thread hop per key for moving windows), which at a few thousand accounts costs more than the
@@ -34,6 +34,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from authgate.core.errors import UnavailableError
 from authgate.rates import Rate
 
 if TYPE_CHECKING:
@@ -90,10 +91,6 @@ local ttl = math.max(redis.call('pttl', KEYS[1]), tonumber(ARGV[3]))
 if n <= 0 then redis.call('del', KEYS[1]) else redis.call('set', KEYS[1], n, 'px', ttl) end
 return n
 """
-
-
-class CountersUnavailableError(Exception):
-    """Redis is configured but cannot be reached, for an operation that needs it."""
 
 
 class MemoryCounters:
@@ -238,7 +235,7 @@ class Counters:
             return max(0.0, stats.reset_time - time.time())
 
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 return await self._bounded(in_redis())
         key = rate.key_for(*identifiers)
         return self._memory.hit(key, rate.amount, rate.seconds)
@@ -246,7 +243,7 @@ class Counters:
     async def incr(self, key: str, expiry_seconds: int) -> int:
         """Add one to a counter that expires `expiry_seconds` after its first increment."""
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 return await self._mirrored("incr", key, expiry_seconds)
         self._note_outage_change(key)
         return self._memory.incr(key, expiry_seconds)
@@ -254,7 +251,7 @@ class Counters:
     async def decr(self, key: str) -> None:
         """Take back one increment (a reservation that was not used)."""
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 await self._mirrored("decr", key)
                 return
         self._note_outage_change(key)
@@ -263,14 +260,14 @@ class Counters:
     async def get(self, key: str) -> int:
         """A counter's value (0 when absent or expired)."""
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 return await self._mirrored("get", key)
         return self._memory.get(key)
 
     async def get_many(self, *keys: str) -> list[int]:
         """Several counters' values, in one round trip."""
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 running = self._scripts["get_many"](keys=[KEY_PREFIX + key for key in keys])
                 answer = await self._bounded(running)
                 return [
@@ -283,7 +280,7 @@ class Counters:
         """Unless counter `lock` holds (then 0), add one to counter `key` (expiring as
         `incr`'s) and answer its count: one atomic step."""
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 keys = [KEY_PREFIX + lock, KEY_PREFIX + key]
                 running = self._scripts["reserve"](keys=keys, args=[expiry_seconds])
                 reserved, count, ttl_ms = await self._bounded(running)
@@ -302,27 +299,27 @@ class Counters:
         for key in keys:
             self._memory.clear(key)
         if self.shared:
-            with contextlib.suppress(CountersUnavailableError):
+            with contextlib.suppress(UnavailableError):
                 await self._bounded(self._redis.delete(*(KEY_PREFIX + key for key in keys)))
                 return
         for key in keys:
             self._outage_cleared.add(key)
             self._outage_base[key] = 0
 
-    # In Redis or not at all (CountersUnavailableError, also without Redis configured): for a
+    # In Redis or not at all (UnavailableError, also without Redis configured): for a
     # process whose memory serves no request (the CLI).
 
     async def clear_shared(self, *keys: str) -> None:
         """Forget counters in Redis."""
         if self._redis is None:
-            raise CountersUnavailableError
+            raise UnavailableError
         deleting = self._redis.delete(*(KEY_PREFIX + key for key in keys))
         await self._bounded(deleting, fall_back=False)
 
     async def incr_shared(self, key: str, expiry_seconds: int) -> int:
         """Add one to a counter in Redis."""
         if self._redis is None:
-            raise CountersUnavailableError
+            raise UnavailableError
         return await self._mirrored("incr", key, expiry_seconds, fall_back=False)
 
     async def close(self) -> None:
@@ -354,14 +351,14 @@ class Counters:
 
     async def _bounded(self, call: Awaitable[T], *, fall_back: bool = True) -> T:
         """Await a Redis call for at most the timeout; on any failure raise
-        CountersUnavailableError, after marking Redis away (the probe watches for its return)
+        UnavailableError, after marking Redis away (the probe watches for its return)
         when the caller falls back on memory."""
         try:
             return await asyncio.wait_for(call, self._timeout)
         except self._errors as error:
             if fall_back:
                 self._went_away(error)
-            raise CountersUnavailableError from error
+            raise UnavailableError from error
 
     def _went_away(self, error: BaseException) -> None:
         if self._away:

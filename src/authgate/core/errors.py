@@ -12,7 +12,15 @@
       ConflictError              a unique field is taken (raised by the store, mapped by users)
       ChangedMeanwhileError      a compare-and-set lost: a link is spent (recovery maps it)
       ThrottledError             too many attempts from a client or at an account; retry later
-Each dialect owns one table mapping these to its status codes and messages.
+      UnavailableError           the database or Redis cannot be reached; nothing was done
+      JwtError                   a JWT that is not safe to use (`code` in SimpleJWT's words)
+        JwtExpiredError          `exp` has passed
+        JwtBlacklistedError      a refresh token already used
+          JwtReusedError         ... and not as a race between tabs: its login has ended
+        JwtSessionEndedError     a refresh token of a login ended by a reuse
+      JwtUserError               a well-formed JWT whose user cannot be authenticated
+Each dialect maps these to its answers in one table, looked up along the error's class
+hierarchy (dialects/errors.py): a subclass answers as its parent unless the table names it.
 """
 
 from __future__ import annotations
@@ -121,3 +129,55 @@ class ThrottledError(AuthgateError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = max(1, retry_after)
+
+
+class UnavailableError(AuthgateError):
+    """A backing service (the database, Redis) cannot be reached: nothing was done and a later
+    try may work (503), not a bug. The one outage error: the counters raise it, and the
+    dialects answer a database driver's outage as it (store/unavailable.py tells those)."""
+
+    code = "service_unavailable"
+
+
+class JwtError(AuthgateError):
+    """A token that is not safe to use; `code` says why, in SimpleJWT's words."""
+
+    code = "jwt_invalid"
+
+    def __init__(self, code: str | None = None, **params: object) -> None:
+        super().__init__(code or self.code)
+        if code is not None:
+            self.code = code
+        self.params: Mapping[str, object] = params
+
+
+class JwtExpiredError(JwtError):
+    """`exp` has passed (beyond the leeway)."""
+
+    code = "jwt_expired"
+
+
+class JwtBlacklistedError(JwtError):
+    """A refresh token already used (blacklist after rotation)."""
+
+    code = "jwt_blacklisted"
+
+
+class JwtReusedError(JwtBlacklistedError):
+    """A used refresh token came back, not as a race between tabs: its login has been ended."""
+
+    code = "jwt_reused"
+
+
+class JwtSessionEndedError(JwtError):
+    """A refresh token of a login that was ended because one of its tokens was reused."""
+
+    code = "jwt_session_ended"
+
+
+class JwtUserError(AuthgateError):
+    """A well-formed token whose user cannot be authenticated; `code` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

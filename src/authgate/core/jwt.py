@@ -54,7 +54,16 @@ import jwt
 
 from authgate.core import audit
 from authgate.core.clock import Clock
-from authgate.core.errors import AuthgateError, InvalidCredentialsError, NotFoundError
+from authgate.core.errors import (
+    InvalidCredentialsError,
+    JwtBlacklistedError,
+    JwtError,
+    JwtExpiredError,
+    JwtReusedError,
+    JwtSessionEndedError,
+    JwtUserError,
+    NotFoundError,
+)
 from authgate.core.events import (
     BLACKLISTED,
     EXPIRED,
@@ -87,50 +96,6 @@ _SUCCESSOR_CONTEXT = b"authgate refresh successor\x00"
 # An ended login is remembered this much longer than its newest token could live: a refresh
 # that read the login as live just before it ended may still issue one token a moment later.
 ENDED_LOGIN_MARGIN = timedelta(minutes=1)
-
-
-class JwtError(AuthgateError):
-    """A token that is not safe to use; `code` says why, in SimpleJWT's words."""
-
-    code = "jwt_invalid"
-
-    def __init__(self, code: str | None = None, **params: object) -> None:
-        super().__init__(code or self.code)
-        if code is not None:
-            self.code = code
-        self.params: Mapping[str, object] = params
-
-
-class JwtExpiredError(JwtError):
-    """`exp` has passed (beyond the leeway)."""
-
-    code = "jwt_expired"
-
-
-class JwtBlacklistedError(JwtError):
-    """A refresh token already used (blacklist after rotation)."""
-
-    code = "jwt_blacklisted"
-
-
-class JwtReusedError(JwtBlacklistedError):
-    """A used refresh token came back, not as a race between tabs: its login has been ended."""
-
-    code = "jwt_reused"
-
-
-class JwtSessionEndedError(JwtError):
-    """A refresh token of a login that was ended because one of its tokens was reused."""
-
-    code = "jwt_session_ended"
-
-
-class JwtUserError(AuthgateError):
-    """A well-formed token whose user cannot be authenticated; `code` says why."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,7 @@ class Lockout:
 
     async def unlock(self, account: str, *, shared_only: bool = False) -> None:
         """Forget every address's failures and locks at this account (staff, or a completed
-        password reset). `shared_only`: in Redis or not at all (CountersUnavailableError),
+        password reset). `shared_only`: in Redis or not at all (UnavailableError),
         for a process whose memory serves no request (the CLI)."""
         # The generation outlives every key named after the previous one (at most
         # reset_seconds); when it expires in turn, the keys named after it are forgotten

@@ -321,7 +321,7 @@ class Users:
 
     async def unlock(self, user: User, *, shared_only: bool = False) -> None:
         """Lift a lockout of this user at once (staff), from every address. `shared_only`:
-        in Redis or not at all (CountersUnavailableError; the CLI, which serves no request
+        in Redis or not at all (UnavailableError; the CLI, which serves no request
         from its own memory)."""
         await self._lockout.unlock(_user_key(user.id), shared_only=shared_only)
         await self._audit.record(audit.UNLOCK, user_id=user.id)

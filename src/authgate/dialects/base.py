@@ -7,7 +7,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from authgate.dialects.drf import Endpoint
+from authgate.dialects.drf import DRF_ERROR_TABLE, Endpoint
+from authgate.dialects.errors import documented_statuses
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler
 
@@ -16,7 +17,8 @@ from authgate.http.fast_lane import FastHandler
 class ErrorDocs:
     """How a dialect's failures look, for the OpenAPI document: the JSON schema of an error
     body, its name among the document's schemas (one model in a generated client, not one per
-    operation and status), and every error status its operations may answer."""
+    operation and status), and every error status its operations may answer (derived from
+    its table of errors, dialects/errors.py)."""
 
     schema: dict[str, Any]
     name: str
@@ -36,7 +38,7 @@ DRF_ERRORS = ErrorDocs(
         },
     },
     "DrfError",
-    frozenset({400, 401, 403, 404, 413, 415, 429}),
+    documented_statuses(DRF_ERROR_TABLE),
 )
 
 

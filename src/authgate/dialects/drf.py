@@ -1,10 +1,10 @@
 """DRF's wire behaviour, shared by the DRF-speaking dialects: the order a view runs in
-(authenticate, then the method, then the handler) and the one table mapping errors to answers.
+(authenticate, then the method, then the handler) and DRF's table and body shape for errors
+(rendered by dialects/errors.py).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,6 +32,7 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.core.models import Principal
+from authgate.dialects.errors import COMMON_ERRORS, Answer, ErrorRenderer, ErrorTable, Failure
 from authgate.dialects.jwt_auth import JwtAuthenticationFailed
 from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
 from authgate.dialects.security_schemes import SecurityScheme
@@ -45,13 +46,10 @@ from authgate.http.errors import (
     NotAcceptableError,
     NotAuthenticatedError,
     PathNotFoundError,
-    PayloadTooLargeError,
     RequestError,
-    UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
 from authgate.http.i18n import negotiate, translate
-from authgate.store.unavailable import is_unavailable
 
 # The order DRF lists a view's methods in `Allow` (Django's View.http_method_names).
 ALLOW_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -63,35 +61,27 @@ PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/fo
 # DRF varies every answer on these (its content negotiation, Django's LocaleMiddleware).
 VARY = "Accept, Accept-Language"
 VARY_BYTES = VARY.encode()
-log = logging.getLogger(__name__)
 FAST_LANE_HEADERS = frozenset({b"accept", b"authorization", b"accept-language"})
 FieldInfo = Mapping[str, object]
 """One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
 Check = Callable[[Request, Principal | None], Awaitable[object]]
-AUTHENTICATION_FAILURES = (
-    NotAuthenticatedError,
-    MalformedCredentialsError,
-    TokenInvalidError,
-    InactiveUserError,
-    JwtAuthenticationFailed,
-)
-_STATUS: dict[type[Exception], int] = {
-    NotAuthenticatedError: 401,
-    MalformedCredentialsError: 401,
-    TokenInvalidError: 401,
-    InactiveUserError: 401,
-    JwtAuthenticationFailed: 401,
-    PermissionDeniedError: 403,
-    CsrfFailedError: 403,
-    StaleTokenError: 403,
-    NotFoundError: 404,
-    PathNotFoundError: 404,
-    MethodNotAllowedError: 405,
-    NotAcceptableError: 406,
-    PayloadTooLargeError: 413,
-    UnsupportedMediaTypeError: 415,
-    ThrottledError: 429,
+# DRF's statuses (its exceptions' status_code); any other error of the core or of reading the
+# request is a ValidationError's 400. The message is the error's own code.
+DRF_ERROR_TABLE: ErrorTable = {
+    **COMMON_ERRORS,
+    AuthgateError: Answer(400),
+    RequestError: Answer(400),
+    NotAuthenticatedError: Answer(401),
+    MalformedCredentialsError: Answer(401),
+    TokenInvalidError: Answer(401),
+    InactiveUserError: Answer(401),
+    JwtAuthenticationFailed: Answer(401),
+    PermissionDeniedError: Answer(403),
+    CsrfFailedError: Answer(403),
+    StaleTokenError: Answer(403),
+    NotFoundError: Answer(404),
+    NotAcceptableError: Answer(406),
 }
 
 
@@ -177,7 +167,10 @@ class DrfViews:
     def __init__(self, core: Core, dialect: str) -> None:
         self.core = core
         self._schemes = schemes_of(core, dialect)
-        self._challenge = self._schemes[0].challenge
+        # DRF's errors: no dialect name, so a bug is re-raised (Starlette's logged 500).
+        self._errors = ErrorRenderer(
+            DRF_ERROR_TABLE, drf_error_shape, challenge=self._schemes[0].challenge
+        )
         # What the endpoints that are not public take, any one of them, for the OpenAPI
         # document: the very schemes `authenticate` tries.
         self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in self._schemes)
@@ -276,11 +269,7 @@ class DrfViews:
                     response = await self.describe(request, endpoint.metadata, principal)
                 else:
                     raise MethodNotAllowedError(method=request.method)
-            except (AuthgateError, RequestError) as error:
-                response = self.error_response(request, error, allowed=list(endpoint.operations))
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise  # a bug: Starlette's logged 500
+            except Exception as error:  # noqa: BLE001 a bug is re-raised: Starlette's logged 500
                 response = self.error_response(request, error, allowed=list(endpoint.operations))
             # DRF's view and Django's LocaleMiddleware put these on every answer.
             response.headers["Allow"] = allow
@@ -315,32 +304,15 @@ class DrfViews:
     def error_response(
         self, request: Request, error: Exception, *, allowed: list[str] | None = None
     ) -> Response:
-        """The DRF-shaped answer for any error of the core or of reading the request."""
+        """The DRF-shaped answer for any error of the core or of reading the request, or for
+        the database away; any other error is re-raised."""
         language = self.language(request)
-        headers: dict[str, str] = {}
-        status = _STATUS.get(type(error), 400)
-        body: object
-        if isinstance(error, ThrottledError):
-            body = {"detail": throttled_detail(error.retry_after, language)}
-            headers["Retry-After"] = str(error.retry_after)
-        elif isinstance(error, RequestError | AuthgateError):
-            body = _error_body(error, language)
-            if isinstance(error, MethodNotAllowedError):
-                headers["Allow"] = allow_header(allowed or [])
-        elif is_unavailable(error):
-            # DRF's ServiceUnavailable: the database is away, not a bug (http/unavailable.py).
-            log.warning("the database is unreachable: %s", error)
-            status, body = 503, {"detail": translate("service_unavailable", language)}
-        else:
+        failure = self._errors.failure(error, language)
+        if failure is None:
             raise error
-        if isinstance(error, AUTHENTICATION_FAILURES):
-            if self._challenge is None:
-                status = 403  # DRF: a first scheme with no challenge cannot ask for one
-            else:
-                headers["WWW-Authenticate"] = self._challenge
-        response = JSONResponse(body, status_code=status, headers=headers)
-        response.headers["Content-Language"] = language
-        return response
+        if isinstance(error, MethodNotAllowedError):
+            failure.headers["Allow"] = allow_header(allowed or [])
+        return drf_error_shape(failure, language)
 
     async def http_exception(self, request: Request, exc: Exception) -> Response:
         """Starlette's own 404/405 inside this dialect's mount, in DRF's shape."""
@@ -350,8 +322,20 @@ class DrfViews:
         return self.error_response(request, PathNotFoundError())
 
 
-def _error_body(error: RequestError | AuthgateError, language: str) -> object:
+def drf_error_shape(failure: Failure, language: str) -> Response:
+    """DRF's error answer: `{"detail": ...}`, or field -> messages."""
+    response = JSONResponse(
+        _error_body(failure, language), status_code=failure.status, headers=failure.headers
+    )
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _error_body(failure: Failure, language: str) -> object:
     """The body DRF answers for an error of the core or of reading the request."""
+    error = failure.error
+    if isinstance(error, ThrottledError):
+        return {"detail": throttled_detail(error.retry_after, language)}
     if isinstance(error, ValidationError):
         return {
             ("non_field_errors" if name == NON_FIELD else name): [
@@ -360,9 +344,9 @@ def _error_body(error: RequestError | AuthgateError, language: str) -> object:
             for name, messages in error.errors.items()
         }
     if isinstance(error, AccountCreationError):
-        return [translate(error.code, language)]
+        return [translate(failure.code, language)]
     if isinstance(error, InvalidCredentialsError):
-        return {"non_field_errors": [translate(error.code, language)]}
+        return {"non_field_errors": [translate(failure.code, language)]}
     if isinstance(error, MalformedBodyError):
         code = "json_parse_error" if error.params.get("kind") == "json" else "form_parse_error"
         return {"detail": translate(code, language, error.params)}
@@ -377,8 +361,7 @@ def _error_body(error: RequestError | AuthgateError, language: str) -> object:
         return error.body(language)
     if isinstance(error, CsrfFailedError):
         return {"detail": f"CSRF Failed: {error.params['reason']}"}
-    params = getattr(error, "params", None)
-    return {"detail": translate(error.code, language, params)}
+    return {"detail": translate(failure.code, language, failure.params)}
 
 
 async def _passes(check: Check | None, request: Request, principal: Principal | None) -> bool:

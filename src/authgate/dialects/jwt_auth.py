@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from starlette.requests import Request
 
 from authgate.core import Core
-from authgate.core.jwt import ACCESS, JwtError, JwtUserError
+from authgate.core.errors import JwtError, JwtUserError
+from authgate.core.jwt import ACCESS
 from authgate.core.models import User
 from authgate.http.credentials import authorization
 from authgate.http.errors import RequestError

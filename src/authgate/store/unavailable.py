@@ -4,13 +4,16 @@ The database going away shows up as whatever its driver raises: a refused or dro
 asyncpg's connection errors, a timeout, SQLite unable to open, lock or write its file (a full
 disk or a read-only file: as with a database that is away, nothing was written and a later try
 may work). The core lets those through (a registration that meets one is no "cannot create
-user"), and the dialects answer them with 503 in their own shape; anything else stays a logged
-500.
+user"), and the dialects answer them as the core's one outage error, UnavailableError (503 in
+their own shape, dialects/errors.py); anything else stays a logged 500. UnavailableError
+itself (Redis's, or a store that raises it) is an outage too.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+from authgate.core.errors import UnavailableError
 
 # Messages of sqlite3.OperationalError that say the file is out of reach or cannot take a write
 # (a full disk, a read-only file or mount), not that SQL is wrong.
@@ -41,6 +44,7 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    UnavailableError,
     OSError,
     ConnectionError,
     TimeoutError,

@@ -10,7 +10,8 @@ from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
 from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.envelope import schemas as s
-from authgate.dialects.envelope.views import EnvelopeViews
+from authgate.dialects.envelope.views import DECIDED_STATUSES, ENVELOPE_ERROR_TABLE, EnvelopeViews
+from authgate.dialects.errors import documented_statuses
 from authgate.http.fast_lane import FastHandler
 
 CHECK_TOKEN = "/check_token/"
@@ -30,7 +31,7 @@ ENVELOPE_ERRORS = ErrorDocs(
         },
     },
     "EnvelopeError",
-    frozenset({400, 401, 403, 404, 413, 415, 429}),
+    documented_statuses(ENVELOPE_ERROR_TABLE, DECIDED_STATUSES),
 )
 
 

@@ -1,10 +1,9 @@
-"""The envelope dialect's handlers over the core, and the one table mapping failures to
-envelope answers: every answer, success or error, is
+"""The envelope dialect's handlers over the core, and its table of failures (rendered by
+dialects/errors.py): every answer, success or error, is
 `{"result": {"status": <status>, "message": <text>}, "data": {...}}`."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import orjson
@@ -18,32 +17,29 @@ from authgate.core.errors import (
     AuthgateError,
     InactiveUserError,
     InvalidCredentialsError,
-    ThrottledError,
     TokenInvalidError,
 )
 from authgate.core.identity import username_key
 from authgate.core.models import Principal, User
 from authgate.dialects.envelope.messages import message
+from authgate.dialects.errors import (
+    COMMON_ERRORS,
+    Answer,
+    DialectError,
+    ErrorRenderer,
+    ErrorTable,
+    Failure,
+)
 from authgate.dialects.security_schemes import opaque_token
 from authgate.http.credentials import parse_token, read_token
 from authgate.http.errors import (
-    FieldTooLongError,
-    InvalidTextError,
-    MalformedBodyError,
     MalformedCredentialsError,
-    MethodNotAllowedError,
     NotAuthenticatedError,
-    PathNotFoundError,
-    PayloadTooLargeError,
     RequestError,
-    UnsupportedMediaTypeError,
 )
 from authgate.http.fast_lane import FastAnswer, single_headers
-from authgate.http.i18n import negotiate, seconds
+from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
-from authgate.store.unavailable import is_unavailable
-
-log = logging.getLogger(__name__)
 
 # Every answer depends on the language asked for; caches must key on it.
 VARY = "Accept-Language"
@@ -52,31 +48,18 @@ FAST_LANE_HEADERS = frozenset({b"authorization", b"accept-language", b"content-t
 # Longest login names and passwords read: refused (400) before the core looks anything up.
 LOGIN_FIELD_LIMITS = {"username": USERNAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH}
 CHECK_TOKEN_LIMITS = {"username": USERNAME_MAX_LENGTH}
-# The failures of the core and of reading a request: (status, message code).
-_ANSWERS: dict[type[Exception], tuple[int, str]] = {
-    NotAuthenticatedError: (401, "not_authenticated"),
-    MalformedCredentialsError: (401, "token_invalid"),
-    TokenInvalidError: (401, "token_invalid"),
-    InactiveUserError: (401, "user_inactive"),
-    InvalidCredentialsError: (401, "invalid_credentials"),
-    MalformedBodyError: (400, "parse_error"),
-    FieldTooLongError: (400, "field_too_long"),
-    InvalidTextError: (400, "invalid_characters"),
-    PayloadTooLargeError: (413, "payload_too_large"),
-    UnsupportedMediaTypeError: (415, "unsupported_media_type"),
-    PathNotFoundError: (404, "not_found"),
-    MethodNotAllowedError: (405, "method_not_allowed"),
-    ThrottledError: (429, "throttled"),
+# The failures of the core and of reading a request; any other is a logged 500.
+ENVELOPE_ERROR_TABLE: ErrorTable = {
+    **COMMON_ERRORS,
+    NotAuthenticatedError: Answer(401, "not_authenticated"),
+    MalformedCredentialsError: Answer(401, "token_invalid"),
+    TokenInvalidError: Answer(401, "token_invalid"),
+    InactiveUserError: Answer(401, "user_inactive"),
+    InvalidCredentialsError: Answer(401, "invalid_credentials"),
 }
-
-
-class EnvelopeError(Exception):
-    """A failure this dialect decides itself (a missing field, a name that does not match)."""
-
-    def __init__(self, status: int, code: str) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
+# The statuses of the failures its handlers decide (DialectError): a missing field (400), a
+# username that is not the token's (403).
+DECIDED_STATUSES = frozenset({400, 403})
 
 
 def role_of(user: User) -> str:
@@ -118,7 +101,10 @@ class EnvelopeViews:
         settings = core.settings
         self._keywords = frozenset(k.lower() for k in settings.token_keywords)
         # The envelope API speaks of Bearer tokens: challenge with it when it is accepted.
-        self._challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
+        challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
+        self._errors = ErrorRenderer(
+            ENVELOPE_ERROR_TABLE, self._error_shape, challenge=challenge, dialect="envelope"
+        )
         # What check_token (and logout, when given one) reads, for the OpenAPI document.
         self.security = (opaque_token(settings.token_keywords),)
         self._default_language = settings.default_language
@@ -164,27 +150,15 @@ class EnvelopeViews:
 
     def error_response(self, request: Request, error: Exception) -> Response:
         """The envelope answer for a failure; an unknown one is a 500 (logged, not shown)."""
-        if isinstance(error, EnvelopeError):
-            return self.answer(request, error.status, error.code)
-        known = _ANSWERS.get(type(error))
-        if known is None and is_unavailable(error):
-            log.warning("the database is unreachable: %s", error)
-            return self.answer(request, 503, "service_unavailable")
-        if known is None:
-            log.error("unexpected error in the envelope dialect", exc_info=error)
-            return self.answer(request, 500, "server_error")
-        status, code = known
-        headers: dict[str, str] = {}
-        if status == 401 and not isinstance(error, InvalidCredentialsError):
-            headers["WWW-Authenticate"] = self._challenge
-        if isinstance(error, MethodNotAllowedError):
-            headers["Allow"] = str(error.params.get("allowed", ""))
-        params = error.params if isinstance(error, RequestError) else None
-        if isinstance(error, ThrottledError):
-            wait = error.retry_after
-            params = {"wait": wait, "seconds": seconds(wait, self.language(request))}
-            headers["Retry-After"] = str(wait)
-        return self.answer(request, status, code, params=params, headers=headers)
+        return self._errors.render(error, self.language(request))
+
+    def _error_shape(self, failure: Failure, language: str) -> Response:
+        """A failure's envelope: its status and message, empty data."""
+        body = self.render(failure.status, failure.code, language, {}, failure.params)
+        headers = {**failure.headers, "Vary": VARY, "Content-Language": language}
+        return Response(
+            body, status_code=failure.status, media_type=JSON_MEDIA_TYPE, headers=headers
+        )
 
     # handlers
 
@@ -194,7 +168,7 @@ class EnvelopeViews:
         fields = body if isinstance(body, dict) else {}
         login, password = fields.get(self._login_field), fields.get("password")
         if not _filled(login) or not _filled(password):
-            raise EnvelopeError(400, "login_missing")
+            raise DialectError(400, "login_missing")
         user = await self.core.users.authenticate(login=str(login), password=str(password))
         token = await self.core.tokens.issue(user)
         data = {"token": token, "username": user.username, "role": role_of(user)}
@@ -220,9 +194,9 @@ class EnvelopeViews:
         body = await read_body(request, limits=CHECK_TOKEN_LIMITS)
         username = body.get("username") if isinstance(body, dict) else None
         if not _filled(username):
-            raise EnvelopeError(400, "username_missing")
+            raise DialectError(400, "username_missing")
         if username_key(str(username)) != username_key(principal.user.username):
-            raise EnvelopeError(403, "username_mismatch")
+            raise DialectError(403, "username_mismatch")
         return self.answer(request, 200, "token_valid", {"username": principal.user.username})
 
     async def check_token_fast(self, scope: Scope, body: bytes) -> FastAnswer | None:

@@ -2,22 +2,27 @@
 
 Failures of the token itself are 401 `{"detail", "code": "token_not_valid"}` (SimpleJWT's
 InvalidToken); a user who may not have tokens is 401 `{"detail"}` (DRF's AuthenticationFailed).
-Every 401 carries `WWW-Authenticate: Bearer realm="api"`, as SimpleJWT's views send it. Field
-errors and unreadable bodies take the shared DRF rendering (dialects/drf.py).
+Every 401 carries `WWW-Authenticate: Bearer realm="api"`, as SimpleJWT's views send it. Each
+view has its table of these (rendered by dialects/errors.py); field errors, unreadable bodies
+and anything else take the shared DRF rendering (dialects/drf.py).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.core import Core
-from authgate.core.errors import InvalidCredentialsError
-from authgate.core.jwt import JwtBlacklistedError, JwtError, JwtReusedError, JwtSessionEndedError
+from authgate.core.errors import (
+    InvalidCredentialsError,
+    JwtBlacklistedError,
+    JwtError,
+    JwtReusedError,
+    JwtSessionEndedError,
+)
 from authgate.core.models import Principal
 from authgate.dialects.drf import DrfViews, json
+from authgate.dialects.errors import Answer, ErrorRenderer, ErrorTable, Failure
 from authgate.dialects.fields import parse
 from authgate.dialects.simplejwt import schemas as s
 from authgate.http.i18n import translate
@@ -28,6 +33,37 @@ TOKEN_NOT_VALID = "token_not_valid"
 TOKEN_REUSED = "token_reused"
 SESSION_ENDED = "session_ended"
 REALM = "api"
+# Each view's answers to the core's failures. A JwtError's message is its own code's text; the
+# table's code is the body's `code`. InvalidCredentialsError is DRF's AuthenticationFailed.
+OBTAIN_ERRORS: ErrorTable = {InvalidCredentialsError: Answer(401, "jwt_no_active_account")}
+REFRESH_ERRORS: ErrorTable = {
+    JwtReusedError: Answer(401, TOKEN_REUSED),
+    JwtSessionEndedError: Answer(401, SESSION_ENDED),
+    JwtError: Answer(401, TOKEN_NOT_VALID),
+    InvalidCredentialsError: Answer(401, "jwt_no_active_account_for_token"),
+}
+# SimpleJWT's verify serializer raises a ValidationError for a blacklisted token, not InvalidToken.
+VERIFY_ERRORS: ErrorTable = {
+    JwtBlacklistedError: Answer(400, "jwt_blacklisted"),
+    JwtError: Answer(401, TOKEN_NOT_VALID),
+}
+CAUGHT = (JwtError, InvalidCredentialsError)
+
+
+def _error_shape(failure: Failure, language: str) -> Response:
+    """SimpleJWT's bodies: InvalidToken's `{"detail", "code"}`, AuthenticationFailed's
+    `{"detail"}`, the verify serializer's `{"non_field_errors"}`."""
+    error = failure.error
+    body: dict[str, object]
+    if failure.status == 400:
+        body = {"non_field_errors": [translate(failure.code, language)]}
+    elif isinstance(error, JwtError):
+        body = {"detail": translate(error.code, language, error.params), "code": failure.code}
+    else:
+        body = {"detail": translate(failure.code, language)}
+    response = json(body, status=failure.status)
+    response.headers.update(failure.headers)
+    return response
 
 
 class SimpleJwtViews:
@@ -38,6 +74,10 @@ class SimpleJwtViews:
         self._drf = drf
         self._login_field = core.settings.login_field
         self.challenge = f'{core.settings.jwt_auth_header_types[0]} realm="{REALM}"'
+        self._obtain_errors, self._refresh_errors, self._verify_errors = (
+            ErrorRenderer(table, _error_shape, challenge=self.challenge)
+            for table in (OBTAIN_ERRORS, REFRESH_ERRORS, VERIFY_ERRORS)
+        )
 
     async def create(self, request: Request, _: Principal | None) -> Response:
         """TokenObtainPairView."""
@@ -49,8 +89,8 @@ class SimpleJwtViews:
         try:
             user = await self.core.users.authenticate(login=login, password=body.password)
             refresh, access = await self.core.jwts.issue_pair(user)
-        except InvalidCredentialsError:
-            return self._unauthorized(request, "jwt_no_active_account")
+        except InvalidCredentialsError as error:
+            return self._obtain_errors.render(error, self._drf.language(request))
         return json({"refresh": refresh, "access": access})
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
@@ -58,14 +98,8 @@ class SimpleJwtViews:
         body = parse(s.RefreshIn, await read_body(request))
         try:
             refreshed = await self.core.jwts.refresh(body.refresh)
-        except JwtReusedError as error:
-            return self._invalid_token(request, error, TOKEN_REUSED)
-        except JwtSessionEndedError as error:
-            return self._invalid_token(request, error, SESSION_ENDED)
-        except JwtError as error:
-            return self._invalid_token(request, error)
-        except InvalidCredentialsError:
-            return self._unauthorized(request, "jwt_no_active_account_for_token")
+        except CAUGHT as error:
+            return self._refresh_errors.render(error, self._drf.language(request))
         answer = {"access": refreshed.access}
         if refreshed.refresh is not None:
             answer["refresh"] = refreshed.refresh
@@ -76,25 +110,6 @@ class SimpleJwtViews:
         body = parse(s.VerifyIn, await read_body(request))
         try:
             await self.core.jwts.verify(body.token)
-        except JwtBlacklistedError:
-            # SimpleJWT's verify serializer raises a ValidationError here, not InvalidToken.
-            message = translate("jwt_blacklisted", self._drf.language(request))
-            return json({"non_field_errors": [message]}, status=400)
         except JwtError as error:
-            return self._invalid_token(request, error)
+            return self._verify_errors.render(error, self._drf.language(request))
         return json({})
-
-    def _invalid_token(
-        self, request: Request, error: JwtError, code: str = TOKEN_NOT_VALID
-    ) -> Response:
-        language = self._drf.language(request)
-        detail = translate(error.code, language, error.params)
-        return self._answer_401({"detail": detail, "code": code})
-
-    def _unauthorized(self, request: Request, code: str) -> Response:
-        return self._answer_401({"detail": translate(code, self._drf.language(request))})
-
-    def _answer_401(self, body: Mapping[str, object]) -> Response:
-        response = json(body, status=401)
-        response.headers["WWW-Authenticate"] = self.challenge
-        return response

@@ -9,15 +9,16 @@ from authgate.core import Core
 from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
 from authgate.dialects.drf import Endpoint, Operation
+from authgate.dialects.errors import documented_statuses
 from authgate.dialects.uapi import schemas as s
-from authgate.dialects.uapi.views import UapiViews
+from authgate.dialects.uapi.views import DECIDED_STATUSES, UAPI_ERROR_TABLE, UapiViews
 from authgate.http.fast_lane import FastHandler
 
 # FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
 UAPI_ERRORS = ErrorDocs(
     {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
     "UapiError",
-    frozenset({400, 401, 403, 404, 413, 415, 429}),
+    documented_statuses(UAPI_ERROR_TABLE, DECIDED_STATUSES),
 )
 
 

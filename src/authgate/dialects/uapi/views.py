@@ -1,5 +1,5 @@
-"""The /u/api/ handlers (cookie JWT API) over core.users and a Jwts of the dialect's own, and the
-one table mapping failures to `{"detail": ...}` answers.
+"""The /u/api/ handlers (cookie JWT API) over core.users and a Jwts of the dialect's own, and its
+table of failures, answered `{"detail": ...}` (rendered by dialects/errors.py).
 
 Refresh tokens here are always single-use, whatever the SimpleJWT settings say: the dialect's
 Jwts shares the key, lifetimes and store of core.jwts but always rotates and blacklists, so a
@@ -9,7 +9,6 @@ tabs, it answers the same successor instead).
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
@@ -21,55 +20,39 @@ from starlette.types import Scope
 
 from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from authgate.core import Core
-from authgate.core.errors import InvalidCredentialsError, PermissionDeniedError, ThrottledError
-from authgate.core.jwt import (
-    ACCESS,
-    REFRESH,
+from authgate.core.errors import (
+    InvalidCredentialsError,
     JwtError,
     JwtReusedError,
     JwtSessionEndedError,
     JwtUserError,
-    subject_id,
+    PermissionDeniedError,
 )
+from authgate.core.jwt import ACCESS, REFRESH, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
+from authgate.dialects.errors import (
+    COMMON_ERRORS,
+    Answer,
+    DialectError,
+    ErrorRenderer,
+    ErrorTable,
+    Failure,
+)
 from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi_access_cookie
 from authgate.dialects.uapi.cookies import CSRF_HEADER, Cookies
 from authgate.dialects.uapi.messages import message
 from authgate.http.credentials import authorization
-from authgate.http.errors import (
-    FieldTooLongError,
-    InvalidTextError,
-    MalformedBodyError,
-    MethodNotAllowedError,
-    PathNotFoundError,
-    PayloadTooLargeError,
-    RequestError,
-    UnsupportedMediaTypeError,
-)
 from authgate.http.fast_lane import FastAnswer, single_headers
-from authgate.http.i18n import negotiate, seconds
+from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
 from authgate.http.same_site import SameSite
-from authgate.store.unavailable import is_unavailable
-
-log = logging.getLogger(__name__)
 
 VARY = "Accept-Language"
 CHALLENGE = "Bearer"
 NO_STORE = {"Cache-Control": "no-store"}
 # Failures whose answer also names its code: what ended a login, for the client to tell.
 STATED_CODES = frozenset({"token_reused", "session_ended"})
-
-
-class UapiError(Exception):
-    """A failure answered as `{"detail": <message code's text>}` with `status`."""
-
-    def __init__(self, status: int, code: str, params: Mapping[str, object] | None = None):
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.params = params
 
 
 AUDIENCE = "authgate:u-api"
@@ -83,15 +66,19 @@ FAST_LANE_HEADERS = frozenset({b"authorization"})
 LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 # The refresh token read from a body: storable text, of no length but the body's limit.
 REFRESH_LIMITS: dict[str, int | None] = {"refresh_token": None}
-_REQUEST_ERRORS: dict[type[RequestError], tuple[int, str]] = {
-    MalformedBodyError: (400, "parse_error"),
-    FieldTooLongError: (400, "field_too_long"),
-    InvalidTextError: (400, "invalid_characters"),
-    PayloadTooLargeError: (413, "payload_too_large"),
-    UnsupportedMediaTypeError: (415, "unsupported_media_type"),
-    PathNotFoundError: (404, "not_found"),
-    MethodNotAllowedError: (405, "method_not_allowed"),
+# The failures that reach the renderer: those every dialect answers alike (the handlers turn
+# the core's token and login failures into DialectErrors); any other is a logged 500.
+UAPI_ERROR_TABLE: ErrorTable = COMMON_ERRORS
+# What refresh/ answers for the core's failures of a refresh token (a 400, as a bad body).
+REFRESH_ERRORS: ErrorTable = {
+    JwtReusedError: Answer(400, "token_reused"),
+    JwtSessionEndedError: Answer(400, "session_ended"),
+    JwtError: Answer(400, "refresh_invalid"),
+    InvalidCredentialsError: Answer(400, "refresh_invalid"),
 }
+# The statuses of the failures its handlers decide (DialectError): a bad or missing refresh
+# token (400), no or a bad access token, wrong credentials (401), a refusal (403).
+DECIDED_STATUSES = frozenset({400, 401, 403})
 
 
 def _bearer(request: Request) -> str | None:
@@ -102,7 +89,7 @@ def _bearer(request: Request) -> str | None:
         return None
     parts = header.split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
-        raise UapiError(401, "token_invalid")
+        raise DialectError(401, "token_invalid")
     return parts[1]
 
 
@@ -127,6 +114,9 @@ class UapiViews:
         self._same_site = SameSite.from_settings(core.settings)
         self._default_language = core.settings.default_language
         self._roles = core.settings.roles
+        self._errors = ErrorRenderer(
+            UAPI_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
+        )
 
     # answers
 
@@ -136,32 +126,7 @@ class UapiViews:
 
     def error_response(self, request: Request, error: Exception) -> Response:
         """The `{"detail"}` answer for a failure; an unknown one is a logged 500."""
-        params: Mapping[str, object] | None = None
-        language = self.language(request)
-        headers = {"Vary": VARY, "Content-Language": language}
-        if isinstance(error, UapiError):
-            status, code, params = error.status, error.code, error.params
-        elif isinstance(error, RequestError) and type(error) in _REQUEST_ERRORS:
-            status, code = _REQUEST_ERRORS[type(error)]
-            params = error.params
-        elif isinstance(error, ThrottledError):
-            status, code = 429, "throttled"
-            params = {"wait": error.retry_after, "seconds": seconds(error.retry_after, language)}
-            headers["Retry-After"] = str(error.retry_after)
-        elif is_unavailable(error):
-            log.warning("the database is unreachable: %s", error)
-            status, code = 503, "service_unavailable"
-        else:
-            log.error("unexpected error in the /u/api/ dialect", exc_info=error)
-            status, code = 500, "server_error"
-        if status == 401 and code != "invalid_credentials":  # a challenge only for tokens
-            headers["WWW-Authenticate"] = CHALLENGE
-        if isinstance(error, MethodNotAllowedError):
-            headers["Allow"] = str(error.params.get("allowed", ""))
-        body = {"detail": message(code, language, params)}
-        if code in STATED_CODES:
-            body["code"] = code
-        return JSONResponse(body, status_code=status, headers=headers)
+        return self._errors.render(error, self.language(request))
 
     def _tokens(
         self, request: Request, body: Mapping[str, object], access: str, refresh: str
@@ -178,24 +143,24 @@ class UapiViews:
         if refused is None:
             return
         if refused.origin is not None:
-            raise UapiError(403, "cross_site_origin", {"origin": refused.origin})
-        raise UapiError(403, "cross_site_fetch", {"fetch_site": refused.fetch_site})
+            raise DialectError(403, "cross_site_origin", {"origin": refused.origin})
+        raise DialectError(403, "cross_site_fetch", {"fetch_site": refused.fetch_site})
 
     def _require_csrf(self, request: Request, claims: Mapping[str, object] | None) -> None:
         """A cookie-authenticated write must send the CSRF token of the cookie token's session
         (dialects/uapi/cookies.py); `claims` are that token's, None when it is not valid."""
         if not self._cookies.csrf_ok(request, _session(claims) if claims else None):
-            raise UapiError(403, "csrf_failed")
+            raise DialectError(403, "csrf_failed")
 
     async def _user(self, request: Request) -> User:
         """The user of the request's access token (Bearer header, else the access cookie)."""
         raw = _bearer(request) or self._cookies.access(request)
         if not raw:
-            raise UapiError(401, "not_authenticated")
+            raise DialectError(401, "not_authenticated")
         try:
             return await self._jwts.authenticate(raw)
         except (JwtError, JwtUserError) as error:
-            raise UapiError(401, "token_invalid") from error
+            raise DialectError(401, "token_invalid") from error
 
     # handlers
 
@@ -213,10 +178,10 @@ class UapiViews:
                 login_field="email",
             )
             if user.is_superuser:
-                raise UapiError(403, "superuser_login")
+                raise DialectError(403, "superuser_login")
             refresh, access = await self._jwts.issue_pair(user, {SESSION: uuid.uuid4().hex})
         except InvalidCredentialsError as error:
-            raise UapiError(401, "invalid_credentials") from error
+            raise DialectError(401, "invalid_credentials") from error
         answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
         return self._tokens(request, answer, access, refresh)
 
@@ -229,33 +194,29 @@ class UapiViews:
         if raw is None:
             try:
                 raw = _bearer(request)
-            except UapiError as error:
-                raise UapiError(400, "refresh_invalid") from error
+            except DialectError as error:
+                raise DialectError(400, "refresh_invalid") from error
         if not raw and (cookie := self._cookies.refresh(request)) is not None:
             raw = cookie
             try:
                 claims = self._jwts.decode(raw, REFRESH)
             except JwtError as error:
-                raise UapiError(400, "refresh_invalid") from error
+                raise DialectError(400, "refresh_invalid") from error
             self._require_csrf(request, claims)
         if not raw:
-            raise UapiError(400, "refresh_missing")
+            raise DialectError(400, "refresh_missing")
         try:
             # Refreshed first, so that a replayed token is always handled as a reuse (which
             # ends its login), a superuser's included.
             refreshed = await self._jwts.refresh(raw)
             user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
-        except JwtReusedError as error:
-            raise UapiError(400, "token_reused") from error
-        except JwtSessionEndedError as error:
-            raise UapiError(400, "session_ended") from error
         except (JwtError, InvalidCredentialsError) as error:
-            raise UapiError(400, "refresh_invalid") from error
+            raise DialectError.of(REFRESH_ERRORS, error) from error
         user = await self.core.store.get_user(user_id) if user_id is not None else None
         if user is None or user.is_superuser:
-            raise UapiError(403, "superuser_refresh")
+            raise DialectError(403, "superuser_refresh")
         if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
-            raise UapiError(500, "server_error")
+            raise DialectError(500, "server_error")
         answer = {
             "detail": "New tokens have been sent",
             "access_token": refreshed.access,
@@ -314,7 +275,7 @@ class UapiViews:
         try:
             require_role(user, ADMIN, self._roles)
         except PermissionDeniedError as error:
-            raise UapiError(403, "permission_denied") from error
+            raise DialectError(403, "permission_denied") from error
         text = f"Hello, {user.first_name}! Your role: {user.role} This was a test."
         return JSONResponse({"message": text})
 
@@ -326,12 +287,21 @@ class UapiViews:
         return (UAPI_ACCESS, uapi_access_cookie(names.uapi_access, names.uapi_csrf, CSRF_HEADER))
 
 
+def _error_shape(failure: Failure, language: str) -> Response:
+    """FastAPI's `{"detail": ...}`, naming the code too where it says what ended a login."""
+    headers = {"Vary": VARY, "Content-Language": language, **failure.headers}
+    body = {"detail": message(failure.code, language, failure.params)}
+    if failure.code in STATED_CODES:
+        body["code"] = failure.code
+    return JSONResponse(body, status_code=failure.status, headers=headers)
+
+
 def _bearer_or_none(request: Request) -> str | None:
     """logout/'s reading of the header: a malformed one counts as none (logout never fails
     for want of a good token)."""
     try:
         return _bearer(request)
-    except UapiError:
+    except DialectError:
         return None
 
 
