@@ -164,15 +164,18 @@ def run(coro: Any) -> Any:
 
 def scratch_postgres(name: str) -> str:
     """A fresh, migrated PostgreSQL database `name` beside the test one (for tests that run
-    real server processes and must not share the test database); skips without PostgreSQL."""
+    real server processes and must not share the test database); skips without PostgreSQL.
+    Under pytest-xdist the name carries the worker's suffix (`name_gw1`)."""
     import pytest
 
     from authgate.store.migrate import upgrade
-    from tests.conftest import POSTGRES_URL  # the variable's, or the local one found
+    from tests.conftest import POSTGRES_URL, WORKER  # the variable's, or the local one found
 
     if POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
     base = POSTGRES_URL.rsplit("/", 1)[0]
+    if WORKER is not None:
+        name = f"{name}_{WORKER}"
 
     async def recreate() -> None:
         import asyncpg
