@@ -27,11 +27,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from authgate.core.passwords import Argon2Cost
 from authgate.settings import Settings
 from authgate.store.migrate import upgrade
 from tests.exclusive import ModuleLock
 from tests.log_capture import SessionLog
-from tests.support import Api, Mailbox, live_server, smtp_server
+from tests.support import CHEAP_ARGON2, Api, Mailbox, live_server, smtp_server
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -220,12 +221,23 @@ def make_settings(database_url: str, mailbox: tuple[Mailbox, int]) -> Callable[.
 
 
 @pytest.fixture
-def serve(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Api]]:
+def argon2(request: pytest.FixtureRequest) -> Argon2Cost | None:
+    """The hashing cost of the test's servers: the least (tests.support.CHEAP_ARGON2), or
+    the settings' own (None) for a test marked `production_argon2`."""
+    if request.node.get_closest_marker("production_argon2") is not None:
+        return None
+    return CHEAP_ARGON2
+
+
+@pytest.fixture
+def serve(
+    make_settings: Callable[..., Settings], argon2: Argon2Cost | None
+) -> Iterator[Callable[..., Api]]:
     """Start a live server with setting overrides; returns an Api client for it."""
     stack: list[Any] = []
 
     def start(**overrides: Any) -> Api:
-        context = live_server(make_settings(**overrides))
+        context = live_server(make_settings(**overrides), argon2=argon2)
         base_url = context.__enter__()
         stack.append(context)
         return Api(base_url)
