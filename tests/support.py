@@ -174,7 +174,8 @@ def run(coro: Any) -> Any:
 def scratch_postgres(name: str) -> str:
     """A fresh, migrated PostgreSQL database `name` beside the test one (for tests that run
     real server processes and must not share the test database); skips without PostgreSQL.
-    Under pytest-xdist the name carries the worker's suffix (`name_gw1`)."""
+    Under pytest-xdist the name carries the worker's own database's (`name_test_gw1`), so
+    that neither another worker nor another run beside this one drops it."""
     import pytest
 
     from authgate.store.migrate import upgrade
@@ -182,9 +183,9 @@ def scratch_postgres(name: str) -> str:
 
     if POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
-    base = POSTGRES_URL.rsplit("/", 1)[0]
+    base, _, database = POSTGRES_URL.partition("?")[0].rpartition("/")
     if WORKER is not None:
-        name = f"{name}_{WORKER}"
+        name = f"{name}_{database}"
 
     async def recreate() -> None:
         import asyncpg
