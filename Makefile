@@ -39,8 +39,12 @@ run: $(RUN_STAMP) ## Serve on http://127.0.0.1:8000 with ./authgate.sqlite3
 migrate: $(RUN_STAMP) ## Create or upgrade the database
 	$(BIN)/authgate migrate
 
+# Test modules run in parallel (pytest-xdist), a whole module per worker: module-scoped servers
+# start once. Each worker has its own databases (tests/conftest.py). TEST_WORKERS=0: serially.
+TEST_WORKERS ?= 4
+
 test: $(TEST_STAMP) ## Run the tests (PostgreSQL, Redis too where they answer locally); ARGS=... to pick
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: $(TEST_STAMP) ## ruff
 	$(BIN)/ruff check src tests bench examples

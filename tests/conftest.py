@@ -3,7 +3,13 @@ server over it, and a real SMTP server.
 
 PostgreSQL and Redis are configured by AUTHGATE_TEST_POSTGRES_URL and AUTHGATE_TEST_REDIS_URL,
 or, when those are unset, found on their default local ports (once, at import, before any test
-module reads the variables). The run ends with what was skipped and why."""
+module reads the variables). The run ends with what was skipped and why.
+
+Under pytest-xdist (`make test` runs workers in parallel), each worker gets its own services
+before any test module is imported: the database `<name>_gw<N>` beside the configured one
+(created when missing) and the Redis database index base + N; tests/support.py's
+scratch_postgres names carry the worker's suffix too. Tests marked `alone` (they restart a
+shared service) run while no other worker is inside a test module (tests/exclusive.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import logging
 import os
 import shutil
 import socket
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -20,10 +27,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from authgate.core.passwords import Argon2Cost
 from authgate.settings import Settings
 from authgate.store.migrate import upgrade
+from tests.exclusive import ModuleLock
 from tests.log_capture import SessionLog
-from tests.support import Api, Mailbox, live_server, smtp_server
+from tests.support import CHEAP_ARGON2, Api, Mailbox, live_server, smtp_server
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -80,8 +89,57 @@ SERVICES = [
     use_local("Redis", "AUTHGATE_TEST_REDIS_URL", LOCAL_REDIS_URL, _redis_problem),
 ]
 POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
+WORKER: str | None = None
+"""The pytest-xdist worker this process is ("gw0", "gw1", ...), None in a serial run."""
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-prod-0123456789"
+
+
+def worker_postgres_url(url: str, worker: str) -> str:
+    """The database `<name>_<worker>` beside the one `url` names, created when missing."""
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{worker}"
+    own = parts._replace(path=f"/{name}").geturl()
+
+    async def create() -> None:
+        admin = await asyncpg.connect(parts._replace(path="/postgres").geturl())
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            pass  # created meanwhile by a run beside this one
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    return own
+
+
+def worker_redis_url(url: str, worker: str) -> str:
+    """The URL of Redis database index base + N for worker gwN (base: the index `url` names)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return parts._replace(path=f"/{base + int(worker.removeprefix('gw'))}").geturl()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In a pytest-xdist worker, give this worker its own PostgreSQL database and Redis
+    index (the test modules, imported after this, read the variables)."""
+    global POSTGRES_URL, WORKER
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return  # a serial run: one test at a time
+    # Machine-wide, as the service a test marked `alone` restarts is (other runs beside this).
+    config.pluginmanager.register(ModuleLock(Path(tempfile.gettempdir()) / "authgate-tests.lock"))
+    WORKER = str(workerinput["workerid"])
+    if POSTGRES_URL:
+        POSTGRES_URL = os.environ["AUTHGATE_TEST_POSTGRES_URL"] = worker_postgres_url(
+            POSTGRES_URL, WORKER
+        )
+    if redis_url := os.environ.get("AUTHGATE_TEST_REDIS_URL"):
+        os.environ["AUTHGATE_TEST_REDIS_URL"] = worker_redis_url(redis_url, WORKER)
 
 
 @pytest.fixture(autouse=True)
@@ -163,12 +221,23 @@ def make_settings(database_url: str, mailbox: tuple[Mailbox, int]) -> Callable[.
 
 
 @pytest.fixture
-def serve(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Api]]:
+def argon2(request: pytest.FixtureRequest) -> Argon2Cost | None:
+    """The hashing cost of the test's servers: the least (tests.support.CHEAP_ARGON2), or
+    the settings' own (None) for a test marked `production_argon2`."""
+    if request.node.get_closest_marker("production_argon2") is not None:
+        return None
+    return CHEAP_ARGON2
+
+
+@pytest.fixture
+def serve(
+    make_settings: Callable[..., Settings], argon2: Argon2Cost | None
+) -> Iterator[Callable[..., Api]]:
     """Start a live server with setting overrides; returns an Api client for it."""
     stack: list[Any] = []
 
     def start(**overrides: Any) -> Api:
-        context = live_server(make_settings(**overrides))
+        context = live_server(make_settings(**overrides), argon2=argon2)
         base_url = context.__enter__()
         stack.append(context)
         return Api(base_url)
@@ -222,6 +291,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Genera
     terminalreporter.section("services and skips")
     for line in SERVICES:
         terminalreporter.write_line(line)
+    if terminalreporter.config.pluginmanager.hasplugin("dsession"):  # pytest-xdist's controller
+        terminalreporter.write_line(
+            "pytest-xdist: each worker gwN on its own database <name>_gwN and Redis index base+N"
+        )
     reasons = Counter(_skip_reason(report) for report in terminalreporter.stats.get("skipped", []))
     if not reasons:
         terminalreporter.write_line("skipped: none")

@@ -26,13 +26,22 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.types import ASGIApp
 
 from authgate.app import create_app
+from authgate.core.passwords import Argon2Cost
 from authgate.settings import Settings
+
+CHEAP_ARGON2 = Argon2Cost(time_cost=1, memory_cost_kib=8, parallelism=1)
+"""argon2id at its least cost, for the tests where hashing is not what is checked: a hash costs
+well under a millisecond instead of 20-30 ms (each server start hashes once, each register and
+login once more). Settings cannot go below OWASP's minimum, so this is passed to create_app
+in code; tests/core/test_passwords.py, servers started as processes (`authgate serve`) and
+the tests marked `production_argon2` hash at the settings' cost."""
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[str]:
-    """Serve create_app(settings) on a free loopback port; yields its base URL."""
-    with serve_app(create_app(settings)) as url:
+def live_server(settings: Settings, *, argon2: Argon2Cost | None = CHEAP_ARGON2) -> Iterator[str]:
+    """Serve create_app(settings) on a free loopback port; yields its base URL. `argon2`:
+    the hashing cost (None: the settings' own)."""
+    with serve_app(create_app(settings, argon2=argon2)) as url:
         yield url
 
 
@@ -164,15 +173,19 @@ def run(coro: Any) -> Any:
 
 def scratch_postgres(name: str) -> str:
     """A fresh, migrated PostgreSQL database `name` beside the test one (for tests that run
-    real server processes and must not share the test database); skips without PostgreSQL."""
+    real server processes and must not share the test database); skips without PostgreSQL.
+    Under pytest-xdist the name carries the worker's own database's (`name_test_gw1`), so
+    that neither another worker nor another run beside this one drops it."""
     import pytest
 
     from authgate.store.migrate import upgrade
-    from tests.conftest import POSTGRES_URL  # the variable's, or the local one found
+    from tests.conftest import POSTGRES_URL, WORKER  # the variable's, or the local one found
 
     if POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
-    base = POSTGRES_URL.rsplit("/", 1)[0]
+    base, _, database = POSTGRES_URL.partition("?")[0].rpartition("/")
+    if WORKER is not None:
+        name = f"{name}_{database}"
 
     async def recreate() -> None:
         import asyncpg

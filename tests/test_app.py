@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from tests.support import Api
 
@@ -62,6 +63,7 @@ def test_unknown_path_inside_the_dialect_is_a_drf_404(api: Api) -> None:
     assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
 
 
+@pytest.mark.production_argon2  # the racers overlap while they hash, as in production
 def test_concurrent_registrations_of_one_username_create_one_account(api: Api) -> None:
     base_url = str(api.http.base_url)
 

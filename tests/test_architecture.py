@@ -120,3 +120,25 @@ def test_the_user_columns_are_the_schemas() -> None:
 
     assert tuple(c.name for c in auth_user.c) == AUTH_USER_COLUMNS
     assert {c.name for c in auth_user.c} - {"id", "date_joined"} == UPDATABLE_USER_COLUMNS
+
+
+def test_no_deployment_can_hash_below_the_settings_cost() -> None:
+    """The tests' least argon2 cost (tests.support.CHEAP_ARGON2) reaches a core only through
+    build_core's / create_app's `argon2` argument: the service only hands that argument on
+    (create_app to build_core) and builds an Argon2Cost only from the settings (build_core),
+    so a deployment hashes at its settings' cost, which Settings keeps at OWASP's minimum."""
+    handed_on, built = [], []
+    for path in SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            where = f"{path.relative_to(SOURCE)}:{node.lineno}"
+            for keyword in node.keywords:
+                if keyword.arg == "argon2":
+                    value = keyword.value
+                    handed_on.append((where, isinstance(value, ast.Name) and value.id == "argon2"))
+            if isinstance(node.func, ast.Name) and node.func.id == "Argon2Cost":
+                built.append(where.split(":")[0])
+    assert handed_on
+    assert [where for where, plain in handed_on if not plain] == []
+    assert built == ["core/__init__.py"]

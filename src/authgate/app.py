@@ -20,6 +20,7 @@ from authgate.core import build_core
 from authgate.core.clock import Clock
 from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
+from authgate.core.passwords import Argon2Cost
 from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
 from authgate.dialects.base import Dialect
 from authgate.http import health, log_redaction
@@ -48,9 +49,14 @@ log = logging.getLogger("authgate")
 
 
 def create_app(
-    settings: Settings, *, mailer: Mailer | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    mailer: Mailer | None = None,
+    clock: Clock | None = None,
+    argon2: Argon2Cost | None = None,
 ) -> Starlette:
-    """The whole service. The store connects when the app starts and closes when it stops."""
+    """The whole service. The store connects when the app starts and closes when it stops.
+    `argon2` replaces the settings' hashing cost (tests only: no setting reaches it)."""
     log_redaction.install()
     store = open_store(
         settings.database_url,
@@ -60,7 +66,12 @@ def create_app(
     # Off unless a token is set: nothing is counted, and /metrics is a 404 (docs/metrics.md).
     metrics = Metrics(settings) if settings.metrics_token is not None else None
     core = build_core(
-        settings, store, mailer or build_mailer(settings), clock, metrics or NO_EVENTS
+        settings,
+        store,
+        mailer or build_mailer(settings),
+        clock,
+        metrics or NO_EVENTS,
+        argon2=argon2,
     )
     dialects = [
         djoser.build(core, DJOSER_PREFIXES),

@@ -12,6 +12,7 @@ from authgate.core.models import User
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
+from tests.support import CHEAP_ARGON2
 
 PASSWORD = "Correct-Horse-9"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -25,7 +26,7 @@ def make_user(
     async def create() -> User:
         store = open_store(settings.database_url)
         await store.connect()
-        core = build_core(settings, store, LogMailer())
+        core = build_core(settings, store, LogMailer(), argon2=CHEAP_ARGON2)
         try:
             return await core.users.register(
                 username=username,

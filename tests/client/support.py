@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from authgate.app import create_app
 from authgate.settings import Settings
-from tests.support import serve_app
+from tests.support import CHEAP_ARGON2, serve_app
 
 PASSWORD = "Correct-Horse-9"
 
@@ -19,7 +19,7 @@ PASSWORD = "Correct-Horse-9"
 @contextmanager
 def authgate_on(settings: Settings, port: int = 0) -> Iterator[str]:
     """authgate itself (create_app) served on `port`."""
-    with serve_app(create_app(settings), port) as url:
+    with serve_app(create_app(settings, argon2=CHEAP_ARGON2), port) as url:
         yield url
 
 

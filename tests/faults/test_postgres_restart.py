@@ -3,8 +3,8 @@
 by itself within 5 s of PostgreSQL coming back.
 
 This restarts the machine's PostgreSQL cluster (pg_ctlcluster, as `.ci/run` starts it), so it
-runs only where that is possible and AUTHGATE_TEST_POSTGRES_URL is set; the test suite runs
-one test at a time, so nothing else uses the database meanwhile.
+runs only where that is possible and AUTHGATE_TEST_POSTGRES_URL is set; marked `alone`, so that
+no other pytest-xdist worker uses the database meanwhile (tests/exclusive.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ from tests.faults.support import PASSWORD, start_node, stop
 from tests.support import scratch_postgres
 
 TIMEOUT = 2.0
-pytestmark = pytest.mark.skipif(
-    shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir(),
-    reason="no pg_ctlcluster here to restart PostgreSQL with",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir(),
+        reason="no pg_ctlcluster here to restart PostgreSQL with",
+    ),
+    pytest.mark.alone,
+]
 
 
 def _cluster(action: str) -> None:

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.support import serve_app
+from tests.support import CHEAP_ARGON2, serve_app
 
 PASSWORD = "Correct-Horse-9"
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -176,7 +176,7 @@ def serve_authgate(
     settings = authgate_settings(database, overrides)
     clock = ShiftedClock()
     with (
-        serve_app(create_app(settings, clock=clock)) as url,
+        serve_app(create_app(settings, clock=clock, argon2=CHEAP_ARGON2)) as url,
         httpx.Client(base_url=url, timeout=HTTP_TIMEOUT_S) as http,
     ):
         yield Authgate(url, settings, public, clock, http)

@@ -25,6 +25,8 @@ from tests.security.helpers import (
 from tests.support import Api
 
 CLIENTS = 6
+# The racing requests overlap while they hash: at the real cost, as in production.
+pytestmark = pytest.mark.production_argon2
 
 
 @pytest.fixture

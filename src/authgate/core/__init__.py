@@ -22,7 +22,7 @@ from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.models import Principal, SessionPrincipal, TokenPrincipal
 from authgate.core.notices import Notices
-from authgate.core.passwords import Passwords
+from authgate.core.passwords import Argon2Cost, Passwords
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.records import Records
 from authgate.core.recovery import Recovery
@@ -93,8 +93,10 @@ def build_core(
     mailer: Mailer,
     clock: Clock | None = None,
     events: Events = NO_EVENTS,
+    argon2: Argon2Cost | None = None,
 ) -> Core:
-    """Wire the core's services from settings; `events` hears what they do (the metrics)."""
+    """Wire the core's services from settings; `events` hears what they do (the metrics).
+    `argon2` replaces the settings' hashing cost (tests only: no setting reaches it)."""
     secret = settings.secret_key.get_secret_value()
     if len(secret) < MIN_SECRET_LENGTH:
         # Links in emails are signed with it: an empty or short key makes them forgeable.
@@ -104,10 +106,15 @@ def build_core(
         )
     jwt_config = _jwt_config(settings, secret)  # reads the key files: fails before any thread
     clock = clock or SystemClock()
-    passwords = Passwords(
+    cost = argon2 or Argon2Cost(
         time_cost=settings.argon2_time_cost,
         memory_cost_kib=settings.argon2_memory_cost_kib,
         parallelism=settings.argon2_parallelism,
+    )
+    passwords = Passwords(
+        time_cost=cost.time_cost,
+        memory_cost_kib=cost.memory_cost_kib,
+        parallelism=cost.parallelism,
         min_length=settings.password_min_length,
         threads=settings.password_hash_threads or _usable_cores(),
         events=events,

@@ -41,6 +41,17 @@ class Verification:
     needs_rehash: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Argon2Cost:
+    """argon2id's parameters. A deployment's come from Settings, which refuses any below
+    OWASP's minimum; only code that builds the core itself (build_core, create_app) can pass
+    others, as the test suite does where hashing is not what a test checks."""
+
+    time_cost: int
+    memory_cost_kib: int
+    parallelism: int
+
+
 T = TypeVar("T")
 
 
