@@ -40,8 +40,9 @@ migrate: $(RUN_STAMP) ## Create or upgrade the database
 	$(BIN)/authgate migrate
 
 # Test modules run in parallel (pytest-xdist), a whole module per worker: module-scoped servers
-# start once. Each worker has its own databases (tests/conftest.py). TEST_WORKERS=0: serially.
-TEST_WORKERS ?= 4
+# start once. Each worker has its own databases (tests/conftest.py). Two: the cores of the
+# machine CI runs on (more only thrash the tests that start servers). TEST_WORKERS=0: serially.
+TEST_WORKERS ?= 2
 
 test: $(TEST_STAMP) ## Run the tests (PostgreSQL, Redis too where they answer locally); ARGS=... to pick
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
