@@ -39,6 +39,12 @@ def _redis() -> ModuleType:
     return redis
 
 
+def channel(db: int) -> str:
+    """authgate's revocation channel for its Redis database `db` (core/revocation_bus.py's
+    rule: publish/subscribe spans a server's databases, so each but 0 has its own)."""
+    return CHANNEL if db == 0 else f"{CHANNEL}:{int(db)}"
+
+
 class RevokedGenerations:
     """The least JWT generation still valid, per user id (as text, like Identity.user_id)."""
 
@@ -85,7 +91,7 @@ class RevocationSubscriber:
             try:
                 client = self._redis.Redis.from_url(self._redis_url, socket_connect_timeout=1)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(channel(client.connection_pool.connection_kwargs.get("db", 0)))
                 self._subscribed.set()
                 while not self._stopped.is_set():
                     message = pubsub.get_message(timeout=1.0)

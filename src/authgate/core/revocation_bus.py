@@ -34,6 +34,14 @@ POLL_SECONDS = 0.5
 QUEUE_SIZE = 1000
 
 
+def channel(db: int) -> str:
+    """The channel of the deployment on Redis database `db`. Publish/subscribe spans every
+    database of a Redis server: deployments sharing one server on databases 1, 2, ... would
+    hear each other's revocations on one channel (user 7 of one evicting user 7 of another).
+    Database 0 keeps the plain name."""
+    return CHANNEL if db == 0 else f"{CHANNEL}:{db}"
+
+
 class RevocationBus:
     """Publishes revocations on Redis."""
 
@@ -51,6 +59,7 @@ class RevocationBus:
         self._subscriber: Any = redis.asyncio.Redis.from_url(
             redis_url, socket_connect_timeout=TIMEOUT_SECONDS, health_check_interval=30
         )
+        self._channel = channel(int(self._redis.connection_pool.connection_kwargs.get("db", 0)))
         self._stopping: asyncio.Event | None = None
         self._outbox: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
         self._failing = False  # said once per outage, not per message
@@ -77,7 +86,7 @@ class RevocationBus:
         while True:
             message = await self._outbox.get()
             try:
-                await self._redis.publish(CHANNEL, message)
+                await self._redis.publish(self._channel, message)
             except self._errors as error:
                 self._failed(f"could not publish revocations to Redis ({error})")
             else:
@@ -110,7 +119,7 @@ class RevocationBus:
         while not stopping.is_set():
             try:
                 async with self._subscriber.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self._channel)
                     if away:
                         log.warning("back on the Redis revocation channel")
                         away = False
@@ -144,5 +153,5 @@ def _user_of(message: dict[str, Any]) -> int | None:
     try:
         return int(json.loads(message["data"])["user_id"])
     except (ValueError, TypeError, KeyError):
-        log.warning("ignored a malformed message on %s", CHANNEL)
+        log.warning("ignored a malformed revocation message")
         return None
