@@ -29,7 +29,7 @@ from authgate.http.fast_lane import FastHandler, FastLane
 from authgate.http.limits import BodyLimit
 from authgate.http.metrics import DialectScope, RequestTimer, metrics_route
 from authgate.http.openapi import SWAGGER_UI_PATH, SwaggerUiFiles, build_document, swagger_ui
-from authgate.http.request_ids import AccessLog, RequestIds, request_id_header
+from authgate.http.request_ids import AccessLog, RequestIds
 from authgate.http.secure_cookies import dev_cookie_note
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.http.slow_clients import BodyTimeout
@@ -208,9 +208,9 @@ class AuthgateApp(Starlette):
             else None
         )
         if access is None:
-            inner, lane_ids = RequestIds(inner), request_id_header
+            inner, lane_ids = RequestIds(inner), True
         else:
-            lane_ids = None
+            lane_ids = False
         if not settings.cors_allowed_origins:
             lane = FastLane(
                 SecurityHeaders(inner, headers),

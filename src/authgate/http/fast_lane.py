@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
+
 # A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
 # body the lane never reads) and returns (status, extra headers, JSON body), or None for
 # "take the app".
@@ -47,13 +49,14 @@ class FastLane:
         headers: Sequence[tuple[bytes, bytes]] = (),
         max_header_bytes: int = MAX_HEADER_BYTES,
         answered: Answered | None = None,
-        request_id: Callable[[Scope], tuple[bytes, bytes] | None] | None = None,
+        echo_request_id: bool = False,
     ) -> None:
         self._app = app
         self._answered = answered
-        # The request's X-Request-ID header for the lane's own answers (http/request_ids.py:
-        # the app's answers get theirs from the layer inside, when the lane declines).
-        self._request_id = request_id
+        # The request's own X-Request-ID, echoed in the lane's answers (http/request_ids.py:
+        # the app's answers get theirs from the layer inside, when the lane declines). Found in
+        # the loop that sizes the headers; b"" is no header's name.
+        self._echoed_name = REQUEST_ID if echo_request_id else b""
         self._max_header_bytes = max_header_bytes
         self._handlers = dict(handlers)
         # Added to every answer of the lane (the security headers, http/security_headers.py):
@@ -68,11 +71,13 @@ class FastLane:
         if scope["type"] == "http":
             # The HTTP parser (httptools) bounds no header: the first layer does, for everyone.
             # A plain loop: a generator's resumptions cost the answer several times as much.
-            size = 0
+            size, given, echoed_name = 0, None, self._echoed_name
             for name, value in scope["headers"]:
                 size += len(name) + len(value)
+                if name == echoed_name and given is None:
+                    given = value
             if size > self._max_header_bytes:
-                await _send(send, 431, HEADERS_TOO_LARGE, self._own_headers(scope, []))
+                await _send(send, 431, HEADERS_TOO_LARGE, self._own_headers([], given))
                 return
             handler = self._handlers.get((scope["method"], scope["path"]))
             if handler is not None:
@@ -85,7 +90,7 @@ class FastLane:
                 answer = await _answer_or_none(handler, scope, body) if body is not None else None
                 if answer is not None:
                     status, extra, payload = answer
-                    await _send(send, status, payload, self._own_headers(scope, extra))
+                    await _send(send, status, payload, self._own_headers(extra, given))
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
                         self._answered(scope["path"], time.perf_counter() - started)
                     return
@@ -94,13 +99,11 @@ class FastLane:
         await self._app(scope, receive, send)
 
     def _own_headers(
-        self, scope: Scope, extra: list[tuple[bytes, bytes]]
+        self, extra: list[tuple[bytes, bytes]], request_id: bytes | None
     ) -> list[tuple[bytes, bytes]]:
         headers = [*extra, *self._headers]
-        if self._request_id is not None:
-            echoed = self._request_id(scope)
-            if echoed is not None:
-                headers.append(echoed)
+        if request_id is not None and is_plain_id(request_id):
+            headers.append((REQUEST_ID, request_id))
         return headers
 
 
