@@ -22,7 +22,7 @@ import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from starlette.types import ASGIApp
 
 from authgate.app import create_app
@@ -203,10 +203,18 @@ def scratch_postgres(name: str) -> str:
     return url
 
 
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
 def rsa_key_files(directory: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path, Path]:
-    """A new RSA key as <name>.pem (private, PKCS#8) and <name>.pub.pem, as authgate reads
-    them (AUTHGATE_JWT_PRIVATE_KEY_FILE, AUTHGATE_JWT_RETIRED_PUBLIC_KEY_FILES)."""
+    """A new RSA key as <name>.pem and <name>.pub.pem (key_files)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, *key_files(directory, name, key)
+
+
+def key_files(directory: Path, name: str, key: PrivateKey) -> tuple[Path, Path]:
+    """`key` as <name>.pem (private, PKCS#8) and <name>.pub.pem, as authgate reads them
+    (AUTHGATE_JWT_PRIVATE_KEY_FILE, ..._NEXT_/..._RETIRED_PUBLIC_KEY_FILES)."""
     private = directory / f"{name}.pem"
     private.write_bytes(
         key.private_bytes(
@@ -221,4 +229,4 @@ def rsa_key_files(directory: Path, name: str) -> tuple[rsa.RSAPrivateKey, Path, 
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    return key, private, public
+    return private, public

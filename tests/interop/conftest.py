@@ -29,13 +29,12 @@ from bench.reference.env import (
     start_server,
     stop_server,
 )
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.support import CHEAP_ARGON2, serve_app
+from tests.support import CHEAP_ARGON2, key_files, serve_app
 
 PASSWORD = "Correct-Horse-9"
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -58,19 +57,8 @@ def new_private_key(
 def write_key_pair(directory: Path, algorithm: str) -> tuple[Path, bytes]:
     """A new key for `algorithm` as a PKCS#8 PEM file (AUTHGATE_JWT_PRIVATE_KEY_FILE), and
     the public key's PEM (what a consumer is given, e.g. SimpleJWT's VERIFYING_KEY)."""
-    key = new_private_key(algorithm)
-    private = directory / f"{algorithm.lower()}.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
+    private, public = key_files(directory, algorithm.lower(), new_private_key(algorithm))
+    return private, public.read_bytes()
 
 
 class ShiftedClock:

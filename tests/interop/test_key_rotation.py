@@ -43,8 +43,6 @@ from bench.reference.env import (
     start_server,
     stop_server,
 )
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from joserfc import jwt as joserfc_jwt
 from joserfc.errors import InvalidKeyIdError as JoserfcMissingKey, JoseError as JoserfcError
 from joserfc.jwk import KeySet
@@ -54,7 +52,8 @@ from jwcrypto.common import JWException, JWKeyNotFound
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.support import Api, serve_app
+from tests.interop.conftest import new_private_key
+from tests.support import Api, key_files, serve_app
 
 with warnings.catch_warnings():  # authlib.jose is deprecated for joserfc, and still in use
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
@@ -76,26 +75,7 @@ SIMPLEJWT_ALGORITHM = "RS256"
 
 def _key_files(directory: Path, name: str, algorithm: str) -> tuple[Path, Path]:
     """A new key for `algorithm` as <name>.pem (private, PKCS#8) and <name>.pub.pem."""
-    key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if algorithm == "RS256"
-        else ed25519.Ed25519PrivateKey.generate()
-    )
-    private = directory / f"{name}.pem"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public = directory / f"{name}.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return private, public
+    return key_files(directory, name, new_private_key(algorithm))
 
 
 def _kid(token: str) -> str:
