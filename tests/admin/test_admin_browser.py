@@ -10,18 +10,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from authgate.settings import Settings
 from tests.admin.helpers import PASSWORD, make_user
+from tests.chromium import CHROMEDRIVER, CHROMIUM, chromium
 from tests.support import Api
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "admin"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
@@ -31,21 +28,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def browser() -> Iterator[WebDriver]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM or ""
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root in a container, where the sandbox cannot start
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER or ""))
-    driver.implicitly_wait(5)
-    try:
+    with chromium("--window-size=1280,1000") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 class Visit:

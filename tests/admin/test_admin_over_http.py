@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +24,11 @@ import pytest
 
 from authgate.admin.auth import BAD_FORM, COOKIE_NOT_RETURNED
 from tests.admin.helpers import PASSWORD, AdminClient, csrf_of, make_user
+from tests.chromium import CHROMEDRIVER, CHROMIUM, chromium as chromium_browser
 from tests.security.helpers import Server, module_server
 
 OTHER_HOST = "admin.example.test"  # not localhost: browsers treat it as any remote site
 ERROR = re.compile(r'<p class="error" id="error">([^<]*)</p>')
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -103,25 +101,12 @@ def chromium() -> Iterator[Any]:
     """Headless Chromium that reaches OTHER_HOST at 127.0.0.1."""
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root in a container, where the sandbox cannot start
-        "--disable-dev-shm-usage",
+    arguments = (
         f"--host-resolver-rules=MAP {OTHER_HOST} 127.0.0.1",
         "--disable-features=HttpsUpgrades",  # load the http:// URL as given, no https first
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.implicitly_wait(5)
-    try:
+    )
+    with chromium_browser(*arguments) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _log_in_in_chromium(driver: Any, url: str) -> None:

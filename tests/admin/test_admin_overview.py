@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import Store, open_store
 from tests.admin.helpers import PASSWORD, csrf_of, make_user
+from tests.chromium import CHROMEDRIVER, CHROMIUM, chromium as chromium_browser
 from tests.support import run
 
 NOW = datetime(2026, 3, 10, 14, 35, 12, 250_000, tzinfo=UTC)
@@ -325,8 +325,6 @@ def _with_store(url: str, work: Callable[[Store], Any]) -> None:
 # ------------------------------------------------------------------------- in a browser
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "admin"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture
@@ -334,31 +332,12 @@ def chromium() -> Iterator[Any]:
     """Headless Chromium that records the page's CSP violations and its console."""
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1100,2200")  # the whole page in the screenshot
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.implicitly_wait(5)
-    # Every CSP violation of each page, recorded from before it renders (CDP's script is not
-    # the page's: the CSP does not apply to it).
-    driver.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument",
-        {
-            "source": "window.__violations = [];"
-            "document.addEventListener('securitypolicyviolation', e =>"
-            " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-        },
-    )
-    try:
+    with chromium_browser(
+        "--window-size=1100,2200",  # the whole page in the screenshot
+        console_log=True,
+        record_csp_violations=True,
+    ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_overview_renders_in_chromium_without_csp_violations(

@@ -35,12 +35,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.chromium import CHROMEDRIVER, CHROMIUM, chromium as chromium_browser
 from tests.faults.support import start_node, stop
 from tests.support import free_port
 
 APP = Path(__file__).resolve().parent / "browser_app"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 PASSWORD = "Correct-Horse-9"
 CSRF_COOKIE = "csrf_token"  # its plain name: cookies are not Secure here
@@ -190,28 +189,16 @@ class _Nginx:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Headless Chromium resolving the test's names to 127.0.0.1."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM or ""
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root in a container, where the sandbox cannot start
-        "--disable-dev-shm-usage",
+    arguments = (
         "--disable-background-networking",
         "--disable-extensions",
         "--no-first-run",
         "--no-proxy-server",
         f"--host-resolver-rules=MAP *.{DOMAIN} 127.0.0.1, MAP *.other.test 127.0.0.1",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER or ""))
-    driver.set_script_timeout(30)
-    try:
+    )
+    with chromium_browser(*arguments, implicit_wait=None) as driver:
+        driver.set_script_timeout(30)
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -25,14 +24,13 @@ from typing import Any
 
 import pytest
 
+from tests.chromium import CHROMEDRIVER, CHROMIUM, chromium
 from tests.security.helpers import Server
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 WEB = ROOT / "web"
 STATIC = ROOT / "src" / "authgate" / "static" / "swagger-ui"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "docs"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 PAGE_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js", "favicon-32x32.png")
 
 
@@ -146,29 +144,13 @@ def test_the_wheel_carries_the_swagger_ui_files(tmp_path: Path) -> None:
 def browser() -> Iterator[Any]:
     if CHROMIUM is None or CHROMEDRIVER is None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1280,1600")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    # Every CSP violation of the page, recorded from before its first script runs.
-    driver.execute_cdp_cmd(
-        "Page.addScriptToEvaluateOnNewDocument",
-        {
-            "source": "window.__violations = [];"
-            "document.addEventListener('securitypolicyviolation', e =>"
-            " window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-        },
-    )
-    try:
+    with chromium(
+        "--window-size=1280,1600",
+        implicit_wait=None,
+        console_log=True,
+        record_csp_violations=True,
+    ) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_docs_render_their_operations_in_chromium_without_csp_violations(
