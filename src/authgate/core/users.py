@@ -20,6 +20,7 @@ from authgate.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     ThrottledError,
+    UnavailableError,
     ValidationError,
 )
 from authgate.core.events import NO_EVENTS, SUCCESS, THROTTLED, Events
@@ -48,7 +49,6 @@ from authgate.core.staff import (
 )
 from authgate.core.throttling import LOGIN, REGISTER, Throttle
 from authgate.core.tokens import Tokens
-from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
@@ -211,9 +211,9 @@ class Users:
         except ConflictError as conflict:
             # Lost a race against a concurrent registration of the same name.
             raise _taken(conflict, conflict.field_name) from conflict
+        except UnavailableError:
+            raise  # the database is away: a 503, not "cannot create user"
         except Exception as error:
-            if is_unavailable(error):
-                raise  # the database is away: a 503, not "cannot create user"
             raise AccountCreationError from error
         if not user.is_active:
             self._notices.activation(user)
