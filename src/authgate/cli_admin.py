@@ -132,7 +132,7 @@ def unlock(username: Username) -> None:
     async def lift(core: Core) -> None:
         user = await _user(core, username)
         try:
-            await core.users.unlock(user, shared_only=True)
+            await core.logins.unlock(user, shared_only=True)
         except UnavailableError:  # Redis's (the database answered _user)
             # Nothing was cleared, so nothing is audited: the lock holds in every server.
             typer.echo(

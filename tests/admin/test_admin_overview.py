@@ -256,9 +256,9 @@ def test_a_throttled_login_is_in_the_audit_log(make_settings: Callable[..., Sett
         try:
             for _ in range(2):
                 with pytest.raises(InvalidCredentialsError):
-                    await core.users.authenticate(login="nobody", password="wrong")
+                    await core.logins.authenticate(login="nobody", password="wrong")
             with pytest.raises(ThrottledError):
-                await core.users.authenticate(login="nobody", password="wrong")
+                await core.logins.authenticate(login="nobody", password="wrong")
             return await core.audit.events(event=audit.LOGIN)
         finally:
             await core.close()

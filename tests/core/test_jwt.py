@@ -239,7 +239,7 @@ def _with_core(
 
 async def _pair(core: Core, username: str = "john") -> tuple[int, str, str]:
     user = await core.users.register(username=username, email="", password=PASSWORD)
-    verified = await core.users.authenticate(login=username, password=PASSWORD)
+    verified = await core.logins.authenticate(login=username, password=PASSWORD)
     refresh, access = await core.jwts.issue_pair(verified)
     return user.id, refresh, access
 
@@ -260,7 +260,7 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
             await core.jwts.verify(access)
         assert (await core.jwts.authenticate(other_access)).id == other_id
         # A login with the new password works at once.
-        renewed = await core.users.authenticate(login="john", password="Brand-New-Horse-5")
+        renewed = await core.logins.authenticate(login="john", password="Brand-New-Horse-5")
         _, new_access = await core.jwts.issue_pair(renewed)
         assert (await core.jwts.authenticate(new_access)).id == user_id
 
@@ -293,7 +293,7 @@ def test_deactivation_and_deletion_end_every_jwt_even_after_reactivation(
 def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None:
     async def scenario(core: Core) -> None:
         await core.users.register(username="john", email="", password=PASSWORD)
-        verified = await core.users.authenticate(login="john", password=PASSWORD)
+        verified = await core.logins.authenticate(login="john", password=PASSWORD)
         await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(InvalidCredentialsError):
             await core.jwts.issue_pair(verified)

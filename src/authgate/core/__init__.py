@@ -19,6 +19,7 @@ from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
 from authgate.core.jwt_keys import KeyRing, load_key_ring
 from authgate.core.lockout import Lockout, LockoutPolicy
+from authgate.core.logins import Logins
 from authgate.core.mail import LinkTemplates, Mailer
 from authgate.core.models import Principal, SessionPrincipal, TokenPrincipal
 from authgate.core.notices import Notices
@@ -52,6 +53,7 @@ class Core:
     passwords: Passwords
     tokens: Tokens
     users: Users
+    logins: Logins
     recovery: Recovery
     notices: Notices
     revocations: Revocations
@@ -185,9 +187,18 @@ def build_core(
         notices=notices,
         revocations=revocations,
         clock=clock,
-        login_field=settings.login_field,
         revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
         jwts=jwts,
+        throttle=throttle,
+        audit=audit,
+        events=events,
+    )
+    logins = Logins(
+        store=store,
+        users=users,
+        passwords=passwords,
+        clock=clock,
+        login_field=settings.login_field,
         throttle=throttle,
         lockout=Lockout(counters, _lockout_policy(settings)),
         audit=audit,
@@ -196,6 +207,7 @@ def build_core(
     recovery = Recovery(
         store=store,
         users=users,
+        logins=logins,
         notices=notices,
         confirmations=confirmations,
         clock=clock,
@@ -210,6 +222,7 @@ def build_core(
         passwords,
         tokens,
         users,
+        logins,
         recovery,
         notices,
         revocations,

@@ -171,8 +171,8 @@ class UapiViews:
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
         try:
-            # A missing field still pays for one password check (core.users), like a wrong one.
-            user = await self.core.users.authenticate(
+            # A missing field still pays for one password check (core.logins), like a wrong one.
+            user = await self.core.logins.authenticate(
                 login=email if isinstance(email, str) else None,
                 password=password if isinstance(password, str) else None,
                 login_field="email",
