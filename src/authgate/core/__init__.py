@@ -14,6 +14,7 @@ from authgate.core.audit import Audit
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.counters import Counters
+from authgate.core.credentials import Credentials
 from authgate.core.events import NO_EVENTS, Events
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
@@ -180,15 +181,22 @@ def build_core(
     )
     counters = Counters(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
     throttle = _throttle(settings, counters, events)
+    sessions = Sessions(
+        store,
+        clock,
+        audit,
+        secret=secret,
+        lifetime_seconds=settings.session_lifetime_seconds,
+        idle_seconds=settings.session_idle_seconds,
+    )
     users = Users(
         store=store,
         passwords=passwords,
-        tokens=tokens,
+        credentials=Credentials(tokens, jwts, sessions),
         notices=notices,
         revocations=revocations,
         clock=clock,
         revoke_tokens_on_password_change=settings.revoke_tokens_on_password_change,
-        jwts=jwts,
         throttle=throttle,
         audit=audit,
         events=events,
@@ -229,14 +237,7 @@ def build_core(
         jwts,
         records,
         audit,
-        Sessions(
-            store,
-            clock,
-            audit,
-            secret=secret,
-            lifetime_seconds=settings.session_lifetime_seconds,
-            idle_seconds=settings.session_idle_seconds,
-        ),
+        sessions,
         counters,
     )
 

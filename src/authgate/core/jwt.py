@@ -460,7 +460,7 @@ class Jwts:
             return
         session = _session(claims)
         if session is None:
-            await self.end_sessions(user_id)
+            await self.revoke_all(user_id)
         else:
             config = self._config
             # No token of the login outlives this: the newest was issued before now.
@@ -487,13 +487,13 @@ class Jwts:
 
     async def log_out(self, user_id: int) -> None:
         """Log out: end every JWT of the user (/u/api/ logout), and say so in the audit log."""
-        await self.end_sessions(user_id)
+        await self.revoke_all(user_id)
         if self._audit is not None:
             await self._audit.record(audit.LOGOUT, user_id=user_id)
 
-    async def end_sessions(self, user_id: int) -> None:
-        """Kill every JWT issued to the user so far (password change, deactivation), and
-        drop the user's cached generation everywhere."""
+    async def revoke_all(self, user_id: int) -> None:
+        """Revoke every JWT issued to the user so far (their generation is bumped: a password
+        change, a deactivation, a logout), and drop the user's cached generation everywhere."""
         await self._forget(user_id, await self._store.bump_jwt_version(user_id))
 
     async def _forget(self, user_id: int, version: int | None = None) -> None:

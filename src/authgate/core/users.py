@@ -11,6 +11,7 @@ from authgate.core import audit
 from authgate.core.audit import Audit, by_staff
 from authgate.core.callers import caller_address
 from authgate.core.clock import Clock
+from authgate.core.credentials import Credentials
 from authgate.core.errors import (
     NON_FIELD,
     AccountCreationError,
@@ -32,7 +33,6 @@ from authgate.core.identity import (
     username_key,
     username_skeletons,
 )
-from authgate.core.jwt import Jwts
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User, UserSearch
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
@@ -46,7 +46,6 @@ from authgate.core.staff import (
     require_staff,
 )
 from authgate.core.throttling import REGISTER, Throttle
-from authgate.core.tokens import Tokens
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
@@ -60,24 +59,22 @@ class Users:
         *,
         store: Store,
         passwords: Passwords,
-        tokens: Tokens,
+        credentials: Credentials,
         notices: Notices,
         revocations: Revocations,
         clock: Clock,
         revoke_tokens_on_password_change: bool,
-        jwts: Jwts,
         throttle: Throttle,
         audit: Audit,
         events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
         self._passwords = passwords
-        self._tokens = tokens
+        self._credentials = credentials
         self._notices = notices
         self._revocations = revocations
         self._clock = clock
         self._revoke_on_password_change = revoke_tokens_on_password_change
-        self._jwts = jwts
         self._throttle = throttle
         self._probes = Probes(throttle)
         self._audit = audit
@@ -268,12 +265,10 @@ class Users:
             reason=_fields_changed(changes.keys() - {"email_key"}, user, actor),
         )
         deactivating = changes.get("is_active") is False
-        # A deactivation revokes every token below, which tells the feed once for both.
+        # A deactivation ends every credential below, which tells the feed once for both.
         updated = await self._update(user, changes, publish=not deactivating)
         if deactivating:
-            await self._tokens.revoke_all(user.id)
-            await self._jwts.end_sessions(user.id)
-            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+            await self._credentials.end_all(user.id)
             self._notices.activation(updated)
         return updated
 
@@ -311,12 +306,7 @@ class Users:
         updated = await self._update(
             user, {"password": new_hash}, publish=not revoking, expected=expected
         )
-        if revoking:
-            await self._tokens.revoke_all(user.id)
-        # JWTs issued before the change die whatever the setting (CVE-2024-22513).
-        await self._jwts.end_sessions(user.id)
-        # Browser sessions too: a stolen session must not outlive the password (Django's rule).
-        await self._store.delete_user_sessions(user.id)
+        await self._credentials.end_all(user.id, keep_opaque_tokens=not revoking)
         self._notices.password_changed(updated)
         reason = None if _is_self(actor, user) else _by_whom("set", actor)
         await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id, reason=reason)
@@ -357,9 +347,7 @@ class Users:
         changes = {"is_active": active, "activation_requested_at": None}
         updated = await self._update(user, changes, publish=active)
         if not active:
-            await self._tokens.revoke_all(user.id)
-            await self._jwts.end_sessions(user.id)
-            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+            await self._credentials.end_all(user.id)
         event = audit.ACTIVATION if active else audit.DEACTIVATION
         await self._audit.record(event, user_id=user.id, reason=_by_whom("", actor).strip())
         return updated
