@@ -17,7 +17,8 @@ import pytest
 
 from authgate.admin.charts import PLOT_HEIGHT, Chart, bar_chart, top_of_scale
 from authgate.app import create_app
-from authgate.core import audit, build_core
+from authgate.composition import build_core
+from authgate.core import audit
 from authgate.core.errors import InvalidCredentialsError, ThrottledError
 from authgate.core.models import (
     AuditCounts,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser

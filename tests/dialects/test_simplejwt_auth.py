@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from starlette.requests import Request
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
 from authgate.mailer import LogMailer

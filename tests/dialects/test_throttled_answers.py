@@ -12,7 +12,8 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import ThrottledError
 from authgate.dialects.drf import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews

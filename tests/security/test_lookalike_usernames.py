@@ -19,7 +19,8 @@ import asyncpg
 import pytest
 from alembic import command
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import ConflictError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser, User
