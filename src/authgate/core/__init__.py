@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from authgate.core.audit import Audit
 from authgate.core.clock import Clock
 from authgate.core.counters import Counters
+from authgate.core.directory import Directory
 from authgate.core.jwt import Jwts
 from authgate.core.logins import Logins
 from authgate.core.models import Principal, SessionPrincipal, TokenPrincipal
 from authgate.core.notices import Notices
 from authgate.core.passwords import Passwords
-from authgate.core.records import Records
 from authgate.core.recovery import Recovery
 from authgate.core.revocations import Revocations
 from authgate.core.sessions import Sessions
@@ -48,7 +48,7 @@ class Core:
     notices: Notices
     revocations: Revocations
     jwts: Jwts
-    records: Records
+    directory: Directory
     audit: Audit
     sessions: Sessions
     counters: Counters
