@@ -25,6 +25,7 @@ from authgate.core.errors import (
     JwtReusedError,
     JwtSessionEndedError,
     JwtUserError,
+    PermissionDeniedError,
 )
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.staff import OPERATOR
@@ -387,6 +388,35 @@ def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_u
         assert (await core.jwts.refresh(other_refresh)).refresh is not None
 
     _with_core(database_url, scenario, clock, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_refresh_answers_its_user_and_the_new_access_tokens_claims(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.id == user_id
+        assert dict(refreshed.claims) == core.jwts.decode(refreshed.access, "access")
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_superusers_refresh_token_is_refused_unspent(database_url: str) -> None:
+    """Refused where superusers are (`refuse_superuser`) before it is spent: not blacklisted,
+    it still refreshes where they are not."""
+
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        await core.store.update_user(user_id, {"is_superuser": True})
+        with pytest.raises(PermissionDeniedError):
+            await core.jwts.refresh(refresh, refuse_superuser=True)
+        assert (
+            await core.store.jti_used_at(str(core.jwts.decode(refresh, "refresh")["jti"])) is None
+        )
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.is_superuser
+        assert refreshed.refresh is not None
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 
 
 def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:

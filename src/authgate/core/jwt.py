@@ -63,6 +63,7 @@ from authgate.core.errors import (
     JwtSessionEndedError,
     JwtUserError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from authgate.core.events import (
     BLACKLISTED,
@@ -130,10 +131,14 @@ class JwtConfig:
 
 @dataclass(frozen=True, slots=True)
 class Refreshed:
-    """What jwt/refresh/ answers: a new access token, and a new refresh token on rotation."""
+    """What jwt/refresh/ answers: a new access token, and a new refresh token on rotation;
+    with the user they speak for and the new access token's claims (as written, before `aud`
+    and `iss`), so that nobody decodes the new token again to learn them."""
 
     access: str
     refresh: str | None
+    user: User
+    claims: Mapping[str, object]
 
 
 class Jwts:
@@ -381,29 +386,33 @@ class Jwts:
             raise
         self._events.jwt_checked(VALID)
 
-    async def refresh(self, raw: str) -> Refreshed:
+    async def refresh(self, raw: str, *, refuse_superuser: bool = False) -> Refreshed:
         """jwt/refresh/: a new access token; with rotation also a new refresh token, the used
         one recorded first (atomically: of two concurrent uses one records it, the other is
-        judged as a used token presented again, module docstring)."""
+        judged as a used token presented again, module docstring). `refuse_superuser` (the
+        cookie JWT API, which serves no superuser): PermissionDeniedError for a superuser's
+        token before it is spent; a used one comes back as a reuse all the same."""
         claims = self.decode(raw, REFRESH)
         jti = str(claims["jti"])
         if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
-            return await self._refresh_used(claims, used_at)
+            return await self._refresh_used(claims, used_at, refuse_superuser=refuse_superuser)
         try:
             user, version = await self._subject(claims)
         except JwtUserError as error:
             # A concurrent reuse of this very token may have ended its login between the
             # check above and now: that is a reuse too, not a stranger's token.
             if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
-                return await self._refresh_used(claims, used_at)
+                return await self._refresh_used(claims, used_at, refuse_superuser=refuse_superuser)
             raise _refusal(error) from error
+        if refuse_superuser and user.is_superuser:
+            raise PermissionDeniedError
         now = self._clock.now()
         access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
         if not self._config.rotate_refresh_tokens:
-            return Refreshed(self.encode(access), None)
+            return Refreshed(self.encode(access), None, user, access)
         if not self._config.blacklist_after_rotation:
             refresh = self._renewed(claims, REFRESH, now, self._config.refresh_lifetime, version)
-            return Refreshed(self.encode(access), self.encode(refresh))
+            return Refreshed(self.encode(access), self.encode(refresh), user, access)
         expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
         try:
             recorded = await self._store.blacklist_jti(jti, user.id, expires_at, now)
@@ -411,10 +420,15 @@ class Jwts:
             raise InvalidCredentialsError from None
         if not recorded:  # a concurrent refresh with the same token recorded it first
             used_at = await self._store.jti_used_at(jti)
-            return await self._refresh_used(claims, now if used_at is None else used_at)
-        return Refreshed(self.encode(access), self.encode(self._successor(claims, now, version)))
+            return await self._refresh_used(
+                claims, now if used_at is None else used_at, refuse_superuser=refuse_superuser
+            )
+        successor = self._successor(claims, now, version)
+        return Refreshed(self.encode(access), self.encode(successor), user, access)
 
-    async def _refresh_used(self, claims: Mapping[str, Any], used_at: datetime) -> Refreshed:
+    async def _refresh_used(
+        self, claims: Mapping[str, Any], used_at: datetime, *, refuse_superuser: bool
+    ) -> Refreshed:
         """A refresh token used at `used_at` presented again: within the reuse interval, and
         if its successor is still the family's live token, the answer its first use had
         (the same successor, a new access token); otherwise its login ends (JwtReusedError)."""
@@ -427,12 +441,14 @@ class Jwts:
             and await self._store.jti_used_at(successor_jti(str(claims["jti"]))) is None
         ):
             try:
-                _, version = await self._subject(claims)
+                user, version = await self._subject(claims)
             except JwtUserError as error:
                 raise _refusal(error) from error
+            if refuse_superuser and user.is_superuser:
+                raise PermissionDeniedError
             access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
             successor = self._successor(claims, used_at, version)
-            return Refreshed(self.encode(access), self.encode(successor))
+            return Refreshed(self.encode(access), self.encode(successor), user, access)
         await self._end_login(claims)
         raise JwtReusedError
 
@@ -514,11 +530,6 @@ def _result(error: JwtError | JwtUserError) -> str:
     if isinstance(error, JwtUserError):
         return INACTIVE if error.code == "jwt_user_inactive" else REVOKED
     return INVALID
-
-
-def subject_id(claims: Mapping[str, Any]) -> int | None:
-    """The id of the user a token's claims speak for, None when `user_id` is unusable."""
-    return _user_id(claims.get("user_id"))
 
 
 def successor_jti(jti: str) -> str:
