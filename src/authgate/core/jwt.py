@@ -7,13 +7,13 @@ access tokens; it ignores `ver`.
 
 `ver` is the fix for CVE-2024-22513 (SimpleJWT kept honouring tokens of deactivated users and,
 without CHECK_REVOKE_TOKEN, of users whose password changed): each user has a JWT generation in
-the store (0 until first bumped) which core/users.py bumps on a password change and on
-deactivation. Every use of a token (authentication, refresh, verify) reads the user and their
-generation in one query (or from a cache the revocation feed keeps honest, core/jwt_cache.py)
-and refuses a token of another generation, of an inactive user or of a
-user who is gone. A counter, not a digest of the password hash (SimpleJWT's `hash_password`
-claim), so no claim is derived from a secret. A token without `ver` (issued by SimpleJWT
-itself) is of generation 0.
+the store (0 until first bumped) which `revoke_all` bumps on a password change and on
+deactivation (core/credentials.py) and at a /u/api/ logout. Every use of a token
+(authentication, refresh, verify) reads the user and their generation in one query (or from a
+cache the revocation feed keeps honest, core/jwt_cache.py) and refuses a token of another
+generation, of an inactive user or of a user who is gone. A counter, not a digest of the
+password hash (SimpleJWT's `hash_password` claim), so no claim is derived from a secret. A
+token without `ver` (issued by SimpleJWT itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
 fixed allow-list, given to PyJWT as the only one accepted; for an Ed25519 key its two names,
