@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from authgate.core.errors import UnavailableError
-from authgate.core.models import NewUser
 from authgate.store import Store, open_store
 from authgate.store.drivers import sqlite as sqlite_driver
+from tests.store.test_store_contract import add_user
 from tests.support import free_port, run
-
-NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
-
-
-def _new_user(name: str) -> NewUser:
-    return NewUser(
-        username=name,
-        username_key=name,
-        email="",
-        email_key="",
-        password_hash="hash",
-        is_active=True,
-        date_joined=NOW,
-    )
 
 
 async def _outage_of(
@@ -41,7 +26,7 @@ async def _outage_of(
     try:
         take_away()
         with pytest.raises(UnavailableError) as raised:
-            await store.create_user(_new_user("away"))
+            await add_user(store, "away")
     finally:
         await store.close()
     return raised.value
