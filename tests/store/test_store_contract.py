@@ -229,6 +229,26 @@ def test_tokens_resolve_to_their_user_and_end(database_url: str) -> None:
     with_store(database_url, work)
 
 
+def test_a_login_token_is_stored_only_while_its_user_is_as_verified(database_url: str) -> None:
+    async def work(store: Store) -> None:
+        ann = await add_user(store, "ann")
+        record = TokenRecord(digest(1), ann.id, NOW, NOW + timedelta(days=1), None)
+        assert await store.create_token_if_verified(record, ann.password_hash) is True
+        principal = await store.get_principal(digest(1))
+        assert principal is not None
+        assert principal.token == record
+
+        later = TokenRecord(digest(2), ann.id, NOW, None, None)
+        assert await store.create_token_if_verified(later, "another hash") is False
+        await store.update_user(ann.id, {"is_active": False})
+        assert await store.create_token_if_verified(later, ann.password_hash) is False
+        await store.delete_user(ann.id)
+        assert await store.create_token_if_verified(later, ann.password_hash) is False
+        assert await store.get_principal(digest(2)) is None
+
+    with_store(database_url, work)
+
+
 def test_the_revocation_feed_reads_in_id_order_and_keeps_its_newest_row(
     database_url: str,
 ) -> None:
