@@ -72,13 +72,17 @@ class Tokens:
         stored only while the user is still active with the password hash verified (one
         statement), else InvalidCredentialsError.
         """
-        raw = secrets.token_hex(TOKEN_BYTES)
-        now = self._clock.now()
-        expires_at = None if self._ttl is None else now + self._ttl
-        record = TokenRecord(digest(raw), user.id, now, expires_at, last_used_at=None)
+        raw, record = self.draft(user.id)
         if not await self._store.create_token_if_verified(record, user.password_hash):
             raise InvalidCredentialsError
         return raw
+
+    def draft(self, user_id: int) -> tuple[str, TokenRecord]:
+        """A new token of this user and its stored form, for the caller to store."""
+        raw = secrets.token_hex(TOKEN_BYTES)
+        now = self._clock.now()
+        expires_at = None if self._ttl is None else now + self._ttl
+        return raw, TokenRecord(digest(raw), user_id, now, expires_at, last_used_at=None)
 
     async def resolve(self, raw: str) -> TokenPrincipal:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""

@@ -194,6 +194,19 @@ def update_user_if(columns: list[str], expected: Mapping[str, object]) -> str:
 _RETURNING_USER = f" RETURNING {USER_COLUMNS}"
 
 
+def with_login_token(update: str, dialect: Dialect) -> tuple[str, ...]:
+    """A login's writes with its new token: `update` (returning the user) then INSERT_TOKEN,
+    as the statements of one transaction, the first returning the user. PostgreSQL's is one
+    statement (a data-modifying WITH: one round trip, the token in only if the update found
+    its row); SQLite has no such WITH, and runs the two as one job of its writer."""
+    if dialect == "sqlite":
+        return update, INSERT_TOKEN
+    return (
+        f"WITH u AS ({update}), t AS (INSERT INTO auth_token (digest, user_id, created_at,"  # noqa: S608 allow-listed
+        " expires_at) SELECT :digest, id, :created_at, :expires_at FROM u) SELECT * FROM u",
+    )
+
+
 def _update_user(columns: list[str]) -> str:
     unknown = set(columns) - UPDATABLE_USER_COLUMNS
     if unknown or not columns:

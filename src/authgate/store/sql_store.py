@@ -146,6 +146,27 @@ class SqlStore:
         params = {**changes, **sql.expected_params(expected), "id": user_id}
         return await self._write_user(query, params)
 
+    async def record_login(
+        self,
+        user_id: int,
+        verified_hash: str,
+        changes: UserChanges,
+        token: TokenRecord | None = None,
+    ) -> User | None:
+        expected = {"password": verified_hash, "is_active": True}
+        update = sql.update_user_if(list(changes), expected)
+        params = {**changes, **sql.expected_params(expected), "id": user_id}
+        queries = (update,) if token is None else sql.with_login_token(update, self._dialect)
+        token_params = {} if token is None else new_token_params(token)
+        first, *rest = queries
+        steps = [Step(first, params | token_params, must_find=True)]
+        steps += [Step(query, token_params) for query in rest]
+        try:
+            rows = await self._driver.transaction(steps)
+        except RowNotFoundError:
+            return None
+        return user_from_row(rows[0], self._to_datetime)
+
     async def delete_user(self, user_id: int) -> None:
         await self._driver.write(sql.DELETE_USER, {"id": user_id})
 
