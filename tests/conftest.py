@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import socket
+import ssl
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
@@ -84,6 +85,29 @@ def use_local(
     return f"{service}: {local_url} answered (set {variable} to use another)"
 
 
+def _share_default_tls_context() -> None:
+    """Let every httpx client of the run share one default TLS context. httpx builds a new one
+    for each client, loading certifi's trust store (about 65 ms); the tests make a client per
+    server and more, nearly all of them for plain HTTP to loopback. A context with the same
+    trust serves every TLS connection alike (none of the tests change it after building)."""
+    import httpx
+    import httpx._transports.default as transports
+
+    build = httpx.create_ssl_context
+    built: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+
+    def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        if verify is not True or cert is not None:
+            return build(verify=verify, cert=cert, trust_env=trust_env)
+        key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        if key not in built:
+            built[key] = build(verify=verify, cert=cert, trust_env=trust_env)
+        return built[key]
+
+    transports.create_ssl_context = shared  # type: ignore[attr-defined]  # where httpx calls it
+
+
+_share_default_tls_context()
 SERVICES = [
     use_local("PostgreSQL", "AUTHGATE_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL, _postgres_problem),
     use_local("Redis", "AUTHGATE_TEST_REDIS_URL", LOCAL_REDIS_URL, _redis_problem),

@@ -1,4 +1,5 @@
-"""The `authgate` command, run as a real process."""
+"""The `authgate` command: `--help`, `migrate` with `createsuperuser`, and `changepassword`'s
+prompts as a real process; the refusals through its entry point in this process (run_cli)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def test_help_lists_every_command() -> None:
 
 def test_migrate_then_createsuperuser_non_interactively(make_settings, serve) -> None:
     settings = make_settings()
-    assert "up to date" in run_cli(settings, "migrate").stdout
+    assert "up to date" in run_cli(settings, "migrate", process=True).stdout
     done = run_cli(
         settings,
         "createsuperuser",
@@ -28,6 +29,7 @@ def test_migrate_then_createsuperuser_non_interactively(make_settings, serve) ->
         "--email",
         "root@example.com",
         password="Root-Pass-123",
+        process=True,
     )
     assert "Superuser 'root' created" in done.stdout
     api: Api = serve()
@@ -59,7 +61,11 @@ def test_changepassword_asks_twice_and_revokes_tokens(make_settings, serve) -> N
     api.register("john")
     token = api.login("john")
     done = run_cli(
-        make_settings(), "changepassword", "john", stdin="New-Horse-Pass-1\nNew-Horse-Pass-1\n"
+        make_settings(),
+        "changepassword",
+        "john",
+        stdin="New-Horse-Pass-1\nNew-Horse-Pass-1\n",
+        process=True,
     )
     assert "Password changed for 'john'" in done.stdout
     assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 401

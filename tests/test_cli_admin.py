@@ -1,4 +1,5 @@
-"""`authgate users ...`, `tokens revoke-all` and `audit tail`, run as real processes."""
+"""`authgate users ...`, `tokens revoke-all` and `audit tail`: one run of each family as a real
+process, the others through the command's entry point in this process (run_cli)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def test_users_list_shows_everyone_and_searches(make_settings, serve) -> None:
     api: Api = serve()
     api.register("john", email="john@example.com")
     api.register("anna")
-    listed = run_cli(settings, "users", "list").stdout.splitlines()
+    listed = run_cli(settings, "users", "list", process=True).stdout.splitlines()
     assert listed[0].split() == [
         "ID",
         "USERNAME",
@@ -87,7 +88,8 @@ def test_tokens_revoke_all(make_settings, serve) -> None:
     api.register("john")
     tokens = [api.login("john"), api.login("john")]
     assert (
-        run_cli(settings, "tokens", "revoke-all", "john").stdout == "Revoked 2 tokens of 'john'.\n"
+        run_cli(settings, "tokens", "revoke-all", "john", process=True).stdout
+        == "Revoked 2 tokens of 'john'.\n"
     )
     for token in tokens:
         assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 401
@@ -106,7 +108,7 @@ def test_audit_tail_prints_the_newest_entries_oldest_first(make_settings, serve)
     api.register("john")
     api.login("john")
     api.http.post("/auth/token/login/", json={"username": "john", "password": "wrong"})
-    lines = run_cli(settings, "audit", "tail").stdout.splitlines()
+    lines = run_cli(settings, "audit", "tail", process=True).stdout.splitlines()
     assert [line.split()[2:4] for line in lines] == [
         ["register", "success"],
         ["login", "success"],
