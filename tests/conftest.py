@@ -33,7 +33,7 @@ from authgate.settings import Settings
 from authgate.store.migrate import upgrade
 from tests.exclusive import ModuleLock
 from tests.log_capture import SessionLog
-from tests.support import CHEAP_ARGON2, Api, Mailbox, live_server, smtp_server
+from tests.support import CHEAP_ARGON2, Api, Mailbox, ShiftedClock, live_server, smtp_server
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -257,11 +257,12 @@ def argon2(request: pytest.FixtureRequest) -> Argon2Cost | None:
 def serve(
     make_settings: Callable[..., Settings], argon2: Argon2Cost | None
 ) -> Iterator[Callable[..., Api]]:
-    """Start a live server with setting overrides; returns an Api client for it."""
+    """Start a live server with setting overrides (and `clock`, authgate's: tests.support.
+    ShiftedClock); returns an Api client for it."""
     stack: list[Any] = []
 
-    def start(**overrides: Any) -> Api:
-        context = live_server(make_settings(**overrides), argon2=argon2)
+    def start(*, clock: ShiftedClock | None = None, **overrides: Any) -> Api:
+        context = live_server(make_settings(**overrides), argon2=argon2, clock=clock)
         base_url = context.__enter__()
         stack.append(context)
         return Api(base_url)

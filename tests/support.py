@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -37,11 +38,29 @@ in code; tests/core/test_passwords.py, servers started as processes (`authgate s
 the tests marked `production_argon2` hash at the settings' cost."""
 
 
+class ShiftedClock:
+    """authgate's clock (create_app's `clock`): the system's time plus an offset the test sets.
+    Set ahead, what expires by this clock has expired without a wait; set behind, something
+    happened that long ago. PyJWT judges `exp` and `iat` by the system's time, so for JWTs
+    it is only ever set behind."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 @contextmanager
-def live_server(settings: Settings, *, argon2: Argon2Cost | None = CHEAP_ARGON2) -> Iterator[str]:
+def live_server(
+    settings: Settings,
+    *,
+    argon2: Argon2Cost | None = CHEAP_ARGON2,
+    clock: ShiftedClock | None = None,
+) -> Iterator[str]:
     """Serve create_app(settings) on a free loopback port; yields its base URL. `argon2`:
-    the hashing cost (None: the settings' own)."""
-    with serve_app(create_app(settings, argon2=argon2)) as url:
+    the hashing cost (None: the settings' own); `clock`: authgate's (None: the system's)."""
+    with serve_app(create_app(settings, argon2=argon2, clock=clock)) as url:
         yield url
 
 
