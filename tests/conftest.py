@@ -166,6 +166,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["AUTHGATE_TEST_REDIS_URL"] = worker_redis_url(redis_url, WORKER)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a test marked `slow` first, every module's tests still together and in
+    their order: pytest-xdist (--dist loadfile) deals modules out in this order, and a long
+    module dealt last runs on while the other worker has nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keeps its order
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The host's AUTHGATE_* variables must not leak into a test."""

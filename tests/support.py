@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import re
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -245,7 +247,9 @@ def _run_here(
 
     argv = sys.argv
     code: int | str | None = 0
-    with CliRunner().isolation(input=stdin, env=env) as (out, err, _):
+    with CliRunner().isolation(input=stdin, env=env) as (out, err, _), warnings.catch_warnings():
+        # A password prompt reads the given input as from a pipe, which getpass warns of.
+        warnings.simplefilter("ignore", getpass.GetPassWarning)
         sys.argv = ["authgate", *args]
         try:
             cli.main()

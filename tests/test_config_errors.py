@@ -28,6 +28,8 @@ from authgate.store.migrate import alembic_config
 from tests.conftest import BACKENDS, POSTGRES_URL as TEST_POSTGRES_URL
 from tests.support import free_port
 
+pytestmark = pytest.mark.slow
+
 EXIT_REFUSED, EXIT_DATABASE = 1, 4
 
 

@@ -5,9 +5,10 @@ DRF + Djoser stack (bench/reference, in its scratch virtualenv): its own hashers
 model, its own migrations. The others write a Django-shaped SQLite file by hand, which is how
 custom user models, collisions, crashes and bad options are set up quickly.
 
-Every test imports through the real `authgate` command (or `run_import` where a crash must be
-injected) and checks the result through authgate's HTTP API: old passwords log in, old tokens
-work on /auth/users/me/.
+Every test imports through the `authgate` command (or `run_import` where a crash must be
+injected): the first one and the first of the real Django stack's as a real process, the rest
+through its entry point in this process (tests.support.run_cli). Each checks the result
+through authgate's HTTP API: old passwords log in, old tokens work on /auth/users/me/.
 """
 
 from __future__ import annotations
@@ -134,11 +135,17 @@ def django(tmp_path: Path) -> FakeDjango:
 
 
 def import_django(
-    settings: Settings, source_url: str, *args: str, expect_code: int = 0
+    settings: Settings, source_url: str, *args: str, expect_code: int = 0, process: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run `authgate import-django` against the settings' database."""
+    """Run `authgate import-django` against the settings' database (run_cli's `process`)."""
     return run_cli(
-        settings, "import-django", "--database-url", source_url, *args, expect_code=expect_code
+        settings,
+        "import-django",
+        "--database-url",
+        source_url,
+        *args,
+        expect_code=expect_code,
+        process=process,
     )
 
 
@@ -223,7 +230,7 @@ def test_users_and_tokens_arrive_and_work(django: FakeDjango, make_settings, ser
     alice = django.add("alice", email="alice@example.com", staff=True, password="Alice-Pass-1")
     django.add("root", superuser=True, staff=True, password="Root-Pass-123")
     settings = make_settings()
-    done = import_django(settings, django.url)
+    done = import_django(settings, django.url, process=True)
     assert "users: 2 imported, 0 updated, 0 unchanged, 0 skipped" in done.stdout
     assert "tokens: 2 imported, 0 unchanged, 0 skipped" in done.stdout
     api: Api = serve()
@@ -717,7 +724,7 @@ def test_real_django_users_log_in_with_old_passwords_and_keep_their_tokens(
     real_django: RealDjango, make_settings, serve
 ) -> None:
     settings = make_settings()
-    done = import_django(settings, real_django.url, expect_code=3)
+    done = import_django(settings, real_django.url, expect_code=3, process=True)
     imported = 7 if real_django.with_bcrypt else 5
     assert f"users: {imported} imported, 0 updated, 0 unchanged, 1 skipped" in done.stdout
     assert "'ALICE': username collides case-insensitively with 'alice' (id 1)" in done.stdout

@@ -25,6 +25,8 @@ from authgate.store.migrate import upgrade
 from tests.conftest import TEST_SECRET
 from tests.support import live_server, run_cli, smtp_server
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("openapi_python_client", reason="openapi-python-client is in the dev group")
 
 PACKAGE = "authgate_generated_client"
