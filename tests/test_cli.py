@@ -6,9 +6,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import Api, run_cli
 
 
+@pytest.mark.slow
 def test_help_lists_every_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "authgate", "--help"], capture_output=True, text=True, check=True
@@ -17,6 +20,7 @@ def test_help_lists_every_command() -> None:
         assert command in done.stdout
 
 
+@pytest.mark.slow
 def test_migrate_then_createsuperuser_non_interactively(make_settings, serve) -> None:
     settings = make_settings()
     assert "up to date" in run_cli(settings, "migrate", process=True).stdout
@@ -56,6 +60,7 @@ def test_createsuperuser_without_a_password_source_is_a_usage_error(make_setting
     assert "AUTHGATE_SUPERUSER_PASSWORD" in done.stderr
 
 
+@pytest.mark.slow
 def test_changepassword_asks_twice_and_revokes_tokens(make_settings, serve) -> None:
     api: Api = serve()
     api.register("john")

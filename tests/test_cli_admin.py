@@ -15,6 +15,7 @@ REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL")
 PASSWORD = "Correct-Horse-9"
 
 
+@pytest.mark.slow
 def test_users_list_shows_everyone_and_searches(make_settings, serve) -> None:
     settings = make_settings()
     assert run_cli(settings, "users", "list").stdout == "No users.\n"
@@ -82,6 +83,7 @@ def test_set_role_changes_flags_and_refuses_bad_input(make_settings, serve) -> N
     assert "by the CLI" in tail
 
 
+@pytest.mark.slow
 def test_tokens_revoke_all(make_settings, serve) -> None:
     settings = make_settings()
     api: Api = serve()
@@ -99,6 +101,7 @@ def test_tokens_revoke_all(make_settings, serve) -> None:
     run_cli(settings, "tokens", "revoke-all", "nobody", expect_code=1)
 
 
+@pytest.mark.slow
 def test_audit_tail_prints_the_newest_entries_oldest_first(make_settings, serve) -> None:
     settings = make_settings()
     assert run_cli(settings, "audit", "tail").stdout == "No audit entries.\n"
@@ -128,6 +131,7 @@ def test_unlock_without_redis_says_where_to_clear_instead(make_settings) -> None
     assert "/admin/lockouts" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(REDIS_URL is None, reason="AUTHGATE_TEST_REDIS_URL is not set")
 def test_unlock_lifts_a_lockout_kept_in_redis(make_settings, serve) -> None:
     settings = make_settings(redis_url=REDIS_URL)

@@ -226,6 +226,7 @@ def me(api: Api, key: str) -> Any:
 # ------------------------------------------------------------------ hand-written sources
 
 
+@pytest.mark.slow
 def test_users_and_tokens_arrive_and_work(django: FakeDjango, make_settings, serve) -> None:
     alice = django.add("alice", email="alice@example.com", staff=True, password="Alice-Pass-1")
     django.add("root", superuser=True, staff=True, password="Root-Pass-123")
@@ -719,6 +720,7 @@ OLD_PASSWORDS = {
 BCRYPT_PASSWORDS = {"dave": "Dave-Old-Pass-1", "erin": "Erin-Old-Pass-1"}
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_users_log_in_with_old_passwords_and_keep_their_tokens(
     real_django: RealDjango, make_settings, serve
@@ -757,6 +759,7 @@ def test_real_django_users_log_in_with_old_passwords_and_keep_their_tokens(
     assert me(api, real_django.tokens["ALICE"]).status_code == 401
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_bcrypt_users_log_in(real_django: RealDjango, make_settings, serve) -> None:
     if not real_django.with_bcrypt:
@@ -768,6 +771,7 @@ def test_real_django_bcrypt_users_log_in(real_django: RealDjango, make_settings,
         assert me(api, real_django.tokens[username]).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_import_twice_changes_nothing_even_after_logins(
     real_django: RealDjango, make_settings, serve
@@ -785,6 +789,7 @@ def test_real_django_import_twice_changes_nothing_even_after_logins(
     assert api.login("alice", OLD_PASSWORDS["alice"])
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_dry_run_writes_nothing(
     real_django: RealDjango, make_settings, tmp_path: Path

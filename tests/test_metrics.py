@@ -264,6 +264,7 @@ def _per_worker(directory: Path, scratch: Path) -> list[float]:
     return counts
 
 
+@pytest.mark.slow
 def test_two_workers_add_up(two_workers: tuple[Api, Path], tmp_path: Path) -> None:
     api, tmpdir = two_workers
     api.register("dave")
@@ -291,6 +292,7 @@ def test_two_workers_add_up(two_workers: tuple[Api, Path], tmp_path: Path) -> No
     assert len([c for c in per_worker if c > 0]) == WORKERS, per_worker
 
 
+@pytest.mark.slow
 def test_a_scrape_marks_killed_workers_dead(tmp_path: Path) -> None:
     """Live gauges (pool in use, audit queue) of a worker that died without stopping are
     dropped at the next scrape; a live worker's stay, and counters are never touched."""

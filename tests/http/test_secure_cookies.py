@@ -99,6 +99,7 @@ def _set_cookies(answer: httpx.Response) -> dict[str, str]:
     return {raw.split("=", 1)[0]: raw for raw in answer.headers.get_list("set-cookie")}
 
 
+@pytest.mark.slow
 def test_a_cookie_jar_runs_the_cookie_flow_against_a_dev_server_on_127_0_0_1(
     dev_server: DevServer,
 ) -> None:
@@ -133,6 +134,7 @@ def test_a_cookie_jar_runs_the_cookie_flow_against_a_dev_server_on_127_0_0_1(
         assert again.status_code == 401
 
 
+@pytest.mark.slow
 def test_the_dev_server_says_at_startup_what_to_set(dev_server: DevServer) -> None:
     # A line of logs.py's format: "<time> WARNING <logger> [<request id>] <message>".
     lines = [line for line in dev_server.output if "AUTHGATE_COOKIE_SECURE=false" in line]
@@ -141,6 +143,7 @@ def test_the_dev_server_says_at_startup_what_to_set(dev_server: DevServer) -> No
     assert "127.0.0.1" in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "headers",
     [

@@ -125,6 +125,7 @@ def test_every_secret_setting_has_a_refusal_case() -> None:
     assert {refusal.field for refusal in REFUSALS} == SECRET_FIELDS
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["serve", "migrate"])
 @pytest.mark.parametrize(
     "refusal", REFUSALS, ids=[f"{r.field}-refused-for-{r.names}" for r in REFUSALS]

@@ -116,6 +116,7 @@ def test_the_docker_image_refuses_to_start_without_a_secret_key(tmp_path: Path) 
     assert not (tmp_path / ".authgate-secret").exists()  # no dev key generated
 
 
+@pytest.mark.slow
 def test_dev_serve_warns_at_startup_that_it_is_dev_and_emails_go_to_the_log(
     tmp_path: Path,
 ) -> None:
