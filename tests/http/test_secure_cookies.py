@@ -59,16 +59,17 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     watchdog.start()
     output: list[str] = []
     assert server.stdout is not None
+    # uvicorn binds its socket after the app's startup: ready once it says it is running.
     for line in server.stdout:
         output.append(line)
-        if "Application startup complete" in line:
+        if "Uvicorn running on" in line:
             break
     watchdog.cancel()
     # Keep reading, so that the server never blocks on a full pipe.
     drain = threading.Thread(target=lambda: output.extend(server.stdout or ()), daemon=True)
     drain.start()
     try:
-        assert "Application startup complete" in "".join(output), "".join(output)
+        assert "Uvicorn running on" in "".join(output), "".join(output)
         yield DevServer(f"http://127.0.0.1:{port}", output)
     finally:
         server.terminate()
