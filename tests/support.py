@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -219,44 +219,67 @@ def run_cli(
     env["AUTHGATE_SECRET_KEY"] = settings.secret_key.get_secret_value()
     if password is not None:
         env["AUTHGATE_SUPERUSER_PASSWORD"] = password
-    done = _run_apart(args, env, stdin) if process else _run_here(args, env, stdin)
+    done = (run_apart if process else run_here)(args, env, stdin=stdin)
     assert done.returncode == expect_code, done.stderr
     return done
 
 
-def _run_apart(
-    args: tuple[str, ...], env: dict[str, str | None], stdin: str | None
+def run_apart(
+    args: tuple[str, ...],
+    env: Mapping[str, str | None],
+    *,
+    stdin: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in (os.environ | env).items() if v is not None}
+    """`python -m authgate ARGS` as a child, with this process's environment changed by `env`
+    (None: unset)."""
+    environment = {k: v for k, v in (os.environ | dict(env)).items() if v is not None}
     return subprocess.run(
         [sys.executable, "-m", "authgate", *args],
         env=environment,
+        cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
 
 
-def _run_here(
-    args: tuple[str, ...], env: dict[str, str | None], stdin: str | None
+def run_here(
+    args: tuple[str, ...],
+    env: Mapping[str, str | None],
+    *,
+    stdin: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """As run_apart, through the command's entry point in this process: its arguments, its
+    environment (as it was again afterwards, whatever the command set), its working folder
+    and its standard streams are the run's own meanwhile. Not for `serve`, which would
+    serve here and configure this process's logging."""
     from click.testing import CliRunner
 
     from authgate import cli
 
-    argv = sys.argv
+    assert args[:1] != ("serve",), "serve runs apart"
+    argv, environment, folder = sys.argv, dict(os.environ), Path.cwd()
     code: int | str | None = 0
     with CliRunner().isolation(input=stdin, env=env) as (out, err, _), warnings.catch_warnings():
         # A password prompt reads the given input as from a pipe, which getpass warns of.
         warnings.simplefilter("ignore", getpass.GetPassWarning)
         sys.argv = ["authgate", *args]
         try:
+            if cwd is not None:
+                os.chdir(cwd)
             cli.main()
         except SystemExit as exit_:
             code = exit_.code
         finally:
             sys.argv = argv
+            os.chdir(folder)
+            for name in os.environ.keys() - environment.keys():
+                del os.environ[name]
+            os.environ.update(environment)
     if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
         err.write(f"{code}\n".encode())
     returncode = 1 if isinstance(code, str) else code or 0
