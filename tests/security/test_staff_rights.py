@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import PermissionDeniedError
 from authgate.core.models import User
 from authgate.mailer import LogMailer
@@ -150,7 +151,7 @@ CORE_CHANGES: list[Any] = [
     ),
     pytest.param(lambda core, boss, root: core.users.delete(root, actor=boss), id="delete"),
     pytest.param(
-        lambda core, boss, root: core.records.groups.assign(boss, root, group_ids=[]),
+        lambda core, boss, root: core.directory.groups.assign(boss, root, group_ids=[]),
         id="assign groups",
     ),
     pytest.param(

@@ -12,7 +12,7 @@ from authgate.core.identity import email_key, username_key
 from authgate.core.models import NewUser, User, UserSearch
 from authgate.mailer import LogMailer
 from authgate.store import Store
-from tests.store.test_records_store import JOINED, with_store
+from tests.store.test_directory_store import JOINED, with_store
 
 
 async def add_user(
@@ -89,7 +89,7 @@ def test_search_pages_by_id(database_url: str) -> None:
 
 
 def test_only_staff_search(database_url: str, make_settings) -> None:
-    from authgate.core import build_core
+    from authgate.composition import build_core
 
     async def work(store: Store) -> None:
         core = build_core(make_settings(), store, LogMailer())

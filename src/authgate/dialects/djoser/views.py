@@ -109,7 +109,7 @@ class DjoserViews:
         both)."""
 
         async def check(password: str) -> list[Message]:
-            if await self.core.users.check_password(user, password):
+            if await self.core.logins.check_password(user, password):
                 return []
             return [Message("invalid_password")]
 
@@ -134,7 +134,7 @@ class DjoserViews:
         if towns is None:
             return json(s.UserCreatedOut.of(user), status=201)
         # Towns given (and checked above) are set once the user exists, and shown.
-        placed = await self.core.records.towns.assign(user, towns)
+        placed = await self.core.directory.towns.assign(user, towns)
         return json({**s.UserCreatedOut.of(user), "towns": placed}, status=201)
 
     async def list_users(self, _: Request, principal: Principal | None) -> Response:
@@ -207,7 +207,7 @@ class DjoserViews:
             return json(s.UserOut.of(user))
         # Towns are shown when sent, as at registration; users/me/'s GET (the fast lane's
         # single cached lookup) stays as Djoser's, and GET /user/<id>/ shows them always.
-        placed = await self.core.records.towns.assign(user, towns)
+        placed = await self.core.directory.towns.assign(user, towns)
         return json({**s.UserOut.of(user), "towns": placed})
 
     async def _delete(self, request: Request, viewer: User, target: User) -> Response:
@@ -309,7 +309,7 @@ class DjoserViews:
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)
         login = getattr(body, self.settings.login_field)
-        user = await self.core.users.authenticate(login=login, password=body.password)
+        user = await self.core.logins.authenticate(login=login, password=body.password)
         response = json({"auth_token": await self.core.tokens.issue(user)})
         if self.settings.create_session_on_login:
             await self._open_session(request, user, response)

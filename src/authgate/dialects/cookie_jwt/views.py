@@ -28,9 +28,11 @@ from authgate.core.errors import (
     JwtUserError,
     PermissionDeniedError,
 )
-from authgate.core.jwt import ACCESS, REFRESH, subject_id
+from authgate.core.jwt import ACCESS, REFRESH
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
+from authgate.dialects.cookie_jwt.cookies import CSRF_HEADER, Cookies
+from authgate.dialects.cookie_jwt.messages import message
 from authgate.dialects.errors import (
     COMMON_ERRORS,
     Answer,
@@ -39,9 +41,11 @@ from authgate.dialects.errors import (
     ErrorTable,
     Failure,
 )
-from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi_access_cookie
-from authgate.dialects.uapi.cookies import CSRF_HEADER, Cookies
-from authgate.dialects.uapi.messages import message
+from authgate.dialects.security_schemes import (
+    COOKIE_JWT_ACCESS,
+    SecurityScheme,
+    cookie_jwt_access_cookie,
+)
 from authgate.http.credentials import authorization
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate
@@ -57,7 +61,7 @@ STATED_CODES = frozenset({"token_reused", "session_ended"})
 
 AUDIENCE = "authgate:u-api"
 # The claim naming a login's session: both tokens carry it, refreshes keep it; it binds the
-# CSRF token to the session (dialects/uapi/cookies.py).
+# CSRF token to the session (dialects/cookie_jwt/cookies.py).
 SESSION = "sid"
 SECURE_TEST = {"message": "Successful secure test"}
 SECURE_TEST_BODY = orjson.dumps(SECURE_TEST)
@@ -68,7 +72,7 @@ LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 REFRESH_LIMITS: dict[str, int | None] = {"refresh_token": None}
 # The failures that reach the renderer: those every dialect answers alike (the handlers turn
 # the core's token and login failures into DialectErrors); any other is a logged 500.
-UAPI_ERROR_TABLE: ErrorTable = COMMON_ERRORS
+COOKIE_JWT_ERROR_TABLE: ErrorTable = COMMON_ERRORS
 # What refresh/ answers for the core's failures of a refresh token (a 400, as a bad body).
 REFRESH_ERRORS: ErrorTable = {
     JwtReusedError: Answer(400, "token_reused"),
@@ -93,7 +97,7 @@ def _bearer(request: Request) -> str | None:
     return parts[1]
 
 
-class UapiViews:
+class CookieJwtViews:
     """The handlers of the /u/api/ dialect."""
 
     def __init__(self, core: Core) -> None:
@@ -115,7 +119,7 @@ class UapiViews:
         self._default_language = core.settings.default_language
         self._roles = core.settings.roles
         self._errors = ErrorRenderer(
-            UAPI_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
+            COOKIE_JWT_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
         )
 
     # answers
@@ -129,10 +133,15 @@ class UapiViews:
         return self._errors.render(error, self.language(request))
 
     def _tokens(
-        self, request: Request, body: Mapping[str, object], access: str, refresh: str
+        self,
+        request: Request,
+        body: Mapping[str, object],
+        access: str,
+        refresh: str,
+        session: str | None,
     ) -> Response:
+        """The answer `body` with both tokens set as cookies, of the login `session`."""
         response = JSONResponse(body, headers=NO_STORE)
-        session = _session(self._jwts.decode(access, ACCESS))
         self._cookies.set_tokens(request, response, access, refresh, session or "")
         return response
 
@@ -148,7 +157,7 @@ class UapiViews:
 
     def _require_csrf(self, request: Request, claims: Mapping[str, object] | None) -> None:
         """A cookie-authenticated write must send the CSRF token of the cookie token's session
-        (dialects/uapi/cookies.py); `claims` are that token's, None when it is not valid."""
+        (dialects/cookie_jwt/cookies.py); `claims` are that token's, None when it is not valid."""
         if not self._cookies.csrf_ok(request, _session(claims) if claims else None):
             raise DialectError(403, "csrf_failed")
 
@@ -171,19 +180,20 @@ class UapiViews:
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
         try:
-            # A missing field still pays for one password check (core.users), like a wrong one.
-            user = await self.core.users.authenticate(
+            # A missing field still pays for one password check (core.logins), like a wrong one.
+            user = await self.core.logins.authenticate(
                 login=email if isinstance(email, str) else None,
                 password=password if isinstance(password, str) else None,
                 login_field="email",
             )
             if user.is_superuser:
                 raise DialectError(403, "superuser_login")
-            refresh, access = await self._jwts.issue_pair(user, {SESSION: uuid.uuid4().hex})
+            session = uuid.uuid4().hex
+            refresh, access = await self._jwts.issue_pair(user, {SESSION: session})
         except InvalidCredentialsError as error:
             raise DialectError(401, "invalid_credentials") from error
         answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
-        return self._tokens(request, answer, access, refresh)
+        return self._tokens(request, answer, access, refresh, session)
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
@@ -206,15 +216,13 @@ class UapiViews:
         if not raw:
             raise DialectError(400, "refresh_missing")
         try:
-            # Refreshed first, so that a replayed token is always handled as a reuse (which
-            # ends its login), a superuser's included.
-            refreshed = await self._jwts.refresh(raw)
-            user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
+            # A superuser's token is refused unspent (as their login is); a replayed one is
+            # handled as a reuse (which ends its login), a superuser's included.
+            refreshed = await self._jwts.refresh(raw, refuse_superuser=True)
         except (JwtError, InvalidCredentialsError) as error:
             raise DialectError.of(REFRESH_ERRORS, error) from error
-        user = await self.core.store.get_user(user_id) if user_id is not None else None
-        if user is None or user.is_superuser:
-            raise DialectError(403, "superuser_refresh")
+        except PermissionDeniedError as error:
+            raise DialectError(403, "superuser_refresh") from error
         if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
             raise DialectError(500, "server_error")
         answer = {
@@ -222,7 +230,8 @@ class UapiViews:
             "access_token": refreshed.access,
             "refresh_token": refreshed.refresh,
         }
-        return self._tokens(request, answer, refreshed.access, refreshed.refresh)
+        session = _session(refreshed.claims)
+        return self._tokens(request, answer, refreshed.access, refreshed.refresh, session)
 
     async def logout(self, request: Request, _: Principal | None) -> Response:
         """POST logout/: clear the cookies and, for an authentic access token (expired too:
@@ -284,7 +293,10 @@ class UapiViews:
         """What `_user` reads, for the OpenAPI document: the access token as Bearer, else its
         cookie."""
         names = self._cookies.documented_names
-        return (UAPI_ACCESS, uapi_access_cookie(names.uapi_access, names.uapi_csrf, CSRF_HEADER))
+        return (
+            COOKIE_JWT_ACCESS,
+            cookie_jwt_access_cookie(names.cookie_jwt_access, names.cookie_jwt_csrf, CSRF_HEADER),
+        )
 
 
 def _error_shape(failure: Failure, language: str) -> Response:
