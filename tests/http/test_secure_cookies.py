@@ -69,6 +69,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     drain = threading.Thread(target=lambda: output.extend(server.stdout or ()), daemon=True)
     drain.start()
     try:
+        assert "Application startup complete" in "".join(output), "".join(output)
         assert "Uvicorn running on" in "".join(output), "".join(output)
         yield DevServer(f"http://127.0.0.1:{port}", output)
     finally:
