@@ -20,6 +20,8 @@ import pytest
 
 from tests.security.helpers import PASSWORD, Server, module_server
 
+pytestmark = pytest.mark.slow
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
