@@ -317,7 +317,9 @@ def test_the_public_test_needs_nothing(api: Api) -> None:
 
 
 def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> None:
-    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=1)
+    # 2 s, not 1: `exp` is whole seconds, so a 1 s token may live a millisecond and be dead
+    # by its first use below.
+    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=2)
     _user(api)
     tokens = _tokens(api)
     # Used once: from then on its verdict is cached, which must not outlive `exp`.
