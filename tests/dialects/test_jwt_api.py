@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import jwt as pyjwt
 import pytest
 
 from authgate.core.roles import ADMIN
@@ -70,6 +71,13 @@ def _update(settings: Settings, email: str, changes: dict[str, object]) -> None:
 
     run(update())
     time.sleep(settings.revocation_poll_seconds * 4)
+
+
+def _until_expired(token: str) -> None:
+    """Wait until the token's `exp` has passed by the system's clock, which PyJWT and the
+    verified-token cache judge it by (no leeway by default)."""
+    exp = pyjwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
 
 
 def _superuser(settings: Settings) -> None:
@@ -309,7 +317,9 @@ def test_the_public_test_needs_nothing(api: Api) -> None:
 
 
 def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> None:
-    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=1)
+    # 2 s, not 1: `exp` is whole seconds, so a 1 s token may live a millisecond and be dead
+    # by its first use below.
+    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=2)
     _user(api)
     tokens = _tokens(api)
     # Used once: from then on its verdict is cached, which must not outlive `exp`.
@@ -321,7 +331,7 @@ def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> No
         invalid = api.http.get("/u/api/secure_test/", headers={"Authorization": header})
         assert invalid.status_code == 401
         assert invalid.json() == {"detail": "The access token is invalid or expired"}
-    time.sleep(2.1)
+    _until_expired(tokens["access_token"])
     expired = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
     assert expired.status_code == 401
 
@@ -494,7 +504,7 @@ def test_logout_by_an_expired_access_cookie_still_ends_the_session(
     api = serve(jwt_access_lifetime_seconds=1, cookie_secure=False)
     _user(api)
     body = _login(api).json()
-    time.sleep(2.1)
+    _until_expired(body["access_token"])
     assert api.http.get("/u/api/secure_test/").status_code == 401  # the access token expired
     csrf = api.http.cookies["csrf_token"]
     assert api.http.post("/u/api/logout/", headers={"X-CSRF-Token": csrf}).status_code == 200
