@@ -88,9 +88,7 @@ async def measure(database_url: str, logins: int, profile: Path | None) -> float
     from authgate.app import create_app
     from authgate.core.passwords import Argon2Cost
     from authgate.settings import Settings
-    from authgate.store.migrate import upgrade
 
-    upgrade(database_url)
     settings = Settings(_env_file=None, **settings_values(database_url))  # type: ignore[arg-type]
     cheap = Argon2Cost(time_cost=1, memory_cost_kib=8, parallelism=1)
     app = create_app(settings, argon2=cheap)
@@ -142,6 +140,9 @@ def child(args: argparse.Namespace) -> None:
             url = args.postgres
         else:
             url = f"sqlite:///{Path(scratch) / 'login.sqlite3'}"
+        from authgate.store.migrate import upgrade
+
+        upgrade(url)  # (runs its own event loop)
         profile = Path(args.profile_out) if args.profile_out else None
         print(asyncio.run(measure(url, args.logins, profile)))
 
