@@ -14,7 +14,7 @@ from authgate.dialects.cookie_jwt.views import (
     CookieJwtViews,
 )
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
-from authgate.dialects.drf import Endpoint, Operation
+from authgate.dialects.endpoints import Endpoint, Operation
 from authgate.dialects.errors import documented_statuses
 from authgate.http.fast_lane import FastHandler
 

@@ -19,7 +19,7 @@ from authgate.core.errors import (
 from authgate.core.models import Principal, SessionPrincipal, User
 from authgate.core.staff import authorize_user_change
 from authgate.dialects.djoser import schemas as s
-from authgate.dialects.drf import json, no_content
+from authgate.dialects.drf.negotiation import json, no_content
 from authgate.dialects.fields import M, as_text, parse
 from authgate.dialects.schemes import CsrfFailedError
 from authgate.dialects.towns_field import parse_with_towns

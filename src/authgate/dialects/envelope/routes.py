@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from authgate.core import Core
 from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
-from authgate.dialects.drf import Endpoint, Operation
+from authgate.dialects.endpoints import Endpoint, Operation
 from authgate.dialects.envelope import schemas as s
 from authgate.dialects.envelope.views import DECIDED_STATUSES, ENVELOPE_ERROR_TABLE, EnvelopeViews
 from authgate.dialects.errors import documented_statuses

@@ -1,47 +1,37 @@
-"""DRF's wire behaviour, shared by the DRF-speaking dialects: the order a view runs in
-(authenticate, then the method, then the handler) and DRF's table and body shape for errors
-(rendered by dialects/errors.py).
-"""
+"""DRF's view runner: a view authenticates, then finds the method's handler (405 otherwise,
+after authenticating, as DRF), and renders every failure in DRF's shape."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 
 import orjson
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, request_response
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Scope
 
 from authgate.core import Core
-from authgate.core.errors import (
-    NON_FIELD,
-    AccountCreationError,
-    AuthgateError,
-    InactiveUserError,
-    InvalidCredentialsError,
-    Message,
-    NotFoundError,
-    PermissionDeniedError,
-    StaleTokenError,
-    ThrottledError,
-    TokenInvalidError,
-    ValidationError,
-)
+from authgate.core.errors import AuthgateError
 from authgate.core.models import Principal
-from authgate.dialects.errors import COMMON_ERRORS, Answer, ErrorRenderer, ErrorTable, Failure
-from authgate.dialects.jwt_auth import JwtAuthenticationFailed
-from authgate.dialects.schemes import CsrfFailedError, TokenScheme, schemes_of
+from authgate.dialects.dispatch import EveryMethod
+from authgate.dialects.drf.errors import DRF_ERROR_TABLE, drf_error_shape
+from authgate.dialects.drf.negotiation import (
+    PARSES,
+    RENDERS,
+    VARY,
+    VARY_BYTES,
+    allow_header,
+    json,
+    renders_for,
+)
+from authgate.dialects.endpoints import Check, Endpoint, FieldInfo, Metadata
+from authgate.dialects.errors import ErrorRenderer
+from authgate.dialects.schemes import TokenScheme, schemes_of
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.credentials import parse_token
 from authgate.http.errors import (
-    FieldTooLongError,
-    InvalidTextError,
-    MalformedBodyError,
-    MalformedCredentialsError,
     MethodNotAllowedError,
     NotAcceptableError,
     NotAuthenticatedError,
@@ -51,113 +41,7 @@ from authgate.http.errors import (
 from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
 from authgate.http.i18n import negotiate, translate
 
-# The order DRF lists a view's methods in `Allow` (Django's View.http_method_names).
-ALLOW_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# DRF's default renderers: JSON, and the browsable API's HTML (answered with JSON here).
-RENDERED_TYPES = (("application", "json"), ("text", "html"))
-# What DRF's metadata lists (its default renderer and parser classes).
-RENDERS = ("application/json", "text/html")
-PARSES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-# DRF varies every answer on these (its content negotiation, Django's LocaleMiddleware).
-VARY = "Accept, Accept-Language"
-VARY_BYTES = VARY.encode()
 FAST_LANE_HEADERS = frozenset({b"accept", b"authorization", b"accept-language"})
-FieldInfo = Mapping[str, object]
-"""One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
-Handler = Callable[[Request, Principal | None], Awaitable[Response]]
-Check = Callable[[Request, Principal | None], Awaitable[object]]
-# DRF's statuses (its exceptions' status_code); any other error of the core or of reading the
-# request is a ValidationError's 400. The message is the error's own code.
-DRF_ERROR_TABLE: ErrorTable = {
-    **COMMON_ERRORS,
-    AuthgateError: Answer(400),
-    RequestError: Answer(400),
-    NotAuthenticatedError: Answer(401),
-    MalformedCredentialsError: Answer(401),
-    TokenInvalidError: Answer(401),
-    InactiveUserError: Answer(401),
-    JwtAuthenticationFailed: Answer(401),
-    PermissionDeniedError: Answer(403),
-    CsrfFailedError: Answer(403),
-    StaleTokenError: Answer(403),
-    NotFoundError: Answer(404),
-    NotAcceptableError: Answer(406),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """One method of an endpoint, and what the OpenAPI document says of it."""
-
-    handler: Handler
-    summary: str
-    public: bool = False
-    request: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    """The query parameters it reads, each a field of this model."""
-    response: type[BaseModel] | None = None
-    many: bool = False
-    status: int = 200
-    answer_of: Callable[[Principal], object] | None = None
-    """For a GET whose success depends only on who asks: its body. Such an operation is
-    also served by the fast lane (http/fast_lane.py)."""
-    optional_credentials: bool = False
-    """A public operation that acts on the dialect's credentials when it is given them (a
-    logout that always succeeds): the document lists them, and none, as its security."""
-
-
-@dataclass(frozen=True, slots=True)
-class Metadata:
-    """What OPTIONS answers about an endpoint, as DRF's SimpleMetadata does."""
-
-    name: str
-    description: str = ""
-    actions: Mapping[str, Mapping[str, FieldInfo]] = field(default_factory=dict)
-    """Per method (POST, PUT): the fields DRF describes for it."""
-    shows_actions: Check | None = None
-    """Raises an AuthgateError for a caller who gets no `actions` (DRF drops them when its
-    object check fails)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A path and its methods. `public` decides who may learn which methods exist."""
-
-    path: str
-    operations: Mapping[str, Operation]
-    public: bool = False
-    metadata: Metadata | None = None
-
-
-class EveryMethod:
-    """A view as a plain ASGI app, which Starlette routes every method to (a function endpoint
-    gets GET only, or a fixed list). The view then authenticates before it answers 405, as
-    DRF does, for TRACE or an unknown method too."""
-
-    def __init__(self, view: Callable[[Request], Awaitable[Response]]) -> None:
-        self._app = request_response(view)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one request."""
-        await self._app(scope, receive, send)
-
-
-class CompactJSONResponse(JSONResponse):
-    """JSON as DRF renders it: compact, UTF-8, not ASCII-escaped (orjson's only form)."""
-
-    def render(self, content: object) -> bytes:
-        """The body."""
-        return orjson.dumps(content)
-
-
-def json(data: object, status: int = 200) -> Response:
-    """A JSON answer as DRF renders it."""
-    return CompactJSONResponse(data, status_code=status)
-
-
-def no_content() -> Response:
-    """204 with an empty body."""
-    return Response(status_code=204)
 
 
 class DrfViews:
@@ -322,48 +206,6 @@ class DrfViews:
         return self.error_response(request, PathNotFoundError())
 
 
-def drf_error_shape(failure: Failure, language: str) -> Response:
-    """DRF's error answer: `{"detail": ...}`, or field -> messages."""
-    response = JSONResponse(
-        _error_body(failure, language), status_code=failure.status, headers=failure.headers
-    )
-    response.headers["Content-Language"] = language
-    return response
-
-
-def _error_body(failure: Failure, language: str) -> object:
-    """The body DRF answers for an error of the core or of reading the request."""
-    error = failure.error
-    if isinstance(error, ThrottledError):
-        return {"detail": throttled_detail(error.retry_after, language)}
-    if isinstance(error, ValidationError):
-        return {
-            ("non_field_errors" if name == NON_FIELD else name): [
-                _word(message, language) for message in messages
-            ]
-            for name, messages in error.errors.items()
-        }
-    if isinstance(error, AccountCreationError):
-        return [translate(failure.code, language)]
-    if isinstance(error, InvalidCredentialsError):
-        return {"non_field_errors": [translate(failure.code, language)]}
-    if isinstance(error, MalformedBodyError):
-        code = "json_parse_error" if error.params.get("kind") == "json" else "form_parse_error"
-        return {"detail": translate(code, language, error.params)}
-    if isinstance(error, FieldTooLongError):
-        # A field error, as DRF's max_length validator words it.
-        limit = {"max_length": error.params["max_length"]}
-        return {str(error.params["field"]): [translate("max_length", language, limit)]}
-    if isinstance(error, InvalidTextError):
-        # A field error, as DRF's CharField words a null character or a surrogate.
-        return {str(error.params["field"]): [_word(error.problem, language)]}
-    if isinstance(error, JwtAuthenticationFailed):
-        return error.body(language)
-    if isinstance(error, CsrfFailedError):
-        return {"detail": f"CSRF Failed: {error.params['reason']}"}
-    return {"detail": translate(failure.code, language, failure.params)}
-
-
 async def _passes(check: Check | None, request: Request, principal: Principal | None) -> bool:
     """Whether `check` lets this caller through (no check lets everyone)."""
     if check is None:
@@ -381,37 +223,3 @@ def _described(info: FieldInfo, language: str) -> dict[str, object]:
         key: translate(str(value), language) if key in ("label", "help_text") else value
         for key, value in info.items()
     }
-
-
-def renders_for(accept: str | None) -> bool:
-    """Whether DRF's content negotiation finds a renderer for this Accept header: some listed
-    media type (wildcards allowed, case-blind, parameters and q ignored) matches one of its
-    renderers. A missing header accepts anything; an empty one accepts nothing."""
-    if accept is None:
-        return True
-    for listed in accept.split(","):
-        main, _, sub = listed.split(";", 1)[0].strip().lower().partition("/")
-        for renderer_main, renderer_sub in RENDERED_TYPES:
-            if main in ("*", renderer_main) and sub in ("*", renderer_sub):
-                return True
-    return False
-
-
-def allow_header(methods: list[str]) -> str:
-    """`Allow` as DRF sends it: Django's method order, HEAD wherever GET is (Django's View
-    answers HEAD with its GET handler), and OPTIONS always."""
-    offered = {*methods, "OPTIONS"}
-    if "GET" in offered:
-        offered.add("HEAD")
-    return ", ".join(method for method in ALLOW_ORDER if method in offered)
-
-
-def throttled_detail(wait: int, language: str) -> str:
-    """DRF's Throttled detail. DRF formats the "Expected available" sentence before asking
-    gettext for it, so no catalogue ever matches: that half stays English in every language."""
-    sentence = "throttled_wait_one" if wait == 1 else "throttled_wait_many"
-    return f"{translate('throttled', language)} {translate(sentence, language, {'wait': wait})}"
-
-
-def _word(message: Message, language: str) -> str:
-    return translate(message.code, language, message.params)
