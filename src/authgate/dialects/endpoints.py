@@ -16,6 +16,13 @@ FieldInfo = Mapping[str, object]
 """One field as DRF's SimpleMetadata describes it; `label` and `help_text` are message codes."""
 Handler = Callable[[Request, Principal | None], Awaitable[Response]]
 Check = Callable[[Request, Principal | None], Awaitable[object]]
+Fields = Mapping[str, object]
+"""A request body's fields, as the fast lane reads a flat JSON object (none for a GET)."""
+NO_FIELDS: Fields = {}
+PlainSuccess = Callable[[Principal, Fields], object | None]
+"""An operation's plain success for this principal and body: what its dialect renders (a
+DRF body, an envelope's code and data), or None when the success is not plain (the full view
+then answers)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +38,10 @@ class Operation:
     response: type[BaseModel] | None = None
     many: bool = False
     status: int = 200
-    answer_of: Callable[[Principal], object] | None = None
-    """For a GET whose success depends only on who asks: its body. Such an operation is
-    also served by the fast lane (http/fast_lane.py)."""
+    answer_of: PlainSuccess | None = None
+    """For an operation whose success depends only on who asks and on the body's plain
+    fields: that success. The full view answers it, and so does the fast lane
+    (dialects/lane.py) for every scheme the dialect takes."""
     optional_credentials: bool = False
     """A public operation that acts on the dialect's credentials when it is given them (a
     logout that always succeeds): the document lists them, and none, as its security."""

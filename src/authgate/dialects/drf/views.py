@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Scope
 
 from authgate.core import Core
 from authgate.core.errors import AuthgateError
 from authgate.core.models import Principal
+from authgate.dialects.authenticator import Authenticator
 from authgate.dialects.dispatch import EveryMethod
 from authgate.dialects.drf.errors import DRF_ERROR_TABLE, drf_error_shape
 from authgate.dialects.drf.negotiation import (
@@ -28,20 +28,16 @@ from authgate.dialects.drf.negotiation import (
 )
 from authgate.dialects.endpoints import Check, Endpoint, FieldInfo, Metadata
 from authgate.dialects.errors import ErrorRenderer
-from authgate.dialects.schemes import TokenScheme, schemes_of
+from authgate.dialects.lane import PlainAnswer, lane_handlers
+from authgate.dialects.schemes import schemes_of
 from authgate.dialects.security_schemes import SecurityScheme
-from authgate.http.credentials import parse_token
 from authgate.http.errors import (
     MethodNotAllowedError,
     NotAcceptableError,
-    NotAuthenticatedError,
     PathNotFoundError,
-    RequestError,
 )
-from authgate.http.fast_lane import FastAnswer, FastHandler, single_headers
+from authgate.http.fast_lane import FastAnswer, FastHandler
 from authgate.http.i18n import negotiate, translate
-
-FAST_LANE_HEADERS = frozenset({b"accept", b"authorization", b"accept-language"})
 
 
 class DrfViews:
@@ -50,78 +46,42 @@ class DrfViews:
 
     def __init__(self, core: Core, dialect: str) -> None:
         self.core = core
-        self._schemes = schemes_of(core, dialect)
+        schemes = schemes_of(core, dialect)
+        self.authenticator = Authenticator(schemes)
         # DRF's errors: no dialect name, so a bug is re-raised (Starlette's logged 500).
         self._errors = ErrorRenderer(
-            DRF_ERROR_TABLE, drf_error_shape, challenge=self._schemes[0].challenge
+            DRF_ERROR_TABLE, drf_error_shape, challenge=schemes[0].challenge
         )
         # What the endpoints that are not public take, any one of them, for the OpenAPI
         # document: the very schemes `authenticate` tries.
-        self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in self._schemes)
+        self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in schemes)
         self._default_language = core.settings.default_language
 
     async def authenticate(self, request: Request) -> Principal:
         """The principal of the first scheme that proves one, or an authentication failure."""
-        for scheme in self._schemes:
-            principal = await scheme.authenticate(request)
-            if principal is not None:
-                return principal
-        raise NotAuthenticatedError
+        return await self.authenticator.authenticate(request)
 
     def fast_handlers(
         self, prefixes: tuple[str, ...], endpoints: list[Endpoint]
     ) -> dict[tuple[str, str], FastHandler]:
-        """Fast-lane handlers for every GET with an `answer_of`, under each prefix, with and
-        without the trailing slash; only where opaque tokens are the first scheme, the one
-        the fast lane knows (anything else takes the full view)."""
-        handlers: dict[tuple[str, str], FastHandler] = {}
-        tokens = self._schemes[0]
-        if not isinstance(tokens, TokenScheme):
-            return handlers
-        for endpoint in endpoints:
-            operation = endpoint.operations.get("GET")
-            if operation is None or operation.answer_of is None:
-                continue
-            handler = self._fast(endpoint, operation.answer_of, tokens)
-            for prefix in prefixes:
-                path = prefix + endpoint.path
-                handlers["GET", path] = handlers["GET", path.rstrip("/")] = handler
-        return handlers
+        """The fast lane's handlers of the endpoints' plain successes (dialects/lane.py)."""
+        return lane_handlers(self, prefixes, endpoints)
 
-    def _fast(
-        self, endpoint: Endpoint, answer_of: Callable[[Principal], object], tokens: TokenScheme
-    ) -> FastHandler:
+    def serves(self, connection: HTTPConnection) -> bool:
+        """Whether the lane may answer: DRF negotiates the media type before anything else."""
+        return renders_for(connection.headers.get("accept"))
+
+    def plain_answer(self, endpoint: Endpoint) -> PlainAnswer:
+        """The lane's rendering of a success of `endpoint`: what `json` and the view's
+        headers make of it."""
         allow = allow_header(list(endpoint.operations)).encode()
 
-        async def handler(scope: Scope, _body: bytes) -> FastAnswer | None:
-            # Only the plain success is answered here; anything else takes the full view,
-            # which owns every error answer.
-            headers = single_headers(scope, FAST_LANE_HEADERS)
-            if headers is None:
-                return None
-            accept = headers.get(b"accept")
-            if accept is not None and not renders_for(accept.decode("latin-1")):
-                return None
-            try:
-                raw = parse_token(headers.get(b"authorization"), tokens.keywords)
-                if raw is None or not tokens.takes(raw):
-                    return None
-                principal = await self.core.tokens.resolve(raw)
-            except (AuthgateError, RequestError):
-                return None
-            accept_language = headers.get(b"accept-language")
-            language = negotiate(
-                accept_language.decode("latin-1") if accept_language else None,
-                self._default_language,
-            )
-            extra = [
-                (b"allow", allow),
-                (b"vary", VARY_BYTES),
-                (b"content-language", language.encode()),
-            ]
-            return 200, extra, orjson.dumps(answer_of(principal))
+        def answer(connection: HTTPConnection, success: object) -> FastAnswer:
+            language = self.language(connection).encode()
+            extra = [(b"allow", allow), (b"vary", VARY_BYTES), (b"content-language", language)]
+            return 200, extra, orjson.dumps(success)
 
-        return handler
+        return answer
 
     def routes(self, endpoints: list[Endpoint]) -> list[BaseRoute]:
         """Starlette routes for the endpoints, each also answering without its trailing slash."""
@@ -163,9 +123,9 @@ class DrfViews:
 
         return view
 
-    def language(self, request: Request) -> str:
-        """The language of the answer to `request`."""
-        return negotiate(request.headers.get("accept-language"), self._default_language)
+    def language(self, connection: HTTPConnection) -> str:
+        """The language of the answer to this request."""
+        return negotiate(connection.headers.get("accept-language"), self._default_language)
 
     async def describe(
         self, request: Request, metadata: Metadata, principal: Principal | None
