@@ -17,12 +17,7 @@ def authorization(connection: Connection) -> bytes | None:
     """The Authorization header, as sent; sent more than once, its copies joined with ", " as
     a WSGI server joins them for Django, so that two tokens never pass for one (the first copy
     alone would let a proxy's or a client's extra header decide who is asking)."""
-    headers = connection.headers
-    value = headers.raw_value(b"authorization")
-    if value is not None:
-        return value
-    values = headers.raw_values(b"authorization")
-    return b", ".join(values) if values else None
+    return connection.headers.raw_joined(b"authorization")
 
 
 def read_token(connection: Connection, keywords: Collection[str]) -> str | None:
