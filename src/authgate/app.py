@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
 from authgate import admin
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.clock import Clock
 from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer

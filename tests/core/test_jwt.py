@@ -15,7 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import (
     InvalidCredentialsError,
     JwtBlacklistedError,
@@ -24,6 +25,7 @@ from authgate.core.errors import (
     JwtReusedError,
     JwtSessionEndedError,
     JwtUserError,
+    PermissionDeniedError,
 )
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.staff import OPERATOR
@@ -239,7 +241,7 @@ def _with_core(
 
 async def _pair(core: Core, username: str = "john") -> tuple[int, str, str]:
     user = await core.users.register(username=username, email="", password=PASSWORD)
-    verified = await core.users.authenticate(login=username, password=PASSWORD)
+    verified = await core.logins.authenticate(login=username, password=PASSWORD)
     refresh, access = await core.jwts.issue_pair(verified)
     return user.id, refresh, access
 
@@ -260,7 +262,7 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
             await core.jwts.verify(access)
         assert (await core.jwts.authenticate(other_access)).id == other_id
         # A login with the new password works at once.
-        renewed = await core.users.authenticate(login="john", password="Brand-New-Horse-5")
+        renewed = await core.logins.authenticate(login="john", password="Brand-New-Horse-5")
         _, new_access = await core.jwts.issue_pair(renewed)
         assert (await core.jwts.authenticate(new_access)).id == user_id
 
@@ -293,7 +295,7 @@ def test_deactivation_and_deletion_end_every_jwt_even_after_reactivation(
 def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None:
     async def scenario(core: Core) -> None:
         await core.users.register(username="john", email="", password=PASSWORD)
-        verified = await core.users.authenticate(login="john", password=PASSWORD)
+        verified = await core.logins.authenticate(login="john", password=PASSWORD)
         await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(InvalidCredentialsError):
             await core.jwts.issue_pair(verified)
@@ -386,6 +388,35 @@ def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_u
         assert (await core.jwts.refresh(other_refresh)).refresh is not None
 
     _with_core(database_url, scenario, clock, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_refresh_answers_its_user_and_the_new_access_tokens_claims(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.id == user_id
+        assert dict(refreshed.claims) == core.jwts.decode(refreshed.access, "access")
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_superusers_refresh_token_is_refused_unspent(database_url: str) -> None:
+    """Refused where superusers are (`refuse_superuser`) before it is spent: not blacklisted,
+    it still refreshes where they are not."""
+
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        await core.store.update_user(user_id, {"is_superuser": True})
+        with pytest.raises(PermissionDeniedError):
+            await core.jwts.refresh(refresh, refuse_superuser=True)
+        assert (
+            await core.store.jti_used_at(str(core.jwts.decode(refresh, "refresh")["jti"])) is None
+        )
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.is_superuser
+        assert refreshed.refresh is not None
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 
 
 def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:

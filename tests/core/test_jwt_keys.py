@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 from pydantic import ValidationError
 
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.errors import JwtError
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_keys import PrivateKey, load_key_ring, thumbprint

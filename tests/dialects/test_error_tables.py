@@ -16,7 +16,8 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import (
     NON_FIELD,
     AccountCreationError,

@@ -151,6 +151,27 @@ def test_a_superuser_may_not_log_in_or_refresh(
     assert refused.json()["detail"].startswith("Tokens of a superuser")
 
 
+def test_a_superusers_refresh_token_is_refused_unspent(
+    serve: Callable[..., Api], make_settings: Callable[..., Settings]
+) -> None:
+    """The refusal comes before the token is spent: once its user is no superuser it
+    refreshes. One already used comes back as a reuse, a superuser's included."""
+    api = serve(cookie_secure=False, jwt_refresh_reuse_interval_seconds=0)
+    settings = make_settings()
+    api.register("mary", email="mary@example.com")
+    first = _tokens(api, "mary@example.com")["refresh_token"]
+    _update(settings, "mary@example.com", {"is_superuser": True})
+    refused = api.http.post("/u/api/refresh/", json={"refresh_token": first})
+    assert refused.status_code == 403
+    assert "set-cookie" not in refused.headers
+    _update(settings, "mary@example.com", {"is_superuser": False})
+    renewed = api.http.post("/u/api/refresh/", json={"refresh_token": first})
+    assert renewed.status_code == 200
+    _update(settings, "mary@example.com", {"is_superuser": True})
+    replayed = api.http.post("/u/api/refresh/", json={"refresh_token": first})
+    assert (replayed.status_code, replayed.json()["code"]) == (400, "token_reused")
+
+
 def test_tokens_of_the_two_jwt_dialects_do_not_cross(api: Api) -> None:
     """/u/api/ tokens carry their own audience: its single-use refresh token cannot be replayed
     unspent at /auth/jwt/refresh/, and SimpleJWT's tokens (a superuser's, say) are no good here."""

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
 from authgate.http.connection import Connection
@@ -49,7 +50,7 @@ def test_headers_and_failures_read_as_simplejwt_words_them(database_url: str) ->
         auth = JwtAuthentication(core)
         assert auth.challenge == 'Bearer realm="api"'
         await core.users.register(username="john", email="", password=PASSWORD)
-        user = await core.users.authenticate(login="john", password=PASSWORD)
+        user = await core.logins.authenticate(login="john", password=PASSWORD)
         refresh, access = await core.jwts.issue_pair(user)
         assert (await auth.authenticate(_request(f"Bearer {access}"))) == user
         for not_ours in (None, "", f"bearer {access}", f"Token {access}"):

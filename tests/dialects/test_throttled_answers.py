@@ -12,7 +12,8 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import ThrottledError
 from authgate.dialects.cookie_jwt.views import CookieJwtViews
 from authgate.dialects.drf.views import DrfViews

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -19,17 +20,19 @@ from authgate.core.errors import (
     InvalidCredentialsError,
     NotFoundError,
     TokenInvalidError,
+    UnavailableError,
 )
 from authgate.core.events import EXPIRED, INACTIVE, INVALID, NO_EVENTS, VALID, Events
 from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
-from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
+UNKNOWN_TOKEN_SECONDS = 1.0
+UNKNOWN_TOKENS_REMEMBERED = 10_000
 
 
 def digest(raw: str) -> str:
@@ -59,6 +62,7 @@ class Tokens:
         self._audit = audit
         self._ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
         self._touching: set[asyncio.Task[None]] = set()
+        self._unknown: dict[str, float] = {}
 
     async def issue(self, user: User) -> str:
         """A new token for `user` as just authenticated (one per login, so each device logs
@@ -86,11 +90,16 @@ class Tokens:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""
         token_digest = digest(raw)
         principal = self._cache.get(token_digest)
+        # Answered from memory: a cached token, or one just found not to exist.
         cached = principal is not None
         if principal is None:
+            if self._recently_unknown(token_digest):
+                self._events.token_checked(INVALID, cached=True)
+                raise TokenInvalidError
             generation = self._cache.generation
             principal = await self._store.get_principal(token_digest)
             if principal is None:
+                self._remember_unknown(token_digest)
                 self._events.token_checked(INVALID, cached=False)
                 raise TokenInvalidError
             self._cache.put(token_digest, principal, generation=generation)
@@ -108,6 +117,18 @@ class Tokens:
             self._touch_later(principal, now)
         return principal
 
+    def _recently_unknown(self, token_digest: str) -> bool:
+        seen_until = self._unknown.get(token_digest)
+        return seen_until is not None and seen_until > time.monotonic()
+
+    def _remember_unknown(self, token_digest: str) -> None:
+        """Remember for a moment that no such token exists, so that a flood of one bad token
+        costs one store read. Safe: a new token is 160 fresh random bits, never a digest seen
+        before."""
+        if len(self._unknown) >= UNKNOWN_TOKENS_REMEMBERED:
+            self._unknown.pop(next(iter(self._unknown)))
+        self._unknown[token_digest] = time.monotonic() + UNKNOWN_TOKEN_SECONDS
+
     def _touch_later(self, principal: TokenPrincipal, now: datetime) -> None:
         """Refresh last_used_at at most once a minute, off the request's path."""
         token = replace(principal.token, last_used_at=now)
@@ -119,9 +140,11 @@ class Tokens:
     async def _touch(self, token_digest: str) -> None:
         try:
             await self._store.touch_token(token_digest, self._clock.now())
-        except Exception as error:
+        except UnavailableError:
             # The database away is no bug: one line, not a traceback per token in use.
-            log.warning("could not record token use", exc_info=not is_unavailable(error))
+            log.warning("could not record token use")
+        except Exception:
+            log.warning("could not record token use", exc_info=True)
 
     async def revoke(self, principal: TokenPrincipal) -> None:
         """Log out: revoke the token that authenticated this request."""

@@ -26,7 +26,7 @@ from authgate.core.errors import (
     JwtSessionEndedError,
     PermissionDeniedError,
 )
-from authgate.core.jwt import ACCESS, REFRESH, subject_id
+from authgate.core.jwt import ACCESS, REFRESH
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
 from authgate.dialects.authenticator import Authenticator
@@ -127,10 +127,15 @@ class CookieJwtViews:
         return self._errors.render(error, self.language(request))
 
     def _tokens(
-        self, request: Request, body: Mapping[str, object], access: str, refresh: str
+        self,
+        request: Request,
+        body: Mapping[str, object],
+        access: str,
+        refresh: str,
+        session: str | None,
     ) -> Response:
+        """The answer `body` with both tokens set as cookies, of the login `session`."""
         response = JSONResponse(body, headers=NO_STORE)
-        session = _session(self._jwts.decode(access, ACCESS))
         self._cookies.set_tokens(request, response, access, refresh, session or "")
         return response
 
@@ -163,19 +168,20 @@ class CookieJwtViews:
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
         try:
-            # A missing field still pays for one password check (core.users), like a wrong one.
-            user = await self.core.users.authenticate(
+            # A missing field still pays for one password check (core.logins), like a wrong one.
+            user = await self.core.logins.authenticate(
                 login=email if isinstance(email, str) else None,
                 password=password if isinstance(password, str) else None,
                 login_field="email",
             )
             if user.is_superuser:
                 raise DialectError(403, "superuser_login")
-            refresh, access = await self._jwts.issue_pair(user, {SESSION: uuid.uuid4().hex})
+            session = uuid.uuid4().hex
+            refresh, access = await self._jwts.issue_pair(user, {SESSION: session})
         except InvalidCredentialsError as error:
             raise DialectError(401, "invalid_credentials") from error
         answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
-        return self._tokens(request, answer, access, refresh)
+        return self._tokens(request, answer, access, refresh, session)
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
@@ -198,15 +204,13 @@ class CookieJwtViews:
         if not raw:
             raise DialectError(400, "refresh_missing")
         try:
-            # Refreshed first, so that a replayed token is always handled as a reuse (which
-            # ends its login), a superuser's included.
-            refreshed = await self._jwts.refresh(raw)
-            user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
+            # A superuser's token is refused unspent (as their login is); a replayed one is
+            # handled as a reuse (which ends its login), a superuser's included.
+            refreshed = await self._jwts.refresh(raw, refuse_superuser=True)
         except (JwtError, InvalidCredentialsError) as error:
             raise DialectError.of(REFRESH_ERRORS, error) from error
-        user = await self.core.store.get_user(user_id) if user_id is not None else None
-        if user is None or user.is_superuser:
-            raise DialectError(403, "superuser_refresh")
+        except PermissionDeniedError as error:
+            raise DialectError(403, "superuser_refresh") from error
         if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
             raise DialectError(500, "server_error")
         answer = {
@@ -214,7 +218,8 @@ class CookieJwtViews:
             "access_token": refreshed.access,
             "refresh_token": refreshed.refresh,
         }
-        return self._tokens(request, answer, refreshed.access, refreshed.refresh)
+        session = _session(refreshed.claims)
+        return self._tokens(request, answer, refreshed.access, refreshed.refresh, session)
 
     async def logout(self, request: Request, _: Principal | None) -> Response:
         """POST logout/: clear the cookies and, for an authentic access token (expired too:

@@ -110,7 +110,7 @@ class DjoserViews:
         both)."""
 
         async def check(password: str) -> list[Message]:
-            if await self.core.users.check_password(user, password):
+            if await self.core.logins.check_password(user, password):
                 return []
             return [Message("invalid_password")]
 
@@ -310,7 +310,7 @@ class DjoserViews:
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)
         login = getattr(body, self.settings.login_field)
-        user = await self.core.users.authenticate(login=login, password=body.password)
+        user = await self.core.logins.authenticate(login=login, password=body.password)
         response = json({"auth_token": await self.core.tokens.issue(user)})
         if self.settings.create_session_on_login:
             await self._open_session(request, user, response)

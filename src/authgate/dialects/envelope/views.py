@@ -166,7 +166,7 @@ class EnvelopeViews:
         login, password = fields.get(self._login_field), fields.get("password")
         if not _filled(login) or not _filled(password):
             raise DialectError(400, "login_missing")
-        user = await self.core.users.authenticate(login=str(login), password=str(password))
+        user = await self.core.logins.authenticate(login=str(login), password=str(password))
         token = await self.core.tokens.issue(user)
         data = {"token": token, "username": user.username, "role": role_of(user)}
         return self.answer(request, 200, "login_success", data)

@@ -88,7 +88,7 @@ class SimpleJwtViews:
         body = parse(model, await read_body(request))
         login = getattr(body, self._login_field)
         try:
-            user = await self.core.users.authenticate(login=login, password=body.password)
+            user = await self.core.logins.authenticate(login=login, password=body.password)
             refresh, access = await self.core.jwts.issue_pair(user)
         except InvalidCredentialsError as error:
             return self._obtain_errors.render(error, self._drf.language(request))
