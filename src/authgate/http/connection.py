@@ -44,7 +44,7 @@ class RequestHeaders(Headers):
     def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """The header's first value, or `default` (without raising KeyError inside, as a
         Mapping's get does)."""
-        name = _name(key)
+        name = _NAMES.get(key) or _name(key)
         for found, value in self._list:
             if found == name:
                 return value.decode("latin-1")
