@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "authgate"
 HTTP_MODULES = (
     "starlette",
@@ -114,6 +116,7 @@ def test_only_settings_and_the_cli_touch_the_environment() -> None:
     assert readers == ["cli.py"]
 
 
+@pytest.mark.slow
 def test_a_serving_worker_loads_neither_sqlalchemy_nor_alembic() -> None:
     """Migrations run in a process of their own (cli._upgrade_apart): the worker that serves
     never pays the memory of the schema tools."""

@@ -32,6 +32,7 @@ from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
+from tests.support import ShiftedClock
 
 KEY = "k" * 64
 PASSWORD = "Correct-Horse-9"
@@ -207,22 +208,10 @@ def test_the_algorithm_allow_list_is_fixed() -> None:
 # Over a real store: the user's state and generation (CVE-2024-22513)
 
 
-class ManualClock:
-    """The system's time plus what a test adds: set behind, a refresh happened that long ago
-    (past the reuse interval with no sleep; PyJWT judges `exp` and `iat` by the system's
-    time, so the clock never runs ahead of it)."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.ahead
-
-
 def _with_core(
     database_url: str,
     scenario: Callable[[Core], Awaitable[None]],
-    clock: ManualClock | None = None,
+    clock: ShiftedClock | None = None,
     **settings: Any,
 ) -> None:
     async def run() -> None:
@@ -361,16 +350,16 @@ def test_concurrent_refreshes_within_the_reuse_interval_all_get_the_same_success
 def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_url: str) -> None:
     """After the reuse interval a used token coming back is theft: its login (every token of
     its `sid`) ends, the user's other logins do not."""
-    clock = ManualClock()
+    clock = ShiftedClock()
 
     async def scenario(core: Core) -> None:
         user_id, stolen, _ = await _pair(core)
         other_refresh, other_access = await core.jwts.issue_pair(await core.users.get(user_id))
-        clock.ahead = -timedelta(seconds=11)  # the legitimate client refreshed 11 s ago
+        clock.offset = -timedelta(seconds=11)  # the legitimate client refreshed 11 s ago
         refreshed = await core.jwts.refresh(stolen)
         successor = refreshed.refresh
         assert successor is not None
-        clock.ahead = timedelta(0)
+        clock.offset = timedelta(0)
         with pytest.raises(JwtReusedError) as reused:
             await core.jwts.refresh(stolen)  # the thief's copy comes back: a reuse
         assert reused.value.code == "jwt_reused"
@@ -438,7 +427,7 @@ def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:
 
 def test_a_reused_token_without_a_login_id_ends_every_jwt_of_the_user(database_url: str) -> None:
     """SimpleJWT's own tokens carry no `sid`: the user's whole generation is the only family."""
-    clock = ManualClock()
+    clock = ShiftedClock()
 
     async def scenario(core: Core) -> None:
         user_id, _, _ = await _pair(core)
@@ -453,9 +442,9 @@ def test_a_reused_token_without_a_login_id_ends_every_jwt_of_the_user(database_u
                 "user_id": str(user_id),
             }
         )
-        clock.ahead = -timedelta(seconds=11)
+        clock.offset = -timedelta(seconds=11)
         assert (await core.jwts.refresh(legacy)).refresh is not None
-        clock.ahead = timedelta(0)
+        clock.offset = timedelta(0)
         with pytest.raises(JwtReusedError):
             await core.jwts.refresh(legacy)
         with pytest.raises(JwtUserError) as changed:

@@ -368,6 +368,7 @@ def _public_twin(public_pem: Path) -> Any:
     return Twin()
 
 
+@pytest.mark.slow
 def test_a_bad_next_key_stops_a_command_in_one_line(tmp_path: Path) -> None:
     key = _rsa()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")} | {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from tests.support import Api
+from tests.support import Api, ShiftedClock
 
 
 def test_token_login_answers_a_40_hex_token(api: Api) -> None:
@@ -143,13 +144,12 @@ def test_russian_messages_follow_accept_language(api: Api) -> None:
 
 
 def test_expired_token_is_invalid(serve) -> None:
-    import time
-
-    api = serve(token_ttl_seconds=1)
+    clock = ShiftedClock()
+    api = serve(token_ttl_seconds=1, clock=clock)
     api.register("john")
     token = api.login("john")
     assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 200
-    time.sleep(1.2)
+    clock.offset = timedelta(seconds=1.2)
     response = api.http.get("/auth/users/me/", headers=api.as_user(token))
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid token."})
 

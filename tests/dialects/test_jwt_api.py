@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import jwt as pyjwt
 import pytest
 
+from authgate.core.roles import ADMIN
 from authgate.settings import Settings
 from tests.support import Api, run, run_cli
 
@@ -69,6 +71,13 @@ def _update(settings: Settings, email: str, changes: dict[str, object]) -> None:
 
     run(update())
     time.sleep(settings.revocation_poll_seconds * 4)
+
+
+def _until_expired(token: str) -> None:
+    """Wait until the token's `exp` has passed by the system's clock, which PyJWT and the
+    verified-token cache judge it by (no leeway by default)."""
+    exp = pyjwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, exp - time.time()) + 0.05)
 
 
 def _superuser(settings: Settings) -> None:
@@ -308,7 +317,9 @@ def test_the_public_test_needs_nothing(api: Api) -> None:
 
 
 def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> None:
-    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=1)
+    # 2 s, not 1: `exp` is whole seconds, so a 1 s token may live a millisecond and be dead
+    # by its first use below.
+    api = serve(cookie_secure=False, jwt_access_lifetime_seconds=2)
     _user(api)
     tokens = _tokens(api)
     # Used once: from then on its verdict is cached, which must not outlive `exp`.
@@ -320,6 +331,169 @@ def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> No
         invalid = api.http.get("/u/api/secure_test/", headers={"Authorization": header})
         assert invalid.status_code == 401
         assert invalid.json() == {"detail": "The access token is invalid or expired"}
-    time.sleep(2.1)
+    _until_expired(tokens["access_token"])
     expired = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
     assert expired.status_code == 401
+
+
+def test_test_role_admits_admins_only(api: Api, make_settings: Callable[..., Settings]) -> None:
+    _user(api)
+    user_token = _tokens(api)["access_token"]
+    forbidden = api.http.get("/u/api/test_role/", headers=_bearer(user_token))
+    assert forbidden.status_code == 403
+    assert forbidden.json() == {"detail": "You do not have permission to perform this action"}
+    assert api.http.get("/u/api/test_role/").status_code == 401
+    _update(make_settings(), EMAIL, {"role": ADMIN, "first_name": "John"})
+    admin = _tokens(api)
+    assert admin["role"] == "ADMIN"
+    response = api.http.get("/u/api/test_role/", headers=_bearer(admin["access_token"]))
+    assert response.status_code == 200
+    assert response.json() == {"message": "Hello, John! Your role: ADMIN This was a test."}
+
+
+def test_unknown_paths_and_methods(api: Api) -> None:
+    assert api.http.get("/u/api/nope/").json() == {"detail": "Not Found"}
+    wrong = api.http.get("/u/api/login/")
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
+    assert api.http.get("/u/api/test").status_code == 200
+
+
+# cookies and CSRF
+
+
+def test_login_and_refresh_set_the_cookies(serve: Callable[..., Api]) -> None:
+    # prod: Secure over any transport (dev excepts direct local HTTP, http/secure_cookies.py).
+    api = serve(env="prod", jwt_access_lifetime_seconds=300, jwt_refresh_lifetime_seconds=3600)
+    _user(api)
+    for response in (
+        _login(api),
+        api.http.post("/u/api/refresh/", json={"refresh_token": _tokens(api)["refresh_token"]}),
+    ):
+        cookies = _set_cookies(response)
+        # Secure, so prefixed: the path-scoped token cookies __Secure-, the CSRF one __Host-.
+        access_name, refresh_name = "__Secure-access_token", "__Secure-refresh_token"
+        assert set(cookies) == {access_name, refresh_name, "__Host-csrf_token"}
+        access, refresh, csrf = (
+            cookies[access_name],
+            cookies[refresh_name],
+            cookies["__Host-csrf_token"],
+        )
+        body = response.json()
+        assert access.startswith(f"{access_name}={body['access_token']};")
+        assert refresh.startswith(f"{refresh_name}={body['refresh_token']};")
+        for header in (access, refresh, csrf):
+            assert "Secure" in header  # the default
+            assert "SameSite=lax" in header
+        assert "HttpOnly" in access
+        assert "HttpOnly" in refresh
+        assert "HttpOnly" not in csrf
+        assert "Path=/u/api/;" in access + ";"
+        assert "Path=/u/api/refresh/" in refresh
+        assert "Path=/;" in csrf + ";"
+        # The access cookie outlives its token, so a logout can still name the session.
+        assert "Max-Age=3600" in access
+        assert "Max-Age=3600" in refresh
+
+
+def test_cookie_settings(serve: Callable[..., Api]) -> None:
+    api = serve(cookie_secure=False, cookie_samesite="strict")
+    _user(api)
+    cookies = _set_cookies(_login(api))
+    assert all("Secure" not in c and "SameSite=strict" in c for c in cookies.values())
+
+
+def test_the_access_cookie_authenticates_reads(api: Api) -> None:
+    _user(api)
+    assert _login(api).status_code == 200  # the client keeps the cookies
+    assert api.http.get("/u/api/secure_test/").status_code == 200
+
+
+def test_refresh_by_cookie_needs_the_csrf_header(api: Api) -> None:
+    _user(api)
+    assert _login(api).status_code == 200
+    refused = api.http.post("/u/api/refresh/")
+    assert refused.status_code == 403
+    assert refused.json()["detail"].startswith("CSRF check failed")
+    wrong = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": "guess"})
+    assert wrong.status_code == 403
+    csrf = api.http.cookies["csrf_token"]
+    accepted = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": csrf})
+    assert accepted.status_code == 200
+    assert api.http.cookies["refresh_token"] == accepted.json()["refresh_token"]
+    # The CSRF token is the session's: refreshes keep it, a new login gets another.
+    assert api.http.cookies["csrf_token"] == csrf
+    again = api.http.post("/u/api/refresh/", headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 200
+    assert _login(api).status_code == 200
+    assert api.http.cookies["csrf_token"] != csrf
+
+
+def test_a_planted_csrf_cookie_does_not_pass(api: Api) -> None:
+    """Cookie tossing: a sibling subdomain can set a csrf_token cookie of its choosing and send
+    the same value in the header; it is not the session's token, so it fails."""
+    _user(api)
+    assert _login(api).status_code == 200
+    refresh = api.http.cookies["refresh_token"]
+    access = api.http.cookies["access_token"]
+    planted = "attacker-chosen-value"
+    for path, cookie in (("/u/api/refresh/", "refresh_token"), ("/u/api/logout/", "access_token")):
+        token = refresh if cookie == "refresh_token" else access
+        with httpx.Client(base_url=str(api.http.base_url)) as browser:
+            response = browser.post(
+                path,
+                headers={
+                    "Cookie": f"{cookie}={token}; csrf_token={planted}",
+                    "X-CSRF-Token": planted,
+                },
+            )
+        assert response.status_code == 403, path
+    # Nothing was spent or ended: the real session still refreshes.
+    ok = api.http.post("/u/api/refresh/", json={"refresh_token": refresh})
+    assert ok.status_code == 200
+
+
+def test_logout_clears_the_cookies_and_ends_the_sessions(api: Api) -> None:
+    _user(api)
+    body = _login(api).json()
+    refused = api.http.post("/u/api/logout/")
+    assert refused.status_code == 403  # authenticated by the cookie, without the CSRF header
+    csrf = api.http.cookies["csrf_token"]
+    response = api.http.post("/u/api/logout/", headers={"X-CSRF-Token": csrf})
+    assert (response.status_code, response.json()) == (200, {"detail": "Logged out"})
+    cleared = _set_cookies(response)
+    assert set(cleared) == {"access_token", "refresh_token", "csrf_token"}
+    assert all("Max-Age=0" in c for c in cleared.values())
+    assert "Path=/u/api/refresh/" in cleared["refresh_token"]
+    assert not api.http.cookies
+    assert (
+        api.http.get("/u/api/secure_test/", headers=_bearer(body["access_token"])).status_code
+        == 401
+    )
+    dead = api.http.post("/u/api/refresh/", json={"refresh_token": body["refresh_token"]})
+    assert dead.status_code == 400
+
+
+def test_logout_by_an_expired_access_cookie_still_ends_the_session(
+    serve: Callable[..., Api],
+) -> None:
+    """The refresh cookie goes only to refresh/, so logout knows the session by the access
+    cookie; once its token expired that must still end the session, refresh token included."""
+    api = serve(jwt_access_lifetime_seconds=1, cookie_secure=False)
+    _user(api)
+    body = _login(api).json()
+    _until_expired(body["access_token"])
+    assert api.http.get("/u/api/secure_test/").status_code == 401  # the access token expired
+    csrf = api.http.cookies["csrf_token"]
+    assert api.http.post("/u/api/logout/", headers={"X-CSRF-Token": csrf}).status_code == 200
+    dead = api.http.post("/u/api/refresh/", json={"refresh_token": body["refresh_token"]})
+    assert dead.status_code == 400
+
+
+def test_logout_by_bearer_needs_no_csrf(api: Api) -> None:
+    _user(api)
+    tokens = _tokens(api)
+    response = api.http.post("/u/api/logout/", headers=_bearer(tokens["access_token"]))
+    assert response.status_code == 200
+    ended = api.http.get("/u/api/secure_test/", headers=_bearer(tokens["access_token"]))
+    assert ended.status_code == 401
+    assert api.http.post("/u/api/logout/").status_code == 200  # nobody: still 200

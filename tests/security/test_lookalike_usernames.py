@@ -285,6 +285,7 @@ async def _assert_taken(core: Core, *names: str) -> None:
         assert [m.code for m in refused.value.errors["username"]] == ["username_exists"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_users_who_already_looked_alike_keep_their_accounts_through_the_migration(
     backend: str, tmp_path: Path
