@@ -155,8 +155,8 @@ def test_expired_token_is_invalid(serve) -> None:
 
 
 def test_fast_lane_answers_exactly_as_the_full_view(api: Api) -> None:
-    """GET users/me/ is served by the fast lane; a request the lane declines (a header sent
-    twice) goes through the full view. Both answers must be the same bytes and headers."""
+    """GET users/me/ is served by the fast lane, which reads a header sent twice as the full
+    view does (its first Accept-Language): both answers are the same bytes and headers."""
     api.register("john", email="john@example.com")
     token = api.login("john")
     fast = api.http.get(

@@ -42,7 +42,7 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.dialects.cookie_jwt.views import REFRESH_ERRORS as REFRESH_COOKIE_JWT, CookieJwtViews
-from authgate.dialects.drf import DrfViews
+from authgate.dialects.drf.views import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.dialects.errors import DialectError, nearest
 from authgate.dialects.simplejwt.views import REFRESH_ERRORS, VERIFY_ERRORS, SimpleJwtViews

@@ -336,29 +336,6 @@ def test_secure_test_needs_a_valid_access_token(serve: Callable[..., Api]) -> No
     assert expired.status_code == 401
 
 
-def test_secure_test_answers_alike_from_the_fast_lane_and_the_view(api: Api) -> None:
-    """A Bearer token's success comes from the fast lane, a cookie's from the view: the same
-    answer, byte for byte."""
-    _user(api)
-    tokens = _tokens(api)
-    # One request id for both: the lane echoes a given one and makes none, the app keeps it.
-    given = {"X-Request-ID": "same-request-id"}
-    by_lane = api.http.get(
-        "/u/api/secure_test/", headers={**_bearer(tokens["access_token"]), **given}
-    )
-    by_view = api.http.get(
-        "/u/api/secure_test/",
-        headers={"Cookie": f"access_token={tokens['access_token']}", **given},
-    )
-    assert by_lane.status_code == by_view.status_code == 200
-    assert by_lane.content == by_view.content == b'{"message":"Successful secure test"}'
-    assert _headers(by_lane) == _headers(by_view)
-
-
-def _headers(response: httpx.Response) -> list[tuple[str, str]]:
-    return sorted((k, v) for k, v in response.headers.items() if k != "date")
-
-
 def test_test_role_admits_admins_only(api: Api, make_settings: Callable[..., Settings]) -> None:
     _user(api)
     user_token = _tokens(api)["access_token"]

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from starlette.requests import Request
 
 from authgate.composition import build_core
 from authgate.core import Core
 from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
+from authgate.http.connection import Connection
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -19,9 +19,9 @@ from authgate.store import open_store
 PASSWORD = "Correct-Horse-9"
 
 
-def _request(authorization: str | None) -> Request:
+def _request(authorization: str | None) -> Connection:
     headers = [] if authorization is None else [(b"authorization", authorization.encode())]
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
+    return Connection({"type": "http", "method": "GET", "path": "/", "headers": headers})
 
 
 def _with_core(database_url: str, scenario: Callable[[Core], Awaitable[None]]) -> None:

@@ -16,7 +16,7 @@ from authgate.composition import build_core
 from authgate.core import Core
 from authgate.core.errors import ThrottledError
 from authgate.dialects.cookie_jwt.views import CookieJwtViews
-from authgate.dialects.drf import DrfViews
+from authgate.dialects.drf.views import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.mailer import LogMailer
 from authgate.settings import Settings

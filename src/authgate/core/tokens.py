@@ -120,9 +120,9 @@ class Tokens:
         return seen_until is not None and seen_until > time.monotonic()
 
     def _remember_unknown(self, token_digest: str) -> None:
-        """Remember for a moment that no such token exists, so the fast lane's miss and the
-        full view that follows it (or a flood of one bad token) cost one store read. Safe:
-        a new token is 160 fresh random bits, never a digest seen before."""
+        """Remember for a moment that no such token exists, so that a flood of one bad token
+        costs one store read. Safe: a new token is 160 fresh random bits, never a digest seen
+        before."""
         if len(self._unknown) >= UNKNOWN_TOKENS_REMEMBERED:
             self._unknown.pop(next(iter(self._unknown)))
         self._unknown[token_digest] = time.monotonic() + UNKNOWN_TOKEN_SECONDS

@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
 from authgate.dialects.base import Dialect, ErrorDocs
-from authgate.dialects.drf import Operation
+from authgate.dialects.endpoints import Operation
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.security_headers import DOCS_CSP
 
