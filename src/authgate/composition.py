@@ -161,6 +161,7 @@ def build_core(
         throttle=throttle,
         lockout=Lockout(counters, _lockout_policy(settings)),
         audit=audit,
+        tokens=tokens,
         events=events,
     )
     return Core(

@@ -12,6 +12,7 @@ from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser
+from authgate.core.passwords import Verification
 from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
@@ -70,6 +71,36 @@ def test_a_login_racing_a_password_change_gets_no_token(database_url: str) -> No
             await core.users.delete(verified, actor=OPERATOR)
             with pytest.raises(InvalidCredentialsError):
                 await core.tokens.issue(verified)
+        finally:
+            await core.close()
+            await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_token_login_racing_a_password_change_writes_nothing(database_url: str) -> None:
+    async def scenario() -> None:
+        core, store = await _core_over(database_url)
+        try:
+            john = await core.users.register(username="john", email="", password="Correct-Horse-9")
+            verify = core.passwords.verify
+
+            async def verify_while_changed(password: str, encoded: str | None) -> Verification:
+                outcome = await verify(password, encoded)
+                # The password changes while this login's hash is being checked.
+                await core.users.set_password(john, "Brand-New-Horse-5", actor=OPERATOR)
+                return outcome
+
+            core.passwords.verify = verify_while_changed  # type: ignore[method-assign]
+            with pytest.raises(InvalidCredentialsError):
+                await core.logins.log_in_with_token(login="john", password="Correct-Horse-9")
+            core.passwords.verify = verify  # type: ignore[method-assign]
+            assert await store.list_user_tokens(john.id) == []
+            stored = await store.get_user(john.id)
+            assert stored is not None
+            assert stored.last_login is None  # nor last_login written
+            raw = await core.logins.log_in_with_token(login="john", password="Brand-New-Horse-5")
+            assert (await core.tokens.resolve(raw)).user.id == john.id
         finally:
             await core.close()
             await store.close()

@@ -229,6 +229,53 @@ def test_tokens_resolve_to_their_user_and_end(database_url: str) -> None:
     with_store(database_url, work)
 
 
+def test_a_login_token_is_stored_only_while_its_user_is_as_verified(database_url: str) -> None:
+    async def work(store: Store) -> None:
+        ann = await add_user(store, "ann")
+        record = TokenRecord(digest(1), ann.id, NOW, NOW + timedelta(days=1), None)
+        assert await store.create_token_if_verified(record, ann.password_hash) is True
+        principal = await store.get_principal(digest(1))
+        assert principal is not None
+        assert principal.token == record
+
+        later = TokenRecord(digest(2), ann.id, NOW, None, None)
+        assert await store.create_token_if_verified(later, "another hash") is False
+        await store.update_user(ann.id, {"is_active": False})
+        assert await store.create_token_if_verified(later, ann.password_hash) is False
+        await store.delete_user(ann.id)
+        assert await store.create_token_if_verified(later, ann.password_hash) is False
+        assert await store.get_principal(digest(2)) is None
+
+    with_store(database_url, work)
+
+
+def test_a_login_is_recorded_only_while_its_user_is_as_verified(database_url: str) -> None:
+    async def work(store: Store) -> None:
+        ann = await add_user(store, "ann")
+        token = TokenRecord(digest(1), ann.id, NOW, None, None)
+        logged = await store.record_login(ann.id, ann.password_hash, {"last_login": NOW}, token)
+        assert logged == replace(ann, last_login=NOW)
+        principal = await store.get_principal(digest(1))
+        assert principal is not None
+        assert (principal.user, principal.token) == (logged, token)
+
+        later = NOW + timedelta(hours=1)
+        rehashed = {"last_login": later, "password": "rehashed"}
+        again = await store.record_login(ann.id, ann.password_hash, rehashed)  # no token
+        assert again == replace(ann, last_login=later, password_hash="rehashed")
+
+        second = TokenRecord(digest(2), ann.id, NOW, None, None)
+        stale = await store.record_login(ann.id, ann.password_hash, {"last_login": NOW}, second)
+        assert stale is None  # the password is no longer the one verified
+        await store.update_user(ann.id, {"is_active": False})
+        assert await store.record_login(ann.id, "rehashed", {"last_login": NOW}, second) is None
+        await store.delete_user(ann.id)
+        assert await store.record_login(ann.id, "rehashed", {"last_login": NOW}, second) is None
+        assert await store.get_principal(digest(2)) is None  # nothing written by a refusal
+
+    with_store(database_url, work)
+
+
 def test_the_revocation_feed_reads_in_id_order_and_keeps_its_newest_row(
     database_url: str,
 ) -> None:

@@ -15,8 +15,12 @@ from __future__ import annotations
 import ipaddress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 IPV6_PREFIX = 64  # the default of AUTHGATE_THROTTLE_IPV6_PREFIX
+# Parsing an address costs a login more than its throttle's counting, twice per login (the
+# throttle's key and the lockout's); clients come back, so their keys are kept.
+CLIENT_KEYS_REMEMBERED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,7 @@ def caller_address() -> str | None:
     return caller.limit_key if caller is not None else None
 
 
+@lru_cache(maxsize=CLIENT_KEYS_REMEMBERED)
 def client_key(address: str | None, ipv6_prefix: int = IPV6_PREFIX) -> str | None:
     """The limit key of a client address: an IPv4 address as is, an IPv4-mapped IPv6 one as
     its IPv4 address, any other IPv6 address as its network of `ipv6_prefix` bits

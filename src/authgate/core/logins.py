@@ -16,6 +16,7 @@ from authgate.core.lockout import FREE, Lockout
 from authgate.core.models import User
 from authgate.core.passwords import Passwords, Verification
 from authgate.core.throttling import LOGIN, Throttle
+from authgate.core.tokens import Tokens
 from authgate.core.users import Users
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Logins:
         throttle: Throttle,
         lockout: Lockout,
         audit: Audit,
+        tokens: Tokens,
         events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
@@ -46,6 +48,7 @@ class Logins:
         self._throttle = throttle
         self._lockout = lockout
         self._audit = audit
+        self._tokens = tokens
         self._events = events
 
     async def authenticate(
@@ -63,7 +66,20 @@ class Logins:
         for none. Too many attempts from the caller or at the account from the caller raise
         ThrottledError before any password is checked.
         """
-        field = login_field or self._login_field
+        user, _ = await self._log_in(login, password, login_field or self._login_field)
+        return user
+
+    async def log_in_with_token(self, *, login: str | None, password: str | None) -> str:
+        """authenticate, then a new opaque token of the user (core/tokens.py), written with
+        the login's own changes in one transaction: the token exists only if the user is
+        still active with the password verified when it is stored."""
+        _, raw = await self._log_in(login, password, self._login_field, with_token=True)
+        assert raw is not None  # noqa: S101 asked for
+        return raw
+
+    async def _log_in(
+        self, login: str | None, password: str | None, field: str, *, with_token: bool = False
+    ) -> tuple[User, str | None]:
         # Throttled by the login as sent, before the lookup: a 429 is visible, so its budget
         # must not tell whether (or that) a username and an email name the same account.
         try:
@@ -97,15 +113,17 @@ class Logins:
         changes: dict[str, object] = {"last_login": self._clock.now()}
         if outcome is not None and outcome.needs_rehash:
             changes["password"] = await self._passwords.hash(password)
+        raw, token = self._tokens.draft(user.id) if with_token else (None, None)
         # Not published to the revocation feed: a login (or a rehash of the same password)
         # ends nobody's session.
-        updated = await self._store.update_user(user.id, changes)
+        updated = await self._store.record_login(user.id, user.password_hash, changes, token)
         if updated is None:
-            self._events.login(audit.UNKNOWN_USER)  # deleted while its password was checked
+            # Deleted, deactivated or given a new password while its password was checked.
+            self._events.login(audit.UNKNOWN_USER)
             raise InvalidCredentialsError
         await self._audit.record(audit.LOGIN, user_id=user.id)
         self._events.login(SUCCESS)
-        return updated
+        return updated, raw
 
     async def check_password(self, user: User, password: str) -> bool:
         """Whether `password` is this (signed-in) user's password: a guess like a login's,

@@ -18,7 +18,6 @@ from authgate.core.clock import Clock
 from authgate.core.errors import (
     InactiveUserError,
     InvalidCredentialsError,
-    NotFoundError,
     TokenInvalidError,
     UnavailableError,
 )
@@ -69,22 +68,21 @@ class Tokens:
         out on its own).
 
         A password change, deactivation or deletion may have landed while the password was
-        being verified; its revocation would then have missed this token. So the user is read
-        again after the insert, and the token withdrawn if they are no longer as verified.
+        being verified; its revocation would then have missed this token. So the token is
+        stored only while the user is still active with the password hash verified (one
+        statement), else InvalidCredentialsError.
         """
+        raw, record = self.draft(user.id)
+        if not await self._store.create_token_if_verified(record, user.password_hash):
+            raise InvalidCredentialsError
+        return raw
+
+    def draft(self, user_id: int) -> tuple[str, TokenRecord]:
+        """A new token of this user and its stored form, for the caller to store."""
         raw = secrets.token_hex(TOKEN_BYTES)
         now = self._clock.now()
         expires_at = None if self._ttl is None else now + self._ttl
-        record = TokenRecord(digest(raw), user.id, now, expires_at, last_used_at=None)
-        try:
-            await self._store.create_token(record)
-        except NotFoundError:
-            raise InvalidCredentialsError from None
-        current = await self._store.get_user(user.id)
-        if current is None or not current.is_active or current.password_hash != user.password_hash:
-            await self._store.delete_token(record.digest)
-            raise InvalidCredentialsError
-        return raw
+        return raw, TokenRecord(digest(raw), user_id, now, expires_at, last_used_at=None)
 
     async def resolve(self, raw: str) -> TokenPrincipal:
         """The user a token belongs to; TokenInvalidError or InactiveUserError otherwise."""

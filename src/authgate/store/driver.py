@@ -92,8 +92,9 @@ class Driver(Protocol):
         allows."""
         ...
 
-    async def transaction(self, steps: Sequence[Step]) -> None:
-        """Run the steps in one transaction: all or none, and no other write in between."""
+    async def transaction(self, steps: Sequence[Step]) -> list[Row]:
+        """Run the steps in one transaction: all or none, and no other write in between; the
+        rows the `must_find` steps found, in order."""
         ...
 
     def to_datetime(self, value: Any) -> datetime | None:

@@ -68,6 +68,20 @@ INSERT_TOKEN = (
     "INSERT INTO auth_token (digest, user_id, created_at, expires_at)"
     " VALUES (:digest, :user_id, :created_at, :expires_at)"
 )
+# A login's token, stored only while its user is active with the password hash the login
+# verified: a password change, deactivation or deletion that landed meanwhile leaves no token.
+# PostgreSQL: FOR SHARE holds the user row until the token is in, so a change either commits
+# first (and no row matches) or waits and then revokes the token with the user's others.
+# SQLite's one writer runs the statement alone.
+_INSERT_TOKEN_IF_VERIFIED = (
+    "INSERT INTO auth_token (digest, user_id, created_at, expires_at)"
+    " SELECT :digest, id, :created_at, :expires_at FROM auth_user"
+    " WHERE id = :user_id AND is_active AND password = :password"
+)
+INSERT_TOKEN_IF_VERIFIED: dict[Dialect, str] = {
+    "sqlite": _INSERT_TOKEN_IF_VERIFIED,
+    "postgresql": _INSERT_TOKEN_IF_VERIFIED + " FOR SHARE",
+}
 TOUCH_TOKEN = "UPDATE auth_token SET last_used_at = :at WHERE digest = :digest"
 DELETE_TOKEN = "DELETE FROM auth_token WHERE digest = :digest"
 DELETE_USER_TOKENS = "DELETE FROM auth_token WHERE user_id = :user_id"
@@ -159,12 +173,9 @@ UPDATABLE_USER_COLUMNS = frozenset(AUTH_USER_COLUMNS) - {"id", "date_joined"}
 
 
 def update_user(columns: list[str]) -> str:
-    """UPDATE of the given columns of one user; `columns` must be UPDATABLE_USER_COLUMNS."""
-    unknown = set(columns) - UPDATABLE_USER_COLUMNS
-    if unknown or not columns:
-        raise ValueError(f"cannot update columns {sorted(unknown)}")
-    assignments = ", ".join(f"{c} = :{c}" for c in columns)
-    return f"UPDATE auth_user SET {assignments} WHERE id = :id"  # noqa: S608 allow-listed
+    """UPDATE of the given columns of one user, returning its sql.USER_COLUMNS (no row: the
+    user is gone); `columns` must be UPDATABLE_USER_COLUMNS."""
+    return _update_user(columns) + _RETURNING_USER
 
 
 def update_user_if(columns: list[str], expected: Mapping[str, object]) -> str:
@@ -177,7 +188,31 @@ def update_user_if(columns: list[str], expected: Mapping[str, object]) -> str:
         f" AND {c} IS NULL" if value is None else f" AND {c} = :was_{c}"
         for c, value in expected.items()
     )
-    return update_user(columns) + conditions
+    return _update_user(columns) + conditions + _RETURNING_USER
+
+
+_RETURNING_USER = f" RETURNING {USER_COLUMNS}"
+
+
+def with_login_token(update: str, dialect: Dialect) -> tuple[str, ...]:
+    """A login's writes with its new token: `update` (returning the user) then INSERT_TOKEN,
+    as the statements of one transaction, the first returning the user. PostgreSQL's is one
+    statement (a data-modifying WITH: one round trip, the token in only if the update found
+    its row); SQLite has no such WITH, and runs the two as one job of its writer."""
+    if dialect == "sqlite":
+        return update, INSERT_TOKEN
+    return (
+        f"WITH u AS ({update}), t AS (INSERT INTO auth_token (digest, user_id, created_at,"  # noqa: S608 allow-listed
+        " expires_at) SELECT :digest, id, :created_at, :expires_at FROM u) SELECT * FROM u",
+    )
+
+
+def _update_user(columns: list[str]) -> str:
+    unknown = set(columns) - UPDATABLE_USER_COLUMNS
+    if unknown or not columns:
+        raise ValueError(f"cannot update columns {sorted(unknown)}")
+    assignments = ", ".join(f"{c} = :{c}" for c in columns)
+    return f"UPDATE auth_user SET {assignments} WHERE id = :id"  # noqa: S608 allow-listed
 
 
 def expected_params(expected: Mapping[str, object]) -> dict[str, object]:

@@ -92,12 +92,14 @@ class SqlStore:
         row = await self._driver.fetch_one(query, params)
         return None if row is None else user_from_row(row, self._to_datetime)
 
-    async def _write_user(self, query: str, params: Params) -> int:
-        """A write to auth_user; ConflictError(the field) when it takes a unique key."""
+    async def _write_user(self, query: str, params: Params) -> User | None:
+        """A write to auth_user returning the user as written (None: no row changed);
+        ConflictError(the field) when it takes a unique key."""
         try:
-            return await self._driver.write(query, params)
+            row = await self._driver.write_returning(query, params)
         except UniqueKeyTakenError as error:
             raise ConflictError(conflict_field(error.detail)) from error
+        return None if row is None else user_from_row(row, self._to_datetime)
 
     async def create_user(self, new: NewUser) -> User:
         try:
@@ -135,15 +137,35 @@ class SqlStore:
         return [user_from_row(row, self._to_datetime) for row in rows]
 
     async def update_user(self, user_id: int, changes: UserChanges) -> User | None:
-        await self._write_user(sql.update_user(list(changes)), {**changes, "id": user_id})
-        return await self.get_user(user_id)
+        return await self._write_user(sql.update_user(list(changes)), {**changes, "id": user_id})
 
     async def update_user_if(
         self, user_id: int, expected: UserChanges, changes: UserChanges
     ) -> User | None:
         query = sql.update_user_if(list(changes), expected)
         params = {**changes, **sql.expected_params(expected), "id": user_id}
-        return await self.get_user(user_id) if await self._write_user(query, params) == 1 else None
+        return await self._write_user(query, params)
+
+    async def record_login(
+        self,
+        user_id: int,
+        verified_hash: str,
+        changes: UserChanges,
+        token: TokenRecord | None = None,
+    ) -> User | None:
+        expected = {"password": verified_hash, "is_active": True}
+        update = sql.update_user_if(list(changes), expected)
+        params = {**changes, **sql.expected_params(expected), "id": user_id}
+        queries = (update,) if token is None else sql.with_login_token(update, self._dialect)
+        token_params = {} if token is None else new_token_params(token)
+        first, *rest = queries
+        steps = [Step(first, params | token_params, must_find=True)]
+        steps += [Step(query, token_params) for query in rest]
+        try:
+            rows = await self._driver.transaction(steps)
+        except RowNotFoundError:
+            return None
+        return user_from_row(rows[0], self._to_datetime)
 
     async def delete_user(self, user_id: int) -> None:
         await self._driver.write(sql.DELETE_USER, {"id": user_id})
@@ -159,6 +181,11 @@ class SqlStore:
             await self._driver.write(sql.INSERT_TOKEN, new_token_params(record))
         except RowGoneError as error:  # the user was deleted meanwhile
             raise NotFoundError from error
+
+    async def create_token_if_verified(self, record: TokenRecord, password_hash: str) -> bool:
+        params = {**new_token_params(record), "password": password_hash}
+        query = sql.INSERT_TOKEN_IF_VERIFIED[self._dialect]
+        return await self._driver.write(query, params) == 1
 
     async def touch_token(self, digest: str, at: datetime) -> None:
         await self._driver.write(sql.TOUCH_TOKEN, {"digest": digest, "at": at})

@@ -310,10 +310,12 @@ class DjoserViews:
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)
         login = getattr(body, self.settings.login_field)
+        if not sessions:
+            raw = await self.core.logins.log_in_with_token(login=login, password=body.password)
+            return json({"auth_token": raw})
         user = await self.core.logins.authenticate(login=login, password=body.password)
         response = json({"auth_token": await self.core.tokens.issue(user)})
-        if self.settings.create_session_on_login:
-            await self._open_session(request, user, response)
+        await self._open_session(request, user, response)
         return response
 
     async def _open_session(self, request: Request, user: User, response: Response) -> None:

@@ -57,18 +57,22 @@ def _integrity(error: asyncpg.IntegrityConstraintViolationError) -> NoReturn:
     raise error
 
 
-async def _run(connection: asyncpg.Connection, step: Step) -> None:
-    """One step of a transaction on its connection."""
+async def _run(connection: asyncpg.Connection | BoundedPool, step: Step) -> Row | None:
+    """One step of a transaction on its connection (the pool: a step alone, which needs no
+    BEGIN and COMMIT round trips to be atomic); the row a `must_find` step found."""
     if step.many:
         if step.rows:
             text, names = _positional(step.query)
             await connection.executemany(text, [[row[n] for n in names] for row in step.rows])
-        return
+        return None
     text, args = _args(step.query, step.params)
     if not step.must_find:
         await connection.execute(text, *args)
-    elif await connection.fetchrow(text, *args) is None:
+        return None
+    row = await connection.fetchrow(text, *args)
+    if row is None:
         raise driver.RowNotFoundError(step.query)
+    return row
 
 
 class PostgresDriver:
@@ -147,11 +151,14 @@ class PostgresDriver:
         except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
             raise_outage(error)
 
-    async def transaction(self, steps: Sequence[Step]) -> None:
+    async def transaction(self, steps: Sequence[Step]) -> list[Row]:
         try:
+            if len(steps) == 1 and not steps[0].many:
+                row = await _run(self._pool, steps[0])
+                return [] if row is None else [row]
             async with self._pool.transaction() as connection:
-                for step in steps:
-                    await _run(connection, step)
+                rows = [await _run(connection, step) for step in steps]
+            return [row for row in rows if row is not None]
         except asyncpg.IntegrityConstraintViolationError as error:
             _integrity(error)
         except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError

@@ -167,8 +167,9 @@ class SqliteDriver:
 
         await self._on_writer(run)
 
-    async def transaction(self, steps: Sequence[Step]) -> None:
-        def run(connection: sqlite3.Connection) -> None:
+    async def transaction(self, steps: Sequence[Step]) -> list[Row]:
+        def run(connection: sqlite3.Connection) -> list[Row]:
+            found = []
             try:
                 with _transaction(connection):
                     for step in steps:
@@ -176,12 +177,17 @@ class SqliteDriver:
                             connection.executemany(step.query, [_bind(r) for r in step.rows])
                             continue
                         cursor = connection.execute(step.query, _bind(step.params))
-                        if step.must_find and cursor.fetchone() is None:
-                            raise driver.RowNotFoundError(step.query)
+                        if step.must_find:
+                            row = cursor.fetchone()
+                            if row is None:
+                                raise driver.RowNotFoundError(step.query)
+                            found.append(row)
+                        cursor.close()  # a RETURNING statement ends before the next one
             except sqlite3.IntegrityError as error:
                 _integrity(error)
+            return found
 
-        await self._on_writer(run)
+        return await self._on_writer(run)
 
     @staticmethod
     def to_datetime(value: Any) -> datetime | None:

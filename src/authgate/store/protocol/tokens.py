@@ -19,6 +19,12 @@ class TokenStore(Protocol):
         """Store a new token digest; NotFoundError if its user no longer exists."""
         ...
 
+    async def create_token_if_verified(self, record: TokenRecord, password_hash: str) -> bool:
+        """Store a new token digest only while its user is active and has this password hash
+        (a compare-and-set against a change, deactivation or deletion racing the login);
+        False, storing nothing, when they are not."""
+        ...
+
     async def touch_token(self, digest: str, at: datetime) -> None:
         """Record that a token was used."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from authgate.core.models import NewUser, User, UserSearch
+from authgate.core.models import NewUser, TokenRecord, User, UserSearch
 
 # Columns of a user and their new (or, for a compare-and-set, expected) values.
 UserChanges = Mapping[str, object]
@@ -58,6 +58,19 @@ class UserStore(Protocol):
         """update_user in one statement, only while the `expected` columns still hold those
         values (a compare-and-set: of concurrent callers expecting the same, exactly one
         wins); None if they no longer do, or the user is gone."""
+        ...
+
+    async def record_login(
+        self,
+        user_id: int,
+        verified_hash: str,
+        changes: UserChanges,
+        token: TokenRecord | None = None,
+    ) -> User | None:
+        """A successful login's writes, only while the user is still active with the password
+        hash the login verified (else None, and nothing written): `changes` (last_login, a
+        rehashed password) and, given one, the login's new opaque token. One transaction, in
+        one round trip (PostgreSQL) or one job of the writer (SQLite); the user as written."""
         ...
 
     async def delete_user(self, user_id: int) -> None:
