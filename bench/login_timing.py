@@ -73,7 +73,7 @@ DIALECTS = (
         KNOWN,
     ),
     Dialect(
-        "uapi login",
+        "cookie_jwt login",
         "/u/api/login/",
         lambda login, pw: {"email": login, "password": pw},
         lambda i: f"nobody-{i}@example.com",

@@ -63,7 +63,7 @@ from bench.seed_authgate import (
     stagger_last_used,
 )
 
-from authgate.dialects.uapi.views import AUDIENCE as UAPI_AUDIENCE
+from authgate.dialects.cookie_jwt.views import AUDIENCE as COOKIE_JWT_AUDIENCE
 from authgate.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
@@ -218,7 +218,7 @@ def mint_jwts(out: Path, key: str, users: int, *, version: int | None) -> Path:
         }
         if version is not None:
             claims["ver"] = version
-            claims["aud"] = UAPI_AUDIENCE  # /u/api/ accepts only its own tokens
+            claims["aud"] = COOKIE_JWT_AUDIENCE  # /u/api/ accepts only its own tokens
         lines.append(jwt.encode(claims, key, algorithm=JWT_ALGORITHM) + "\n")
     out.write_text("".join(lines), encoding="ascii")
     return out

@@ -43,7 +43,7 @@ from authgate.core.passwords import Passwords
 from authgate.django_import import ImportOptions, SourceError, parse_column_options, run_import
 from authgate.django_import.layout import LayoutError
 from authgate.django_import.reconcile import KeyOwners, plan_user
-from authgate.django_import.records import SourceUser, TargetUser
+from authgate.django_import.rows import SourceUser, TargetUser
 from authgate.settings import Settings
 from authgate.store.migrate import sqlalchemy_url
 from tests.conftest import POSTGRES_URL

@@ -28,7 +28,7 @@ LOGINS = {
     "djoser": ("/auth/token/login/", "username"),
     "simplejwt": ("/auth/jwt/create/", "username"),
     "envelope": ("/api/v1/login/", "username"),
-    "uapi": ("/u/api/login/", "email"),
+    "cookie_jwt": ("/u/api/login/", "email"),
 }
 
 
@@ -199,11 +199,11 @@ def test_password_change_refuses_an_oversized_new_password(api: Api) -> None:
     [
         ("envelope", "john", TOO_LONG, "password", 4096),
         ("envelope", "j" * 151, PASSWORD, "username", 150),
-        ("uapi", "john@example.com", TOO_LONG, "password", 4096),
-        ("uapi", "j" * 250 + "@example.com", PASSWORD, "email", 254),
+        ("cookie_jwt", "john@example.com", TOO_LONG, "password", 4096),
+        ("cookie_jwt", "j" * 250 + "@example.com", PASSWORD, "email", 254),
     ],
 )
-def test_envelope_and_uapi_logins_refuse_overlong_fields(
+def test_envelope_and_cookie_jwt_logins_refuse_overlong_fields(
     api: Api, dialect: str, login: str, password: str, field: str, limit: int
 ) -> None:
     api.register("john", email="john@example.com")
@@ -248,10 +248,10 @@ def test_json_that_is_not_utf8_is_a_400(api: Api, dialect: str) -> None:
     [
         ("envelope", b"username=\xff&password=x"),
         ("envelope", b"username=%ff&password=x"),
-        ("uapi", b"email=a%C3%28@example.com&password=x"),
+        ("cookie_jwt", b"email=a%C3%28@example.com&password=x"),
     ],
 )
-def test_envelope_and_uapi_refuse_forms_that_are_not_utf8(
+def test_envelope_and_cookie_jwt_refuse_forms_that_are_not_utf8(
     api: Api, dialect: str, body: bytes
 ) -> None:
     path, _ = LOGINS[dialect]

@@ -19,7 +19,7 @@ from tests.support import Api, run_cli
 
 PASSWORD = "Correct-Horse-9"
 EVERY_OPTION: dict[str, Any] = {
-    "authentication": {"djoser": ["session", "jwt", "token"], "records": ["jwt"]},
+    "authentication": {"djoser": ["session", "jwt", "token"], "directory": ["jwt"]},
     "user_records_visibility": "limited",
     "user_create_password_retype": True,
     "set_password_retype": True,
@@ -76,15 +76,17 @@ def _credentials(api: Api, settings: Settings) -> dict[str, tuple[str, str]]:
     login = {"username": "alice", "password": PASSWORD}
     token_login = api.http.post("/auth/token/login/", json=login)
     jwt_login = api.http.post("/auth/jwt/create/", json=login)
-    uapi = api.http.post("/u/api/login/", json={"email": "alice@example.com", "password": PASSWORD})
-    for answer in (token_login, jwt_login, uapi):
+    cookie_jwt = api.http.post(
+        "/u/api/login/", json={"email": "alice@example.com", "password": PASSWORD}
+    )
+    for answer in (token_login, jwt_login, cookie_jwt):
         assert answer.status_code == 200, answer.text
     return {
         "token": ("header", "Token " + token_login.json()["auth_token"]),
         "session": ("cookie", token_login.cookies["authgate_session"]),
         "jwt": ("bearer", jwt_login.json()["access"]),
-        "uapi_bearer": ("bearer", uapi.json()["access_token"]),
-        "uapi_cookie": ("cookie", uapi.json()["access_token"]),
+        "cookie_jwt_bearer": ("bearer", cookie_jwt.json()["access_token"]),
+        "cookie_jwt_cookie": ("cookie", cookie_jwt.json()["access_token"]),
     }
 
 
@@ -96,7 +98,7 @@ def test_each_operation_names_the_schemes_it_really_takes(
     its own access token (header or cookie), not the opaque token; `AUTHGATE_AUTHENTICATION`
     decides what the DRF dialects take."""
     overrides: dict[str, Any] = {
-        "authentication": {"djoser": ["jwt", "token"], "records": ["session", "token"]},
+        "authentication": {"djoser": ["jwt", "token"], "directory": ["session", "token"]},
         "create_session_on_login": True,
         "cookie_secure": False,
         "throttle_enabled": False,
@@ -125,8 +127,8 @@ def test_each_operation_names_the_schemes_it_really_takes(
         checked.append(path)
     assert {"/auth/users/me/", "/u/api/secure_test/", "/api/groups/", "/api/audit/"} <= set(checked)
     assert document["paths"]["/u/api/secure_test/"]["get"]["security"] == [
-        {"uapi_bearer": []},
-        {"uapi_cookie": []},
+        {"cookie_jwt_bearer": []},
+        {"cookie_jwt_cookie": []},
     ]
 
 

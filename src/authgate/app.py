@@ -21,7 +21,7 @@ from authgate.core.clock import Clock
 from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
 from authgate.core.passwords import Argon2Cost
-from authgate.dialects import audit, djoser, envelope, jwks, records, simplejwt, uapi
+from authgate.dialects import audit, cookie_jwt, directory, djoser, envelope, jwks, simplejwt
 from authgate.dialects.base import Dialect
 from authgate.http import health, log_redaction
 from authgate.http.callers import CallerMiddleware
@@ -41,7 +41,7 @@ from authgate.store.revisions import shipped_revisions
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
-UAPI_PREFIXES = ("/u/api",)
+COOKIE_JWT_PREFIXES = ("/u/api",)
 CORS_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # What a browser client of any dialect sends: credentials, bodies, language, /u/api/'s CSRF.
 CORS_HEADERS = ("Authorization", "Content-Type", "Accept", "Accept-Language", "X-CSRF-Token")
@@ -77,8 +77,8 @@ def create_app(
         djoser.build(core, DJOSER_PREFIXES),
         envelope.build(core, ENVELOPE_PREFIXES),
         simplejwt.build(core, ("/auth/jwt",)),
-        uapi.build(core, UAPI_PREFIXES),
-        *records.build(core),  # /user/<id>/, /api/towns/, /api/groups/, /api/permissions/
+        cookie_jwt.build(core, COOKIE_JWT_PREFIXES),
+        *directory.build(core),  # /user/<id>/, /api/towns/, /api/groups/, /api/permissions/
         audit.build(core),  # /api/audit/ (staff)
     ]
     document = build_document(dialects)

@@ -45,7 +45,7 @@ __all__ = ["CONTENT_TYPE", "Metrics", "current_dialect"]
 
 # The dialects that log users in or register them (their series start at 0); any other
 # dialect gets its series when it first counts.
-DIALECTS = ("djoser", "envelope", "simplejwt", "uapi", "admin", "none")
+DIALECTS = ("djoser", "envelope", "simplejwt", "cookie_jwt", "admin", "none")
 THROTTLED_ACTIONS = ("login", "register", "recovery", "probe")
 HASH_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5)
 # Live gauges' files name their process: gauge_livesum_<pid>.db.

@@ -25,7 +25,7 @@ Language = Literal["en", "ru"]
 Scheme = Literal["token", "jwt", "session"]
 RecordsVisibility = Literal["all", "staff_only", "limited"]
 # The dialects that speak DRF and so take DRF's authentication classes (dialects/schemes.py).
-AUTHENTICATED_DIALECTS = ("djoser", "records", "audit")
+AUTHENTICATED_DIALECTS = ("djoser", "directory", "audit")
 DATABASE_SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
 # A cookie's Domain: dot-separated DNS labels, two at least (browsers refuse a bare `com`).
 COOKIE_DOMAIN = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+")
@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     """Authorization keywords accepted for opaque tokens; the first is the 401 challenge."""
 
     authentication: SchemesByDialect = Field(default_factory=dict)
-    """Per DRF-speaking dialect (`djoser`, `records` for /user/, /api/towns/, /api/groups/ and
+    """Per DRF-speaking dialect (`djoser`, `directory` for /user/, /api/towns/, /api/groups/ and
     /api/permissions/, `audit`): the schemes it accepts, tried in order like DRF's
     `authentication_classes`: `token` (opaque tokens), `jwt` (SimpleJWT access tokens,
     `Bearer`), `session` (the browser session cookie, with the `X-CSRFToken` header on unsafe

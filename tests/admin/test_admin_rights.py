@@ -13,7 +13,7 @@ import pytest
 from authgate.settings import Settings
 from authgate.store import open_store
 from tests.admin.helpers import AdminClient, csrf_of, make_user
-from tests.store.test_records_store import truncate_records
+from tests.store.test_directory_store import truncate_records
 from tests.store.test_user_search import add_user
 from tests.support import Api
 

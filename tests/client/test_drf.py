@@ -20,7 +20,7 @@ from bench.reference.env import DEFAULT_VENV_DIR, ReferenceUnavailableError, ens
 from authgate.settings import Settings
 from tests.client.support import PASSWORD, closed_port_url
 from tests.conftest import TEST_SECRET
-from tests.dialects.test_records import make_staff
+from tests.dialects.test_directory import make_staff
 from tests.support import Api
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -80,7 +80,7 @@ def test_a_jwt_logout_ends_the_users_jwts_and_a_password_change_too(
 
 
 def test_records_take_jwts_when_told(serve: Callable[..., Api]) -> None:
-    api = serve(authentication={"records": ["jwt"]})
+    api = serve(authentication={"directory": ["jwt"]})
     john = api.register("john")
     response = api.http.get(f"/user/{john['id']}/", headers=_bearer(_jwt(api, "john")))
     assert (response.status_code, response.json()["username"]) == (200, "john")

@@ -40,11 +40,11 @@ from authgate.core.errors import (
     UnavailableError,
     ValidationError,
 )
+from authgate.dialects.cookie_jwt.views import REFRESH_ERRORS as REFRESH_COOKIE_JWT, CookieJwtViews
 from authgate.dialects.drf import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.dialects.errors import DialectError, nearest
 from authgate.dialects.simplejwt.views import REFRESH_ERRORS, VERIFY_ERRORS, SimpleJwtViews
-from authgate.dialects.uapi.views import REFRESH_ERRORS as REFRESH_UAPI, UapiViews
 from authgate.http.errors import (
     FieldTooLongError,
     InvalidTextError,
@@ -150,7 +150,7 @@ ENVELOPE: dict[str, int | str] = {
     "driver_outage": 503,
 }
 # /u/api/'s handlers turn the core's token and login failures into answers of their own.
-UAPI: dict[str, int | str] = {
+COOKIE_JWT: dict[str, int | str] = {
     **dict.fromkeys(ERRORS, 500),
     "throttled": 429,
     "unavailable": 503,
@@ -289,8 +289,8 @@ def test_envelope(core: Core, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ERRORS)
-def test_uapi(core: Core, name: str) -> None:
-    _, body = _check(UapiViews(core).error_response, UAPI, name, "Bearer")
+def test_cookie_jwt(core: Core, name: str) -> None:
+    _, body = _check(CookieJwtViews(core).error_response, COOKIE_JWT, name, "Bearer")
     assert isinstance(body, dict)
     assert list(body) == ["detail"]
     assert isinstance(body["detail"], str)
@@ -341,7 +341,7 @@ class _LaterOutageError(UnavailableError):
 
 
 @pytest.mark.parametrize(
-    ("error", "drf", "envelope", "uapi"),
+    ("error", "drf", "envelope", "cookie_jwt"),
     [
         (_LaterTokenError(), 401, 401, 500),
         (_LaterBodyError(kind="json", reason="x"), 400, 400, 400),
@@ -349,7 +349,7 @@ class _LaterOutageError(UnavailableError):
     ],
 )
 def test_a_subclass_answers_as_its_parent(
-    core: Core, error: AuthgateError | RequestError, drf: int, envelope: int, uapi: int
+    core: Core, error: AuthgateError | RequestError, drf: int, envelope: int, cookie_jwt: int
 ) -> None:
     """The tables are looked up along the class hierarchy (the old ones matched the exact
     class: a subclass of an error they knew fell to DRF's 400 or the others' 500)."""
@@ -357,9 +357,9 @@ def test_a_subclass_answers_as_its_parent(
     answers = (
         DrfViews(core, "djoser").error_response(request, error).status_code,
         EnvelopeViews(core).error_response(request, error).status_code,
-        UapiViews(core).error_response(request, error).status_code,
+        CookieJwtViews(core).error_response(request, error).status_code,
     )
-    assert answers == (drf, envelope, uapi)
+    assert answers == (drf, envelope, cookie_jwt)
 
 
 @pytest.mark.parametrize(
@@ -372,12 +372,14 @@ def test_a_subclass_answers_as_its_parent(
         (InvalidCredentialsError(), "refresh_invalid"),
     ],
 )
-def test_uapi_refresh_answers_a_bad_refresh_token_400(
+def test_cookie_jwt_refresh_answers_a_bad_refresh_token_400(
     core: Core, error: Exception, code: str
 ) -> None:
     """/u/api/refresh/'s own table: every failure of the token a 400, naming what ended a
     login."""
-    answer = UapiViews(core).error_response(_request(), DialectError.of(REFRESH_UAPI, error))
+    answer = CookieJwtViews(core).error_response(
+        _request(), DialectError.of(REFRESH_COOKIE_JWT, error)
+    )
     body = orjson.loads(answer.body)
     assert answer.status_code == 400
     assert "www-authenticate" not in answer.headers

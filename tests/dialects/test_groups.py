@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from authgate.settings import Settings
-from tests.dialects.test_records import (
+from tests.dialects.test_directory import (
     FORBIDDEN,
     NOT_AUTHENTICATED,
     NOT_FOUND,
@@ -20,7 +20,7 @@ from tests.dialects.test_records import (
     record,
 )
 from tests.security.helpers import stored_user
-from tests.store.test_records_store import truncate_records
+from tests.store.test_directory_store import truncate_records
 from tests.support import Api, run_cli
 
 ROOT_PASSWORD = "Root-Horse-Battery-9"

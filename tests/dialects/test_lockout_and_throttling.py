@@ -85,9 +85,9 @@ def test_too_many_logins_get_429_with_retry_after_in_every_dialect(
         assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
     # /u/api/ logs in by email: a login of its own, with its own budget.
     body = {"email": "john@example.com", "password": WRONG}
-    uapi = [api.http.post("/u/api/login/", json=body) for _ in range(3)]
-    assert [r.status_code for r in uapi] == [401, 401, 429]
-    assert "retry-after" in uapi[-1].headers
+    cookie_jwt = [api.http.post("/u/api/login/", json=body) for _ in range(3)]
+    assert [r.status_code for r in cookie_jwt] == [401, 401, 429]
+    assert "retry-after" in cookie_jwt[-1].headers
 
 
 def test_registrations_per_client_are_limited(serve: Callable[..., Api]) -> None:

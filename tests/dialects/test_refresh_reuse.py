@@ -96,7 +96,7 @@ def _jwt_login(api: Api, username: str) -> dict[str, str]:
     return dict(response.json())
 
 
-def _uapi_login(api: Api, email: str) -> dict[str, Any]:
+def _cookie_jwt_login(api: Api, email: str) -> dict[str, Any]:
     response = api.http.post("/u/api/login/", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200, response.text
     api.http.cookies.clear()
@@ -128,7 +128,7 @@ def test_tabs_refreshing_at_once_all_get_a_valid_pair(serve_with_clock: Serve) -
     assert again.status_code == 200
     assert _me(api, again.json()["access"]).status_code == 200
 
-    tokens = _uapi_login(api, "tabs@example.com")
+    tokens = _cookie_jwt_login(api, "tabs@example.com")
     answers = _at_once(api, "/u/api/refresh/", {"refresh_token": tokens["refresh_token"]})
     assert [a.status_code for a in answers] == [200] * TABS, [a.text for a in answers]
     assert len({a.json()["refresh_token"] for a in answers}) == 1
@@ -167,8 +167,8 @@ def test_a_replay_past_the_interval_ends_that_login_only(serve_with_clock: Serve
     assert _me(api, elsewhere["access"]).status_code == 200
     assert api.http.post("/auth/jwt/refresh/", json={"refresh": elsewhere["refresh"]}).is_success
 
-    stolen = _uapi_login(api, "victim@example.com")
-    elsewhere = _uapi_login(api, "victim@example.com")
+    stolen = _cookie_jwt_login(api, "victim@example.com")
+    elsewhere = _cookie_jwt_login(api, "victim@example.com")
     clock.ahead = -timedelta(seconds=11)
     first = api.http.post("/u/api/refresh/", json={"refresh_token": stolen["refresh_token"]})
     assert first.status_code == 200

@@ -56,7 +56,7 @@ def test_password_change_from_the_cli_ends_cached_sessions(serve, make_settings)
     _until(lambda: api.http.get("/auth/users/me/", headers=headers).status_code == 401)
 
 
-def _uapi_login(api: Api, email: str) -> dict[str, str]:
+def _cookie_jwt_login(api: Api, email: str) -> dict[str, str]:
     response = api.http.post("/u/api/login/", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200
     tokens: dict[str, str] = response.json()
@@ -69,7 +69,7 @@ def test_jwt_logout_on_one_worker_is_refused_by_the_other(serve) -> None:
     first: Api = serve(cookie_secure=False)
     second: Api = serve(cookie_secure=False)
     first.register("john", email="john@example.com")
-    tokens = _uapi_login(first, "john@example.com")
+    tokens = _cookie_jwt_login(first, "john@example.com")
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     for _ in range(3):  # now cached by the second server
         assert second.http.get("/u/api/secure_test/", headers=headers).status_code == 200
@@ -84,9 +84,9 @@ def test_password_change_on_one_worker_ends_jwts_cached_by_the_other(serve) -> N
     first: Api = serve()
     second: Api = serve()
     first.register("john", email="john@example.com")
-    uapi = _uapi_login(first, "john@example.com")
-    uapi_headers = {"Authorization": f"Bearer {uapi['access_token']}"}
-    assert second.http.get("/u/api/secure_test/", headers=uapi_headers).status_code == 200
+    cookie_jwt = _cookie_jwt_login(first, "john@example.com")
+    cookie_jwt_headers = {"Authorization": f"Bearer {cookie_jwt['access_token']}"}
+    assert second.http.get("/u/api/secure_test/", headers=cookie_jwt_headers).status_code == 200
     token_headers = first.as_user(first.login("john"))
     changed = first.http.post(
         "/auth/users/set_password/",
@@ -94,4 +94,8 @@ def test_password_change_on_one_worker_ends_jwts_cached_by_the_other(serve) -> N
         headers=token_headers,
     )
     assert changed.status_code == 204
-    _until(lambda: second.http.get("/u/api/secure_test/", headers=uapi_headers).status_code == 401)
+    _until(
+        lambda: (
+            second.http.get("/u/api/secure_test/", headers=cookie_jwt_headers).status_code == 401
+        )
+    )

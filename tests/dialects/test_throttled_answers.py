@@ -14,9 +14,9 @@ from starlette.responses import Response
 
 from authgate.core import Core, build_core
 from authgate.core.errors import ThrottledError
+from authgate.dialects.cookie_jwt.views import CookieJwtViews
 from authgate.dialects.drf import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
-from authgate.dialects.uapi.views import UapiViews
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -118,9 +118,9 @@ def test_envelope_default_language_is_the_settings(tmp_path: Path) -> None:
         (2, "ru", "Слишком много запросов, повторите через 2 секунды"),
     ],
 )
-def test_uapi_answers_429_with_detail(
+def test_cookie_jwt_answers_429_with_detail(
     core: Core, wait: int, language: str | None, detail: str
 ) -> None:
-    response = UapiViews(core).error_response(_request(language), ThrottledError(wait))
+    response = CookieJwtViews(core).error_response(_request(language), ThrottledError(wait))
     assert _answer(response) == (429, str(wait), {"detail": detail})
     assert "www-authenticate" not in response.headers

@@ -174,18 +174,18 @@ def test_a_generated_client_goes_from_registration_to_logout(generated: Generate
 
 
 def test_a_generated_client_reaches_u_api_with_its_own_access_token(generated: Generated) -> None:
-    """/u/api/ names its own access token (`uapi_bearer`), which works there; the opaque
+    """/u/api/ names its own access token (`cookie_jwt_bearer`), which works there; the opaque
     token, which the document once named for it, does not."""
     g = generated
     user_create_in = g.module("models.user_create_in").UserCreateIn
     body = user_create_in(username="olga", password=PASSWORD, email="olga@example.com")
     created = g.module("api.djoser.post_auth_users").sync_detailed(client=g.client(), body=body)
     assert created.status_code == 201, created.content
-    uapi_login_in = g.module("models.uapi_login_in").UapiLoginIn
-    tokens = g.module("api.uapi.post_u_api_login").sync(
-        client=g.client(), body=uapi_login_in(email="olga@example.com", password=PASSWORD)
+    cookie_jwt_login_in = g.module("models.cookie_jwt_login_in").CookieJwtLoginIn
+    tokens = g.module("api.cookie_jwt.post_u_api_login").sync(
+        client=g.client(), body=cookie_jwt_login_in(email="olga@example.com", password=PASSWORD)
     )
-    secure_test = g.module("api.uapi.get_u_api_secure_test")
+    secure_test = g.module("api.cookie_jwt.get_u_api_secure_test")
     answer = secure_test.sync(client=g.client(tokens.access_token, prefix="Bearer"))
     assert answer.message == "Successful secure test"
 

@@ -86,11 +86,14 @@ def _roles_as_dialects_see_them(server: Server, account: Account, password: str)
         "/api/v1/login/", json={"username": account.username, "password": password}
     )
     assert envelope.json()["data"]["role"] == "no_role"
-    uapi = server.http.post("/u/api/login/", json={"email": account.email, "password": password})
-    assert uapi.json()["role"] == "USER"
+    cookie_jwt = server.http.post(
+        "/u/api/login/", json={"email": account.email, "password": password}
+    )
+    assert cookie_jwt.json()["role"] == "USER"
     server.http.cookies.clear()
     admin = server.http.get(
-        "/u/api/test_role/", headers={"Authorization": f"Bearer {uapi.json()['access_token']}"}
+        "/u/api/test_role/",
+        headers={"Authorization": f"Bearer {cookie_jwt.json()['access_token']}"},
     )
     assert answer(admin) == (
         403,

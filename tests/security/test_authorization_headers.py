@@ -9,10 +9,10 @@ import hashlib
 import pytest
 
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_ACCESS,
     DRF_INVALID_TOKEN,
     DRF_NO_CREDENTIALS,
     PASSWORD,
-    UAPI_INVALID_ACCESS,
     Account,
     Server,
     answer,
@@ -153,7 +153,7 @@ def test_garbled_header_is_refused_by_the_jwt_api(server: Server, header: str) -
     server.http.cookies.clear()
     value = header.format(access=tokens["access_token"], opaque=account.token)
     response = server.http.get("/u/api/secure_test/", headers={"Authorization": value})
-    assert answer(response) == (401, UAPI_INVALID_ACCESS)
+    assert answer(response) == (401, COOKIE_JWT_INVALID_ACCESS)
     assert response.headers["www-authenticate"] == "Bearer"
     ok = server.http.get(
         "/u/api/secure_test/", headers={"Authorization": f"Bearer {tokens['access_token']}"}
@@ -192,7 +192,7 @@ def test_an_opaque_token_is_no_jwt(server: Server) -> None:
     role = server.http.get(
         "/u/api/test_role/", headers={"Authorization": f"Bearer {account.token}"}
     )
-    assert answer(role) == (401, UAPI_INVALID_ACCESS)
+    assert answer(role) == (401, COOKIE_JWT_INVALID_ACCESS)
 
 
 # Duplicated headers: an ambiguous credential must be refused, whichever copy comes first

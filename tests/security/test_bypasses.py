@@ -47,8 +47,10 @@ def test_cookies_do_not_authenticate_the_token_api(server: Server) -> None:
     """The token API reads the Authorization header only: a cookie (which a browser sends on
     a cross-site form post) must not let a write through."""
     account = server.user("cookie")
-    uapi = server.http.post("/u/api/login/", json={"email": account.email, "password": PASSWORD})
-    access = uapi.json()["access_token"]
+    cookie_jwt = server.http.post(
+        "/u/api/login/", json={"email": account.email, "password": PASSWORD}
+    )
+    access = cookie_jwt.json()["access_token"]
     server.http.cookies.clear()
     before = stored_user(server.settings, account.username)
     for cookie in (

@@ -125,7 +125,9 @@ def test_one_email_registered_at_once_makes_one_account(
     assert len([u for u in stored_users(make_settings()) if u.email == email]) == 1
 
 
-def test_one_refresh_token_used_at_once_refreshes_once_uapi(serve: Callable[..., Any]) -> None:
+def test_one_refresh_token_used_at_once_refreshes_once_cookie_jwt(
+    serve: Callable[..., Any],
+) -> None:
     """Without a reuse interval (with one, all get the same pair: tests/dialects/
     test_refresh_reuse.py)."""
     live = serve(cookie_secure=False, jwt_refresh_reuse_interval_seconds=0, **NO_THROTTLE)

@@ -118,21 +118,21 @@ async def _flows(app: object, secure: bool) -> list[SetCookie]:
         assert ended.status_code == 204, ended.text
 
         # /u/api/: cookie login, a read by the access cookie, refresh and logout by cookie.
-        uapi = Browser(c)
-        answer = await uapi.request(
+        cookie_jwt = Browser(c)
+        answer = await cookie_jwt.request(
             "POST", "/u/api/login/", json={"email": "john@example.com", "password": PASSWORD}
         )
         assert answer.status_code == 200, answer.text
-        assert (await uapi.request("GET", "/u/api/secure_test/")).status_code == 200
-        csrf = {"X-CSRF-Token": uapi.jar["__Host-csrf_token" if secure else "csrf_token"]}
-        refreshed = await uapi.request("POST", "/u/api/refresh/", headers=csrf)
+        assert (await cookie_jwt.request("GET", "/u/api/secure_test/")).status_code == 200
+        csrf = {"X-CSRF-Token": cookie_jwt.jar["__Host-csrf_token" if secure else "csrf_token"]}
+        refreshed = await cookie_jwt.request("POST", "/u/api/refresh/", headers=csrf)
         assert refreshed.status_code == 200, refreshed.text
-        assert (await uapi.request("GET", "/u/api/secure_test/")).status_code == 200
-        csrf = {"X-CSRF-Token": uapi.jar["__Host-csrf_token" if secure else "csrf_token"]}
-        gone = await uapi.request("POST", "/u/api/logout/", headers=csrf)
+        assert (await cookie_jwt.request("GET", "/u/api/secure_test/")).status_code == 200
+        csrf = {"X-CSRF-Token": cookie_jwt.jar["__Host-csrf_token" if secure else "csrf_token"]}
+        gone = await cookie_jwt.request("POST", "/u/api/logout/", headers=csrf)
         assert gone.status_code == 200, gone.text
-        assert uapi.jar == {}
-    return admin.seen + djoser.seen + uapi.seen
+        assert cookie_jwt.jar == {}
+    return admin.seen + djoser.seen + cookie_jwt.seen
 
 
 def _run(settings: Settings) -> list[SetCookie]:

@@ -11,11 +11,11 @@ from collections.abc import Callable
 import pytest
 
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_ACCESS,
     DRF_INVALID_TOKEN,
     DRF_NO_CREDENTIALS,
     PASSWORD,
     TAKEN_USERNAME,
-    UAPI_INVALID_ACCESS,
     Server,
     answer,
     stored_users,
@@ -36,7 +36,7 @@ INVALID_EMAIL = {"email": ["Enter a valid email address."]}
 
 
 # F1: a duplicated Authorization header is read by its first copy (http/credentials.py
-# read_token, dialects/uapi/views.py _bearer: `request.headers.get`), so a request carrying
+# read_token, dialects/cookie_jwt/views.py _bearer: `request.headers.get`), so a request carrying
 # two credentials is authenticated as whichever comes first, where a proxy or WAF may have
 # judged the other one.
 
@@ -95,7 +95,7 @@ def test_duplicated_header_is_refused_by_the_jwt_api(server: Server) -> None:
             ("Authorization", "Bearer junk"),
         ],
     )
-    assert answer(response) == (401, UAPI_INVALID_ACCESS)
+    assert answer(response) == (401, COOKIE_JWT_INVALID_ACCESS)
 
 
 # F2: look-alike usernames from other scripts (and the Turkish dotless/dotted i) make a second

@@ -58,11 +58,11 @@ HOSTILE: dict[str, object] = {
 WHOLE_TEXT = ("body", "form")
 WRONG_PASSWORD = "Not-The-Password-1"
 ENVELOPE = ("/api/v1/login/", "/api/v1/logout/", "/api/v1/check_token/")
-UAPI = "/u/api/"
+COOKIE_JWT = "/u/api/"
 ADMIN = "/admin/"
 IDENTITIES = ("anonymous", "user", "staff")
 # Bodies that log a caller in: their login fields name an existing user.
-LOGINS = ("LoginIn", "ObtainIn", "TokenLoginIn", "UapiLoginIn", "EmailIn", "CheckTokenIn")
+LOGINS = ("LoginIn", "ObtainIn", "TokenLoginIn", "CookieJwtLoginIn", "EmailIn", "CheckTokenIn")
 _names = itertools.count()
 
 
@@ -150,9 +150,9 @@ async def make_callers(core: Core) -> Callers:
             is_staff=name == "staff",
         )
     staff, victim = made["staff"], made["victim"]
-    town = await core.records.towns.create(staff, fresh("town"))
-    group = await core.records.groups.create_group(staff, fresh("group"))
-    permission = await core.records.groups.create_permission(staff, fresh("p"), fresh("p"))
+    town = await core.directory.towns.create(staff, fresh("town"))
+    group = await core.directory.groups.create_group(staff, fresh("group"))
+    permission = await core.directory.groups.create_permission(staff, fresh("p"), fresh("p"))
     ids = {
         "users": victim.id,
         "user": victim.id,
@@ -169,7 +169,9 @@ async def renew_credentials(
     """An opaque token (issued by the core, no password hashed) and a /u/api/ access token."""
     user = callers.of(identity)
     callers.tokens[identity] = await core.tokens.issue(user)
-    login = await client.post(f"{UAPI}login/", json={"email": user.email, "password": PASSWORD})
+    login = await client.post(
+        f"{COOKIE_JWT}login/", json={"email": user.email, "password": PASSWORD}
+    )
     assert login.status_code == 200, login.text
     callers.jwts[identity] = login.json()["access_token"]
 
@@ -177,7 +179,7 @@ async def renew_credentials(
 def credentials(path: str, identity: str, callers: Callers) -> dict[str, str]:
     if identity == "anonymous":
         return {}
-    if path.startswith(UAPI):
+    if path.startswith(COOKIE_JWT):
         return {"Authorization": f"Bearer {callers.jwts[identity]}"}
     return {"Authorization": f"Token {callers.tokens[identity]}"}
 
@@ -305,7 +307,7 @@ def shape_problem(path: str, response: httpx.Response) -> str | None:
         good = isinstance(result, dict) and body.get("data") == {}
         good = good and result.get("status") == status and isinstance(result.get("message"), str)
         return None if good else "not an envelope"
-    if path.startswith(UAPI):
+    if path.startswith(COOKIE_JWT):
         good = isinstance(body, dict) and isinstance(body.get("detail"), str)
         return None if good else "not a /u/api/ detail"
     if isinstance(body, list):  # Djoser's "Unable to create account."

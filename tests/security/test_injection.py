@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_REFRESH,
     LOGIN_FAILED,
     NEW_PASSWORD,
     PASSWORD,
     SIMPLEJWT_INVALID,
-    UAPI_INVALID_REFRESH,
     Account,
     Server,
     answer,
@@ -78,9 +78,9 @@ def _login_attempts(server: Server, payload: str, victim: Account) -> None:
         envelope = http.post("/api/v1/login/", json=body)
         assert answer(envelope) == (401, ENVELOPE_BAD_CREDENTIALS)
     for email in (payload, f"{victim.email}'--", f"{payload}@example.com"):
-        uapi = http.post("/u/api/login/", json={"email": email, "password": payload})
-        assert answer(uapi) == (401, {"detail": "Invalid credentials"})
-        assert "set-cookie" not in uapi.headers
+        cookie_jwt = http.post("/u/api/login/", json={"email": email, "password": payload})
+        assert answer(cookie_jwt) == (401, {"detail": "Invalid credentials"})
+        assert "set-cookie" not in cookie_jwt.headers
 
 
 @pytest.mark.parametrize("name", PAYLOADS)
@@ -221,8 +221,8 @@ def test_jwt_fields(server: Server) -> None:
         assert answer(verify) == (401, SIMPLEJWT_INVALID)
         refresh = server.http.post("/auth/jwt/refresh/", json={"refresh": payload})
         assert answer(refresh) == (401, SIMPLEJWT_INVALID)
-        uapi = server.http.post("/u/api/refresh/", json={"refresh_token": payload})
-        assert answer(uapi) == (400, UAPI_INVALID_REFRESH)
+        cookie_jwt = server.http.post("/u/api/refresh/", json={"refresh_token": payload})
+        assert answer(cookie_jwt) == (400, COOKIE_JWT_INVALID_REFRESH)
     assert server.http.get("/auth/users/me/", headers=account.auth).status_code == 200
 
 
@@ -251,8 +251,8 @@ def test_non_text_login_fields(
         400,
         {"result": {"status": 400, "message": "Login or password is missing"}, "data": {}},
     )
-    uapi = server.http.post(
+    cookie_jwt = server.http.post(
         "/u/api/login/", json={"email": body["username"], "password": body["password"]}
     )
-    assert answer(uapi) == (401, {"detail": "Invalid credentials"})
+    assert answer(cookie_jwt) == (401, {"detail": "Invalid credentials"})
     assert server.http.get("/auth/users/me/", headers=victim.auth).status_code == 200

@@ -24,10 +24,10 @@ from cryptography.x509.oid import NameOID
 
 from tests.conftest import TEST_SECRET
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_ACCESS,
+    COOKIE_JWT_INVALID_REFRESH,
     PASSWORD,
     SIMPLEJWT_INVALID,
-    UAPI_INVALID_ACCESS,
-    UAPI_INVALID_REFRESH,
     Server,
     answer,
     b64url,
@@ -116,9 +116,9 @@ def _simplejwt_pair(server: Server) -> tuple[int, dict[str, str]]:
     return account.id, dict(response.json())
 
 
-def _uapi_pair(server: Server) -> tuple[int, dict[str, str]]:
+def _cookie_jwt_pair(server: Server) -> tuple[int, dict[str, str]]:
     """(user id, /u/api/ tokens) of a new user."""
-    account = server.user("uapi")
+    account = server.user("cookie_jwt")
     response = server.http.post(
         "/u/api/login/", json={"email": account.email, "password": PASSWORD}
     )
@@ -157,9 +157,9 @@ def _secure(server: Server, token: str) -> tuple[int, Any]:
     return answer(response)
 
 
-def _genuine_still_work(server: Server, simplejwt: str, uapi: str) -> None:
+def _genuine_still_work(server: Server, simplejwt: str, cookie_jwt: str) -> None:
     assert _verify(server, simplejwt) == (200, {})
-    assert _secure(server, uapi) == (200, {"message": "Successful secure test"})
+    assert _secure(server, cookie_jwt) == (200, {"message": "Successful secure test"})
 
 
 Forge = Callable[[dict[str, Any], dict[str, Any], str], str]
@@ -211,12 +211,12 @@ HMAC_FORGERIES: dict[str, Forge] = {
 def test_forged_tokens_are_refused_by_both_dialects(server: Server, attack: str) -> None:
     forge = HMAC_FORGERIES[attack]
     _, simplejwt = _simplejwt_pair(server)
-    _, uapi = _uapi_pair(server)
+    _, cookie_jwt = _cookie_jwt_pair(server)
     forged = forge(*jwt_parts(simplejwt["access"]))
     assert _verify(server, forged) == (401, SIMPLEJWT_INVALID)
-    forged_uapi = forge(*jwt_parts(uapi["access_token"]))
-    assert _secure(server, forged_uapi) == (401, UAPI_INVALID_ACCESS)
-    _genuine_still_work(server, simplejwt["access"], uapi["access_token"])
+    forged_cookie_jwt = forge(*jwt_parts(cookie_jwt["access_token"]))
+    assert _secure(server, forged_cookie_jwt) == (401, COOKIE_JWT_INVALID_ACCESS)
+    _genuine_still_work(server, simplejwt["access"], cookie_jwt["access_token"])
 
 
 def test_tampered_refresh_token_mints_nothing(server: Server) -> None:
@@ -224,13 +224,13 @@ def test_tampered_refresh_token_mints_nothing(server: Server) -> None:
     forged = _tampered_payload(*jwt_parts(simplejwt["refresh"]))
     response = server.http.post("/auth/jwt/refresh/", json={"refresh": forged})
     assert answer(response) == (401, SIMPLEJWT_INVALID)
-    _, uapi = _uapi_pair(server)
-    forged_uapi = _tampered_payload(*jwt_parts(uapi["refresh_token"]))
-    refused = server.http.post("/u/api/refresh/", json={"refresh_token": forged_uapi})
-    assert answer(refused) == (400, UAPI_INVALID_REFRESH)
+    _, cookie_jwt = _cookie_jwt_pair(server)
+    forged_cookie_jwt = _tampered_payload(*jwt_parts(cookie_jwt["refresh_token"]))
+    refused = server.http.post("/u/api/refresh/", json={"refresh_token": forged_cookie_jwt})
+    assert answer(refused) == (400, COOKIE_JWT_INVALID_REFRESH)
     assert "set-cookie" not in refused.headers
     # The genuine refresh tokens were not spent by the forgeries.
-    ok = server.http.post("/u/api/refresh/", json={"refresh_token": uapi["refresh_token"]})
+    ok = server.http.post("/u/api/refresh/", json={"refresh_token": cookie_jwt["refresh_token"]})
     assert ok.status_code == 200
     assert server.http.post("/auth/jwt/refresh/", json={"refresh": simplejwt["refresh"]}).is_success
 
@@ -254,8 +254,11 @@ def test_expired_token_is_refused(server: Server) -> None:
         "/auth/jwt/refresh/", json={"refresh": _resigned(pair["refresh"], exp=past)}
     )
     assert answer(refreshed) == (401, EXPIRED)
-    _, uapi = _uapi_pair(server)
-    assert _secure(server, _resigned(uapi["access_token"], exp=past)) == (401, UAPI_INVALID_ACCESS)
+    _, cookie_jwt = _cookie_jwt_pair(server)
+    assert _secure(server, _resigned(cookie_jwt["access_token"], exp=past)) == (
+        401,
+        COOKIE_JWT_INVALID_ACCESS,
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,14 +279,14 @@ def test_expired_token_is_refused(server: Server) -> None:
 def test_resigned_claims_are_refused(server: Server, changes: dict[str, Any], detail: str) -> None:
     """Signed with the right key, and still not acceptable."""
     _, pair = _simplejwt_pair(server)
-    _, uapi = _uapi_pair(server)
+    _, cookie_jwt = _cookie_jwt_pair(server)
     verified = _verify(server, _resigned(pair["access"], **changes))
     assert verified == (401, {"detail": detail, "code": "token_not_valid"})
-    assert _secure(server, _resigned(uapi["access_token"], **changes)) == (
+    assert _secure(server, _resigned(cookie_jwt["access_token"], **changes)) == (
         401,
-        UAPI_INVALID_ACCESS,
+        COOKIE_JWT_INVALID_ACCESS,
     )
-    _genuine_still_work(server, pair["access"], uapi["access_token"])
+    _genuine_still_work(server, pair["access"], cookie_jwt["access_token"])
 
 
 @pytest.mark.parametrize(
@@ -312,14 +315,14 @@ def test_audience_and_issuer_are_required_when_configured(
 
 
 def test_refresh_token_is_no_access_token(server: Server) -> None:
-    _, uapi = _uapi_pair(server)
-    assert _secure(server, uapi["refresh_token"]) == (401, UAPI_INVALID_ACCESS)
+    _, cookie_jwt = _cookie_jwt_pair(server)
+    assert _secure(server, cookie_jwt["refresh_token"]) == (401, COOKIE_JWT_INVALID_ACCESS)
     role = server.http.get(
-        "/u/api/test_role/", headers={"Authorization": f"Bearer {uapi['refresh_token']}"}
+        "/u/api/test_role/", headers={"Authorization": f"Bearer {cookie_jwt['refresh_token']}"}
     )
-    assert answer(role) == (401, UAPI_INVALID_ACCESS)
+    assert answer(role) == (401, COOKIE_JWT_INVALID_ACCESS)
     # Nor was it spent by being shown: it still refreshes, once.
-    ok = server.http.post("/u/api/refresh/", json={"refresh_token": uapi["refresh_token"]})
+    ok = server.http.post("/u/api/refresh/", json={"refresh_token": cookie_jwt["refresh_token"]})
     assert ok.status_code == 200
 
 
@@ -327,14 +330,19 @@ def test_access_token_is_no_refresh_token(server: Server) -> None:
     _, pair = _simplejwt_pair(server)
     response = server.http.post("/auth/jwt/refresh/", json={"refresh": pair["access"]})
     assert answer(response) == (401, WRONG_TYPE)
-    _, uapi = _uapi_pair(server)
-    refused = server.http.post("/u/api/refresh/", json={"refresh_token": uapi["access_token"]})
-    assert answer(refused) == (400, UAPI_INVALID_REFRESH)
-    by_header = server.http.post(
-        "/u/api/refresh/", headers={"Authorization": f"Bearer {uapi['access_token']}"}
+    _, cookie_jwt = _cookie_jwt_pair(server)
+    refused = server.http.post(
+        "/u/api/refresh/", json={"refresh_token": cookie_jwt["access_token"]}
     )
-    assert answer(by_header) == (400, UAPI_INVALID_REFRESH)
-    assert _secure(server, uapi["access_token"]) == (200, {"message": "Successful secure test"})
+    assert answer(refused) == (400, COOKIE_JWT_INVALID_REFRESH)
+    by_header = server.http.post(
+        "/u/api/refresh/", headers={"Authorization": f"Bearer {cookie_jwt['access_token']}"}
+    )
+    assert answer(by_header) == (400, COOKIE_JWT_INVALID_REFRESH)
+    assert _secure(server, cookie_jwt["access_token"]) == (
+        200,
+        {"message": "Successful secure test"},
+    )
 
 
 def test_access_token_relabelled_as_refresh_is_refused(server: Server) -> None:
@@ -349,17 +357,17 @@ def test_access_token_relabelled_as_refresh_is_refused(server: Server) -> None:
 def test_tokens_do_not_cross_between_the_jwt_dialects(server: Server) -> None:
     """/u/api/ tokens carry their own audience: neither dialect takes the other's."""
     _, simplejwt = _simplejwt_pair(server)
-    _, uapi = _uapi_pair(server)
-    assert _secure(server, simplejwt["access"]) == (401, UAPI_INVALID_ACCESS)
+    _, cookie_jwt = _cookie_jwt_pair(server)
+    assert _secure(server, simplejwt["access"]) == (401, COOKIE_JWT_INVALID_ACCESS)
     for refresh in (simplejwt["refresh"], simplejwt["access"]):
         crossed = server.http.post("/u/api/refresh/", json={"refresh_token": refresh})
-        assert answer(crossed) == (400, UAPI_INVALID_REFRESH)
-    for token in (uapi["access_token"], uapi["refresh_token"]):
+        assert answer(crossed) == (400, COOKIE_JWT_INVALID_REFRESH)
+    for token in (cookie_jwt["access_token"], cookie_jwt["refresh_token"]):
         assert _verify(server, token) == (401, SIMPLEJWT_INVALID)
-    crossed = server.http.post("/auth/jwt/refresh/", json={"refresh": uapi["refresh_token"]})
+    crossed = server.http.post("/auth/jwt/refresh/", json={"refresh": cookie_jwt["refresh_token"]})
     assert answer(crossed) == (401, SIMPLEJWT_INVALID)
     # None of that spent the /u/api/ refresh token.
-    ok = server.http.post("/u/api/refresh/", json={"refresh_token": uapi["refresh_token"]})
+    ok = server.http.post("/u/api/refresh/", json={"refresh_token": cookie_jwt["refresh_token"]})
     assert ok.status_code == 200
 
 
@@ -456,11 +464,14 @@ def test_rs256_forgeries_are_refused(
     forged_refresh = forge(refresh_header, refresh_claims)
     refused = rsa_server.http.post("/auth/jwt/refresh/", json={"refresh": forged_refresh})
     assert answer(refused) == (401, SIMPLEJWT_INVALID)
-    _, uapi = _uapi_pair(rsa_server)
-    uapi_header, uapi_claims, _ = jwt_parts(uapi["access_token"])
-    assert _secure(rsa_server, forge(uapi_header, uapi_claims)) == (401, UAPI_INVALID_ACCESS)
+    _, cookie_jwt = _cookie_jwt_pair(rsa_server)
+    cookie_jwt_header, cookie_jwt_claims, _ = jwt_parts(cookie_jwt["access_token"])
+    assert _secure(rsa_server, forge(cookie_jwt_header, cookie_jwt_claims)) == (
+        401,
+        COOKIE_JWT_INVALID_ACCESS,
+    )
     assert fetched == []  # no key was fetched from where the token pointed
-    _genuine_still_work(rsa_server, pair["access"], uapi["access_token"])
+    _genuine_still_work(rsa_server, pair["access"], cookie_jwt["access_token"])
 
 
 def test_rs256_jwks_serves_only_the_public_key(

@@ -63,7 +63,7 @@ def test_an_attacker_hammering_from_one_address_does_not_lock_out_the_owner(
     assert _login(api, owner, PASSWORD, ATTACKER).status_code in (400, 429)
 
 
-def test_the_jwt_and_uapi_logins_of_the_owner_pass_an_attack_in_another_dialect(
+def test_the_jwt_and_cookie_jwt_logins_of_the_owner_pass_an_attack_in_another_dialect(
     serve: Callable[..., Api],
 ) -> None:
     api = serve(**SETTINGS)
@@ -77,12 +77,12 @@ def test_the_jwt_and_uapi_logins_of_the_owner_pass_an_attack_in_another_dialect(
         headers={"X-Forwarded-For": OWNER},
     )
     assert jwt.status_code == 200, jwt.text
-    uapi = api.http.post(
+    cookie_jwt = api.http.post(
         "/u/api/login/",
         json={"email": email, "password": PASSWORD},
         headers={"X-Forwarded-For": OWNER},
     )
-    assert uapi.status_code == 200, uapi.text
+    assert cookie_jwt.status_code == 200, cookie_jwt.text
 
 
 def test_a_completed_password_reset_lifts_a_lockout_made_from_the_owners_own_address(

@@ -24,7 +24,7 @@ from authgate.core.errors import ConflictError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser, User
 from authgate.django_import.reconcile import KeyOwners, Owner, plan_user
-from authgate.django_import.records import SourceUser
+from authgate.django_import.rows import SourceUser
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_ACCESS,
+    COOKIE_JWT_INVALID_REFRESH,
     PASSWORD,
     SIMPLEJWT_INVALID,
-    UAPI_INVALID_ACCESS,
-    UAPI_INVALID_REFRESH,
     Account,
     Server,
     answer,
@@ -63,7 +63,7 @@ def _pair(server: Server, account: Account) -> dict[str, str]:
     return dict(response.json())
 
 
-def _uapi(server: Server, account: Account) -> dict[str, str]:
+def _cookie_jwt(server: Server, account: Account) -> dict[str, str]:
     response = server.http.post(
         "/u/api/login/", json={"email": account.email, "password": PASSWORD}
     )
@@ -128,10 +128,10 @@ def test_simplejwt_reuse_of_one_user_leaves_others_alone(rotating: Server) -> No
     assert rotating.http.post("/auth/jwt/refresh/", json={"refresh": theirs["refresh"]}).is_success
 
 
-def test_uapi_replay_after_rotation_ends_its_login(strict: Server) -> None:
+def test_cookie_jwt_replay_after_rotation_ends_its_login(strict: Server) -> None:
     account = strict.user("ufamily")
-    first = _uapi(strict, account)
-    elsewhere = _uapi(strict, account)
+    first = _cookie_jwt(strict, account)
+    elsewhere = _cookie_jwt(strict, account)
     rotated = strict.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
     assert rotated.status_code == 200
     strict.http.cookies.clear()
@@ -140,7 +140,7 @@ def test_uapi_replay_after_rotation_ends_its_login(strict: Server) -> None:
     replayed = strict.http.post("/u/api/refresh/", json={"refresh_token": first["refresh_token"]})
     assert answer(replayed) == (400, REUSED)
     assert "set-cookie" not in replayed.headers
-    assert _secure(strict, successor["access_token"]) == (401, UAPI_INVALID_ACCESS)
+    assert _secure(strict, successor["access_token"]) == (401, COOKIE_JWT_INVALID_ACCESS)
     dead = strict.http.post("/u/api/refresh/", json={"refresh_token": successor["refresh_token"]})
     assert answer(dead) == (400, ENDED)
     # The user's other login lives on.
@@ -150,7 +150,7 @@ def test_uapi_replay_after_rotation_ends_its_login(strict: Server) -> None:
     strict.http.cookies.clear()
 
 
-def test_uapi_replay_by_cookie_ends_its_login(strict: Server) -> None:
+def test_cookie_jwt_replay_by_cookie_ends_its_login(strict: Server) -> None:
     """The stolen copy comes back through a browser's cookie (with its CSRF token)."""
     account = strict.user("ucookie")
     with strict.client() as browser:
@@ -164,7 +164,7 @@ def test_uapi_replay_by_cookie_ends_its_login(strict: Server) -> None:
             "/u/api/refresh/", headers={"X-CSRF-Token": browser.cookies["csrf_token"]}
         )
         assert answer(replayed) == (400, REUSED)
-    assert _secure(strict, rotated.json()["access_token"]) == (401, UAPI_INVALID_ACCESS)
+    assert _secure(strict, rotated.json()["access_token"]) == (401, COOKIE_JWT_INVALID_ACCESS)
 
 
 def test_blacklisted_refresh_never_mints_again(rotating: Server) -> None:
@@ -194,14 +194,14 @@ def test_refresh_does_not_extend_the_refresh_tokens_life(server: Server) -> None
     assert claims["exp"] <= refresh_claims["exp"]
 
 
-def test_uapi_refresh_after_logout_is_refused(server: Server) -> None:
+def test_cookie_jwt_refresh_after_logout_is_refused(server: Server) -> None:
     account = server.user("loggedout")
-    tokens = _uapi(server, account)
+    tokens = _cookie_jwt(server, account)
     out = server.http.post(
         "/u/api/logout/", headers={"Authorization": f"Bearer {tokens['access_token']}"}
     )
     assert answer(out) == (200, {"detail": "Logged out"})
     server.http.cookies.clear()
     refused = server.http.post("/u/api/refresh/", json={"refresh_token": tokens["refresh_token"]})
-    assert answer(refused) == (400, UAPI_INVALID_REFRESH)
-    assert _secure(server, tokens["access_token"]) == (401, UAPI_INVALID_ACCESS)
+    assert answer(refused) == (400, COOKIE_JWT_INVALID_REFRESH)
+    assert _secure(server, tokens["access_token"]) == (401, COOKIE_JWT_INVALID_ACCESS)

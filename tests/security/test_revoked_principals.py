@@ -10,12 +10,12 @@ import time
 import pytest
 
 from tests.security.helpers import (
+    COOKIE_JWT_INVALID_ACCESS,
+    COOKIE_JWT_INVALID_REFRESH,
     DRF_INVALID_TOKEN,
     NEW_PASSWORD,
     PASSWORD,
     SIMPLEJWT_INVALID,
-    UAPI_INVALID_ACCESS,
-    UAPI_INVALID_REFRESH,
     Account,
     Server,
     answer,
@@ -42,11 +42,14 @@ class Tokens:
             "/auth/jwt/create/", json={"username": account.username, "password": PASSWORD}
         ).json()
         self.access, self.refresh = pair["access"], pair["refresh"]
-        uapi = server.http.post(
+        cookie_jwt = server.http.post(
             "/u/api/login/", json={"email": account.email, "password": PASSWORD}
         ).json()
         server.http.cookies.clear()
-        self.uapi_access, self.uapi_refresh = uapi["access_token"], uapi["refresh_token"]
+        self.cookie_jwt_access, self.cookie_jwt_refresh = (
+            cookie_jwt["access_token"],
+            cookie_jwt["refresh_token"],
+        )
         self._warm(server, account)
 
     def _warm(self, server: Server, account: Account) -> None:
@@ -66,7 +69,7 @@ class Tokens:
         for token in (self.access, self.refresh):
             assert http.post("/auth/jwt/verify/", json={"token": token}).is_success
         secure = http.get(
-            "/u/api/secure_test/", headers={"Authorization": f"Bearer {self.uapi_access}"}
+            "/u/api/secure_test/", headers={"Authorization": f"Bearer {self.cookie_jwt_access}"}
         )
         assert secure.is_success
 
@@ -95,12 +98,14 @@ def _assert_all_refused(
     refreshed = http.post("/auth/jwt/refresh/", json={"refresh": tokens.refresh})
     assert answer(refreshed) == (401, NO_ACCOUNT_FOR_TOKEN)
     secure = http.get(
-        "/u/api/secure_test/", headers={"Authorization": f"Bearer {tokens.uapi_access}"}
+        "/u/api/secure_test/", headers={"Authorization": f"Bearer {tokens.cookie_jwt_access}"}
     )
-    assert answer(secure) == (401, UAPI_INVALID_ACCESS)
-    uapi_refreshed = http.post("/u/api/refresh/", json={"refresh_token": tokens.uapi_refresh})
-    assert answer(uapi_refreshed) == (400, UAPI_INVALID_REFRESH)
-    assert "set-cookie" not in uapi_refreshed.headers
+    assert answer(secure) == (401, COOKIE_JWT_INVALID_ACCESS)
+    cookie_jwt_refreshed = http.post(
+        "/u/api/refresh/", json={"refresh_token": tokens.cookie_jwt_refresh}
+    )
+    assert answer(cookie_jwt_refreshed) == (400, COOKIE_JWT_INVALID_REFRESH)
+    assert "set-cookie" not in cookie_jwt_refreshed.headers
 
 
 def _delete(server: Server, account: Account) -> None:
@@ -224,8 +229,10 @@ def test_jwts_end_with_a_password_change_whatever_the_opaque_token_setting(
         refreshed = keeping.http.post("/auth/jwt/refresh/", json={"refresh": tokens.refresh})
         assert answer(refreshed) == (401, NO_ACCOUNT_FOR_TOKEN)
         secure = keeping.http.get(
-            "/u/api/secure_test/", headers={"Authorization": f"Bearer {tokens.uapi_access}"}
+            "/u/api/secure_test/", headers={"Authorization": f"Bearer {tokens.cookie_jwt_access}"}
         )
-        assert answer(secure) == (401, UAPI_INVALID_ACCESS)
-        uapi = keeping.http.post("/u/api/refresh/", json={"refresh_token": tokens.uapi_refresh})
-        assert answer(uapi) == (400, UAPI_INVALID_REFRESH)
+        assert answer(secure) == (401, COOKIE_JWT_INVALID_ACCESS)
+        cookie_jwt = keeping.http.post(
+            "/u/api/refresh/", json={"refresh_token": tokens.cookie_jwt_refresh}
+        )
+        assert answer(cookie_jwt) == (400, COOKIE_JWT_INVALID_REFRESH)

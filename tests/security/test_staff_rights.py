@@ -150,7 +150,7 @@ CORE_CHANGES: list[Any] = [
     ),
     pytest.param(lambda core, boss, root: core.users.delete(root, actor=boss), id="delete"),
     pytest.param(
-        lambda core, boss, root: core.records.groups.assign(boss, root, group_ids=[]),
+        lambda core, boss, root: core.directory.groups.assign(boss, root, group_ids=[]),
         id="assign groups",
     ),
     pytest.param(

@@ -1,6 +1,6 @@
 """The Store's contract, held on both databases: every method of store/protocol/ run against
 SQLite and PostgreSQL (the `database_url` fixture), with what it must return, change and refuse.
-The users/towns API's records have their own module (test_records_store.py); a last test checks
+The users/towns API's records have their own module (test_directory_store.py); a last test checks
 that tests/store calls every method of the protocol, so a new one cannot go untested."""
 
 from __future__ import annotations

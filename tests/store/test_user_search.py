@@ -12,7 +12,7 @@ from authgate.core.identity import email_key, username_key
 from authgate.core.models import NewUser, User, UserSearch
 from authgate.mailer import LogMailer
 from authgate.store import Store
-from tests.store.test_records_store import JOINED, with_store
+from tests.store.test_directory_store import JOINED, with_store
 
 
 async def add_user(

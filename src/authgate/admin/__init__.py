@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from authgate.admin import audit, auth, overview, records, users
+from authgate.admin import audit, auth, directory, overview, users
 from authgate.admin.context import PREFIX, TEMPLATES, Admin, build_templates
 from authgate.core import Core
 from authgate.core.user_tokens import UserTokens
@@ -53,14 +53,14 @@ def build(core: Core) -> Starlette:
         Route(f"{user}/tokens/revoke-all", users.revoke_tokens, methods=POST),
         Route(f"{user}/sessions/revoke", users.end_session, methods=POST),
         Route(f"{user}/sessions/revoke-all", users.end_sessions, methods=POST),
-        Route("/towns", records.towns, methods=["GET", "POST"]),
-        Route("/towns/{town_id:int}/rename", records.town_rename, methods=POST),
-        Route("/towns/{town_id:int}/delete", records.town_delete, methods=POST),
-        Route("/groups", records.groups, methods=["GET", "POST"]),
-        Route("/groups/{group_id:int}", records.group_detail, methods=["GET", "POST"]),
-        Route("/groups/{group_id:int}/delete", records.group_delete, methods=POST),
-        Route("/permissions", records.permissions, methods=["GET", "POST"]),
-        Route("/permissions/{permission_id:int}/delete", records.permission_delete, methods=POST),
+        Route("/towns", directory.towns, methods=["GET", "POST"]),
+        Route("/towns/{town_id:int}/rename", directory.town_rename, methods=POST),
+        Route("/towns/{town_id:int}/delete", directory.town_delete, methods=POST),
+        Route("/groups", directory.groups, methods=["GET", "POST"]),
+        Route("/groups/{group_id:int}", directory.group_detail, methods=["GET", "POST"]),
+        Route("/groups/{group_id:int}/delete", directory.group_delete, methods=POST),
+        Route("/permissions", directory.permissions, methods=["GET", "POST"]),
+        Route("/permissions/{permission_id:int}/delete", directory.permission_delete, methods=POST),
         Route("/audit", audit.audit_log, methods=["GET"]),
         Route("/lockouts", audit.lockouts, methods=["GET"]),
         Route("/lockouts/{user_id:int}/clear", audit.lockout_clear, methods=POST),

@@ -93,8 +93,8 @@ async def render_user(
     errors: dict[str, list[str]] | None = None,
 ) -> Response:
     """A user's page (with `errors`: a 400 answer to a form that failed)."""
-    groups = admin.core.records.groups
-    record = await admin.core.records.read(user.id)
+    groups = admin.core.directory.groups
+    record = await admin.core.directory.read(user.id)
     return admin.render(
         request,
         "user.html",
@@ -163,7 +163,7 @@ async def user_rights(request: Request, admin: Admin, session: Session) -> Respo
     none); unknown ids (a group deleted since the page was drawn) change nothing."""
     user = await _target(admin, session, request)
     try:
-        await admin.core.records.groups.assign(
+        await admin.core.directory.groups.assign(
             session.user,
             user,
             group_ids=await form_ids(request, GROUPS_FIELD),

@@ -9,7 +9,7 @@ The endpoints (docs/, ../shared/CONTRACT.md):
   `{"id", "username", "email"}`, 401.
 - `POST /auth/jwt/verify/ {"token"}` (SimpleJWT dialect, §2): is this JWT valid *now* (signature,
   expiry, and the user's token version: a password change or logout ends it)? 200 `{}`, 401.
-- `GET /user/<id>/` (records dialect, §5): the user's own record, whose `is_staff` and
+- `GET /user/<id>/` (directory dialect, §5): the user's own record, whose `is_staff` and
   `is_superuser` neither `users/me/` nor a JWT carries. Takes opaque tokens.
 - `GET /.well-known/jwks.json`: the public keys of an asymmetric configuration.
 """

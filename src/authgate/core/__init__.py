@@ -14,6 +14,7 @@ from authgate.core.audit import Audit
 from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.counters import Counters
+from authgate.core.directory import Directory
 from authgate.core.events import NO_EVENTS, Events
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
@@ -24,7 +25,6 @@ from authgate.core.models import Principal, SessionPrincipal, TokenPrincipal
 from authgate.core.notices import Notices
 from authgate.core.passwords import Argon2Cost, Passwords
 from authgate.core.principal_cache import PrincipalCache
-from authgate.core.records import Records
 from authgate.core.recovery import Recovery
 from authgate.core.revocation_bus import RevocationBus
 from authgate.core.revocations import Revocations
@@ -56,7 +56,7 @@ class Core:
     notices: Notices
     revocations: Revocations
     jwts: Jwts
-    records: Records
+    directory: Directory
     audit: Audit
     sessions: Sessions
     counters: Counters
@@ -202,7 +202,7 @@ def build_core(
         throttle=throttle,
         audit=audit,
     )
-    records = Records(store, clock, audit, visibility=settings.user_records_visibility)
+    directory = Directory(store, clock, audit, visibility=settings.user_records_visibility)
     return Core(
         settings,
         store,
@@ -214,7 +214,7 @@ def build_core(
         notices,
         revocations,
         jwts,
-        records,
+        directory,
         audit,
         Sessions(
             store,

@@ -192,7 +192,7 @@ class SessionRecord:
     user_agent: str | None = None
 
 
-# The users/towns API's records (core/towns.py, core/groups.py, core/records.py).
+# The users/towns API's records (core/towns.py, core/groups.py, core/directory.py).
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Lists of ids in a request body (`towns`, `groups`, `user_permissions`, `permissions`), read
 as DRF's ManyRelatedField over a PrimaryKeyRelatedField reads them, beside the other fields
-of a serializer. Shared by the Djoser dialect (`towns`) and the records dialect.
+of a serializer. Shared by the Djoser dialect (`towns`) and the directory dialect.
 
 DRF walks the list and stops at the first bad item: an item that is no pk, or a pk of no
 object. So its single error names whichever comes first, which this reading keeps.

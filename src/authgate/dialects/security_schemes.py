@@ -65,8 +65,8 @@ def session_cookie(cookie: str, csrf_header: str) -> SecurityScheme:
     )
 
 
-UAPI_ACCESS = SecurityScheme(
-    "uapi_bearer",
+COOKIE_JWT_ACCESS = SecurityScheme(
+    "cookie_jwt_bearer",
     {
         "type": "http",
         "scheme": "bearer",
@@ -77,13 +77,13 @@ UAPI_ACCESS = SecurityScheme(
 )
 
 
-def uapi_access_cookie(cookie: str, csrf_cookie: str, csrf_header: str) -> SecurityScheme:
+def cookie_jwt_access_cookie(cookie: str, csrf_cookie: str, csrf_header: str) -> SecurityScheme:
     """/u/api/'s access token cookie, set by its login and refresh."""
     description = (
         "The access token cookie `/u/api/login/` sets; a POST it authenticates also sends "
         f"the `{csrf_cookie}` cookie's value as `{csrf_header}`"
     )
     return SecurityScheme(
-        "uapi_cookie",
+        "cookie_jwt_cookie",
         {"type": "apiKey", "in": "cookie", "name": cookie, "description": description},
     )

@@ -1,6 +1,6 @@
 """`towns: [id, ...]` in a request body (registration and users/me/ take towns), an id list
 (dialects/pk_lists.py) beside the other fields of a serializer. Shared by the Djoser dialect,
-which takes it, and the records dialect, which owns towns; it lives beside both so that
+which takes it, and the directory dialect, which owns towns; it lives beside both so that
 neither imports the other's package.
 """
 
@@ -27,6 +27,6 @@ async def parse_with_towns(
     """The body as `parsing` (a dialect's parse_body) reads it, and its towns (None when not
     sent), their errors reported together in the model's field order."""
     parsed, lists = await parse_with_lists(
-        request, model, parsing, {TOWNS_FIELD: core.records.towns.check_ids}
+        request, model, parsing, {TOWNS_FIELD: core.directory.towns.check_ids}
     )
     return parsed, lists.get(TOWNS_FIELD)

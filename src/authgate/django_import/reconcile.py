@@ -23,7 +23,7 @@ from authgate.core.identity import email_key, username_key, username_skeletons
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX
 from authgate.core.passwords import bcrypt_available
 from authgate.core.tokens import digest
-from authgate.django_import.records import SourceToken, SourceUser, TargetUser
+from authgate.django_import.rows import SourceToken, SourceUser, TargetUser
 
 Action = Literal["insert", "update", "unchanged", "skip"]
 PASSWORD_MAX_LENGTH = 255

@@ -26,7 +26,7 @@ from authgate.django_import.connections import (
 from authgate.django_import.groups import authgate_has_groups, import_groups
 from authgate.django_import.layout import SourceLayout
 from authgate.django_import.reconcile import KeyOwners, TokenPlan, UserPlan, plan_token, plan_user
-from authgate.django_import.records import SourceUser
+from authgate.django_import.rows import SourceUser
 from authgate.django_import.source import DjangoSource, SourceError
 from authgate.django_import.summary import Summary
 from authgate.django_import.target import AuthgateTarget, EmptyTarget, TargetView

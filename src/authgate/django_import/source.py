@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnClause, Connection, RowMapping, column, func, inspect, select, table
 
 from authgate.django_import.layout import REQUIRED_USER_FIELDS, USER_FIELDS, SourceLayout
-from authgate.django_import.records import (
+from authgate.django_import.rows import (
     SourceToken,
     SourceUser,
     as_bool,

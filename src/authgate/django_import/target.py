@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from authgate.core.identity import username_skeletons
-from authgate.django_import.records import TargetUser, as_bool, as_datetime, as_text
+from authgate.django_import.rows import TargetUser, as_bool, as_datetime, as_text
 from authgate.store.schema import auth_token, auth_user, revocation
 
 USERS = table("auth_user", *(column(c.name) for c in auth_user.c))

@@ -30,11 +30,11 @@ class CookieNames:
     """The session's CSRF token for scripts to echo as `X-CSRFToken` (Django's `csrftoken`)."""
     admin_login_csrf: str
     """The admin login form's double-submit token."""
-    uapi_access: str
+    cookie_jwt_access: str
     """/u/api/'s access token, scoped to the dialect's path."""
-    uapi_refresh: str
+    cookie_jwt_refresh: str
     """/u/api/'s refresh token, scoped to its refresh endpoint."""
-    uapi_csrf: str
+    cookie_jwt_csrf: str
     """/u/api/'s CSRF token for scripts to echo as `X-CSRF-Token`; Path=/."""
 
 
@@ -56,7 +56,7 @@ def cookie_names(secure: bool, csrf_domain: str | None = None) -> CookieNames:
         session=host_only("authgate_session", secure),
         session_csrf=csrf("csrftoken", secure),
         admin_login_csrf=host_only("authgate_admin_login", secure),
-        uapi_access=path_scoped("access_token", secure),
-        uapi_refresh=path_scoped("refresh_token", secure),
-        uapi_csrf=csrf("csrf_token", secure),
+        cookie_jwt_access=path_scoped("access_token", secure),
+        cookie_jwt_refresh=path_scoped("refresh_token", secure),
+        cookie_jwt_csrf=csrf("csrf_token", secure),
     )

@@ -185,7 +185,7 @@ def expected_params(expected: Mapping[str, object]) -> dict[str, object]:
     return {f"was_{c}": value for c, value in expected.items() if value is not None}
 
 
-# The users/towns API's records (core/towns.py, core/groups.py, core/records.py).
+# The users/towns API's records (core/towns.py, core/groups.py, core/directory.py).
 ALL_TOWNS = "SELECT id, name FROM town ORDER BY id"
 TOWN_BY_ID = "SELECT id, name FROM town WHERE id = :id"
 TOWN_BY_NAME = "SELECT id, name FROM town WHERE name = :name"

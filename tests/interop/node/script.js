@@ -21,7 +21,7 @@ const DIALECTS = {
     refresh: (token) => axios.post(`${baseURL}/auth/jwt/refresh/`, { refresh: token }),
     protectedPath: "/auth/users/me/",
   },
-  uapi: {
+  cookie_jwt: {
     login: () => axios.post(`${baseURL}/u/api/login/`, { email, password }),
     pairOf: (data) => ({ access: data.access_token, refresh: data.refresh_token }),
     refresh: (token) => axios.post(`${baseURL}/u/api/refresh/`, { refresh_token: token }),

@@ -1,4 +1,4 @@
-"""The audit log for staff: `GET /api/audit/` (DRF-shaped, like the records dialect)."""
+"""The audit log for staff: `GET /api/audit/` (DRF-shaped, like the directory dialect)."""
 
 from authgate.dialects.audit.routes import build
 

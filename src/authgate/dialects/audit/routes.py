@@ -11,9 +11,9 @@ from starlette.responses import Response
 from authgate.core import Core
 from authgate.core.models import AuditEvent, Principal
 from authgate.dialects.base import Dialect
+from authgate.dialects.directory.schemas import drf_datetime
 from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation, json
 from authgate.dialects.fields import OptionalInteger, OptionalText, parse
-from authgate.dialects.records.schemas import drf_datetime
 
 PREFIX = "/api/audit"
 DEFAULT_LIMIT = 100

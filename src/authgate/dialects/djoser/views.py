@@ -134,7 +134,7 @@ class DjoserViews:
         if towns is None:
             return json(s.UserCreatedOut.of(user), status=201)
         # Towns given (and checked above) are set once the user exists, and shown.
-        placed = await self.core.records.towns.assign(user, towns)
+        placed = await self.core.directory.towns.assign(user, towns)
         return json({**s.UserCreatedOut.of(user), "towns": placed}, status=201)
 
     async def list_users(self, _: Request, principal: Principal | None) -> Response:
@@ -207,7 +207,7 @@ class DjoserViews:
             return json(s.UserOut.of(user))
         # Towns are shown when sent, as at registration; users/me/'s GET (the fast lane's
         # single cached lookup) stays as Djoser's, and GET /user/<id>/ shows them always.
-        placed = await self.core.records.towns.assign(user, towns)
+        placed = await self.core.directory.towns.assign(user, towns)
         return json({**s.UserOut.of(user), "towns": placed})
 
     async def _delete(self, request: Request, viewer: User, target: User) -> Response:

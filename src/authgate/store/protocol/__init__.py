@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from authgate.store.protocol.audit import AuditStore
+from authgate.store.protocol.directory import DirectoryStore
 from authgate.store.protocol.jwt import JwtStore
 from authgate.store.protocol.lifecycle import StoreLifecycle
-from authgate.store.protocol.records import RecordStore
 from authgate.store.protocol.revocations import RevocationStore
 from authgate.store.protocol.sessions import SessionStore
 from authgate.store.protocol.tokens import TokenStore
@@ -16,8 +16,8 @@ from authgate.store.protocol.users import UserChanges, UserStore
 
 __all__ = [
     "AuditStore",
+    "DirectoryStore",
     "JwtStore",
-    "RecordStore",
     "RevocationStore",
     "SessionStore",
     "Store",
@@ -33,7 +33,7 @@ class Store(
     TokenStore,
     RevocationStore,
     JwtStore,
-    RecordStore,
+    DirectoryStore,
     AuditStore,
     SessionStore,
     StoreLifecycle,

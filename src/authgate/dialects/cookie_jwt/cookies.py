@@ -69,18 +69,18 @@ class Cookies:
 
     def access(self, request: Request) -> str | None:
         """The request's access token cookie, if it carries one."""
-        return request.cookies.get(self._names(request).uapi_access)
+        return request.cookies.get(self._names(request).cookie_jwt_access)
 
     def refresh(self, request: Request) -> str | None:
         """The request's refresh token cookie, if it carries one."""
-        return request.cookies.get(self._names(request).uapi_refresh)
+        return request.cookies.get(self._names(request).cookie_jwt_refresh)
 
     def _paths(self, request: Request) -> dict[str, str]:
         mount, names = _mount(request), self._names(request)
         return {
-            names.uapi_access: mount + "/",
-            names.uapi_refresh: mount + REFRESH_PATH,
-            names.uapi_csrf: "/",
+            names.cookie_jwt_access: mount + "/",
+            names.cookie_jwt_refresh: mount + REFRESH_PATH,
+            names.cookie_jwt_csrf: "/",
         }
 
     def set_tokens(
@@ -90,9 +90,9 @@ class Cookies:
         paths, names = self._paths(request), self._names(request)
         secure = secure_cookies(request, self._settings)
         values = {
-            names.uapi_access: (access, self._refresh_age, True),
-            names.uapi_refresh: (refresh, self._refresh_age, True),
-            names.uapi_csrf: (self.csrf_for(session), self._refresh_age, False),
+            names.cookie_jwt_access: (access, self._refresh_age, True),
+            names.cookie_jwt_refresh: (refresh, self._refresh_age, True),
+            names.cookie_jwt_csrf: (self.csrf_for(session), self._refresh_age, False),
         }
         for name, (value, age, httponly) in values.items():
             response.set_cookie(
@@ -100,7 +100,7 @@ class Cookies:
                 value,
                 max_age=age,
                 path=paths[name],
-                domain=self._csrf_domain if name == names.uapi_csrf else None,
+                domain=self._csrf_domain if name == names.cookie_jwt_csrf else None,
                 secure=secure,
                 httponly=httponly,
                 samesite=self._samesite,
@@ -108,7 +108,7 @@ class Cookies:
 
     def clear(self, request: Request, response: Response) -> None:
         """Expire every cookie of the dialect (each at its own path)."""
-        secure, csrf = secure_cookies(request, self._settings), self._names(request).uapi_csrf
+        secure, csrf = secure_cookies(request, self._settings), self._names(request).cookie_jwt_csrf
         for name, path in self._paths(request).items():
             response.delete_cookie(
                 name,
@@ -127,7 +127,7 @@ class Cookies:
     def csrf_ok(self, request: Request, session: str | None) -> bool:
         """Whether the request's X-CSRF-Token header is the session's token (and the cookie's),
         or, with no session known, equals the csrf_token cookie."""
-        cookie = request.cookies.get(self._names(request).uapi_csrf, "").encode()
+        cookie = request.cookies.get(self._names(request).cookie_jwt_csrf, "").encode()
         header = request.headers.get(CSRF_HEADER, "").encode()
         if not cookie or not hmac.compare_digest(cookie, header):
             return False

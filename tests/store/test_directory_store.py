@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from authgate.core.audit import Audit
+from authgate.core.directory import Directory
 from authgate.core.errors import (
     ConflictError,
     NotFoundError,
@@ -19,7 +20,6 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.core.models import NewUser, User, UserLinks
-from authgate.core.records import Records
 from authgate.store import Store, open_store
 from tests.support import run
 
@@ -34,9 +34,9 @@ class FixedClock:
         return self.at
 
 
-def records_over(store: Store, clock: FixedClock) -> Records:
-    """Records over a store, auditing into it."""
-    return Records(store, clock, Audit(store, clock, retention_days=365))
+def records_over(store: Store, clock: FixedClock) -> Directory:
+    """Directory over a store, auditing into it."""
+    return Directory(store, clock, Audit(store, clock, retention_days=365))
 
 
 def truncate_records(url: str) -> None:

@@ -31,6 +31,8 @@ from authgate.core.errors import (
 from authgate.core.jwt import ACCESS, REFRESH, subject_id
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
+from authgate.dialects.cookie_jwt.cookies import CSRF_HEADER, Cookies
+from authgate.dialects.cookie_jwt.messages import message
 from authgate.dialects.errors import (
     COMMON_ERRORS,
     Answer,
@@ -39,9 +41,11 @@ from authgate.dialects.errors import (
     ErrorTable,
     Failure,
 )
-from authgate.dialects.security_schemes import UAPI_ACCESS, SecurityScheme, uapi_access_cookie
-from authgate.dialects.uapi.cookies import CSRF_HEADER, Cookies
-from authgate.dialects.uapi.messages import message
+from authgate.dialects.security_schemes import (
+    COOKIE_JWT_ACCESS,
+    SecurityScheme,
+    cookie_jwt_access_cookie,
+)
 from authgate.http.credentials import authorization
 from authgate.http.fast_lane import FastAnswer, single_headers
 from authgate.http.i18n import negotiate
@@ -57,7 +61,7 @@ STATED_CODES = frozenset({"token_reused", "session_ended"})
 
 AUDIENCE = "authgate:u-api"
 # The claim naming a login's session: both tokens carry it, refreshes keep it; it binds the
-# CSRF token to the session (dialects/uapi/cookies.py).
+# CSRF token to the session (dialects/cookie_jwt/cookies.py).
 SESSION = "sid"
 SECURE_TEST = {"message": "Successful secure test"}
 SECURE_TEST_BODY = orjson.dumps(SECURE_TEST)
@@ -68,7 +72,7 @@ LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 REFRESH_LIMITS: dict[str, int | None] = {"refresh_token": None}
 # The failures that reach the renderer: those every dialect answers alike (the handlers turn
 # the core's token and login failures into DialectErrors); any other is a logged 500.
-UAPI_ERROR_TABLE: ErrorTable = COMMON_ERRORS
+COOKIE_JWT_ERROR_TABLE: ErrorTable = COMMON_ERRORS
 # What refresh/ answers for the core's failures of a refresh token (a 400, as a bad body).
 REFRESH_ERRORS: ErrorTable = {
     JwtReusedError: Answer(400, "token_reused"),
@@ -93,7 +97,7 @@ def _bearer(request: Request) -> str | None:
     return parts[1]
 
 
-class UapiViews:
+class CookieJwtViews:
     """The handlers of the /u/api/ dialect."""
 
     def __init__(self, core: Core) -> None:
@@ -115,7 +119,7 @@ class UapiViews:
         self._default_language = core.settings.default_language
         self._roles = core.settings.roles
         self._errors = ErrorRenderer(
-            UAPI_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
+            COOKIE_JWT_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
         )
 
     # answers
@@ -148,7 +152,7 @@ class UapiViews:
 
     def _require_csrf(self, request: Request, claims: Mapping[str, object] | None) -> None:
         """A cookie-authenticated write must send the CSRF token of the cookie token's session
-        (dialects/uapi/cookies.py); `claims` are that token's, None when it is not valid."""
+        (dialects/cookie_jwt/cookies.py); `claims` are that token's, None when it is not valid."""
         if not self._cookies.csrf_ok(request, _session(claims) if claims else None):
             raise DialectError(403, "csrf_failed")
 
@@ -284,7 +288,10 @@ class UapiViews:
         """What `_user` reads, for the OpenAPI document: the access token as Bearer, else its
         cookie."""
         names = self._cookies.documented_names
-        return (UAPI_ACCESS, uapi_access_cookie(names.uapi_access, names.uapi_csrf, CSRF_HEADER))
+        return (
+            COOKIE_JWT_ACCESS,
+            cookie_jwt_access_cookie(names.cookie_jwt_access, names.cookie_jwt_csrf, CSRF_HEADER),
+        )
 
 
 def _error_shape(failure: Failure, language: str) -> Response:

@@ -1,4 +1,4 @@
-"""The records dialect's paths, and the apps built from them: `/user/`, `/api/towns/`,
+"""The directory dialect's paths, and the apps built from them: `/user/`, `/api/towns/`,
 `/api/groups/` and `/api/permissions/` are mounts of their own (one catch-all mount at `/`
 would take every unknown path of the service)."""
 
@@ -9,9 +9,9 @@ from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
+from authgate.dialects.directory import schemas as s
+from authgate.dialects.directory.views import RecordViews
 from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation
-from authgate.dialects.records import schemas as s
-from authgate.dialects.records.views import RecordViews
 
 USER_PREFIX = "/user"
 TOWNS_PREFIX = "/api/towns"
@@ -165,12 +165,12 @@ def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -
 
 
 def build(core: Core) -> list[Dialect]:
-    """The records dialect: user records at /user/, towns at /api/towns/, groups and
+    """The directory dialect: user records at /user/, towns at /api/towns/, groups and
     permissions at /api/groups/ and /api/permissions/."""
-    drf = DrfViews(core, "records")
+    drf = DrfViews(core, "directory")
     views = RecordViews(core)
     return [
-        _dialect(drf, "records", USER_PREFIX, user_endpoints(views)),
+        _dialect(drf, "directory", USER_PREFIX, user_endpoints(views)),
         _dialect(drf, "towns", TOWNS_PREFIX, town_endpoints(views)),
         _dialect(drf, "groups", GROUPS_PREFIX, group_endpoints(views)),
         _dialect(drf, "permissions", PERMISSIONS_PREFIX, permission_endpoints(views)),

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 
-class UapiLoginIn(BaseModel):
+class CookieJwtLoginIn(BaseModel):
     """POST login/: always by email, whatever AUTHGATE_LOGIN_FIELD says."""
 
     email: str
     password: str
 
 
-class UapiLoginOut(BaseModel):
+class CookieJwtLoginOut(BaseModel):
     """login/: both tokens (also set as cookies) and the user's application role."""
 
     access_token: str
@@ -21,13 +21,13 @@ class UapiLoginOut(BaseModel):
     role: str
 
 
-class UapiRefreshIn(BaseModel):
+class CookieJwtRefreshIn(BaseModel):
     """POST refresh/: the token here, or as `Authorization: Bearer`, or the refresh cookie."""
 
     refresh_token: str | None = None
 
 
-class UapiRefreshOut(BaseModel):
+class CookieJwtRefreshOut(BaseModel):
     """refresh/: both tokens, rotated (also set as cookies)."""
 
     detail: str
@@ -35,13 +35,13 @@ class UapiRefreshOut(BaseModel):
     refresh_token: str
 
 
-class UapiDetailOut(BaseModel):
+class CookieJwtDetailOut(BaseModel):
     """An answer that is only a `detail` (logout/, and every error)."""
 
     detail: str
 
 
-class UapiMessageOut(BaseModel):
+class CookieJwtMessageOut(BaseModel):
     """The test endpoints' answer."""
 
     message: str

@@ -1,4 +1,4 @@
-"""The records dialect's handlers: each parses, calls the core, and shapes the answer."""
+"""The directory dialect's handlers: each parses, calls the core, and shapes the answer."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from authgate.core.groups import (
 from authgate.core.models import Group, Principal, Town, User
 from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import MAX_ID
+from authgate.dialects.directory import schemas as s
 from authgate.dialects.djoser.views import FieldCheck, parse_body
 from authgate.dialects.drf import json, no_content
 from authgate.dialects.pk_lists import parse_with_lists
-from authgate.dialects.records import schemas as s
 
 G = TypeVar("G", s.GroupIn, s.GroupPatchIn)
 
@@ -39,12 +39,12 @@ def path_id(request: Request) -> int:
 
 
 class RecordViews:
-    """The handlers of the records dialect."""
+    """The handlers of the directory dialect."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self._towns = core.records.towns
-        self._groups = core.records.groups
+        self._towns = core.directory.towns
+        self._groups = core.directory.groups
 
     @staticmethod
     def _user(principal: Principal | None) -> User:
@@ -54,8 +54,8 @@ class RecordViews:
     # user/<id>/
 
     async def user_record(self, request: Request, principal: Principal | None) -> Response:
-        # Whose record, and how much of it, the caller may read: core/records.py read_for.
-        record = await self.core.records.read_for(self._user(principal), path_id(request))
+        # Whose record, and how much of it, the caller may read: core/directory.py read_for.
+        record = await self.core.directory.read_for(self._user(principal), path_id(request))
         return json(s.UserRecordOut.of(record))
 
     async def patch_user_rights(self, request: Request, principal: Principal | None) -> Response:
@@ -77,7 +77,7 @@ class RecordViews:
             group_ids=lists.get(GROUPS_FIELD),
             permission_ids=lists.get(USER_PERMISSIONS_FIELD),
         )
-        return json(s.UserRecordOut.of(await self.core.records.read(user.id)))
+        return json(s.UserRecordOut.of(await self.core.directory.read(user.id)))
 
     # api/towns/ (reads are public; changes are staff only, checked before the body is read,
     # then the town is looked up, then the body: DRF's order, so 403 before 404 before 400)

@@ -1,4 +1,4 @@
-"""Bodies of the records dialect, field for field as DRF's ModelSerializers would render them."""
+"""Bodies of the directory dialect, field for field as DRF's ModelSerializers would render them."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from authgate.constants import (
     PERMISSION_NAME_MAX_LENGTH,
     TOWN_NAME_MAX_LENGTH,
 )
+from authgate.core.directory import UserRecord
 from authgate.core.errors import Message
 from authgate.core.models import Group, Permission, Town
-from authgate.core.records import UserRecord
 from authgate.dialects.fields import OptionalText, Text
 from authgate.dialects.pk_lists import PkList
 

@@ -1,4 +1,4 @@
-"""The users/towns API's records: towns, groups, permissions and what links them."""
+"""The directory: towns, groups, permissions and what links them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Protocol
 from authgate.core.models import Group, LinkName, Permission, Town, UserLinks
 
 
-class RecordStore(Protocol):
-    """The users/towns API's records: towns, groups, permissions and what links them."""
+class DirectoryStore(Protocol):
+    """The directory: towns, groups, permissions and what links them."""
 
     async def list_towns(self) -> list[Town]:
         """Every town, by id."""

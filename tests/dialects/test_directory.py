@@ -14,7 +14,7 @@ import pytest
 
 from authgate.settings import Settings
 from authgate.store import open_store, sqlite_path
-from tests.store.test_records_store import FixedClock, records_over, truncate_records
+from tests.store.test_directory_store import FixedClock, records_over, truncate_records
 from tests.support import Api, run, run_cli
 
 PASSWORD = "Correct-Horse-9"

@@ -37,7 +37,7 @@ class UserRecord:
         return max(0, (self.read_at - self.user.date_joined).days)
 
 
-class Records:
+class Directory:
     """User records, towns (`.towns`) and groups and permissions (`.groups`)."""
 
     def __init__(

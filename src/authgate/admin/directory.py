@@ -1,5 +1,5 @@
 """Towns, groups and permissions: list, create, rename, delete, and a group's permissions,
-through core.records (which audits every change of groups and permissions)."""
+through core.directory (which audits every change of groups and permissions)."""
 
 from __future__ import annotations
 
@@ -51,13 +51,13 @@ async def _listing(
 @staff_page
 async def towns(request: Request, admin: Admin, session: Session) -> Response:
     """Every town; POST creates one."""
-    records = admin.core.records.towns
+    towns = admin.core.directory.towns
 
     async def create() -> None:
-        await records.create(session.user, await _name(request))
+        await towns.create(session.user, await _name(request))
 
     async def values() -> dict[str, object]:
-        return {"towns": await records.list_towns()}
+        return {"towns": await towns.list_towns()}
 
     return await _listing(request, admin, session, "/towns", "town", create, values)
 
@@ -67,9 +67,9 @@ async def town_rename(request: Request, admin: Admin, session: Session) -> Respo
     """Rename a town."""
     town_id = request.path_params["town_id"]
     try:
-        await admin.core.records.towns.rename(session.user, town_id, await _name(request))
+        await admin.core.directory.towns.rename(session.user, town_id, await _name(request))
     except ValidationError as error:
-        found = await admin.core.records.towns.list_towns()
+        found = await admin.core.directory.towns.list_towns()
         errors = messages(error.errors)
         return admin.render(request, "towns.html", session, status=400, towns=found, errors=errors)
     return redirect("/towns", "town")
@@ -78,23 +78,23 @@ async def town_rename(request: Request, admin: Admin, session: Session) -> Respo
 @staff_page
 async def town_delete(request: Request, admin: Admin, session: Session) -> Response:
     """Delete a town (it leaves every user's towns)."""
-    await admin.core.records.towns.delete(session.user, request.path_params["town_id"])
+    await admin.core.directory.towns.delete(session.user, request.path_params["town_id"])
     return redirect("/towns", "town")
 
 
 @staff_page
 async def groups(request: Request, admin: Admin, session: Session) -> Response:
     """Every group with its permissions; POST creates a group."""
-    records = admin.core.records.groups
+    groups = admin.core.directory.groups
 
     async def create() -> None:
-        await records.create_group(session.user, await _name(request, GROUP_NAME_MAX_LENGTH))
+        await groups.create_group(session.user, await _name(request, GROUP_NAME_MAX_LENGTH))
 
     async def values() -> dict[str, object]:
         return {
-            "groups": await records.list_groups(),
-            "granted": await records.permissions_by_group(),
-            "permissions": {p.id: p for p in await records.list_permissions()},
+            "groups": await groups.list_groups(),
+            "granted": await groups.permissions_by_group(),
+            "permissions": {p.id: p for p in await groups.list_permissions()},
         }
 
     return await _listing(request, admin, session, "/groups", "group", create, values)
@@ -104,12 +104,12 @@ async def groups(request: Request, admin: Admin, session: Session) -> Response:
 async def group_detail(request: Request, admin: Admin, session: Session) -> Response:
     """One group: its name and its permissions (checkboxes); POST saves both, checked
     together before either changes."""
-    records = admin.core.records.groups
-    group = await records.get_group(request.path_params["group_id"])
+    groups = admin.core.directory.groups
+    group = await groups.get_group(request.path_params["group_id"])
     if request.method == "GET":
         return await _group_page(request, admin, session, group)
     try:
-        await records.update_group(
+        await groups.update_group(
             session.user,
             group.id,
             name=await _name(request, GROUP_NAME_MAX_LENGTH),
@@ -127,15 +127,15 @@ async def _group_page(
     group: Group,
     errors: dict[str, list[str]] | None = None,
 ) -> Response:
-    records = admin.core.records.groups
+    groups = admin.core.directory.groups
     return admin.render(
         request,
         "group.html",
         session,
         status=400 if errors else 200,
         group=group,
-        granted=await records.permissions_of_group(group.id),
-        permissions=await records.list_permissions(),
+        granted=await groups.permissions_of_group(group.id),
+        permissions=await groups.list_permissions(),
         errors=errors or {},
     )
 
@@ -143,22 +143,22 @@ async def _group_page(
 @staff_page
 async def group_delete(request: Request, admin: Admin, session: Session) -> Response:
     """Delete a group (its members lose it)."""
-    await admin.core.records.groups.delete_group(session.user, request.path_params["group_id"])
+    await admin.core.directory.groups.delete_group(session.user, request.path_params["group_id"])
     return redirect("/groups", "group")
 
 
 @staff_page
 async def permissions(request: Request, admin: Admin, session: Session) -> Response:
     """Every permission; POST creates one."""
-    records = admin.core.records.groups
+    groups = admin.core.directory.groups
 
     async def create() -> None:
         name = await _name(request, PERMISSION_NAME_MAX_LENGTH)
         codename = await _name(request, PERMISSION_CODENAME_MAX_LENGTH, "codename")
-        await records.create_permission(session.user, name, codename)
+        await groups.create_permission(session.user, name, codename)
 
     async def values() -> dict[str, object]:
-        return {"permissions": await records.list_permissions()}
+        return {"permissions": await groups.list_permissions()}
 
     return await _listing(request, admin, session, "/permissions", "permission", create, values)
 
@@ -167,7 +167,7 @@ async def permissions(request: Request, admin: Admin, session: Session) -> Respo
 async def permission_delete(request: Request, admin: Admin, session: Session) -> Response:
     """Delete a permission (every user and group holding it loses it)."""
     permission_id = request.path_params["permission_id"]
-    await admin.core.records.groups.delete_permission(session.user, permission_id)
+    await admin.core.directory.groups.delete_permission(session.user, permission_id)
     return redirect("/permissions", "permission")
 
 

@@ -7,22 +7,26 @@ from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect, ErrorDocs
+from authgate.dialects.cookie_jwt import schemas as s
+from authgate.dialects.cookie_jwt.views import (
+    COOKIE_JWT_ERROR_TABLE,
+    DECIDED_STATUSES,
+    CookieJwtViews,
+)
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
 from authgate.dialects.drf import Endpoint, Operation
 from authgate.dialects.errors import documented_statuses
-from authgate.dialects.uapi import schemas as s
-from authgate.dialects.uapi.views import DECIDED_STATUSES, UAPI_ERROR_TABLE, UapiViews
 from authgate.http.fast_lane import FastHandler
 
 # FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
-UAPI_ERRORS = ErrorDocs(
+COOKIE_JWT_ERRORS = ErrorDocs(
     {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}},
-    "UapiError",
-    documented_statuses(UAPI_ERROR_TABLE, DECIDED_STATUSES),
+    "CookieJwtError",
+    documented_statuses(COOKIE_JWT_ERROR_TABLE, DECIDED_STATUSES),
 )
 
 
-def endpoints(views: UapiViews) -> list[Endpoint]:
+def endpoints(views: CookieJwtViews) -> list[Endpoint]:
     """Every path of the dialect (the cookie JWT API). Each handler authenticates itself."""
     return [
         Endpoint(
@@ -32,8 +36,8 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
                     views.login,
                     "Log in by email: an access and a refresh token (also as cookies), the role",
                     public=True,
-                    request=s.UapiLoginIn,
-                    response=s.UapiLoginOut,
+                    request=s.CookieJwtLoginIn,
+                    response=s.CookieJwtLoginOut,
                 )
             },
             public=True,
@@ -45,8 +49,8 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
                     views.refresh,
                     "Rotate both tokens; a refresh token works once",
                     public=True,
-                    request=s.UapiRefreshIn,
-                    response=s.UapiRefreshOut,
+                    request=s.CookieJwtRefreshIn,
+                    response=s.CookieJwtRefreshOut,
                 )
             },
             public=True,
@@ -59,7 +63,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
                     "Clear the token cookies and end the user's JWTs",
                     public=True,
                     optional_credentials=True,
-                    response=s.UapiDetailOut,
+                    response=s.CookieJwtDetailOut,
                 )
             },
             public=True,
@@ -68,7 +72,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
             "/test/",
             {
                 "GET": Operation(
-                    views.public_test, "Public test", public=True, response=s.UapiMessageOut
+                    views.public_test, "Public test", public=True, response=s.CookieJwtMessageOut
                 ),
             },
             public=True,
@@ -77,7 +81,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
             "/secure_test/",
             {
                 "GET": Operation(
-                    views.secure_test, "Test with an access token", response=s.UapiMessageOut
+                    views.secure_test, "Test with an access token", response=s.CookieJwtMessageOut
                 )
             },
         ),
@@ -85,7 +89,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
             "/test_role/",
             {
                 "GET": Operation(
-                    views.role_test, "Test for the ADMIN role", response=s.UapiMessageOut
+                    views.role_test, "Test for the ADMIN role", response=s.CookieJwtMessageOut
                 )
             },
         ),
@@ -94,7 +98,7 @@ def endpoints(views: UapiViews) -> list[Endpoint]:
 
 def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The /u/api/ dialect, to be mounted at each of `prefixes`."""
-    views = UapiViews(core)
+    views = CookieJwtViews(core)
     table = endpoints(views)
     app = Starlette(
         routes=every_method_routes(
@@ -106,4 +110,4 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     fast: dict[tuple[str, str], FastHandler] = {
         ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
     }
-    return Dialect("uapi", prefixes, app, fast, table, views.security, UAPI_ERRORS)
+    return Dialect("cookie_jwt", prefixes, app, fast, table, views.security, COOKIE_JWT_ERRORS)
