@@ -21,7 +21,9 @@ The answers counted are of one kind, so a figure moves only with that path's cos
 - `--touch`: each also writes last_used_at (the interval set to 0): the path that falls due
   about users/60 times a second in bench/ab.py's runs.
 
-`--users N` seeds N users (10,000 is ab.py's figure; the warm pass then takes minutes), and
+`--users N` seeds N users (10,000 is ab.py's figure; the warm pass then takes minutes: count
+some thousands of answers, since a full garbage collection, which walks every cached principal,
+adds tens of thousands of instructions to each answer of a run it lands in), and
 `--cache-sim` adds valgrind's cache simulation: first-level and last-level data misses per
 answer, for what the instruction count cannot see (a larger working set). `--after REV` counts
 another revision instead of the working tree, for bisecting. Needs valgrind (Debian's
