@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import socket
+import ssl
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
@@ -32,7 +33,7 @@ from authgate.settings import Settings
 from authgate.store.migrate import upgrade
 from tests.exclusive import ModuleLock
 from tests.log_capture import SessionLog
-from tests.support import CHEAP_ARGON2, Api, Mailbox, live_server, smtp_server
+from tests.support import CHEAP_ARGON2, Api, Mailbox, ShiftedClock, live_server, smtp_server
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -84,6 +85,29 @@ def use_local(
     return f"{service}: {local_url} answered (set {variable} to use another)"
 
 
+def _share_default_tls_context() -> None:
+    """Let every httpx client of the run share one default TLS context. httpx builds a new one
+    for each client, loading certifi's trust store (about 65 ms); the tests make a client per
+    server and more, nearly all of them for plain HTTP to loopback. A context with the same
+    trust serves every TLS connection alike (none of the tests change it after building)."""
+    import httpx
+    import httpx._transports.default as transports
+
+    build = httpx.create_ssl_context
+    built: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+
+    def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        if verify is not True or cert is not None:
+            return build(verify=verify, cert=cert, trust_env=trust_env)
+        key = (trust_env, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        if key not in built:
+            built[key] = build(verify=verify, cert=cert, trust_env=trust_env)
+        return built[key]
+
+    transports.create_ssl_context = shared  # type: ignore[attr-defined]  # where httpx calls it
+
+
+_share_default_tls_context()
 SERVICES = [
     use_local("PostgreSQL", "AUTHGATE_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL, _postgres_problem),
     use_local("Redis", "AUTHGATE_TEST_REDIS_URL", LOCAL_REDIS_URL, _redis_problem),
@@ -140,6 +164,14 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     if redis_url := os.environ.get("AUTHGATE_TEST_REDIS_URL"):
         os.environ["AUTHGATE_TEST_REDIS_URL"] = worker_redis_url(redis_url, WORKER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a test marked `slow` first, every module's tests still together and in
+    their order: pytest-xdist (--dist loadfile) deals modules out in this order, and a long
+    module dealt last runs on while the other worker has nothing left to do."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keeps its order
 
 
 @pytest.fixture(autouse=True)
@@ -233,11 +265,12 @@ def argon2(request: pytest.FixtureRequest) -> Argon2Cost | None:
 def serve(
     make_settings: Callable[..., Settings], argon2: Argon2Cost | None
 ) -> Iterator[Callable[..., Api]]:
-    """Start a live server with setting overrides; returns an Api client for it."""
+    """Start a live server with setting overrides (and `clock`, authgate's: tests.support.
+    ShiftedClock); returns an Api client for it."""
     stack: list[Any] = []
 
-    def start(**overrides: Any) -> Api:
-        context = live_server(make_settings(**overrides), argon2=argon2)
+    def start(*, clock: ShiftedClock | None = None, **overrides: Any) -> Api:
+        context = live_server(make_settings(**overrides), argon2=argon2, clock=clock)
         base_url = context.__enter__()
         stack.append(context)
         return Api(base_url)

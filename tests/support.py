@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 import re
 import socket
@@ -10,9 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -37,11 +40,29 @@ in code; tests/core/test_passwords.py, servers started as processes (`authgate s
 the tests marked `production_argon2` hash at the settings' cost."""
 
 
+class ShiftedClock:
+    """authgate's clock (create_app's `clock`): the system's time plus an offset the test sets.
+    Set ahead, what expires by this clock has expired without a wait; set behind, something
+    happened that long ago. PyJWT judges `exp` and `iat` by the system's time, so for JWTs
+    it is only ever set behind."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 @contextmanager
-def live_server(settings: Settings, *, argon2: Argon2Cost | None = CHEAP_ARGON2) -> Iterator[str]:
+def live_server(
+    settings: Settings,
+    *,
+    argon2: Argon2Cost | None = CHEAP_ARGON2,
+    clock: ShiftedClock | None = None,
+) -> Iterator[str]:
     """Serve create_app(settings) on a free loopback port; yields its base URL. `argon2`:
-    the hashing cost (None: the settings' own)."""
-    with serve_app(create_app(settings, argon2=argon2)) as url:
+    the hashing cost (None: the settings' own); `clock`: authgate's (None: the system's)."""
+    with serve_app(create_app(settings, argon2=argon2, clock=clock)) as url:
         yield url
 
 
@@ -50,7 +71,7 @@ def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
     """Serve any ASGI app with uvicorn in a thread on `port` (0: a free one); yields its base
     URL, and stops the server on the way out."""
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    server = _PromptServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -62,8 +83,48 @@ def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{bound}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=10)
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn that stops as soon as it is told. uvicorn's own loop sees `should_exit` at its
+    next 0.1 s tick and its shutdown then sleeps a fixed 0.1 s before waiting for the
+    connections: about 0.15 s per test server, of which hundreds start in a run. Here the
+    loop wakes when stopped, and the wait for connections and tasks polls every 5 ms; what
+    shuts down and in which order is uvicorn's."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        """Called from the test's thread."""
+        self.should_exit = True
+        loop, woken = self._loop, self._woken
+        if loop is not None and woken is not None:  # else main_loop has yet to see should_exit
+            with suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(woken.set)
+
+    async def main_loop(self) -> None:
+        self._woken = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        # on_tick(0) refreshes the Date header (uvicorn: once a second) and says whether to stop.
+        while not await self.on_tick(0):
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), 1.0)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for listener in self.servers:
+            listener.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        while self.server_state.connections or self.server_state.tasks:
+            await asyncio.sleep(0.005)
+        for listener in self.servers:
+            await listener.wait_closed()
+        await self.lifespan.shutdown()
 
 
 def free_port() -> int:
@@ -147,23 +208,84 @@ def run_cli(
     password: str | None = None,
     stdin: str | None = None,
     expect_code: int = 0,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `authgate` command against the settings' database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+    """Run the `authgate` command against the settings' database: its entry point (main) in
+    this process, with the arguments, environment and standard streams of a run of its own;
+    or, with `process`, the real command in a child process, for the tests of the command
+    itself (a child costs an interpreter start and authgate's imports, about a second)."""
+    env: dict[str, str | None] = {name: None for name in os.environ if name.startswith("AUTHGATE_")}
     env["AUTHGATE_DATABASE_URL"] = settings.database_url
     env["AUTHGATE_SECRET_KEY"] = settings.secret_key.get_secret_value()
     if password is not None:
         env["AUTHGATE_SUPERUSER_PASSWORD"] = password
-    done = subprocess.run(
+    done = (run_apart if process else run_here)(args, env, stdin=stdin)
+    assert done.returncode == expect_code, done.stderr
+    return done
+
+
+def run_apart(
+    args: tuple[str, ...],
+    env: Mapping[str, str | None],
+    *,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m authgate ARGS` as a child, with this process's environment changed by `env`
+    (None: unset)."""
+    environment = {k: v for k, v in (os.environ | dict(env)).items() if v is not None}
+    return subprocess.run(
         [sys.executable, "-m", "authgate", *args],
-        env=env,
+        env=environment,
+        cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
-    assert done.returncode == expect_code, done.stderr
-    return done
+
+
+def run_here(
+    args: tuple[str, ...],
+    env: Mapping[str, str | None],
+    *,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """As run_apart, through the command's entry point in this process: its arguments, its
+    environment (as it was again afterwards, whatever the command set), its working folder
+    and its standard streams are the run's own meanwhile. Not for `serve`, which would
+    serve here and configure this process's logging."""
+    from click.testing import CliRunner
+
+    from authgate import cli
+
+    assert args[:1] != ("serve",), "serve runs apart"
+    argv, environment, folder = sys.argv, dict(os.environ), Path.cwd()
+    code: int | str | None = 0
+    with CliRunner().isolation(input=stdin, env=env) as (out, err, _), warnings.catch_warnings():
+        # A password prompt reads the given input as from a pipe, which getpass warns of.
+        warnings.simplefilter("ignore", getpass.GetPassWarning)
+        sys.argv = ["authgate", *args]
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            cli.main()
+        except SystemExit as exit_:
+            code = exit_.code
+        finally:
+            sys.argv = argv
+            os.chdir(folder)
+            for name in os.environ.keys() - environment.keys():
+                del os.environ[name]
+            os.environ.update(environment)
+    if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
+        err.write(f"{code}\n".encode())
+    returncode = 1 if isinstance(code, str) else code or 0
+    return subprocess.CompletedProcess(
+        ["authgate", *args], returncode, out.getvalue().decode(), err.getvalue().decode()
+    )
 
 
 def run(coro: Any) -> Any:

@@ -21,6 +21,8 @@ import pytest
 from authgate.settings import Settings
 from tests.support import Api, run_cli
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "Fuzz-Horse-Battery-9"
 CHECKS = (
     "not_a_server_error",

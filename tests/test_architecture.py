@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "authgate"
 HTTP_MODULES = (
     "starlette",
@@ -42,9 +44,9 @@ def test_core_imports_nothing_of_http() -> None:
 
 # What the store may import of the rest of authgate: the core's records and errors, the constants.
 STORE_MAY_IMPORT = ("authgate.core.models", "authgate.core.errors", "authgate.constants")
-# What the core may import of the store: its protocol, and the test for "the database is away"
-# (store/unavailable.py: which driver errors mean a 503).
-CORE_MAY_IMPORT_OF_STORE = ("authgate.store.protocol", "authgate.store.unavailable")
+# What the core may import of the store: its protocol (the store raises the core's
+# UnavailableError itself: the core never asks which driver errors mean "the database is away").
+CORE_MAY_IMPORT_OF_STORE = ("authgate.store.protocol",)
 
 
 def test_the_store_imports_only_the_cores_records_and_errors() -> None:
@@ -71,6 +73,19 @@ def test_the_core_imports_only_the_stores_protocol() -> None:
         for path in (SOURCE / "core").rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_only_the_composition_module_wires_the_core() -> None:
+    """authgate/composition.py builds every service of the core; the core never imports it
+    (it would be a cycle) and its package only declares the `Core` the dialects receive."""
+    importers = sorted(
+        str(path.relative_to(SOURCE))
+        for path in (SOURCE / "core").rglob("*.py")
+        if any(n.startswith("authgate.composition") for n in _imports(path))
+    )
+    assert importers == []
+    package = ast.parse((SOURCE / "core" / "__init__.py").read_text())
+    assert [n.name for n in package.body if isinstance(n, ast.FunctionDef)] == []
 
 
 def test_only_the_drivers_know_a_database_library() -> None:
@@ -101,6 +116,7 @@ def test_only_settings_and_the_cli_touch_the_environment() -> None:
     assert readers == ["cli.py"]
 
 
+@pytest.mark.slow
 def test_a_serving_worker_loads_neither_sqlalchemy_nor_alembic() -> None:
     """Migrations run in a process of their own (cli._upgrade_apart): the worker that serves
     never pays the memory of the schema tools."""
@@ -141,4 +157,4 @@ def test_no_deployment_can_hash_below_the_settings_cost() -> None:
                 built.append(where.split(":")[0])
     assert handed_on
     assert [where for where, plain in handed_on if not plain] == []
-    assert built == ["core/__init__.py"]
+    assert built == ["composition.py"]

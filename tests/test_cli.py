@@ -1,13 +1,17 @@
-"""The `authgate` command, run as a real process."""
+"""The `authgate` command: `--help`, `migrate` with `createsuperuser`, and `changepassword`'s
+prompts as a real process; the refusals through its entry point in this process (run_cli)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import Api, run_cli
 
 
+@pytest.mark.slow
 def test_help_lists_every_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "authgate", "--help"], capture_output=True, text=True, check=True
@@ -16,9 +20,10 @@ def test_help_lists_every_command() -> None:
         assert command in done.stdout
 
 
+@pytest.mark.slow
 def test_migrate_then_createsuperuser_non_interactively(make_settings, serve) -> None:
     settings = make_settings()
-    assert "up to date" in run_cli(settings, "migrate").stdout
+    assert "up to date" in run_cli(settings, "migrate", process=True).stdout
     done = run_cli(
         settings,
         "createsuperuser",
@@ -28,6 +33,7 @@ def test_migrate_then_createsuperuser_non_interactively(make_settings, serve) ->
         "--email",
         "root@example.com",
         password="Root-Pass-123",
+        process=True,
     )
     assert "Superuser 'root' created" in done.stdout
     api: Api = serve()
@@ -54,12 +60,17 @@ def test_createsuperuser_without_a_password_source_is_a_usage_error(make_setting
     assert "AUTHGATE_SUPERUSER_PASSWORD" in done.stderr
 
 
+@pytest.mark.slow
 def test_changepassword_asks_twice_and_revokes_tokens(make_settings, serve) -> None:
     api: Api = serve()
     api.register("john")
     token = api.login("john")
     done = run_cli(
-        make_settings(), "changepassword", "john", stdin="New-Horse-Pass-1\nNew-Horse-Pass-1\n"
+        make_settings(),
+        "changepassword",
+        "john",
+        stdin="New-Horse-Pass-1\nNew-Horse-Pass-1\n",
+        process=True,
     )
     assert "Password changed for 'john'" in done.stdout
     assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 401

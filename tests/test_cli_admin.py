@@ -1,4 +1,5 @@
-"""`authgate users ...`, `tokens revoke-all` and `audit tail`, run as real processes."""
+"""`authgate users ...`, `tokens revoke-all` and `audit tail`: one run of each family as a real
+process, the others through the command's entry point in this process (run_cli)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL")
 PASSWORD = "Correct-Horse-9"
 
 
+@pytest.mark.slow
 def test_users_list_shows_everyone_and_searches(make_settings, serve) -> None:
     settings = make_settings()
     assert run_cli(settings, "users", "list").stdout == "No users.\n"
     api: Api = serve()
     api.register("john", email="john@example.com")
     api.register("anna")
-    listed = run_cli(settings, "users", "list").stdout.splitlines()
+    listed = run_cli(settings, "users", "list", process=True).stdout.splitlines()
     assert listed[0].split() == [
         "ID",
         "USERNAME",
@@ -81,13 +83,15 @@ def test_set_role_changes_flags_and_refuses_bad_input(make_settings, serve) -> N
     assert "by the CLI" in tail
 
 
+@pytest.mark.slow
 def test_tokens_revoke_all(make_settings, serve) -> None:
     settings = make_settings()
     api: Api = serve()
     api.register("john")
     tokens = [api.login("john"), api.login("john")]
     assert (
-        run_cli(settings, "tokens", "revoke-all", "john").stdout == "Revoked 2 tokens of 'john'.\n"
+        run_cli(settings, "tokens", "revoke-all", "john", process=True).stdout
+        == "Revoked 2 tokens of 'john'.\n"
     )
     for token in tokens:
         assert api.http.get("/auth/users/me/", headers=api.as_user(token)).status_code == 401
@@ -97,6 +101,7 @@ def test_tokens_revoke_all(make_settings, serve) -> None:
     run_cli(settings, "tokens", "revoke-all", "nobody", expect_code=1)
 
 
+@pytest.mark.slow
 def test_audit_tail_prints_the_newest_entries_oldest_first(make_settings, serve) -> None:
     settings = make_settings()
     assert run_cli(settings, "audit", "tail").stdout == "No audit entries.\n"
@@ -106,7 +111,7 @@ def test_audit_tail_prints_the_newest_entries_oldest_first(make_settings, serve)
     api.register("john")
     api.login("john")
     api.http.post("/auth/token/login/", json={"username": "john", "password": "wrong"})
-    lines = run_cli(settings, "audit", "tail").stdout.splitlines()
+    lines = run_cli(settings, "audit", "tail", process=True).stdout.splitlines()
     assert [line.split()[2:4] for line in lines] == [
         ["register", "success"],
         ["login", "success"],
@@ -126,6 +131,7 @@ def test_unlock_without_redis_says_where_to_clear_instead(make_settings) -> None
     assert "/admin/lockouts" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(REDIS_URL is None, reason="AUTHGATE_TEST_REDIS_URL is not set")
 def test_unlock_lifts_a_lockout_kept_in_redis(make_settings, serve) -> None:
     settings = make_settings(redis_url=REDIS_URL)

@@ -1,7 +1,8 @@
 """Configuration errors are an Error line and a Fix line (issue 13, §2).
 
-Each case runs the real `authgate` command in a clean environment and an empty working folder,
-and checks the documented exit code (docs/configuration-errors.md), that stderr is at most two
+Each case runs the `authgate` command in a clean environment and an empty working folder
+(`serve` as a real process, the other commands through its entry point in this process), and
+checks the documented exit code (docs/configuration-errors.md), that stderr is at most two
 lines naming the setting, that there is no traceback and no secret, and that nothing was
 created where nothing should be: only `serve` and `migrate` create a database (and only `serve`
 the dev secret file).
@@ -14,7 +15,6 @@ import os
 import secrets
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +26,9 @@ from authgate.cli import redact
 from authgate.settings import Settings, load_settings
 from authgate.store.migrate import alembic_config
 from tests.conftest import BACKENDS, POSTGRES_URL as TEST_POSTGRES_URL
-from tests.support import free_port
+from tests.support import free_port, run_apart, run_here
+
+pytestmark = pytest.mark.slow
 
 EXIT_REFUSED, EXIT_DATABASE = 1, 4
 
@@ -57,18 +59,12 @@ SOME = [*CREATING, ("users", "list"), ("audit", "tail")]
 def authgate(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m authgate ARGS` with only `env`'s AUTHGATE_* variables, in `cwd`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
-    clean["AUTHGATE_SUPERUSER_PASSWORD"] = "Root-Pass-123"  # createsuperuser --no-input
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", *args],
-        env=clean | (env or {}),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """`authgate ARGS` with only `env`'s AUTHGATE_* variables, in `cwd`: `serve` as a real
+    process, every other command through its entry point in this process (run_here)."""
+    changes: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AUTHGATE_")}
+    changes["AUTHGATE_SUPERUSER_PASSWORD"] = "Root-Pass-123"  # createsuperuser --no-input
+    run = run_apart if "serve" in args else run_here
+    return run(args, changes | (env or {}), cwd=cwd)
 
 
 def assert_told(

@@ -5,9 +5,10 @@ DRF + Djoser stack (bench/reference, in its scratch virtualenv): its own hashers
 model, its own migrations. The others write a Django-shaped SQLite file by hand, which is how
 custom user models, collisions, crashes and bad options are set up quickly.
 
-Every test imports through the real `authgate` command (or `run_import` where a crash must be
-injected) and checks the result through authgate's HTTP API: old passwords log in, old tokens
-work on /auth/users/me/.
+Every test imports through the `authgate` command (or `run_import` where a crash must be
+injected): the first one and the first of the real Django stack's as a real process, the rest
+through its entry point in this process (tests.support.run_cli). Each checks the result
+through authgate's HTTP API: old passwords log in, old tokens work on /auth/users/me/.
 """
 
 from __future__ import annotations
@@ -134,11 +135,17 @@ def django(tmp_path: Path) -> FakeDjango:
 
 
 def import_django(
-    settings: Settings, source_url: str, *args: str, expect_code: int = 0
+    settings: Settings, source_url: str, *args: str, expect_code: int = 0, process: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run `authgate import-django` against the settings' database."""
+    """Run `authgate import-django` against the settings' database (run_cli's `process`)."""
     return run_cli(
-        settings, "import-django", "--database-url", source_url, *args, expect_code=expect_code
+        settings,
+        "import-django",
+        "--database-url",
+        source_url,
+        *args,
+        expect_code=expect_code,
+        process=process,
     )
 
 
@@ -219,11 +226,12 @@ def me(api: Api, key: str) -> Any:
 # ------------------------------------------------------------------ hand-written sources
 
 
+@pytest.mark.slow
 def test_users_and_tokens_arrive_and_work(django: FakeDjango, make_settings, serve) -> None:
     alice = django.add("alice", email="alice@example.com", staff=True, password="Alice-Pass-1")
     django.add("root", superuser=True, staff=True, password="Root-Pass-123")
     settings = make_settings()
-    done = import_django(settings, django.url)
+    done = import_django(settings, django.url, process=True)
     assert "users: 2 imported, 0 updated, 0 unchanged, 0 skipped" in done.stdout
     assert "tokens: 2 imported, 0 unchanged, 0 skipped" in done.stdout
     api: Api = serve()
@@ -712,12 +720,13 @@ OLD_PASSWORDS = {
 BCRYPT_PASSWORDS = {"dave": "Dave-Old-Pass-1", "erin": "Erin-Old-Pass-1"}
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_users_log_in_with_old_passwords_and_keep_their_tokens(
     real_django: RealDjango, make_settings, serve
 ) -> None:
     settings = make_settings()
-    done = import_django(settings, real_django.url, expect_code=3)
+    done = import_django(settings, real_django.url, expect_code=3, process=True)
     imported = 7 if real_django.with_bcrypt else 5
     assert f"users: {imported} imported, 0 updated, 0 unchanged, 1 skipped" in done.stdout
     assert "'ALICE': username collides case-insensitively with 'alice' (id 1)" in done.stdout
@@ -750,6 +759,7 @@ def test_real_django_users_log_in_with_old_passwords_and_keep_their_tokens(
     assert me(api, real_django.tokens["ALICE"]).status_code == 401
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_bcrypt_users_log_in(real_django: RealDjango, make_settings, serve) -> None:
     if not real_django.with_bcrypt:
@@ -761,6 +771,7 @@ def test_real_django_bcrypt_users_log_in(real_django: RealDjango, make_settings,
         assert me(api, real_django.tokens[username]).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_import_twice_changes_nothing_even_after_logins(
     real_django: RealDjango, make_settings, serve
@@ -778,6 +789,7 @@ def test_real_django_import_twice_changes_nothing_even_after_logins(
     assert api.login("alice", OLD_PASSWORDS["alice"])
 
 
+@pytest.mark.slow
 @pytest.mark.reference
 def test_real_django_dry_run_writes_nothing(
     real_django: RealDjango, make_settings, tmp_path: Path

@@ -203,6 +203,7 @@ def test_settings_page_marks_what_prod_requires() -> None:
             Settings(_env_file=None, env="prod", **without)
 
 
+@pytest.mark.slow
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
     """`make docs`: the site builds offline with no warning (--strict), with its navigation
     and its search index."""

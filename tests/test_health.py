@@ -78,6 +78,7 @@ def test_two_heads_are_refused(tmp_path: Path) -> None:
         shipped_revisions(two)
 
 
+@pytest.mark.slow
 def test_the_serving_process_finds_the_head_without_alembic_or_sqlalchemy() -> None:
     code = (
         "import sys\n"

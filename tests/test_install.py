@@ -32,6 +32,8 @@ import authgate
 from tests import conftest
 from tests.test_packaging import authgate_environment, clean_environment, compose, interpolate
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 LOCK = tomllib.loads((ROOT / "uv.lock").read_text())

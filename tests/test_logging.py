@@ -267,6 +267,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     raise AssertionError("authgate serve did not answer")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_serve_with_two_workers_logs_from_each_in_the_format(
     tmp_path: Path, log_format: str

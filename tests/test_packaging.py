@@ -32,6 +32,8 @@ from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.support import Api
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # What `${NAME:?...}` asks the operator for, as a test supplies it.

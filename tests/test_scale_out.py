@@ -23,9 +23,10 @@ import pytest
 from tests.support import Api, free_port, scratch_postgres
 
 POSTGRES_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(
-    POSTGRES_URL is None, reason="AUTHGATE_TEST_POSTGRES_URL is not set"
-)
+pytestmark = [
+    pytest.mark.skipif(POSTGRES_URL is None, reason="AUTHGATE_TEST_POSTGRES_URL is not set"),
+    pytest.mark.slow,
+]
 NODES = 3
 TRIALS = 5
 PASSWORD = "Correct-Horse-9"  # Api.register's

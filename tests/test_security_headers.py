@@ -185,6 +185,7 @@ def test_a_500_shows_no_stack_trace_and_keeps_the_headers(tmp_path: Path) -> Non
     assert response.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.slow
 def test_authgate_serve_sends_no_server_header(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
 from authgate import admin
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.clock import Clock
 from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
@@ -54,9 +54,11 @@ def create_app(
     mailer: Mailer | None = None,
     clock: Clock | None = None,
     argon2: Argon2Cost | None = None,
-) -> Starlette:
+    fast_lane: bool = True,
+) -> AuthgateApp:
     """The whole service. The store connects when the app starts and closes when it stops.
-    `argon2` replaces the settings' hashing cost (tests only: no setting reaches it)."""
+    `argon2` replaces the settings' hashing cost, and `fast_lane=False` sends every request
+    through the full app (tests only: no setting reaches them)."""
     log_redaction.install()
     store = open_store(
         settings.database_url,
@@ -124,7 +126,9 @@ def create_app(
         routes.append(Mount(admin.PREFIX, app=admin_app))
     if metrics is not None and settings.metrics_token is not None:
         routes.append(metrics_route(metrics, settings.metrics_token.get_secret_value()))
-    fast_handlers = {path: h for d in dialects for path, h in d.fast_handlers.items()}
+    fast_handlers = (
+        {path: h for d in dialects for path, h in d.fast_handlers.items()} if fast_lane else {}
+    )
     app = AuthgateApp(
         settings,
         fast_handlers,
@@ -182,6 +186,11 @@ class AuthgateApp(Starlette):
         self._settings = settings
         self._fast_handlers = fast_handlers
         self._metrics = metrics
+
+    @property
+    def lane_routes(self) -> frozenset[tuple[str, str]]:
+        """The (method, path) pairs the fast lane may answer."""
+        return frozenset(self._fast_handlers)
 
     def build_middleware_stack(self) -> ASGIApp:
         """Starlette's stack, wrapped."""

@@ -22,7 +22,8 @@ import typer
 import uvicorn
 
 from authgate import cli_admin
-from authgate.core import Core, build_core, hash_threads_per_worker
+from authgate.composition import build_core, hash_threads_per_worker
+from authgate.core import Core
 from authgate.core.clock import SystemClock
 from authgate.core.errors import ValidationError
 from authgate.core.identity import username_key

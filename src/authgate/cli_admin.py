@@ -17,7 +17,6 @@ from authgate.core.errors import UnavailableError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import AuditEvent, User
 from authgate.core.staff import OPERATOR
-from authgate.core.user_tokens import UserTokens
 
 T = TypeVar("T")
 
@@ -132,7 +131,7 @@ def unlock(username: Username) -> None:
     async def lift(core: Core) -> None:
         user = await _user(core, username)
         try:
-            await core.users.unlock(user, shared_only=True)
+            await core.logins.unlock(user, shared_only=True)
         except UnavailableError:  # Redis's (the database answered _user)
             # Nothing was cleared, so nothing is audited: the lock holds in every server.
             typer.echo(
@@ -189,8 +188,7 @@ def revoke_all(username: Username) -> None:
 
     async def revoke(core: Core) -> int:
         user = await _user(core, username)
-        tokens = UserTokens(core.store, core.revocations, core.audit)
-        return await tokens.revoke_all(OPERATOR, user)
+        return await core.user_tokens.revoke_all(OPERATOR, user)
 
     count = _run(revoke)
     typer.echo(f"Revoked {count} token{'' if count == 1 else 's'} of {username!r}.")

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.models import User
 from authgate.mailer import LogMailer
 from authgate.settings import Settings

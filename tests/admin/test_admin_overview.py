@@ -17,7 +17,8 @@ import pytest
 
 from authgate.admin.charts import PLOT_HEIGHT, Chart, bar_chart, top_of_scale
 from authgate.app import create_app
-from authgate.core import audit, build_core
+from authgate.composition import build_core
+from authgate.core import audit
 from authgate.core.errors import InvalidCredentialsError, ThrottledError
 from authgate.core.models import (
     AuditCounts,
@@ -256,9 +257,9 @@ def test_a_throttled_login_is_in_the_audit_log(make_settings: Callable[..., Sett
         try:
             for _ in range(2):
                 with pytest.raises(InvalidCredentialsError):
-                    await core.users.authenticate(login="nobody", password="wrong")
+                    await core.logins.authenticate(login="nobody", password="wrong")
             with pytest.raises(ThrottledError):
-                await core.users.authenticate(login="nobody", password="wrong")
+                await core.logins.authenticate(login="nobody", password="wrong")
             return await core.audit.events(event=audit.LOGIN)
         finally:
             await core.close()

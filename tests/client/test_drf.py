@@ -23,6 +23,8 @@ from tests.conftest import TEST_SECRET
 from tests.dialects.test_directory import make_staff
 from tests.support import Api
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE_PYTHON = ROOT / ".cache" / "reference-venv" / "bin" / "python"
 PROBE = Path(__file__).with_name("drf_probe.py")

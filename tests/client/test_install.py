@@ -24,6 +24,8 @@ import pytest
 
 from tests.support import Api
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_PROJECT = ROOT / "clients" / "python"
 SOURCE = ROOT / "src" / "authgate" / "client"

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,8 @@ import pytest
 
 from tests.client.support import PASSWORD
 from tests.support import free_port
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 40.0
@@ -35,20 +38,31 @@ def _authgate_command() -> list[str]:
 def _process(
     command: list[str], env: dict[str, str], log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """The command as a child in a process group of its own, which is ended on the way out:
+    the demo (--with-authgate) starts authgate as its own child, which a kill of the demo
+    alone (after its 10 s to stop) would leave serving."""
     with log.open("wb") as output:
         child = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield child
         finally:
-            if child.poll() is None:
-                child.terminate()
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            _signal_group(child, signal.SIGTERM)
+            with suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=10)
+            _signal_group(child, signal.SIGKILL)  # whatever did not stop in time
+            child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], signal_number: int) -> None:
+    with suppress(ProcessLookupError):  # the whole group has ended
+        os.killpg(child.pid, signal_number)
 
 
 def _wait_until_up(url: str, child: subprocess.Popen[bytes], log: Path) -> None:

@@ -13,6 +13,7 @@ import pytest
 from authgate.core.audit import Audit
 from authgate.core.audit_batch import AuditBatcher
 from authgate.core.clock import SystemClock
+from authgate.core.errors import UnavailableError
 from authgate.core.models import AuditEvent, AuditQuery
 from authgate.store import Store
 from tests.support import run
@@ -151,7 +152,7 @@ def test_a_batch_lost_to_an_outage_is_one_warning_without_a_traceback(
 ) -> None:
     async def scenario() -> None:
         store = BatchStore()
-        store.fail = ConnectionRefusedError("connection refused")
+        store.fail = UnavailableError("connection refused")
         batcher = _batcher(store)
         batcher.start()
         await batcher.add(_entry("login", login="Secret-Typed-Into-Username"))
@@ -163,7 +164,7 @@ def test_a_batch_lost_to_an_outage_is_one_warning_without_a_traceback(
     assert record.levelno == logging.WARNING
     assert record.exc_info is None
     assert record.getMessage() == (
-        "the database is unavailable (ConnectionRefusedError): 1 audit entries lost:"
+        "the database is unavailable (connection refused): 1 audit entries lost:"
         " 1 login failure; users [7]"
     )
     assert "Secret-Typed-Into-Username" not in caplog.text

@@ -15,7 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import (
     InvalidCredentialsError,
     JwtBlacklistedError,
@@ -24,12 +25,14 @@ from authgate.core.errors import (
     JwtReusedError,
     JwtSessionEndedError,
     JwtUserError,
+    PermissionDeniedError,
 )
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
+from tests.support import ShiftedClock
 
 KEY = "k" * 64
 PASSWORD = "Correct-Horse-9"
@@ -205,22 +208,10 @@ def test_the_algorithm_allow_list_is_fixed() -> None:
 # Over a real store: the user's state and generation (CVE-2024-22513)
 
 
-class ManualClock:
-    """The system's time plus what a test adds: set behind, a refresh happened that long ago
-    (past the reuse interval with no sleep; PyJWT judges `exp` and `iat` by the system's
-    time, so the clock never runs ahead of it)."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.ahead
-
-
 def _with_core(
     database_url: str,
     scenario: Callable[[Core], Awaitable[None]],
-    clock: ManualClock | None = None,
+    clock: ShiftedClock | None = None,
     **settings: Any,
 ) -> None:
     async def run() -> None:
@@ -239,7 +230,7 @@ def _with_core(
 
 async def _pair(core: Core, username: str = "john") -> tuple[int, str, str]:
     user = await core.users.register(username=username, email="", password=PASSWORD)
-    verified = await core.users.authenticate(login=username, password=PASSWORD)
+    verified = await core.logins.authenticate(login=username, password=PASSWORD)
     refresh, access = await core.jwts.issue_pair(verified)
     return user.id, refresh, access
 
@@ -260,7 +251,7 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
             await core.jwts.verify(access)
         assert (await core.jwts.authenticate(other_access)).id == other_id
         # A login with the new password works at once.
-        renewed = await core.users.authenticate(login="john", password="Brand-New-Horse-5")
+        renewed = await core.logins.authenticate(login="john", password="Brand-New-Horse-5")
         _, new_access = await core.jwts.issue_pair(renewed)
         assert (await core.jwts.authenticate(new_access)).id == user_id
 
@@ -293,7 +284,7 @@ def test_deactivation_and_deletion_end_every_jwt_even_after_reactivation(
 def test_a_login_racing_a_password_change_gets_no_jwt(database_url: str) -> None:
     async def scenario(core: Core) -> None:
         await core.users.register(username="john", email="", password=PASSWORD)
-        verified = await core.users.authenticate(login="john", password=PASSWORD)
+        verified = await core.logins.authenticate(login="john", password=PASSWORD)
         await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(InvalidCredentialsError):
             await core.jwts.issue_pair(verified)
@@ -359,16 +350,16 @@ def test_concurrent_refreshes_within_the_reuse_interval_all_get_the_same_success
 def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_url: str) -> None:
     """After the reuse interval a used token coming back is theft: its login (every token of
     its `sid`) ends, the user's other logins do not."""
-    clock = ManualClock()
+    clock = ShiftedClock()
 
     async def scenario(core: Core) -> None:
         user_id, stolen, _ = await _pair(core)
         other_refresh, other_access = await core.jwts.issue_pair(await core.users.get(user_id))
-        clock.ahead = -timedelta(seconds=11)  # the legitimate client refreshed 11 s ago
+        clock.offset = -timedelta(seconds=11)  # the legitimate client refreshed 11 s ago
         refreshed = await core.jwts.refresh(stolen)
         successor = refreshed.refresh
         assert successor is not None
-        clock.ahead = timedelta(0)
+        clock.offset = timedelta(0)
         with pytest.raises(JwtReusedError) as reused:
             await core.jwts.refresh(stolen)  # the thief's copy comes back: a reuse
         assert reused.value.code == "jwt_reused"
@@ -386,6 +377,35 @@ def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_u
         assert (await core.jwts.refresh(other_refresh)).refresh is not None
 
     _with_core(database_url, scenario, clock, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_refresh_answers_its_user_and_the_new_access_tokens_claims(database_url: str) -> None:
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.id == user_id
+        assert dict(refreshed.claims) == core.jwts.decode(refreshed.access, "access")
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
+
+
+def test_a_superusers_refresh_token_is_refused_unspent(database_url: str) -> None:
+    """Refused where superusers are (`refuse_superuser`) before it is spent: not blacklisted,
+    it still refreshes where they are not."""
+
+    async def scenario(core: Core) -> None:
+        user_id, refresh, _ = await _pair(core)
+        await core.store.update_user(user_id, {"is_superuser": True})
+        with pytest.raises(PermissionDeniedError):
+            await core.jwts.refresh(refresh, refuse_superuser=True)
+        assert (
+            await core.store.jti_used_at(str(core.jwts.decode(refresh, "refresh")["jti"])) is None
+        )
+        refreshed = await core.jwts.refresh(refresh)
+        assert refreshed.user.is_superuser
+        assert refreshed.refresh is not None
+
+    _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 
 
 def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:
@@ -407,7 +427,7 @@ def test_only_the_immediate_predecessor_is_forgiven(database_url: str) -> None:
 
 def test_a_reused_token_without_a_login_id_ends_every_jwt_of_the_user(database_url: str) -> None:
     """SimpleJWT's own tokens carry no `sid`: the user's whole generation is the only family."""
-    clock = ManualClock()
+    clock = ShiftedClock()
 
     async def scenario(core: Core) -> None:
         user_id, _, _ = await _pair(core)
@@ -422,9 +442,9 @@ def test_a_reused_token_without_a_login_id_ends_every_jwt_of_the_user(database_u
                 "user_id": str(user_id),
             }
         )
-        clock.ahead = -timedelta(seconds=11)
+        clock.offset = -timedelta(seconds=11)
         assert (await core.jwts.refresh(legacy)).refresh is not None
-        clock.ahead = timedelta(0)
+        clock.offset = timedelta(0)
         with pytest.raises(JwtReusedError):
             await core.jwts.refresh(legacy)
         with pytest.raises(JwtUserError) as changed:

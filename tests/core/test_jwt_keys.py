@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet
 from jwcrypto import jwk as jwcrypto_jwk, jwt as jwcrypto_jwt
 from pydantic import ValidationError
 
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.errors import JwtError
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_keys import PrivateKey, load_key_ring, thumbprint
@@ -368,6 +368,7 @@ def _public_twin(public_pem: Path) -> Any:
     return Twin()
 
 
+@pytest.mark.slow
 def test_a_bad_next_key_stops_a_command_in_one_line(tmp_path: Path) -> None:
     key = _rsa()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")} | {

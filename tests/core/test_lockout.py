@@ -53,11 +53,14 @@ def test_a_login_locks_after_its_free_failures_and_a_success_starts_over() -> No
 
 
 def test_a_lock_ends_by_itself() -> None:
+    seconds = [1000.0]  # the counters' monotonic clock, moved by the test
+
     async def scenario() -> None:
-        lockout = Lockout(Counters(), LockoutPolicy(free_failures=1, base_seconds=1))
+        counters = Counters(clock=lambda: seconds[0])
+        lockout = Lockout(counters, LockoutPolicy(free_failures=1, base_seconds=1))
         await _fail(lockout, "username:john")
         assert not await _fail(lockout, "username:john")
-        await asyncio.sleep(2.1)
+        seconds[0] += 2.1
         assert await _fail(lockout, "username:john")
 
     asyncio.run(scenario())

@@ -68,7 +68,7 @@ def test_validators_in_djangos_order() -> None:
 def test_workers_share_the_cores_out_for_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from authgate.core import hash_threads_per_worker
+    from authgate.composition import hash_threads_per_worker
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
     assert [hash_threads_per_worker(n) for n in (1, 2, 3, 4, 8)] == [4, 2, 1, 1, 1]

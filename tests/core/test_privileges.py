@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.errors import PermissionDeniedError, ValidationError
 from authgate.mailer import LogMailer
 from authgate.settings import Settings

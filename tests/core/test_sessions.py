@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import PermissionDeniedError
 from authgate.core.sessions import Sessions
 from authgate.core.staff import OPERATOR

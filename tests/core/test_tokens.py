@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from authgate.core import build_core
+from authgate.composition import build_core
 from authgate.core.errors import TokenInvalidError
 from authgate.core.models import TokenPrincipal
 from authgate.mailer import LogMailer

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import InvalidCredentialsError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser
@@ -34,12 +35,12 @@ def test_a_user_imported_with_a_django_hash_logs_in_and_is_upgraded_to_argon2id(
                 )
             )
             with pytest.raises(InvalidCredentialsError):
-                await core.users.authenticate(login="django", password="wrong-password")
-            user = await core.users.authenticate(login="django", password="lètmein-Django-1")
+                await core.logins.authenticate(login="django", password="wrong-password")
+            user = await core.logins.authenticate(login="django", password="lètmein-Django-1")
             assert user.last_login is not None
             stored = await store.get_user(user.id)
             assert stored is not None
-            again = await core.users.authenticate(login="django", password="lètmein-Django-1")
+            again = await core.logins.authenticate(login="django", password="lètmein-Django-1")
             assert again.id == user.id
             return stored.password_hash
         finally:
@@ -61,7 +62,7 @@ def test_a_login_racing_a_password_change_gets_no_token(database_url: str) -> No
         core, store = await _core_over(database_url)
         try:
             await core.users.register(username="john", email="", password="Correct-Horse-9")
-            verified = await core.users.authenticate(login="john", password="Correct-Horse-9")
+            verified = await core.logins.authenticate(login="john", password="Correct-Horse-9")
             # The password changes while that login is between its verification and its token.
             await core.users.set_password(verified, "Brand-New-Horse-5", actor=OPERATOR)
             with pytest.raises(InvalidCredentialsError):

@@ -243,8 +243,8 @@ def test_unexpected_error_is_an_envelope_500(api: Api, monkeypatch: pytest.Monke
 
 
 def test_fast_lane_answers_exactly_as_the_full_view(api: Api) -> None:
-    """check_token's success is served by the fast lane; a request it declines (a header sent
-    twice, a form body) goes through the full view. Every answer must be the same."""
+    """check_token's success is served by the fast lane, which reads a header sent twice as
+    the full view does; a form body goes through the full view. Every answer is the same."""
     api.register("john")
     token = api.login("john")
     fast = api.http.post(

@@ -16,7 +16,8 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import (
     NON_FIELD,
     AccountCreationError,
@@ -41,7 +42,7 @@ from authgate.core.errors import (
     ValidationError,
 )
 from authgate.dialects.cookie_jwt.views import REFRESH_ERRORS as REFRESH_COOKIE_JWT, CookieJwtViews
-from authgate.dialects.drf import DrfViews
+from authgate.dialects.drf.views import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.dialects.errors import DialectError, nearest
 from authgate.dialects.simplejwt.views import REFRESH_ERRORS, VERIFY_ERRORS, SimpleJwtViews

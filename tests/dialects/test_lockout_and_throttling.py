@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.support import Api
 
@@ -54,6 +55,7 @@ def test_an_unknown_login_locks_and_answers_as_a_known_one(serve: Callable[..., 
     assert [_answer(r) for r in known] == [_answer(r) for r in unknown]
 
 
+@pytest.mark.slow
 def test_a_lock_ends_and_a_success_resets_the_count(serve: Callable[..., Api]) -> None:
     import time
 

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,7 +18,7 @@ import pytest
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.security.helpers import NO_THROTTLE
-from tests.support import Api, serve_app
+from tests.support import Api, ShiftedClock, serve_app
 
 PASSWORD = "Correct-Horse-9"
 TABS = 4
@@ -32,19 +32,7 @@ ENDED_DETAIL = (
 )
 
 
-class ManualClock:
-    """The system's time plus what the test adds: set behind, a refresh happened that long ago
-    (no sleeping through the interval; PyJWT judges `exp` and `iat` by the system's time, so
-    the clock never runs ahead of it)."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.ahead
-
-
-Serve = Callable[[ManualClock], Api]
+Serve = Callable[[ShiftedClock], Api]
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def serve_with_clock(make_settings: Callable[..., Settings]) -> Iterator[Serve]:
     """A live server (rotation on, JWTs accepted by /auth/users/me/) on the given clock."""
     with ExitStack() as stack:
 
-        def start(clock: ManualClock) -> Api:
+        def start(clock: ShiftedClock) -> Api:
             settings = make_settings(
                 jwt_rotate_refresh_tokens=True,
                 cookie_secure=False,
@@ -114,7 +102,7 @@ def _secure(api: Api, access: str) -> int:
 
 
 def test_tabs_refreshing_at_once_all_get_a_valid_pair(serve_with_clock: Serve) -> None:
-    api = serve_with_clock(ManualClock())
+    api = serve_with_clock(ShiftedClock())
     api.register("tabs", email="tabs@example.com")
 
     pair = _jwt_login(api, "tabs")
@@ -140,15 +128,15 @@ def test_tabs_refreshing_at_once_all_get_a_valid_pair(serve_with_clock: Serve) -
 
 
 def test_a_replay_past_the_interval_ends_that_login_only(serve_with_clock: Serve) -> None:
-    clock = ManualClock()
+    clock = ShiftedClock()
     api = serve_with_clock(clock)
     api.register("victim", email="victim@example.com")
 
     stolen = _jwt_login(api, "victim")
     elsewhere = _jwt_login(api, "victim")  # the same user's other login
-    clock.ahead = -timedelta(seconds=11)  # the first refresh was 11 s ago: past the 10 s
+    clock.offset = -timedelta(seconds=11)  # the first refresh was 11 s ago: past the 10 s
     first = api.http.post("/auth/jwt/refresh/", json={"refresh": stolen["refresh"]}).json()
-    clock.ahead = timedelta(0)
+    clock.offset = timedelta(0)
     replayed = api.http.post("/auth/jwt/refresh/", json={"refresh": stolen["refresh"]})
     assert (replayed.status_code, replayed.json()) == (401, REUSED)
     # Every token of that login is dead, and says why (not "password changed").
@@ -169,11 +157,11 @@ def test_a_replay_past_the_interval_ends_that_login_only(serve_with_clock: Serve
 
     stolen = _cookie_jwt_login(api, "victim@example.com")
     elsewhere = _cookie_jwt_login(api, "victim@example.com")
-    clock.ahead = -timedelta(seconds=11)
+    clock.offset = -timedelta(seconds=11)
     first = api.http.post("/u/api/refresh/", json={"refresh_token": stolen["refresh_token"]})
     assert first.status_code == 200
     api.http.cookies.clear()
-    clock.ahead = timedelta(0)
+    clock.offset = timedelta(0)
     replayed = api.http.post("/u/api/refresh/", json={"refresh_token": stolen["refresh_token"]})
     assert (replayed.status_code, replayed.json()) == (400, REUSED)
     assert _secure(api, first.json()["access_token"]) == 401
@@ -192,7 +180,7 @@ def test_two_workers_agree_on_the_race_and_on_the_theft(serve_with_clock: Serve)
     """Two servers over one database stand in for two workers: tabs refreshing at once through
     different workers both succeed, and a theft seen by one ends the login on the other too,
     although it had the login's access token cached."""
-    clock = ManualClock()
+    clock = ShiftedClock()
     first, second = serve_with_clock(clock), serve_with_clock(clock)
     first.register("workers", email="workers@example.com")
     pair = _jwt_login(first, "workers")
@@ -216,10 +204,10 @@ def test_two_workers_agree_on_the_race_and_on_the_theft(serve_with_clock: Serve)
     access = answers["a"].json()["access"]
     for _ in range(3):  # cached by the first server now
         assert _me(first, access).status_code == 200
-    clock.ahead = timedelta(seconds=-11)  # the successor was used 11 s ago, through the first
+    clock.offset = timedelta(seconds=-11)  # the successor was used 11 s ago, through the first
     successor = answers["a"].json()["refresh"]
     assert first.http.post("/auth/jwt/refresh/", json={"refresh": successor}).status_code == 200
-    clock.ahead = timedelta(0)
+    clock.offset = timedelta(0)
     replayed = second.http.post("/auth/jwt/refresh/", json={"refresh": successor})
     assert (replayed.status_code, replayed.json()) == (401, REUSED)
     deadline = time.monotonic() + 2  # the revocation feed's poll reaches the first server

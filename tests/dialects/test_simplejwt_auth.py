@@ -6,11 +6,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from starlette.requests import Request
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
+from authgate.http.connection import Connection
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -18,9 +19,9 @@ from authgate.store import open_store
 PASSWORD = "Correct-Horse-9"
 
 
-def _request(authorization: str | None) -> Request:
+def _request(authorization: str | None) -> Connection:
     headers = [] if authorization is None else [(b"authorization", authorization.encode())]
-    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
+    return Connection({"type": "http", "method": "GET", "path": "/", "headers": headers})
 
 
 def _with_core(database_url: str, scenario: Callable[[Core], Awaitable[None]]) -> None:
@@ -49,7 +50,7 @@ def test_headers_and_failures_read_as_simplejwt_words_them(database_url: str) ->
         auth = JwtAuthentication(core)
         assert auth.challenge == 'Bearer realm="api"'
         await core.users.register(username="john", email="", password=PASSWORD)
-        user = await core.users.authenticate(login="john", password=PASSWORD)
+        user = await core.logins.authenticate(login="john", password=PASSWORD)
         refresh, access = await core.jwts.issue_pair(user)
         assert (await auth.authenticate(_request(f"Bearer {access}"))) == user
         for not_ours in (None, "", f"bearer {access}", f"Token {access}"):

@@ -12,10 +12,11 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import ThrottledError
 from authgate.dialects.cookie_jwt.views import CookieJwtViews
-from authgate.dialects.drf import DrfViews
+from authgate.dialects.drf.views import DrfViews
 from authgate.dialects.envelope.views import EnvelopeViews
 from authgate.mailer import LogMailer
 from authgate.settings import Settings

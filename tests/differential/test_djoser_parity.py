@@ -41,7 +41,7 @@ import pytest
 
 from tests.differential.parity import PASSWORD, Each, Pair, Parity, Person, uid_of
 
-pytestmark = pytest.mark.reference
+pytestmark = [pytest.mark.reference, pytest.mark.slow]
 
 RU = {"Accept-Language": "ru"}
 JSON = {"Content-Type": "application/json"}

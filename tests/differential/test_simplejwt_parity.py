@@ -63,7 +63,7 @@ from tests.differential.conftest import REFERENCE_SECRET
 from tests.differential.parity import PASSWORD, Each, Exchange, Pair, Parity, Person, jwt_parts
 from tests.differential.test_djoser_parity import multipart
 
-pytestmark = pytest.mark.reference
+pytestmark = [pytest.mark.reference, pytest.mark.slow]
 
 CREATE, REFRESH, VERIFY = "/auth/jwt/create/", "/auth/jwt/refresh/", "/auth/jwt/verify/"
 KEYS = {"reference": REFERENCE_SECRET, "authgate": TEST_SECRET}

@@ -22,6 +22,8 @@ from authgate.store.migrate import upgrade
 from tests.faults.support import PASSWORD, Load, nodes, start_node, stop
 from tests.support import free_port, scratch_postgres
 
+pytestmark = pytest.mark.slow
+
 LOAD_SECONDS = float(os.environ.get("FAULT_LOAD_SECONDS", "4"))
 
 

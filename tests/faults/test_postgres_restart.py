@@ -23,6 +23,7 @@ from tests.support import scratch_postgres
 
 TIMEOUT = 2.0
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir(),
         reason="no pg_ctlcluster here to restart PostgreSQL with",

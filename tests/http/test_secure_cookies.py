@@ -59,9 +59,10 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     watchdog.start()
     output: list[str] = []
     assert server.stdout is not None
+    # uvicorn binds its socket after the app's startup: ready once it says it is running.
     for line in server.stdout:
         output.append(line)
-        if "Application startup complete" in line:
+        if "Uvicorn running on" in line:
             break
     watchdog.cancel()
     # Keep reading, so that the server never blocks on a full pipe.
@@ -69,6 +70,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     drain.start()
     try:
         assert "Application startup complete" in "".join(output), "".join(output)
+        assert "Uvicorn running on" in "".join(output), "".join(output)
         yield DevServer(f"http://127.0.0.1:{port}", output)
     finally:
         server.terminate()
@@ -99,6 +101,7 @@ def _set_cookies(answer: httpx.Response) -> dict[str, str]:
     return {raw.split("=", 1)[0]: raw for raw in answer.headers.get_list("set-cookie")}
 
 
+@pytest.mark.slow
 def test_a_cookie_jar_runs_the_cookie_flow_against_a_dev_server_on_127_0_0_1(
     dev_server: DevServer,
 ) -> None:
@@ -133,6 +136,7 @@ def test_a_cookie_jar_runs_the_cookie_flow_against_a_dev_server_on_127_0_0_1(
         assert again.status_code == 401
 
 
+@pytest.mark.slow
 def test_the_dev_server_says_at_startup_what_to_set(dev_server: DevServer) -> None:
     # A line of logs.py's format: "<time> WARNING <logger> [<request id>] <message>".
     lines = [line for line in dev_server.output if "AUTHGATE_COOKIE_SECURE=false" in line]
@@ -141,6 +145,7 @@ def test_the_dev_server_says_at_startup_what_to_set(dev_server: DevServer) -> No
     assert "127.0.0.1" in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "headers",
     [

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from authgate.app import create_app
 from authgate.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.support import CHEAP_ARGON2, key_files, serve_app
+from tests.support import CHEAP_ARGON2, ShiftedClock, key_files, serve_app
 
 PASSWORD = "Correct-Horse-9"
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -59,16 +59,6 @@ def write_key_pair(directory: Path, algorithm: str) -> tuple[Path, bytes]:
     the public key's PEM (what a consumer is given, e.g. SimpleJWT's VERIFYING_KEY)."""
     private, public = key_files(directory, algorithm.lower(), new_private_key(algorithm))
     return private, public.read_bytes()
-
-
-class ShiftedClock:
-    """authgate's clock, which a test may turn back (create_app's `clock`)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @dataclass(frozen=True)

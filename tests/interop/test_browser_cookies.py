@@ -46,6 +46,7 @@ CSRF_COOKIE = "csrf_token"  # its plain name: cookies are not Secure here
 DOMAIN = "example.test"
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         CHROMIUM is None or CHROMEDRIVER is None,
         reason="headless Chromium is not installed (apt-get install -y chromium chromium-driver)",

@@ -25,6 +25,8 @@ from authgate.store.migrate import upgrade
 from tests.conftest import TEST_SECRET
 from tests.support import live_server, run_cli, smtp_server
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("openapi_python_client", reason="openapi-python-client is in the dev group")
 
 PACKAGE = "authgate_generated_client"
@@ -149,7 +151,7 @@ def test_a_generated_client_goes_from_registration_to_logout(generated: Generate
     me = g.module("api.djoser.get_auth_users_me").sync(client=gena)
     assert (me.username, me.email) == ("gena", "gena@example.com")
 
-    record = g.module("api.records.get_user_id")
+    record = g.module("api.directory.get_user_id")
     assert record.sync(id=str(me.id), client=gena).towns == [town.id]
 
     user_update_in = g.module("models.user_update_in").UserUpdateIn

@@ -27,7 +27,7 @@ from bench.reference.env import REFERENCE_DIR
 
 from tests.interop.conftest import Authgate, serve_authgate, serve_reference
 
-pytestmark = pytest.mark.reference
+pytestmark = [pytest.mark.reference, pytest.mark.slow]
 
 HMAC_KEY = "interop-shared-hmac-key-of-authgate-and-simplejwt-0123456789"
 AUDIENCE = "orders-api"

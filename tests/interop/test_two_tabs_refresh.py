@@ -20,6 +20,8 @@ import pytest
 
 from tests.security.helpers import PASSWORD, Server, module_server
 
+pytestmark = pytest.mark.slow
+
 NODE_DIR = Path(__file__).resolve().parent / "node"
 
 
@@ -45,12 +47,13 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Rotation on (default reuse interval), access tokens of 1 s (so the tabs really hold an
-    expired one), JWTs accepted by /auth/users/me/."""
+    """Rotation on (default reuse interval), access tokens of 2 s (so the tabs really hold an
+    expired one, while a refreshed one, whose `exp` is whole seconds, lives at least a second
+    for the retried request), JWTs accepted by /auth/users/me/."""
     with module_server(
         tmp_path_factory.mktemp("two-tabs"),
         jwt_rotate_refresh_tokens=True,
-        jwt_access_lifetime_seconds=1,
+        jwt_access_lifetime_seconds=2,
         authentication={"djoser": ["jwt"]},
     ) as running:
         yield running

@@ -4,7 +4,7 @@
 prod took `'a' * 32`, `changemechangeme...` and `0123456789...` as its secret key, and the
 Docker image ran in dev, where, without an SMTP host, live reset and activation links are
 written to stdout. Docker is not available where the tests run: the image's environment is
-read from the Dockerfile (as tests/test_packaging.py does) and handed to the real command.
+read from the Dockerfile (as tests/test_packaging.py does) and handed to the command.
 The settings are judged before any database is opened, so no database backend is involved,
 except by the dev server, which migrates and serves a SQLite file.
 """
@@ -23,7 +23,7 @@ import pytest
 from pydantic import ValidationError
 
 from authgate.settings import Settings
-from tests.support import free_port
+from tests.support import free_port, run_apart, run_here
 from tests.test_packaging import instruction
 
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
@@ -38,16 +38,12 @@ GUESSABLE_KEYS = {
 
 
 def _command(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", *args],
-        env=clean | {"AUTHGATE_DATABASE_URL": f"sqlite:///{cwd / 'authgate.sqlite3'}"} | env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """`authgate ARGS` with only these AUTHGATE_* variables, in `cwd`: `serve` as a real
+    process, other commands through the entry point in this process (run_here)."""
+    changes: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AUTHGATE_")}
+    changes["AUTHGATE_DATABASE_URL"] = f"sqlite:///{cwd / 'authgate.sqlite3'}"
+    run = run_apart if "serve" in args else run_here
+    return run(tuple(args), changes | env, cwd=cwd)
 
 
 # ------------------------------------------------------------------ item 9: guessable keys
@@ -116,6 +112,7 @@ def test_the_docker_image_refuses_to_start_without_a_secret_key(tmp_path: Path) 
     assert not (tmp_path / ".authgate-secret").exists()  # no dev key generated
 
 
+@pytest.mark.slow
 def test_dev_serve_warns_at_startup_that_it_is_dev_and_emails_go_to_the_log(
     tmp_path: Path,
 ) -> None:

@@ -120,6 +120,7 @@ def test_swagger_ui_is_pinned_and_locked_and_the_copy_is_that_version() -> None:
         assert (STATIC / licence).exists(), licence
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_swagger_ui_files(tmp_path: Path) -> None:
     """A bare `pip install` must serve them: build the wheel with the backend pip would call
     (hatchling, pyproject's build backend; uv's venv has no pip) and look inside."""

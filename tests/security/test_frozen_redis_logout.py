@@ -21,6 +21,8 @@ import redis
 from tests.security.helpers import NO_THROTTLE, unique
 from tests.support import Api, free_port
 
+pytestmark = pytest.mark.slow
+
 LOGOUTS = 5
 # A logout waited 505 ms on Redis's socket timeout before; without Redis it takes a few ms.
 MEDIAN_LIMIT_SECONDS = 0.25

@@ -34,6 +34,8 @@ from authgate.store import open_store
 from tests.security.helpers import PASSWORD, unique
 from tests.support import Api, free_port
 
+pytestmark = pytest.mark.slow
+
 ATTACKER = "203.0.113.7"
 DURING = "203.0.113.99"  # an attacker's address first seen during the outage
 OWNER = "198.51.100.20"

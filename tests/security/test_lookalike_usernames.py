@@ -19,7 +19,8 @@ import asyncpg
 import pytest
 from alembic import command
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import ConflictError, ValidationError
 from authgate.core.identity import username_key
 from authgate.core.models import NewUser, User
@@ -284,6 +285,7 @@ async def _assert_taken(core: Core, *names: str) -> None:
         assert [m.code for m in refused.value.errors["username"]] == ["username_exists"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_users_who_already_looked_alike_keep_their_accounts_through_the_migration(
     backend: str, tmp_path: Path
@@ -298,14 +300,14 @@ def test_users_who_already_looked_alike_keep_their_accounts_through_the_migratio
         core = build_core(_settings(url), store, LogMailer())
         try:
             for name in ("ace", "асе", "paypal1", "paypall"):
-                user = await core.users.authenticate(login=name, password=PASSWORD)
+                user = await core.logins.authenticate(login=name, password=PASSWORD)
                 assert user.username == name
             # A third look-alike is taken, though only the older of the two holds the skeleton;
             # and still once the holder gives the name up (deleted, renamed).
             await _assert_taken(core, "paypal١", "АСЕ")
-            holder = await core.users.authenticate(login="paypal1", password=PASSWORD)
+            holder = await core.logins.authenticate(login="paypal1", password=PASSWORD)
             await core.users.delete(holder, actor=holder)
-            holder = await core.users.authenticate(login="ace", password=PASSWORD)
+            holder = await core.logins.authenticate(login="ace", password=PASSWORD)
             await core.users.set_username(holder, "bob")
             await _assert_taken(core, "paypal١", "АСЕ")
         finally:

@@ -29,6 +29,8 @@ from tests.faults.support import Node, start_node, stop
 from tests.security.helpers import PASSWORD, unique
 from tests.support import live_server
 
+pytestmark = pytest.mark.slow
+
 BOUND = 1.0  # the receive timeout of the node, in seconds
 GIVE_UP = 6.0  # a server without the bound keeps the connection past this
 TRICKLE = 0.2  # seconds between two bytes

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from authgate.core import Core, build_core
+from authgate.composition import build_core
+from authgate.core import Core
 from authgate.core.errors import PermissionDeniedError
 from authgate.core.models import User
 from authgate.mailer import LogMailer

@@ -107,6 +107,7 @@ def test_a_read_only_database_answers_writes_with_503(tmp_path: Path) -> None:
         _assert_writes_unavailable(http, account)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["serve", "migrate"])
 def test_serve_and_migrate_refuse_a_read_only_database(
     tmp_path: Path, sqlite_template: Path, command: str

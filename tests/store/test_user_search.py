@@ -89,7 +89,7 @@ def test_search_pages_by_id(database_url: str) -> None:
 
 
 def test_only_staff_search(database_url: str, make_settings) -> None:
-    from authgate.core import build_core
+    from authgate.composition import build_core
 
     async def work(store: Store) -> None:
         core = build_core(make_settings(), store, LogMailer())

@@ -14,7 +14,6 @@ from starlette.routing import Route
 from authgate.admin import audit, auth, directory, overview, users
 from authgate.admin.context import PREFIX, TEMPLATES, Admin, build_templates
 from authgate.core import Core
-from authgate.core.user_tokens import UserTokens
 
 __all__ = ["PREFIX", "build"]
 
@@ -28,7 +27,7 @@ def build(core: Core) -> Starlette:
     admin = Admin(
         core=core,
         sessions=core.sessions,
-        tokens=UserTokens(core.store, core.revocations, core.audit),
+        tokens=core.user_tokens,
         templates=build_templates(),
         settings=settings,
     )

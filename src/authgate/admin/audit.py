@@ -85,7 +85,7 @@ async def lockouts(request: Request, admin: Admin, session: Session) -> Response
 async def lockout_clear(request: Request, admin: Admin, session: Session) -> Response:
     """Clear a user's lockout."""
     user = await admin.core.users.get(request.path_params["user_id"])
-    await admin.core.users.unlock(user)
+    await admin.core.logins.unlock(user)
     return redirect("/lockouts", "unlocked")
 
 

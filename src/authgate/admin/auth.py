@@ -54,7 +54,7 @@ async def login(request: Request) -> Response:
         return _form(request, admin, error=BAD_FORM, status=403)
     username = await form_text(request, "username")
     try:
-        user = await admin.core.users.authenticate(
+        user = await admin.core.logins.authenticate(
             login=username, password=await form_text(request, "password")
         )
     except InvalidCredentialsError:

@@ -204,7 +204,7 @@ async def user_password(request: Request, admin: Admin, session: Session) -> Res
 async def user_unlock(request: Request, admin: Admin, session: Session) -> Response:
     """Lift a lockout of this user."""
     user = await admin.core.users.get(request.path_params["user_id"])
-    await admin.core.users.unlock(user)
+    await admin.core.logins.unlock(user)
     return redirect(f"/users/{user.id}", "unlocked")
 
 

@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from authgate.core.errors import UnavailableError
 from authgate.core.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -109,15 +110,12 @@ class AuditBatcher:
         try:
             await self._store.append_audit(*batch)
         except Exception as error:
-            # Imported here: the store package imports the core (a cycle at import time).
-            from authgate.store.unavailable import is_unavailable
-
             # What was lost: kinds and users, never the login names (a password typed into
             # the username field must not reach the log).
             kinds = Counter(f"{entry.event} {entry.outcome}" for entry in batch)
             lost = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
             users = sorted({entry.user_id for entry in batch if entry.user_id is not None})
-            if not is_unavailable(error):
+            if not isinstance(error, UnavailableError):
                 log.exception(
                     "could not write %d audit entries: %s; users %s", len(batch), lost, users
                 )
@@ -126,7 +124,7 @@ class AuditBatcher:
             # lost batch, no traceback (a batch every flush_seconds would bury the log).
             log.warning(
                 "the database is unavailable (%s): %d audit entries lost: %s; users %s",
-                type(error).__name__,
+                error,
                 len(batch),
                 lost,
                 users,

@@ -168,8 +168,9 @@ class Counters:
         *,
         timeout_seconds: float = REDIS_TIMEOUT_SECONDS,
         probe_every_seconds: float = PROBE_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._memory = MemoryCounters()
+        self._memory = MemoryCounters(clock)  # `clock`: the memory counters' expiries (tests)
         self._timeout = timeout_seconds
         self._probe_every = probe_every_seconds
         self._windows: RedisStorage | None = None

@@ -133,8 +133,8 @@ class ThrottledError(AuthgateError):
 
 class UnavailableError(AuthgateError):
     """A backing service (the database, Redis) cannot be reached: nothing was done and a later
-    try may work (503), not a bug. The one outage error: the counters raise it, and the
-    dialects answer a database driver's outage as it (store/unavailable.py tells those)."""
+    try may work (503), not a bug. The one outage error: the store raises it for its database
+    (store/unavailable.py tells which driver errors are one), the counters for Redis."""
 
     code = "service_unavailable"
 

@@ -7,13 +7,13 @@ access tokens; it ignores `ver`.
 
 `ver` is the fix for CVE-2024-22513 (SimpleJWT kept honouring tokens of deactivated users and,
 without CHECK_REVOKE_TOKEN, of users whose password changed): each user has a JWT generation in
-the store (0 until first bumped) which core/users.py bumps on a password change and on
-deactivation. Every use of a token (authentication, refresh, verify) reads the user and their
-generation in one query (or from a cache the revocation feed keeps honest, core/jwt_cache.py)
-and refuses a token of another generation, of an inactive user or of a
-user who is gone. A counter, not a digest of the password hash (SimpleJWT's `hash_password`
-claim), so no claim is derived from a secret. A token without `ver` (issued by SimpleJWT
-itself) is of generation 0.
+the store (0 until first bumped) which `revoke_all` bumps on a password change and on
+deactivation (core/credentials.py) and at a /u/api/ logout. Every use of a token
+(authentication, refresh, verify) reads the user and their generation in one query (or from a
+cache the revocation feed keeps honest, core/jwt_cache.py) and refuses a token of another
+generation, of an inactive user or of a user who is gone. A counter, not a digest of the
+password hash (SimpleJWT's `hash_password` claim), so no claim is derived from a secret. A
+token without `ver` (issued by SimpleJWT itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
 fixed allow-list, given to PyJWT as the only one accepted; for an Ed25519 key its two names,
@@ -63,6 +63,7 @@ from authgate.core.errors import (
     JwtSessionEndedError,
     JwtUserError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from authgate.core.events import (
     BLACKLISTED,
@@ -130,10 +131,14 @@ class JwtConfig:
 
 @dataclass(frozen=True, slots=True)
 class Refreshed:
-    """What jwt/refresh/ answers: a new access token, and a new refresh token on rotation."""
+    """What jwt/refresh/ answers: a new access token, and a new refresh token on rotation;
+    with the user they speak for and the new access token's claims (as written, before `aud`
+    and `iss`), so that nobody decodes the new token again to learn them."""
 
     access: str
     refresh: str | None
+    user: User
+    claims: Mapping[str, object]
 
 
 class Jwts:
@@ -381,29 +386,33 @@ class Jwts:
             raise
         self._events.jwt_checked(VALID)
 
-    async def refresh(self, raw: str) -> Refreshed:
+    async def refresh(self, raw: str, *, refuse_superuser: bool = False) -> Refreshed:
         """jwt/refresh/: a new access token; with rotation also a new refresh token, the used
         one recorded first (atomically: of two concurrent uses one records it, the other is
-        judged as a used token presented again, module docstring)."""
+        judged as a used token presented again, module docstring). `refuse_superuser` (the
+        cookie JWT API, which serves no superuser): PermissionDeniedError for a superuser's
+        token before it is spent; a used one comes back as a reuse all the same."""
         claims = self.decode(raw, REFRESH)
         jti = str(claims["jti"])
         if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
-            return await self._refresh_used(claims, used_at)
+            return await self._refresh_used(claims, used_at, refuse_superuser=refuse_superuser)
         try:
             user, version = await self._subject(claims)
         except JwtUserError as error:
             # A concurrent reuse of this very token may have ended its login between the
             # check above and now: that is a reuse too, not a stranger's token.
             if self._blacklisting and (used_at := await self._store.jti_used_at(jti)) is not None:
-                return await self._refresh_used(claims, used_at)
+                return await self._refresh_used(claims, used_at, refuse_superuser=refuse_superuser)
             raise _refusal(error) from error
+        if refuse_superuser and user.is_superuser:
+            raise PermissionDeniedError
         now = self._clock.now()
         access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
         if not self._config.rotate_refresh_tokens:
-            return Refreshed(self.encode(access), None)
+            return Refreshed(self.encode(access), None, user, access)
         if not self._config.blacklist_after_rotation:
             refresh = self._renewed(claims, REFRESH, now, self._config.refresh_lifetime, version)
-            return Refreshed(self.encode(access), self.encode(refresh))
+            return Refreshed(self.encode(access), self.encode(refresh), user, access)
         expires_at = datetime.fromtimestamp(int(claims["exp"]), now.tzinfo)
         try:
             recorded = await self._store.blacklist_jti(jti, user.id, expires_at, now)
@@ -411,10 +420,15 @@ class Jwts:
             raise InvalidCredentialsError from None
         if not recorded:  # a concurrent refresh with the same token recorded it first
             used_at = await self._store.jti_used_at(jti)
-            return await self._refresh_used(claims, now if used_at is None else used_at)
-        return Refreshed(self.encode(access), self.encode(self._successor(claims, now, version)))
+            return await self._refresh_used(
+                claims, now if used_at is None else used_at, refuse_superuser=refuse_superuser
+            )
+        successor = self._successor(claims, now, version)
+        return Refreshed(self.encode(access), self.encode(successor), user, access)
 
-    async def _refresh_used(self, claims: Mapping[str, Any], used_at: datetime) -> Refreshed:
+    async def _refresh_used(
+        self, claims: Mapping[str, Any], used_at: datetime, *, refuse_superuser: bool
+    ) -> Refreshed:
         """A refresh token used at `used_at` presented again: within the reuse interval, and
         if its successor is still the family's live token, the answer its first use had
         (the same successor, a new access token); otherwise its login ends (JwtReusedError)."""
@@ -427,12 +441,14 @@ class Jwts:
             and await self._store.jti_used_at(successor_jti(str(claims["jti"]))) is None
         ):
             try:
-                _, version = await self._subject(claims)
+                user, version = await self._subject(claims)
             except JwtUserError as error:
                 raise _refusal(error) from error
+            if refuse_superuser and user.is_superuser:
+                raise PermissionDeniedError
             access = self._renewed(claims, ACCESS, now, self._config.access_lifetime, version)
             successor = self._successor(claims, used_at, version)
-            return Refreshed(self.encode(access), self.encode(successor))
+            return Refreshed(self.encode(access), self.encode(successor), user, access)
         await self._end_login(claims)
         raise JwtReusedError
 
@@ -460,7 +476,7 @@ class Jwts:
             return
         session = _session(claims)
         if session is None:
-            await self.end_sessions(user_id)
+            await self.revoke_all(user_id)
         else:
             config = self._config
             # No token of the login outlives this: the newest was issued before now.
@@ -487,13 +503,13 @@ class Jwts:
 
     async def log_out(self, user_id: int) -> None:
         """Log out: end every JWT of the user (/u/api/ logout), and say so in the audit log."""
-        await self.end_sessions(user_id)
+        await self.revoke_all(user_id)
         if self._audit is not None:
             await self._audit.record(audit.LOGOUT, user_id=user_id)
 
-    async def end_sessions(self, user_id: int) -> None:
-        """Kill every JWT issued to the user so far (password change, deactivation), and
-        drop the user's cached generation everywhere."""
+    async def revoke_all(self, user_id: int) -> None:
+        """Revoke every JWT issued to the user so far (their generation is bumped: a password
+        change, a deactivation, a logout), and drop the user's cached generation everywhere."""
         await self._forget(user_id, await self._store.bump_jwt_version(user_id))
 
     async def _forget(self, user_id: int, version: int | None = None) -> None:
@@ -514,11 +530,6 @@ def _result(error: JwtError | JwtUserError) -> str:
     if isinstance(error, JwtUserError):
         return INACTIVE if error.code == "jwt_user_inactive" else REVOKED
     return INVALID
-
-
-def subject_id(claims: Mapping[str, Any]) -> int | None:
-    """The id of the user a token's claims speak for, None when `user_id` is unusable."""
-    return _user_id(claims.get("user_id"))
 
 
 def successor_jti(jti: str) -> str:

@@ -16,6 +16,7 @@ from authgate.core.clock import Clock
 from authgate.core.confirmations import ConfirmationTokens, decode_uid
 from authgate.core.errors import ChangedMeanwhileError, StaleTokenError, ValidationError
 from authgate.core.identity import email_key
+from authgate.core.logins import Logins
 from authgate.core.models import User
 from authgate.core.notices import Notices
 from authgate.core.throttling import RECOVERY, Throttle
@@ -33,6 +34,7 @@ class Recovery:
         *,
         store: Store,
         users: Users,
+        logins: Logins,
         notices: Notices,
         confirmations: ConfirmationTokens,
         clock: Clock,
@@ -43,6 +45,7 @@ class Recovery:
         self._throttle = throttle
         self._audit = audit
         self._users = users
+        self._logins = logins
         self._notices = notices
         self._confirmations = confirmations
         self._clock = clock
@@ -101,7 +104,7 @@ class Recovery:
         await self._users.record_login(user)
         # The link proved the email is theirs: whoever kept failing at the account, the
         # owner gets in with the new password (docs/security.md, "Lockout and its outages").
-        await self._users.forgive_failures(user)
+        await self._logins.forgive_failures(user)
         await self._audit.record(audit.PASSWORD_RESET, user_id=user.id)
 
     async def request_username_reset(self, email: str) -> None:

@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.clock import Clock
+from authgate.core.errors import UnavailableError
 from authgate.core.events import FEED, NO_EVENTS, REDIS, Events
 from authgate.core.revocation_bus import RevocationBus
-from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
@@ -138,7 +138,7 @@ class Revocations:
         """Once per outage. The caches are kept: each entry still expires after the cache's TTL,
         and the feed is read from where it stopped once it is back, so nothing is missed.
         Emptying them instead would refuse every cached token (503: the database is away too)."""
-        if is_unavailable(error):
+        if isinstance(error, UnavailableError):
             log.warning(
                 "cannot read the revocation feed (%s): cached tokens are served until their TTL"
                 " ends, and revocations made elsewhere apply once it is back",

@@ -4,7 +4,8 @@ A session is a random 256-bit value (`secrets.token_urlsafe(32)`) in an HttpOnly
 its SHA-256 digest is stored, so a read of the database yields no usable session; the value is
 not signed as well, since it is looked up server-side and a guessed one finds no row. A session
 ends at its absolute lifetime, after an idle time, at logout, when staff revoke it, and when its
-user's password changes or the user is deactivated or deleted (core/users.py, the cascade).
+user's password changes or the user is deactivated (core/credentials.py) or deleted (the
+cascade).
 
 Each session has a CSRF token bound to it: an HMAC of the session's digest under the secret key,
 so nothing more is stored, a token is useless with any other session, and it cannot be computed

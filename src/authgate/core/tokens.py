@@ -20,12 +20,12 @@ from authgate.core.errors import (
     InvalidCredentialsError,
     NotFoundError,
     TokenInvalidError,
+    UnavailableError,
 )
 from authgate.core.events import EXPIRED, INACTIVE, INVALID, NO_EVENTS, VALID, Events
 from authgate.core.models import TokenPrincipal, TokenRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
-from authgate.store.unavailable import is_unavailable
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
@@ -122,9 +122,9 @@ class Tokens:
         return seen_until is not None and seen_until > time.monotonic()
 
     def _remember_unknown(self, token_digest: str) -> None:
-        """Remember for a moment that no such token exists, so the fast lane's miss and the
-        full view that follows it (or a flood of one bad token) cost one store read. Safe:
-        a new token is 160 fresh random bits, never a digest seen before."""
+        """Remember for a moment that no such token exists, so that a flood of one bad token
+        costs one store read. Safe: a new token is 160 fresh random bits, never a digest seen
+        before."""
         if len(self._unknown) >= UNKNOWN_TOKENS_REMEMBERED:
             self._unknown.pop(next(iter(self._unknown)))
         self._unknown[token_digest] = time.monotonic() + UNKNOWN_TOKEN_SECONDS
@@ -140,9 +140,11 @@ class Tokens:
     async def _touch(self, token_digest: str) -> None:
         try:
             await self._store.touch_token(token_digest, self._clock.now())
-        except Exception as error:
+        except UnavailableError:
             # The database away is no bug: one line, not a traceback per token in use.
-            log.warning("could not record token use", exc_info=not is_unavailable(error))
+            log.warning("could not record token use")
+        except Exception:
+            log.warning("could not record token use", exc_info=True)
 
     async def revoke(self, principal: TokenPrincipal) -> None:
         """Log out: revoke the token that authenticated this request."""

@@ -1,4 +1,5 @@
-"""The user lifecycle: register, authenticate, read, update, change password/username, delete."""
+"""The user lifecycle: register, read, update, change password or username, activate,
+deactivate, delete. Password logins are core/logins.py's."""
 
 from __future__ import annotations
 
@@ -10,19 +11,19 @@ from authgate.core import audit
 from authgate.core.audit import Audit, by_staff
 from authgate.core.callers import caller_address
 from authgate.core.clock import Clock
+from authgate.core.credentials import Credentials
 from authgate.core.errors import (
     NON_FIELD,
     AccountCreationError,
     ChangedMeanwhileError,
     ConflictError,
-    InvalidCredentialsError,
     Message,
     NotFoundError,
     PermissionDeniedError,
-    ThrottledError,
+    UnavailableError,
     ValidationError,
 )
-from authgate.core.events import NO_EVENTS, SUCCESS, THROTTLED, Events
+from authgate.core.events import NO_EVENTS, Events
 from authgate.core.identity import (
     email_key,
     normalize_email,
@@ -32,11 +33,9 @@ from authgate.core.identity import (
     username_key,
     username_skeletons,
 )
-from authgate.core.jwt import Jwts
-from authgate.core.lockout import FREE, Lockout
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX, NewUser, User, UserSearch
 from authgate.core.notices import Notices
-from authgate.core.passwords import Passwords, Verification
+from authgate.core.passwords import Passwords
 from authgate.core.probes import Probes
 from authgate.core.revocations import Revocations
 from authgate.core.staff import (
@@ -46,9 +45,7 @@ from authgate.core.staff import (
     authorize_user_change,
     require_staff,
 )
-from authgate.core.throttling import LOGIN, REGISTER, Throttle
-from authgate.core.tokens import Tokens
-from authgate.store.unavailable import is_unavailable
+from authgate.core.throttling import REGISTER, Throttle
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
@@ -62,30 +59,24 @@ class Users:
         *,
         store: Store,
         passwords: Passwords,
-        tokens: Tokens,
+        credentials: Credentials,
         notices: Notices,
         revocations: Revocations,
         clock: Clock,
-        login_field: str,
         revoke_tokens_on_password_change: bool,
-        jwts: Jwts,
         throttle: Throttle,
-        lockout: Lockout,
         audit: Audit,
         events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
         self._passwords = passwords
-        self._tokens = tokens
+        self._credentials = credentials
         self._notices = notices
         self._revocations = revocations
         self._clock = clock
-        self._login_field = login_field
         self._revoke_on_password_change = revoke_tokens_on_password_change
-        self._jwts = jwts
         self._throttle = throttle
         self._probes = Probes(throttle)
-        self._lockout = lockout
         self._audit = audit
         self._events = events
 
@@ -116,6 +107,12 @@ class Users:
         key = email_key(email)
         return await self._store.get_user_by_email_key(key) if key else None
 
+    async def find_by_login(self, login: str, field: str) -> User | None:
+        """The user a login names, read as `field` ("username" or "email"), if any."""
+        if field == "email":
+            return await self.find_by_email(login)
+        return await self._store.get_user_by_username_key(username_key(login))
+
     # Field checks that need the database, run beside a dialect's own field validation. Each
     # lookup tells whether an account exists: it is counted first as a probe of `asker` (None:
     # someone not signed in), ThrottledError past the limits (core/probes.py). Only staff's
@@ -145,7 +142,7 @@ class Users:
             await self._probes.count(asker)
         return [Message("email_exists")] if await self.find_by_email(email) else []
 
-    # Registration and login
+    # Registration
 
     async def register(
         self,
@@ -211,130 +208,15 @@ class Users:
         except ConflictError as conflict:
             # Lost a race against a concurrent registration of the same name.
             raise _taken(conflict, conflict.field_name) from conflict
+        except UnavailableError:
+            raise  # the database is away: a 503, not "cannot create user"
         except Exception as error:
-            if is_unavailable(error):
-                raise  # the database is away: a 503, not "cannot create user"
             raise AccountCreationError from error
         if not user.is_active:
             self._notices.activation(user)
         await self._audit.record(audit.REGISTER, user_id=user.id)
         self._events.registered()
         return user
-
-    async def authenticate(
-        self,
-        *,
-        login: str | None,
-        password: str | None,
-        login_field: str | None = None,
-    ) -> User:
-        """The active user these credentials identify, else InvalidCredentialsError.
-
-        `login` is read as `login_field` ("username" or "email"; the setting by default).
-        Unknown user, wrong password, inactive user and locked login (core/lockout.py) fail
-        alike: an unknown login still pays for one argon2id verification, a locked one pays
-        for none. Too many attempts from the caller or at the account from the caller raise
-        ThrottledError before any password is checked.
-        """
-        field = login_field or self._login_field
-        # Throttled by the login as sent, before the lookup: a 429 is visible, so its budget
-        # must not tell whether (or that) a username and an email name the same account.
-        try:
-            await self._throttle_guess(_login_key(login, field))
-        except ThrottledError:
-            # Logged for the admin's overview (a row, batched; no user looked up, no hash).
-            await self._audit.record(
-                audit.LOGIN, audit.FAILURE, login=login, reason=audit.THROTTLED
-            )
-            self._events.login(THROTTLED)
-            raise
-        user = await self._find_by_login(login, field) if login else None
-        # A user is locked whichever login names them (username or email); an unknown login
-        # by the login itself, so that it fails exactly as a known one does. A locked-out
-        # attempt answers like a wrong password, so this tells nothing either.
-        account = _user_key(user.id) if user else _login_key(login, field)
-        outcome = await self._guarded_verify(account, password, user, login)
-        matches = outcome is not None and outcome.matches and password is not None
-        reason = _failure(user, matches=matches, locked=outcome is None)
-        if reason is not None or user is None or password is None:  # (the last two: for mypy)
-            failure = reason or audit.UNKNOWN_USER
-            await self._audit.record(
-                audit.LOGIN,
-                audit.FAILURE,
-                user_id=user.id if user else None,
-                login=login,
-                reason=failure,
-            )
-            self._events.login(failure)  # the audit log's reasons are the outcomes' names
-            raise InvalidCredentialsError
-        changes: dict[str, object] = {"last_login": self._clock.now()}
-        if outcome is not None and outcome.needs_rehash:
-            changes["password"] = await self._passwords.hash(password)
-        # Not published to the revocation feed: a login (or a rehash of the same password)
-        # ends nobody's session.
-        updated = await self._store.update_user(user.id, changes)
-        if updated is None:
-            self._events.login(audit.UNKNOWN_USER)  # deleted while its password was checked
-            raise InvalidCredentialsError
-        await self._audit.record(audit.LOGIN, user_id=user.id)
-        self._events.login(SUCCESS)
-        return updated
-
-    async def check_password(self, user: User, password: str) -> bool:
-        """Whether `password` is this (signed-in) user's password: a guess like a login's,
-        throttled and locked out by the same rules (ThrottledError over the limits; False
-        while locked out), so that a stolen token is no unlimited password oracle."""
-        await self._throttle_guess(_user_key(user.id))
-        outcome = await self._guarded_verify(_user_key(user.id), password, user, user.username)
-        return outcome is not None and outcome.matches
-
-    async def _throttle_guess(self, account: str | None) -> None:
-        """Count a password guess against the login limits: per client address, and per
-        account from that address (an account-wide limit would be a lever to keep the owner
-        out; the lockout's bounded delay spans addresses instead)."""
-        client = caller_address()
-        per_client = None if account is None else f"{account} from {client or ''}"
-        await self._throttle.hit(LOGIN, client=client, account=per_client)
-
-    async def _guarded_verify(
-        self, account: str | None, password: str | None, user: User | None, login: str | None
-    ) -> Verification | None:
-        """Verify a password guess at `account` under the lockout: None when locked out (no
-        verification ran). The outcome is recorded: a failure counts, a match forgets the
-        failures (of an inactive user too: the password was right)."""
-        client = caller_address()
-        attempt = FREE if account is None else await self._lockout.begin(account, client)
-        if not attempt.allowed:
-            return None
-        await self._lockout.wait(attempt)
-        outcome = await self._passwords.verify(password or "", user.password_hash if user else None)
-        if account is None:
-            return outcome
-        if outcome.matches and password is not None and user is not None:
-            await self._lockout.succeeded(account, attempt)
-            return outcome
-        await self._lockout.failed(account)
-        if attempt.locks:
-            await self._audit.record(audit.LOCKOUT, user_id=user.id if user else None, login=login)
-            self._events.locked_out()
-        return outcome
-
-    async def unlock(self, user: User, *, shared_only: bool = False) -> None:
-        """Lift a lockout of this user at once (staff), from every address. `shared_only`:
-        in Redis or not at all (UnavailableError; the CLI, which serves no request
-        from its own memory)."""
-        await self._lockout.unlock(_user_key(user.id), shared_only=shared_only)
-        await self._audit.record(audit.UNLOCK, user_id=user.id)
-
-    async def forgive_failures(self, user: User) -> None:
-        """Lift this user's lockout after a proof of owning their email (a completed password
-        reset): whoever kept failing at the account, its owner gets in."""
-        await self._lockout.unlock(_user_key(user.id))
-
-    async def _find_by_login(self, login: str, field: str) -> User | None:
-        if field == "email":
-            return await self.find_by_email(login)
-        return await self._store.get_user_by_username_key(username_key(login))
 
     # Changes
 
@@ -383,12 +265,10 @@ class Users:
             reason=_fields_changed(changes.keys() - {"email_key"}, user, actor),
         )
         deactivating = changes.get("is_active") is False
-        # A deactivation revokes every token below, which tells the feed once for both.
+        # A deactivation ends every credential below, which tells the feed once for both.
         updated = await self._update(user, changes, publish=not deactivating)
         if deactivating:
-            await self._tokens.revoke_all(user.id)
-            await self._jwts.end_sessions(user.id)
-            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+            await self._credentials.end_all(user.id)
             self._notices.activation(updated)
         return updated
 
@@ -426,12 +306,7 @@ class Users:
         updated = await self._update(
             user, {"password": new_hash}, publish=not revoking, expected=expected
         )
-        if revoking:
-            await self._tokens.revoke_all(user.id)
-        # JWTs issued before the change die whatever the setting (CVE-2024-22513).
-        await self._jwts.end_sessions(user.id)
-        # Browser sessions too: a stolen session must not outlive the password (Django's rule).
-        await self._store.delete_user_sessions(user.id)
+        await self._credentials.end_all(user.id, keep_opaque_tokens=not revoking)
         self._notices.password_changed(updated)
         reason = None if _is_self(actor, user) else _by_whom("set", actor)
         await self._audit.record(audit.PASSWORD_CHANGE, user_id=user.id, reason=reason)
@@ -472,9 +347,7 @@ class Users:
         changes = {"is_active": active, "activation_requested_at": None}
         updated = await self._update(user, changes, publish=active)
         if not active:
-            await self._tokens.revoke_all(user.id)
-            await self._jwts.end_sessions(user.id)
-            await self._store.delete_user_sessions(user.id)  # browser sessions (core/sessions.py)
+            await self._credentials.end_all(user.id)
         event = audit.ACTIVATION if active else audit.DEACTIVATION
         await self._audit.record(event, user_id=user.id, reason=_by_whom("", actor).strip())
         return updated
@@ -605,29 +478,3 @@ def _raise_if_any(problems: dict[str, list[Message]]) -> None:
     found = {name: messages for name, messages in problems.items() if messages}
     if found:
         raise ValidationError(found)
-
-
-def _login_key(login: str | None, field: str) -> str | None:
-    """The key a login is throttled and locked by: the user's lookup key, whether or not the
-    user exists."""
-    if not login:
-        return None
-    return f"email:{email_key(login)}" if field == "email" else f"username:{username_key(login)}"
-
-
-def _user_key(user_id: int) -> str:
-    """The key a known user is locked by."""
-    return f"user:{user_id}"
-
-
-def _failure(user: User | None, *, matches: bool, locked: bool) -> str | None:
-    """Why a login fails (for the audit log only), or None when it succeeds."""
-    if user is None:
-        return audit.UNKNOWN_USER
-    if locked:
-        return audit.LOCKED
-    if not matches:
-        return audit.WRONG_PASSWORD
-    if not user.is_active:
-        return audit.INACTIVE
-    return None

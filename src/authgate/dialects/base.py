@@ -7,7 +7,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from authgate.dialects.drf import DRF_ERROR_TABLE, Endpoint
+from authgate.dialects.drf.errors import DRF_ERROR_TABLE
+from authgate.dialects.endpoints import Endpoint
 from authgate.dialects.errors import documented_statuses
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler

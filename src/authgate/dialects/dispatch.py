@@ -1,6 +1,7 @@
-"""Dispatch for dialects with an error shape of their own (envelope, /u/api/): every method of
-a path reaches one view, which runs the method's handler and turns every failure — a wrong
-method, Starlette's 404 inside the mount, an unexpected error — into the dialect's answer."""
+"""Dispatch: every method of a path reaches one view (EveryMethod). For the dialects with an
+error shape of their own (envelope, /u/api/), that view runs the method's handler and turns
+every failure — a wrong method, Starlette's 404 inside the mount, an unexpected error — into
+the dialect's answer."""
 
 from __future__ import annotations
 
@@ -9,13 +10,27 @@ from collections.abc import Awaitable, Callable
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
+from starlette.types import Receive, Scope, Send
 
-from authgate.dialects.drf import Endpoint, EveryMethod
+from authgate.dialects.endpoints import Endpoint
 from authgate.http.errors import MethodNotAllowedError, PathNotFoundError
 
 View = Callable[[Request], Awaitable[Response]]
 ErrorResponse = Callable[[Request, Exception], Response]
+
+
+class EveryMethod:
+    """A view as a plain ASGI app, which Starlette routes every method to (a function endpoint
+    gets GET only, or a fixed list). The view then authenticates before it answers 405, as
+    DRF does, for TRACE or an unknown method too."""
+
+    def __init__(self, view: Callable[[Request], Awaitable[Response]]) -> None:
+        self._app = request_response(view)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request."""
+        await self._app(scope, receive, send)
 
 
 def endpoint_view(endpoint: Endpoint, error_response: ErrorResponse, *, head_as_get: bool) -> View:

@@ -6,7 +6,8 @@ along its class hierarchy, nearest class first, so a subclass answers as its par
 the table names it too, and adds what every dialect adds alike:
 
 - a failure the dialect decided itself (`DialectError`) brings its own status and code;
-- a database driver's outage (store/unavailable.py) answers as the core's UnavailableError;
+- a database driver's outage that reaches it raw (the store translates its own into the
+  core's UnavailableError) answers as UnavailableError;
 - a 401 asks for a token (`WWW-Authenticate`), except a login's wrong credentials; a dialect
   whose first scheme has no challenge (DRF's session) answers 403 instead;
 - `Retry-After` on a throttled answer, `Allow` on a 405;

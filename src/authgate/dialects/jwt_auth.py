@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.requests import Request
-
 from authgate.core import Core
 from authgate.core.errors import JwtError, JwtUserError
 from authgate.core.jwt import ACCESS
 from authgate.core.models import User
+from authgate.http.connection import Connection
 from authgate.http.credentials import authorization
 from authgate.http.errors import RequestError
 from authgate.http.i18n import translate
@@ -61,13 +60,13 @@ class JwtAuthentication:
         self._keywords = frozenset(k.encode() for k in core.settings.jwt_auth_header_types)
         self.challenge = f'{core.settings.jwt_auth_header_types[0]} realm="api"'
 
-    async def authenticate(self, request: Request) -> User | None:
+    async def authenticate(self, connection: Connection) -> User | None:
         """The user of the request's access token; None when the header is absent or of
         another scheme; JwtAuthenticationFailed for a header of ours that does not prove one."""
-        header = authorization(request)
+        header = authorization(connection)
         if header is None:
             return None
-        parts = header.encode("latin-1").split()
+        parts = header.split()
         if not parts or parts[0] not in self._keywords:
             return None
         if len(parts) != 2:

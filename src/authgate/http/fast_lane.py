@@ -6,7 +6,8 @@ routing, middleware and Request/Response objects cost several times that. So the
 front of the app: for a registered (method, path) it may answer directly, and whenever its
 handler returns None — no or odd credentials, an invalid token, anything but the plain
 success — the request goes through the full app, which owns every error answer. The lane never
-decides a failure, so the wire stays exactly what the regular views say.
+decides a failure, so the wire stays exactly what the regular views say. The handlers are
+derived from the dialects' endpoints (dialects/lane.py).
 
 A handler of a method with a body (POST: the envelope dialect's `check_token`) gets the body,
 read whole by the lane up to MAX_BODY bytes; when the handler declines, the app receives the
@@ -70,14 +71,10 @@ class FastLane:
         """Answer from the lane, or hand the request to the app."""
         if scope["type"] == "http":
             # The HTTP parser (httptools) bounds no header: the first layer does, for everyone.
-            # A plain loop: a generator's resumptions cost the answer several times as much.
-            size, given, echoed_name = 0, None, self._echoed_name
-            for name, value in scope["headers"]:
-                size += len(name) + len(value)
-                if name == echoed_name and given is None:
-                    given = value
+            size, given = _size_and_value(scope["headers"], self._echoed_name)
             if size > self._max_header_bytes:
-                await _send(send, 431, HEADERS_TOO_LARGE, self._own_headers([], given))
+                for message in _messages(431, HEADERS_TOO_LARGE, self._own_headers([], given)):
+                    await send(message)
                 return
             handler = self._handlers.get((scope["method"], scope["path"]))
             if handler is not None:
@@ -87,10 +84,18 @@ class FastLane:
                 read: list[Message] = []
                 if scope["method"] not in BODILESS_METHODS:
                     body, read = await _read_body(receive, self._max_body)
-                answer = await _answer_or_none(handler, scope, body) if body is not None else None
+                answer: FastAnswer | None = None
+                if body is not None:
+                    # Called here, not in a helper: a coroutine less per answer.
+                    try:
+                        answer = await handler(scope, body)
+                    except Exception:  # noqa: BLE001 the full view meets it and answers it
+                        answer = None
                 if answer is not None:
                     status, extra, payload = answer
-                    await _send(send, status, payload, self._own_headers(extra, given))
+                    start, whole = _messages(status, payload, self._own_headers(extra, given))
+                    await send(start)
+                    await send(whole)
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
                         self._answered(scope["path"], time.perf_counter() - started)
                     return
@@ -107,13 +112,27 @@ class FastLane:
         return headers
 
 
-async def _send(
-    send: Send, status: int, payload: bytes, headers: list[tuple[bytes, bytes]]
-) -> None:
+def _size_and_value(headers: list[tuple[bytes, bytes]], wanted: bytes) -> tuple[int, bytes | None]:
+    """The headers' size, names and values together, and the first value of `wanted`. A plain
+    loop: a generator's resumptions cost the answer several times as much."""
+    size, found = 0, None
+    for name, value in headers:
+        size += len(name) + len(value)
+        if name == wanted and found is None:
+            found = value
+    return size, found
+
+
+def _messages(
+    status: int, payload: bytes, headers: list[tuple[bytes, bytes]]
+) -> tuple[Message, Message]:
+    """The ASGI messages of a JSON answer: its start, and its whole body."""
     length = (b"content-length", str(len(payload)).encode())
     start = [JSON_TYPE, length, *headers]
-    await send({"type": "http.response.start", "status": status, "headers": start})
-    await send({"type": "http.response.body", "body": payload})
+    return (
+        {"type": "http.response.start", "status": status, "headers": start},
+        {"type": "http.response.body", "body": payload},
+    )
 
 
 async def _read_body(receive: Receive, max_body: int) -> tuple[bytes | None, list[Message]]:
@@ -143,24 +162,3 @@ def _replaying(read: list[Message], receive: Receive) -> Receive:
         return read.pop(0) if read else await receive()
 
     return replay
-
-
-async def _answer_or_none(handler: FastHandler, scope: Scope, body: bytes) -> FastAnswer | None:
-    """The handler's answer; None when it fails, so the full view meets the same failure and
-    answers it in its dialect's shape."""
-    try:
-        return await handler(scope, body)
-    except Exception:  # noqa: BLE001 the full view reports it
-        return None
-
-
-def single_headers(scope: Scope, names: frozenset[bytes]) -> dict[bytes, bytes] | None:
-    """The request's headers among `names` (lowercase), or None if one was sent twice: the
-    lane leaves such requests to the app rather than guess which one counts."""
-    found: dict[bytes, bytes] = {}
-    for key, value in scope["headers"]:
-        if key in names:
-            if key in found:
-                return None
-            found[key] = value
-    return found

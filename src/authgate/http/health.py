@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from authgate.core.errors import UnavailableError
 from authgate.store import Store
 from authgate.store.revisions import Revisions
 
@@ -108,8 +109,11 @@ async def _bounded(check: Callable[[], Awaitable[str]]) -> tuple[str, str]:
     except TimeoutError:
         outcome = f"timed out after {CHECK_TIMEOUT_SECONDS:g} s"
         return outcome, outcome
-    except Exception as error:  # noqa: BLE001 whatever the driver raises: not ready
-        return f"unreachable ({type(error).__name__})", f"{type(error).__name__}: {error}"
+    except Exception as error:  # noqa: BLE001 whatever the check raises: not ready
+        # The store's outage is named by the driver's error it stands for.
+        named = error.__cause__ if isinstance(error, UnavailableError) else None
+        name = type(named or error).__name__
+        return f"unreachable ({name})", f"{name}: {named or error}"
     return outcome, outcome
 
 

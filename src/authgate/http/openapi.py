@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE
 from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
 from authgate.dialects.base import Dialect, ErrorDocs
-from authgate.dialects.drf import Operation
+from authgate.dialects.endpoints import Operation
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.security_headers import DOCS_CSP
 
@@ -52,8 +55,20 @@ BODY_ERRORS = frozenset({400, 413, 415})
 PATH_SEGMENT = r"^[^/.\s]+$"
 
 
+@cache
+def _schema_text(model: type[BaseModel], ref_template: str) -> str:
+    """A model's JSON schema, made once per process: pydantic makes it anew at every call
+    (about 1 ms a model, some 70 per document), and every app builds its document (the tests
+    build hundreds of apps). Kept as JSON text, so that each caller gets a copy of its own."""
+    return json.dumps(model.model_json_schema(ref_template=ref_template))
+
+
+def _model_schema(model: type[BaseModel], ref_template: str = DEFAULT_REF_TEMPLATE) -> Any:
+    return json.loads(_schema_text(model, ref_template))
+
+
 def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema = _model_schema(model, "#/components/schemas/{model}")
     # Nested models come as `$defs`; the references point at the components.
     schemas.update(schema.pop("$defs", {}))
     schemas[model.__name__] = schema
@@ -77,7 +92,7 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """A query model's fields as optional query parameters (a value is never null there)."""
     parameters = []
-    for name, schema in model.model_json_schema()["properties"].items():
+    for name, schema in _model_schema(model)["properties"].items():
         options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
         kept = {k: v for k, v in options[0].items() if k not in ("default", "title")}
         parameters.append({"name": name, "in": "query", "required": False, "schema": kept})

@@ -3,7 +3,7 @@ scheme: one session, one cookie name, wherever the browser logged in."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from authgate.http.cookie_names import cookie_names
@@ -18,9 +18,9 @@ def session_cookie_name(secure: bool) -> str:
     return cookie_names(secure).session
 
 
-def session_value(request: Request, secure: bool) -> str | None:
+def session_value(connection: HTTPConnection, secure: bool) -> str | None:
     """The session cookie's value, if the request carries one."""
-    return request.cookies.get(session_cookie_name(secure)) or None
+    return connection.cookies.get(session_cookie_name(secure)) or None
 
 
 def set_session_cookie(response: Response, raw: str, *, secure: bool) -> None:

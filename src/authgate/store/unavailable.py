@@ -1,17 +1,19 @@
-"""Which failures mean "the database is away" (503, try again) rather than a bug (500).
+"""Which failures mean "the database is away" (503, try again) rather than a bug (500), and
+their translation into the core's one outage error, UnavailableError, at the drivers' edge.
 
 The database going away shows up as whatever its driver raises: a refused or dropped socket,
 asyncpg's connection errors, a timeout, SQLite unable to open, lock or write its file (a full
 disk or a read-only file: as with a database that is away, nothing was written and a later try
-may work). The core lets those through (a registration that meets one is no "cannot create
-user"), and the dialects answer them as the core's one outage error, UnavailableError (503 in
-their own shape, dialects/errors.py); anything else stays a logged 500. UnavailableError
-itself (Redis's, or a store that raises it) is an outage too.
+may work). Each driver hands those on as UnavailableError (`raise_outage`), so nothing above
+the store tells a driver's errors apart: the core lets it through (a registration that meets
+one is no "cannot create user"), and the dialects answer it with 503 in their own shape
+(dialects/errors.py); anything else stays a logged 500.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import NoReturn
 
 from authgate.core.errors import UnavailableError
 
@@ -66,3 +68,11 @@ def is_unavailable(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def raise_outage(error: BaseException) -> NoReturn:
+    """Raise `error` again, as UnavailableError (in the driver's own words) when it says the
+    database is away. Called from a driver's `except`: the error is the one being handled."""
+    if isinstance(error, UnavailableError) or not is_unavailable(error):
+        raise error
+    raise UnavailableError(str(error) or type(error).__name__) from error

@@ -35,7 +35,7 @@ function expiry(token) {
 }
 
 async function untilExpired(token) {
-  // The server's access lifetime is 1 s: wait for this token's `exp` to pass (by a second,
+  // The server's access lifetime is 2 s: wait for this token's `exp` to pass (by a second,
   // since `exp` is whole seconds), so the tabs really present an expired token.
   const waitMs = (expiry(token) + 1) * 1000 - Date.now();
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -12,7 +12,9 @@ from authgate.core import Core
 from authgate.core.models import AuditEvent, Principal
 from authgate.dialects.base import Dialect
 from authgate.dialects.directory.schemas import drf_datetime
-from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation, json
+from authgate.dialects.drf.negotiation import json
+from authgate.dialects.drf.views import DrfViews
+from authgate.dialects.endpoints import Endpoint, Metadata, Operation
 from authgate.dialects.fields import OptionalInteger, OptionalText, parse
 
 PREFIX = "/api/audit"

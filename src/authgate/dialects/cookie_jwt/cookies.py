@@ -30,7 +30,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from authgate.http.cookie_names import CookieNames, cookie_names
@@ -58,8 +58,8 @@ class Cookies:
         self._refresh_age = int(refresh_lifetime.total_seconds())
         self._csrf_domain = settings.cookie_domain
 
-    def _names(self, request: Request) -> CookieNames:
-        return cookie_names(secure_cookies(request, self._settings), self._csrf_domain)
+    def _names(self, connection: HTTPConnection) -> CookieNames:
+        return cookie_names(secure_cookies(connection, self._settings), self._csrf_domain)
 
     @property
     def documented_names(self) -> CookieNames:
@@ -67,9 +67,9 @@ class Cookies:
         request in dev gets the plain ones: http/secure_cookies.py)."""
         return cookie_names(self._settings.cookie_secure, self._csrf_domain)
 
-    def access(self, request: Request) -> str | None:
+    def access(self, connection: HTTPConnection) -> str | None:
         """The request's access token cookie, if it carries one."""
-        return request.cookies.get(self._names(request).cookie_jwt_access)
+        return connection.cookies.get(self._names(connection).cookie_jwt_access)
 
     def refresh(self, request: Request) -> str | None:
         """The request's refresh token cookie, if it carries one."""

@@ -14,9 +14,9 @@ from authgate.dialects.cookie_jwt.views import (
     CookieJwtViews,
 )
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
-from authgate.dialects.drf import Endpoint, Operation
+from authgate.dialects.endpoints import Endpoint, Operation
 from authgate.dialects.errors import documented_statuses
-from authgate.http.fast_lane import FastHandler
+from authgate.dialects.lane import lane_handlers
 
 # FastAPI's shape, as the original cookie JWT API answers: `{"detail": "..."}`.
 COOKIE_JWT_ERRORS = ErrorDocs(
@@ -81,7 +81,10 @@ def endpoints(views: CookieJwtViews) -> list[Endpoint]:
             "/secure_test/",
             {
                 "GET": Operation(
-                    views.secure_test, "Test with an access token", response=s.CookieJwtMessageOut
+                    views.secure_test,
+                    "Test with an access token",
+                    response=s.CookieJwtMessageOut,
+                    answer_of=views.secure_test_answer,
                 )
             },
         ),
@@ -106,8 +109,5 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         ),
         exception_handlers={HTTPException: http_exception_handler(views.error_response)},
     )
-    # secure_test/ is the benchmark's JWT-guarded GET: its success takes the lane.
-    fast: dict[tuple[str, str], FastHandler] = {
-        ("GET", f"{prefix}/secure_test/"): views.secure_test_fast for prefix in prefixes
-    }
+    fast = lane_handlers(views, prefixes, table)
     return Dialect("cookie_jwt", prefixes, app, fast, table, views.security, COOKIE_JWT_ERRORS)

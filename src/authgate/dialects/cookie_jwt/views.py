@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Scope
 
 from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from authgate.core import Core
@@ -25,14 +24,22 @@ from authgate.core.errors import (
     JwtError,
     JwtReusedError,
     JwtSessionEndedError,
-    JwtUserError,
     PermissionDeniedError,
 )
-from authgate.core.jwt import ACCESS, REFRESH, subject_id
+from authgate.core.jwt import ACCESS, REFRESH
 from authgate.core.models import Principal, User
 from authgate.core.roles import ADMIN, require_role
-from authgate.dialects.cookie_jwt.cookies import CSRF_HEADER, Cookies
+from authgate.dialects.authenticator import Authenticator
+from authgate.dialects.cookie_jwt.cookies import Cookies
 from authgate.dialects.cookie_jwt.messages import message
+from authgate.dialects.cookie_jwt.scheme import (
+    CHALLENGE,
+    BearerAccessToken,
+    CookieAccessToken,
+    bearer,
+    not_authenticated,
+)
+from authgate.dialects.endpoints import NO_FIELDS, Endpoint, Fields
 from authgate.dialects.errors import (
     COMMON_ERRORS,
     Answer,
@@ -41,19 +48,14 @@ from authgate.dialects.errors import (
     ErrorTable,
     Failure,
 )
-from authgate.dialects.security_schemes import (
-    COOKIE_JWT_ACCESS,
-    SecurityScheme,
-    cookie_jwt_access_cookie,
-)
-from authgate.http.credentials import authorization
-from authgate.http.fast_lane import FastAnswer, single_headers
+from authgate.dialects.lane import PlainAnswer
+from authgate.http.connection import Connection
+from authgate.http.fast_lane import FastAnswer
 from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
 from authgate.http.same_site import SameSite
 
 VARY = "Accept-Language"
-CHALLENGE = "Bearer"
 NO_STORE = {"Cache-Control": "no-store"}
 # Failures whose answer also names its code: what ended a login, for the client to tell.
 STATED_CODES = frozenset({"token_reused", "session_ended"})
@@ -64,8 +66,6 @@ AUDIENCE = "authgate:u-api"
 # CSRF token to the session (dialects/cookie_jwt/cookies.py).
 SESSION = "sid"
 SECURE_TEST = {"message": "Successful secure test"}
-SECURE_TEST_BODY = orjson.dumps(SECURE_TEST)
-FAST_LANE_HEADERS = frozenset({b"authorization"})
 # Longest email and password read at login: refused (400) before the core looks anything up.
 LOGIN_LIMITS = {"email": EMAIL_MAX_LENGTH, "password": PASSWORD_MAX_LENGTH}
 # The refresh token read from a body: storable text, of no length but the body's limit.
@@ -83,18 +83,6 @@ REFRESH_ERRORS: ErrorTable = {
 # The statuses of the failures its handlers decide (DialectError): a bad or missing refresh
 # token (400), no or a bad access token, wrong credentials (401), a refusal (403).
 DECIDED_STATUSES = frozenset({400, 401, 403})
-
-
-def _bearer(request: Request) -> str | None:
-    """The token of `Authorization: Bearer <token>` (keyword case-blind, as FastAPI's
-    HTTPBearer); None without the header; a 401 for any other header."""
-    header = authorization(request)
-    if header is None:
-        return None
-    parts = header.split()
-    if len(parts) != 2 or parts[0].lower() != "bearer":
-        raise DialectError(401, "token_invalid")
-    return parts[1]
 
 
 class CookieJwtViews:
@@ -121,22 +109,33 @@ class CookieJwtViews:
         self._errors = ErrorRenderer(
             COOKIE_JWT_ERROR_TABLE, _error_shape, challenge=CHALLENGE, dialect="/u/api/"
         )
+        self.authenticator = Authenticator(
+            (BearerAccessToken(self._jwts), CookieAccessToken(self._jwts, self._cookies)),
+            not_authenticated,
+        )
+        # What secure_test/ and test_role/ take, either one, for the OpenAPI document.
+        self.security = tuple(s.security for s in self.authenticator.schemes)
 
     # answers
 
-    def language(self, request: Request) -> str:
+    def language(self, connection: HTTPConnection) -> str:
         """The language of the answer's messages."""
-        return negotiate(request.headers.get("accept-language"), self._default_language)
+        return negotiate(connection.headers.get("accept-language"), self._default_language)
 
     def error_response(self, request: Request, error: Exception) -> Response:
         """The `{"detail"}` answer for a failure; an unknown one is a logged 500."""
         return self._errors.render(error, self.language(request))
 
     def _tokens(
-        self, request: Request, body: Mapping[str, object], access: str, refresh: str
+        self,
+        request: Request,
+        body: Mapping[str, object],
+        access: str,
+        refresh: str,
+        session: str | None,
     ) -> Response:
+        """The answer `body` with both tokens set as cookies, of the login `session`."""
         response = JSONResponse(body, headers=NO_STORE)
-        session = _session(self._jwts.decode(access, ACCESS))
         self._cookies.set_tokens(request, response, access, refresh, session or "")
         return response
 
@@ -158,13 +157,7 @@ class CookieJwtViews:
 
     async def _user(self, request: Request) -> User:
         """The user of the request's access token (Bearer header, else the access cookie)."""
-        raw = _bearer(request) or self._cookies.access(request)
-        if not raw:
-            raise DialectError(401, "not_authenticated")
-        try:
-            return await self._jwts.authenticate(raw)
-        except (JwtError, JwtUserError) as error:
-            raise DialectError(401, "token_invalid") from error
+        return (await self.authenticator.authenticate(request)).user
 
     # handlers
 
@@ -175,19 +168,20 @@ class CookieJwtViews:
         fields = body if isinstance(body, dict) else {}
         email, password = fields.get("email"), fields.get("password")
         try:
-            # A missing field still pays for one password check (core.users), like a wrong one.
-            user = await self.core.users.authenticate(
+            # A missing field still pays for one password check (core.logins), like a wrong one.
+            user = await self.core.logins.authenticate(
                 login=email if isinstance(email, str) else None,
                 password=password if isinstance(password, str) else None,
                 login_field="email",
             )
             if user.is_superuser:
                 raise DialectError(403, "superuser_login")
-            refresh, access = await self._jwts.issue_pair(user, {SESSION: uuid.uuid4().hex})
+            session = uuid.uuid4().hex
+            refresh, access = await self._jwts.issue_pair(user, {SESSION: session})
         except InvalidCredentialsError as error:
             raise DialectError(401, "invalid_credentials") from error
         answer = {"access_token": access, "refresh_token": refresh, "role": user.role}
-        return self._tokens(request, answer, access, refresh)
+        return self._tokens(request, answer, access, refresh, session)
 
     async def refresh(self, request: Request, _: Principal | None) -> Response:
         """POST refresh/: both tokens, rotated; the used refresh token is spent."""
@@ -197,7 +191,7 @@ class CookieJwtViews:
         raw = given if isinstance(given, str) and given else None
         if raw is None:
             try:
-                raw = _bearer(request)
+                raw = bearer(Connection.of(request))
             except DialectError as error:
                 raise DialectError(400, "refresh_invalid") from error
         if not raw and (cookie := self._cookies.refresh(request)) is not None:
@@ -210,15 +204,13 @@ class CookieJwtViews:
         if not raw:
             raise DialectError(400, "refresh_missing")
         try:
-            # Refreshed first, so that a replayed token is always handled as a reuse (which
-            # ends its login), a superuser's included.
-            refreshed = await self._jwts.refresh(raw)
-            user_id = subject_id(self._jwts.decode(refreshed.access, ACCESS))
+            # A superuser's token is refused unspent (as their login is); a replayed one is
+            # handled as a reuse (which ends its login), a superuser's included.
+            refreshed = await self._jwts.refresh(raw, refuse_superuser=True)
         except (JwtError, InvalidCredentialsError) as error:
             raise DialectError.of(REFRESH_ERRORS, error) from error
-        user = await self.core.store.get_user(user_id) if user_id is not None else None
-        if user is None or user.is_superuser:
-            raise DialectError(403, "superuser_refresh")
+        except PermissionDeniedError as error:
+            raise DialectError(403, "superuser_refresh") from error
         if refreshed.refresh is None:  # cannot happen: this Jwts always rotates
             raise DialectError(500, "server_error")
         answer = {
@@ -226,7 +218,8 @@ class CookieJwtViews:
             "access_token": refreshed.access,
             "refresh_token": refreshed.refresh,
         }
-        return self._tokens(request, answer, refreshed.access, refreshed.refresh)
+        session = _session(refreshed.claims)
+        return self._tokens(request, answer, refreshed.access, refreshed.refresh, session)
 
     async def logout(self, request: Request, _: Principal | None) -> Response:
         """POST logout/: clear the cookies and, for an authentic access token (expired too:
@@ -254,24 +247,26 @@ class CookieJwtViews:
 
     async def secure_test(self, request: Request, _: Principal | None) -> Response:
         """GET secure_test/: any valid access token."""
-        await self._user(request)
-        return JSONResponse(SECURE_TEST)
+        return JSONResponse(self.secure_test_answer(await self.authenticator.authenticate(request)))
 
-    async def secure_test_fast(self, scope: Scope, _body: bytes) -> FastAnswer | None:
-        """secure_test/'s success with a Bearer token, for the fast lane (http/fast_lane.py):
-        the bytes `secure_test` sends, or None for anything else, which the full view judges."""
-        headers = single_headers(scope, FAST_LANE_HEADERS)
-        header = headers.get(b"authorization") if headers is not None else None
-        if header is None:
-            return None
-        parts = header.split()
-        if len(parts) != 2 or parts[0].lower() != b"bearer":
-            return None
-        try:
-            await self._jwts.authenticate(parts[1].decode("latin-1"))
-        except (JwtError, JwtUserError):
-            return None
-        return 200, [], SECURE_TEST_BODY
+    @staticmethod
+    def secure_test_answer(_: Principal, __: Fields = NO_FIELDS) -> dict[str, str]:
+        """secure_test/'s body: the same for every user, so the fast lane serves it too."""
+        return SECURE_TEST
+
+    # the fast lane (dialects/lane.py)
+
+    def serves(self, _: HTTPConnection) -> bool:
+        """Any request may get the lane's success: the dialect negotiates nothing."""
+        return True
+
+    def plain_answer(self, _: Endpoint) -> PlainAnswer:
+        """The lane's rendering of a success: JSONResponse's bytes, no header of its own."""
+
+        def answer(_: HTTPConnection, success: object) -> FastAnswer:
+            return 200, [], orjson.dumps(success)
+
+        return answer
 
     async def role_test(self, request: Request, _: Principal | None) -> Response:
         """GET test_role/: an access token of a user whose role is ADMIN."""
@@ -282,16 +277,6 @@ class CookieJwtViews:
             raise DialectError(403, "permission_denied") from error
         text = f"Hello, {user.first_name}! Your role: {user.role} This was a test."
         return JSONResponse({"message": text})
-
-    @property
-    def security(self) -> tuple[SecurityScheme, ...]:
-        """What `_user` reads, for the OpenAPI document: the access token as Bearer, else its
-        cookie."""
-        names = self._cookies.documented_names
-        return (
-            COOKIE_JWT_ACCESS,
-            cookie_jwt_access_cookie(names.cookie_jwt_access, names.cookie_jwt_csrf, CSRF_HEADER),
-        )
 
 
 def _error_shape(failure: Failure, language: str) -> Response:
@@ -307,7 +292,7 @@ def _bearer_or_none(request: Request) -> str | None:
     """logout/'s reading of the header: a malformed one counts as none (logout never fails
     for want of a good token)."""
     try:
-        return _bearer(request)
+        return bearer(Connection.of(request))
     except DialectError:
         return None
 

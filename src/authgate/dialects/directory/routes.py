@@ -11,7 +11,8 @@ from authgate.core import Core
 from authgate.dialects.base import Dialect
 from authgate.dialects.directory import schemas as s
 from authgate.dialects.directory.views import RecordViews
-from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation
+from authgate.dialects.drf.views import DrfViews
+from authgate.dialects.endpoints import Endpoint, Metadata, Operation
 
 USER_PREFIX = "/user"
 TOWNS_PREFIX = "/api/towns"

@@ -20,7 +20,7 @@ from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import MAX_ID
 from authgate.dialects.directory import schemas as s
 from authgate.dialects.djoser.views import FieldCheck, parse_body
-from authgate.dialects.drf import json, no_content
+from authgate.dialects.drf.negotiation import json, no_content
 from authgate.dialects.pk_lists import parse_with_lists
 
 G = TypeVar("G", s.GroupIn, s.GroupPatchIn)

@@ -9,7 +9,8 @@ from authgate.core import Core
 from authgate.dialects.base import Dialect
 from authgate.dialects.djoser import schemas as s
 from authgate.dialects.djoser.views import DjoserViews
-from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation
+from authgate.dialects.drf.views import DrfViews
+from authgate.dialects.endpoints import Endpoint, Metadata, Operation
 
 
 def endpoints(views: DjoserViews) -> list[Endpoint]:

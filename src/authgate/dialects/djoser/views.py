@@ -19,7 +19,8 @@ from authgate.core.errors import (
 from authgate.core.models import Principal, SessionPrincipal, User
 from authgate.core.staff import authorize_user_change
 from authgate.dialects.djoser import schemas as s
-from authgate.dialects.drf import json, no_content
+from authgate.dialects.drf.negotiation import json, no_content
+from authgate.dialects.endpoints import NO_FIELDS, Fields
 from authgate.dialects.fields import M, as_text, parse
 from authgate.dialects.schemes import CsrfFailedError
 from authgate.dialects.towns_field import parse_with_towns
@@ -109,7 +110,7 @@ class DjoserViews:
         both)."""
 
         async def check(password: str) -> list[Message]:
-            if await self.core.users.check_password(user, password):
+            if await self.core.logins.check_password(user, password):
                 return []
             return [Message("invalid_password")]
 
@@ -154,7 +155,7 @@ class DjoserViews:
         return json(self.me_answer(principal))
 
     @staticmethod
-    def me_answer(principal: Principal) -> dict[str, object]:
+    def me_answer(principal: Principal, _: Fields = NO_FIELDS) -> dict[str, object]:
         """users/me/'s body: it depends only on who asks, so the fast lane serves it too."""
         return s.UserOut.of(principal.user)
 
@@ -309,7 +310,7 @@ class DjoserViews:
         model: type[s.TokenLoginBase] = s.TokenLoginByEmailIn if by_email else s.TokenLoginIn
         body = await parse_body(request, model)
         login = getattr(body, self.settings.login_field)
-        user = await self.core.users.authenticate(login=login, password=body.password)
+        user = await self.core.logins.authenticate(login=login, password=body.password)
         response = json({"auth_token": await self.core.tokens.issue(user)})
         if self.settings.create_session_on_login:
             await self._open_session(request, user, response)

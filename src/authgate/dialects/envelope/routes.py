@@ -8,13 +8,11 @@ from starlette.exceptions import HTTPException
 from authgate.core import Core
 from authgate.dialects.base import Dialect, ErrorDocs
 from authgate.dialects.dispatch import endpoint_view, every_method_routes, http_exception_handler
-from authgate.dialects.drf import Endpoint, Operation
+from authgate.dialects.endpoints import Endpoint, Operation
 from authgate.dialects.envelope import schemas as s
 from authgate.dialects.envelope.views import DECIDED_STATUSES, ENVELOPE_ERROR_TABLE, EnvelopeViews
 from authgate.dialects.errors import documented_statuses
-from authgate.http.fast_lane import FastHandler
-
-CHECK_TOKEN = "/check_token/"
+from authgate.dialects.lane import lane_handlers
 
 # Every answer, failures included, is the envelope: a result, and data (empty on failures).
 ENVELOPE_ERRORS = ErrorDocs(
@@ -65,13 +63,14 @@ def endpoints(views: EnvelopeViews) -> list[Endpoint]:
             public=True,
         ),
         Endpoint(
-            CHECK_TOKEN,
+            "/check_token/",
             {
                 "POST": Operation(
                     views.check_token,
                     "Does the presented token belong to this username?",
                     request=s.CheckTokenIn,
                     response=s.CheckTokenOut,
+                    answer_of=views.token_check,
                 )
             },
         ),
@@ -88,9 +87,5 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
         ),
         exception_handlers={HTTPException: http_exception_handler(views.error_response)},
     )
-    # check_token is asked by other services on every request: its success takes the lane.
-    fast: dict[tuple[str, str], FastHandler] = {}
-    for prefix in prefixes:
-        for path in (prefix + CHECK_TOKEN, prefix + CHECK_TOKEN.rstrip("/")):
-            fast["POST", path] = views.check_token_fast
+    fast = lane_handlers(views, prefixes, table)
     return Dialect("envelope", prefixes, app, fast, table, views.security, ENVELOPE_ERRORS)

@@ -5,11 +5,11 @@ dialects/errors.py): every answer, success or error, is
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.types import Scope
 
 from authgate.constants import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, USERNAME_MAX_LENGTH
 from authgate.core import Core
@@ -20,7 +20,9 @@ from authgate.core.errors import (
     TokenInvalidError,
 )
 from authgate.core.identity import username_key
-from authgate.core.models import Principal, User
+from authgate.core.models import Principal, TokenPrincipal, User
+from authgate.dialects.authenticator import Authenticator
+from authgate.dialects.endpoints import Endpoint, Fields
 from authgate.dialects.envelope.messages import message
 from authgate.dialects.errors import (
     COMMON_ERRORS,
@@ -30,21 +32,22 @@ from authgate.dialects.errors import (
     ErrorTable,
     Failure,
 )
-from authgate.dialects.security_schemes import opaque_token
-from authgate.http.credentials import parse_token, read_token
+from authgate.dialects.lane import PlainAnswer
+from authgate.dialects.schemes import TokenScheme
+from authgate.http.connection import Connection
 from authgate.http.errors import (
     MalformedCredentialsError,
     NotAuthenticatedError,
     RequestError,
 )
-from authgate.http.fast_lane import FastAnswer, single_headers
+from authgate.http.fast_lane import FastAnswer
 from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
 
 # Every answer depends on the language asked for; caches must key on it.
 VARY = "Accept-Language"
 JSON_MEDIA_TYPE = "application/json"
-FAST_LANE_HEADERS = frozenset({b"authorization", b"accept-language", b"content-type"})
+VARY_BYTES = VARY.encode()
 # Longest login names and passwords read: refused (400) before the core looks anything up.
 LOGIN_FIELD_LIMITS = {"username": USERNAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH}
 CHECK_TOKEN_LIMITS = {"username": USERNAME_MAX_LENGTH}
@@ -62,6 +65,10 @@ ENVELOPE_ERROR_TABLE: ErrorTable = {
 DECIDED_STATUSES = frozenset({400, 403})
 
 
+Success = tuple[str, Mapping[str, object]]
+"""A plain success: its message code and data (a plain tuple: the lane makes one per answer)."""
+
+
 def role_of(user: User) -> str:
     """The envelope API's role: `superuser`, else `staff`, else `no_role`."""
     if user.is_superuser:
@@ -72,19 +79,6 @@ def role_of(user: User) -> str:
 def _filled(value: object) -> bool:
     """Whether a body field holds text (a form's file upload or a JSON number does not)."""
     return isinstance(value, str) and value != ""
-
-
-def _is_plain_json(content_type: bytes | None) -> bool:
-    """`application/json`, with at most `charset=utf-8`: the only bodies the fast lane reads
-    (anything else, forms included, takes the full view and its parser)."""
-    if content_type == b"application/json":
-        return True  # what every JSON client sends: no need to parse it
-    if content_type is None:
-        return False
-    kind, *params = content_type.decode("latin-1").lower().split(";")
-    if kind.strip() != JSON_MEDIA_TYPE:
-        return False
-    return all(p.replace(" ", "") in ("", "charset=utf-8") for p in params)
 
 
 class EnvelopeViews:
@@ -99,14 +93,17 @@ class EnvelopeViews:
     def __init__(self, core: Core) -> None:
         self.core = core
         settings = core.settings
-        self._keywords = frozenset(k.lower() for k in settings.token_keywords)
+        # Opaque tokens, as DRF's TokenAuthentication reads them (dialects/schemes.py).
+        self._tokens = TokenScheme(core, leave_jwts=False)
+        self.authenticator = Authenticator((self._tokens,))
         # The envelope API speaks of Bearer tokens: challenge with it when it is accepted.
-        challenge = "Bearer" if "bearer" in self._keywords else settings.token_keywords[0]
+        keywords = {k.lower() for k in settings.token_keywords}
+        challenge = "Bearer" if "bearer" in keywords else settings.token_keywords[0]
         self._errors = ErrorRenderer(
             ENVELOPE_ERROR_TABLE, self._error_shape, challenge=challenge, dialect="envelope"
         )
         # What check_token (and logout, when given one) reads, for the OpenAPI document.
-        self.security = (opaque_token(settings.token_keywords),)
+        self.security = (self._tokens.security,)
         self._default_language = settings.default_language
         self._login_field = settings.login_field
         self._login_limits = {
@@ -116,9 +113,9 @@ class EnvelopeViews:
 
     # answers
 
-    def language(self, request: Request) -> str:
-        """The language of the answer to `request`."""
-        return negotiate(request.headers.get("accept-language"), self._default_language)
+    def language(self, connection: HTTPConnection) -> str:
+        """The language of the answer to this request."""
+        return negotiate(connection.headers.get("accept-language"), self._default_language)
 
     @staticmethod
     def render(
@@ -169,7 +166,7 @@ class EnvelopeViews:
         login, password = fields.get(self._login_field), fields.get("password")
         if not _filled(login) or not _filled(password):
             raise DialectError(400, "login_missing")
-        user = await self.core.users.authenticate(login=str(login), password=str(password))
+        user = await self.core.logins.authenticate(login=str(login), password=str(password))
         token = await self.core.tokens.issue(user)
         data = {"token": token, "username": user.username, "role": role_of(user)}
         return self.answer(request, 200, "login_success", data)
@@ -177,9 +174,9 @@ class EnvelopeViews:
     async def logout(self, request: Request, _: Principal | None) -> Response:
         """POST logout/: revoke the presented token if it is valid; always 200 (as specified)."""
         try:
-            raw = read_token(request, self._keywords)
-            if raw is not None:
-                await self.core.tokens.revoke(await self.core.tokens.resolve(raw))
+            principal = await self._tokens.authenticate(Connection.of(request))
+            if isinstance(principal, TokenPrincipal):
+                await self.core.tokens.revoke(principal)
         except (AuthgateError, RequestError):
             pass  # no, odd or dead token: nothing to revoke, and logout still succeeds
         return self.answer(request, 200, "logout_success")
@@ -187,49 +184,41 @@ class EnvelopeViews:
     async def check_token(self, request: Request, _: Principal | None) -> Response:
         """POST check_token/ {username}: does the presented token belong to `username`?
         The token is checked first: a caller without one learns nothing of the body's rules."""
-        raw = read_token(request, self._keywords)
-        if raw is None:
-            raise NotAuthenticatedError
-        principal = await self.core.tokens.resolve(raw)
+        principal = await self.authenticator.authenticate(request)
         body = await read_body(request, limits=CHECK_TOKEN_LIMITS)
-        username = body.get("username") if isinstance(body, dict) else None
-        if not _filled(username):
+        fields = body if isinstance(body, dict) else {}
+        if not _filled(fields.get("username")):
             raise DialectError(400, "username_missing")
-        if username_key(str(username)) != username_key(principal.user.username):
+        success = self.token_check(principal, fields)
+        if success is None:
             raise DialectError(403, "username_mismatch")
-        return self.answer(request, 200, "token_valid", {"username": principal.user.username})
+        code, data = success
+        return self.answer(request, 200, code, data)
 
-    async def check_token_fast(self, scope: Scope, body: bytes) -> FastAnswer | None:
-        """check_token's plain success for the fast lane (http/fast_lane.py): the same bytes
-        and headers as `check_token`, or None whenever anything is off, so that the full view
-        decides every failure."""
-        headers = single_headers(scope, FAST_LANE_HEADERS)
-        if headers is None or not _is_plain_json(headers.get(b"content-type")):
+    @staticmethod
+    def token_check(principal: Principal, fields: Fields) -> Success | None:
+        """check_token's success: the body names the token's user; None otherwise."""
+        username, own = fields.get("username"), principal.user.username
+        if not _filled(username):
             return None
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(data, dict) or any(isinstance(v, dict | list) for v in data.values()):
-            return None  # nested values: let the full view's parser judge them (depth limits)
-        username = data.get("username")
-        if not isinstance(username, str) or not username:
-            return None
-        try:
-            raw = parse_token(headers.get(b"authorization"), self._keywords)
-            if raw is None:
-                return None
-            principal = await self.core.tokens.resolve(raw)
-        except (AuthgateError, RequestError):
-            return None
-        user = principal.user
         # The same spelling needs no normalising (the usual case: a service echoes it back).
-        if username != user.username and username_key(username) != username_key(user.username):
+        if username != own and username_key(str(username)) != username_key(own):
             return None
-        accept_language = headers.get(b"accept-language")
-        language = negotiate(
-            accept_language.decode("latin-1") if accept_language else None,
-            self._default_language,
-        )
-        extra = [(b"vary", VARY.encode()), (b"content-language", language.encode())]
-        return 200, extra, self.render(200, "token_valid", language, {"username": user.username})
+        return "token_valid", {"username": own}
+
+    # the fast lane (dialects/lane.py)
+
+    def serves(self, _: HTTPConnection) -> bool:
+        """Any request may get the lane's success: the envelope negotiates nothing."""
+        return True
+
+    def plain_answer(self, _: Endpoint) -> PlainAnswer:
+        """The lane's rendering of a success: what `answer` makes of it."""
+
+        def answer(connection: HTTPConnection, success: object) -> FastAnswer:
+            code, data = cast(Success, success)
+            language = self.language(connection)
+            extra = [(b"vary", VARY_BYTES), (b"content-language", language.encode())]
+            return 200, extra, self.render(200, code, language, data)
+
+        return answer

@@ -7,7 +7,8 @@ from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
-from authgate.dialects.drf import DrfViews, Endpoint, Metadata, Operation
+from authgate.dialects.drf.views import DrfViews
+from authgate.dialects.endpoints import Endpoint, Metadata, Operation
 from authgate.dialects.simplejwt import schemas as s
 from authgate.dialects.simplejwt.views import SimpleJwtViews
 

@@ -4,7 +4,7 @@ Failures of the token itself are 401 `{"detail", "code": "token_not_valid"}` (Si
 InvalidToken); a user who may not have tokens is 401 `{"detail"}` (DRF's AuthenticationFailed).
 Every 401 carries `WWW-Authenticate: Bearer realm="api"`, as SimpleJWT's views send it. Each
 view has its table of these (rendered by dialects/errors.py); field errors, unreadable bodies
-and anything else take the shared DRF rendering (dialects/drf.py).
+and anything else take the shared DRF rendering (dialects/drf/).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from authgate.core.errors import (
     JwtSessionEndedError,
 )
 from authgate.core.models import Principal
-from authgate.dialects.drf import DrfViews, json
+from authgate.dialects.drf.negotiation import json
+from authgate.dialects.drf.views import DrfViews
 from authgate.dialects.errors import Answer, ErrorRenderer, ErrorTable, Failure
 from authgate.dialects.fields import parse
 from authgate.dialects.simplejwt import schemas as s
@@ -87,7 +88,7 @@ class SimpleJwtViews:
         body = parse(model, await read_body(request))
         login = getattr(body, self._login_field)
         try:
-            user = await self.core.users.authenticate(login=login, password=body.password)
+            user = await self.core.logins.authenticate(login=login, password=body.password)
             refresh, access = await self.core.jwts.issue_pair(user)
         except InvalidCredentialsError as error:
             return self._obtain_errors.render(error, self._drf.language(request))

@@ -1,7 +1,8 @@
 """The PostgreSQL driver, on an asyncpg pool whose every step is bounded (drivers/bounded_pool.py).
 
 store/sql.py's :name parameters become $n once per query text (cached); a call then only
-picks its values in that order.
+picks its values in that order. A server away, dropping the connection or out of time
+(store/unavailable.py) leaves as UnavailableError.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from authgate.store import driver
 from authgate.store.driver import NO_PARAMS, Params, Row, Step
 from authgate.store.drivers.bounded_pool import BoundedPool
 from authgate.store.sql import Dialect
+from authgate.store.unavailable import raise_outage
 
 _PARAMETER = re.compile(r"(?<!:):([a-z_]+)")
 
@@ -107,10 +109,15 @@ class PostgresDriver:
             return await self._pool.fetchrow(text, *args)
         except asyncpg.UndefinedTableError as error:
             raise driver.NoSuchTableError(str(error)) from error
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     async def fetch_all(self, query: str, params: Params = NO_PARAMS) -> list[Row]:
         text, args = _args(query, params)
-        return await self._pool.fetch(text, *args)
+        try:
+            return await self._pool.fetch(text, *args)
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     async def write(self, query: str, params: Params = NO_PARAMS) -> int:
         text, args = _args(query, params)
@@ -118,6 +125,8 @@ class PostgresDriver:
             return _count(await self._pool.execute(text, *args))
         except asyncpg.IntegrityConstraintViolationError as error:
             _integrity(error)
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     async def write_returning(self, query: str, params: Params) -> Row | None:
         text, args = _args(query, params)
@@ -125,6 +134,8 @@ class PostgresDriver:
             return await self._pool.fetchrow(text, *args)
         except asyncpg.IntegrityConstraintViolationError as error:
             _integrity(error)
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     async def write_many(self, query: str, rows: Iterable[Params]) -> None:
         text, names = _positional(query)
@@ -133,6 +144,8 @@ class PostgresDriver:
             await self._pool.executemany(text, [[row[n] for n in names] for row in rows])
         except asyncpg.IntegrityConstraintViolationError as error:
             _integrity(error)
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     async def transaction(self, steps: Sequence[Step]) -> None:
         try:
@@ -141,6 +154,8 @@ class PostgresDriver:
                     await _run(connection, step)
         except asyncpg.IntegrityConstraintViolationError as error:
             _integrity(error)
+        except Exception as error:  # noqa: BLE001 an outage leaves as UnavailableError
+            raise_outage(error)
 
     @staticmethod
     def to_datetime(value: Any) -> datetime | None:

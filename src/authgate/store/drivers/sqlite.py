@@ -2,7 +2,8 @@
 
 Indexed reads take microseconds, so they run on the loop without a thread hop (the hot path);
 writes may wait on the file lock, so they run on a single writer thread and never block the loop.
-That one writer also makes every transaction one job: nothing else writes in between.
+That one writer also makes every transaction one job: nothing else writes in between. A file out
+of reach or full (store/unavailable.py) leaves as UnavailableError.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, NoReturn, TypeVar
 from authgate.store import driver
 from authgate.store.driver import NO_PARAMS, Params, Row, Step
 from authgate.store.sql import Dialect
+from authgate.store.unavailable import raise_outage
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -120,14 +122,20 @@ class SqliteDriver:
         except sqlite3.OperationalError as error:
             if "no such table" in str(error):
                 raise driver.NoSuchTableError(str(error)) from error
-            raise
+            raise_outage(error)
 
     async def fetch_all(self, query: str, params: Params = NO_PARAMS) -> list[Row]:
-        return self._reader.execute(query, params).fetchall()
+        try:
+            return self._reader.execute(query, params).fetchall()
+        except sqlite3.OperationalError as error:
+            raise_outage(error)
 
     async def _on_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, work, self._writer_connection)
+        try:
+            return await loop.run_in_executor(self._writer, work, self._writer_connection)
+        except sqlite3.OperationalError as error:
+            raise_outage(error)
 
     async def write(self, query: str, params: Params = NO_PARAMS) -> int:
         def run(connection: sqlite3.Connection) -> int:

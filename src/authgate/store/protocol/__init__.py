@@ -1,5 +1,6 @@
 """The Store protocol: exactly the queries the core needs, one module per area. SqlStore
-(store/sql_store.py) implements it over either database."""
+(store/sql_store.py) implements it over either database. Any method may raise the core's
+UnavailableError when the database is away: the drivers translate their outages into it."""
 
 from __future__ import annotations
 
