@@ -10,9 +10,24 @@ leaves out the kernel's share (system calls) and cache misses, so it complements
 than replacing it. Each side's `authgate serve` runs under callgrind twice, for a short and a
 long run of keep-alive requests from one connection over the same tokens in the same order;
 the difference, divided by the extra requests, is the cost of one answer, start-up excluded.
-Tokens are stamped as just used, so no touch falls due however slow the run (valgrind runs
-Python some 50 times slower). Needs valgrind (Debian's package). A benchmark: it asserts
-nothing.
+The server's touch interval is held at a day, so no last_used_at write falls due however slow
+the run (valgrind runs Python some 50 times slower), and its token cache trusts an entry as
+long, so none expires mid-run.
+
+The answers counted are of one kind, so a figure moves only with that path's cost:
+
+- by default, cached: every token is asked once beforehand, then in random order;
+- `--cold`: each a token not asked before (a cache miss: the store's read);
+- `--touch`: each also writes last_used_at (the interval set to 0): the path that falls due
+  about users/60 times a second in bench/ab.py's runs.
+
+`--users N` seeds N users (10,000 is ab.py's figure; the warm pass then takes minutes: count
+some thousands of answers, since a full garbage collection, which walks every cached principal,
+adds tens of thousands of instructions to each answer of a run it lands in), and
+`--cache-sim` adds valgrind's cache simulation: first-level and last-level data misses per
+answer, for what the instruction count cannot see (a larger working set). `--after REV` counts
+another revision instead of the working tree, for bisecting. Needs valgrind (Debian's
+package). A benchmark: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench.*` importable
@@ -39,7 +55,15 @@ from bench.reference.env import find_free_port
 from bench.seed_authgate import seed_sqlite
 
 START_TIMEOUT_S = 600.0  # imports under valgrind take a minute or more on a loaded machine
-WARM = 200  # requests before either count: every token once, into the caches
+DAY_S = 86_400
+# `authgate serve` with the touch interval set first (core/tokens.py imports it by name).
+SERVE = (
+    "import authgate.constants as c; c.TOKEN_TOUCH_INTERVAL_SECONDS = {interval}\n"
+    "from authgate.cli import main\nmain()"
+)
+# callgrind's events: instructions; data reads and writes missing the first-level and the
+# last-level cache (with --cache-sim).
+MISSES = {"D1": ("D1mr", "D1mw"), "LL": ("DLmr", "DLmw")}
 
 
 def request_of(case: str, user: int, token: str) -> tuple[str, str, str | None, dict[str, str]]:
@@ -52,39 +76,58 @@ def request_of(case: str, user: int, token: str) -> tuple[str, str, str | None, 
     return "GET", "/auth/users/me/", None, {"Authorization": f"Token {token}"}
 
 
-def instructions(src: Path, db: str, case: str, tokens: list[str], count: int, out: Path) -> int:
-    """The instructions `src`'s server ran, start to stop, answering WARM + count requests."""
+def counted_users(args: argparse.Namespace) -> list[int]:
+    """The users whose tokens the counted answers present, in order (a short run takes the
+    first fifth): distinct with --cold, else drawn at random."""
+    order = random.Random(0)
+    if args.cold:
+        return order.sample(range(args.users), args.requests)
+    return [order.randrange(args.users) for _ in range(args.requests)]
+
+
+def events(
+    src: Path, db: str, args: argparse.Namespace, users: list[int], out: Path
+) -> dict[str, int]:
+    """callgrind's totals for `src`'s server, start to stop, answering the warm pass (every
+    token once, unless --cold) and then `users`' tokens."""
     port = find_free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHGATE_")}
     env |= {"PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
     env |= {"AUTHGATE_DATABASE_URL": db, "AUTHGATE_SECRET_KEY": SECRET_KEY}
     # The revocation feed polls the database every 50 ms of wall time, and valgrind stretches
     # a run's wall time by the machine's load: polled hourly, it counts the same in every run.
-    env |= {"AUTHGATE_REVOCATION_POLL_SECONDS": "3600"}
-    serve = [sys.executable, "-m", "authgate", "serve", "--port", str(port)]
+    env |= {
+        "AUTHGATE_REVOCATION_POLL_SECONDS": "3600",
+        "AUTHGATE_TOKEN_CACHE_TTL_SECONDS": str(DAY_S),
+    }
+    code = SERVE.format(interval=0 if args.touch else DAY_S)
+    serve = [sys.executable, "-c", code, "serve", "--port", str(port)]
     callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    if args.cache_sim:
+        callgrind += ["--cache-sim=yes", *([f"--LL={args.ll}"] if args.ll else [])]
     with out.with_suffix(".log").open("wb") as log:
         server = subprocess.Popen([*callgrind, *serve], env=env, stdout=log, stderr=log)
     try:
         wait_for(port, server)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        order = random.Random(0)
-        users = [*range(len(tokens)), *(order.randrange(len(tokens)) for _ in range(count))]
-        for user in users:
-            method, path, body, headers = request_of(case, user, tokens[user])
+        warm = [] if args.cold else list(range(args.users))
+        for user in [*warm, *users]:
+            method, path, body, headers = request_of(args.case, user, args.tokens[user])
             connection.request(method, path, body=body, headers=headers)
             answer = connection.getresponse()
             answer.read()
             if answer.status != 200:
-                raise SystemExit(f"{src}: {case} answered {answer.status}")
+                raise SystemExit(f"{src}: {args.case} answered {answer.status}")
         connection.close()
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=START_TIMEOUT_S)
-    total = re.search(r"^(?:summary|totals): (\d+)", out.read_text(errors="replace"), re.M)
-    if total is None:
+    text = out.read_text(errors="replace")
+    names = re.search(r"^events: (.+)$", text, re.M)
+    totals = re.search(r"^(?:summary|totals): ([\d ]+)$", text, re.M)
+    if names is None or totals is None:
         raise SystemExit(f"no callgrind total in {out}")
-    return int(total.group(1))
+    return dict(zip(names.group(1).split(), map(int, totals.group(1).split()), strict=True))
 
 
 def wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -107,22 +150,50 @@ def compiled(src: Path) -> Path:
     return src
 
 
-def per_answer(
-    src: Path, db: str, args: argparse.Namespace, tokens: list[str], work: Path
-) -> float:
-    """Instructions per answer: a long run less a short one, over the extra answers."""
-    requests: int = args.requests
-    short = instructions(compiled(src), db, args.case, tokens, requests // 5, work / "short.out")
-    long = instructions(src, db, args.case, tokens, requests, work / "long.out")
-    return (long - short) / (requests - requests // 5)
+def per_answer(src: Path, db: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
+    """Instructions (and with --cache-sim, data cache misses) per answer: a long run less a
+    short one, over the extra answers."""
+    users = counted_users(args)
+    few = len(users) // 5
+    short = events(compiled(src), db, args, users[:few], work / "short.out")
+    long = events(src, db, args, users, work / "long.out")
+    figures = {"Ir": (long["Ir"] - short["Ir"]) / (len(users) - few)}
+    for level, names in MISSES.items():
+        if all(name in long for name in names):
+            extra = sum(long[name] - short[name] for name in names)
+            figures[level] = extra / (len(users) - few)
+    return figures
+
+
+def side(revision: str | None, db: str, work: Path) -> tuple[Path, str]:
+    """The `src/` to run and the database it serves: the working tree's and the seeded one,
+    or `revision`'s and a copy stamped at its head."""
+    if revision is None:
+        return ROOT / "src", db
+    work.mkdir()
+    src = export_src(revision, work)
+    return src, older_copy(db, src, work)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", required=True, help="git revision to compare against")
+    parser.add_argument("--after", help="git revision to count instead of the working tree")
     parser.add_argument("--case", choices=("me", "check_token"), default="me")
     parser.add_argument("--requests", type=int, default=1000, help="answers in the long run")
+    parser.add_argument("--users", type=int, default=200, help="users and tokens seeded")
+    parser.add_argument("--cold", action="store_true", help="count cache misses")
+    parser.add_argument("--touch", action="store_true", help="every answer writes last_used_at")
+    parser.add_argument("--cache-sim", action="store_true", help="count data cache misses too")
+    parser.add_argument(
+        "--ll",
+        metavar="SIZE,ASSOC,LINE",
+        help="the last-level cache --cache-sim simulates (valgrind's --LL; default: the host's"
+        " largest), e.g. one core's L2: 2097152,16,64",
+    )
     args = parser.parse_args()
+    if args.cold and args.requests > args.users:
+        parser.error("--cold asks each token once: --requests at most --users")
     with tempfile.TemporaryDirectory(prefix="authgate-instructions-") as scratch:
         work = Path(scratch)
         db = f"sqlite:///{work / 'after.sqlite3'}"
@@ -130,21 +201,25 @@ def main() -> None:
         migrate = [sys.executable, "-m", "authgate", "migrate"]
         subprocess.run(migrate, check=True, env={**os.environ, **settings}, capture_output=True)
         tokens_file = work / "tokens.txt"
-        seed_sqlite(db, WARM, PASSWORD, tokens_file)
+        seed_sqlite(db, args.users, PASSWORD, tokens_file)
+        # Used just now: no touch falls due within the day's interval, each with --touch's 0.
         with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
-            connection.execute("UPDATE auth_token SET last_used_at = '2100-01-01T00:00:00+00:00'")
-        tokens = tokens_file.read_text().split()
+            now = datetime.now(UTC).isoformat()
+            connection.execute("UPDATE auth_token SET last_used_at = ?", (now,))
+        args.tokens = tokens_file.read_text().split()
         sides = {
-            "before": (export_src(args.before, work), older_copy(db, work / "src", work)),
-            "after": (ROOT / "src", db),
+            "before": side(args.before, db, work / "before"),
+            "after": side(args.after, db, work / "after"),
         }
-        figures = {
-            side: per_answer(src, url, args, tokens, work) for side, (src, url) in sides.items()
-        }
-    for side, figure in figures.items():
-        print(f"{side:6} {args.case}: {figure:,.0f} instructions per answer")
-    ratio = figures["after"] / figures["before"]
-    print(f"after (working tree) / before ({args.before}): {ratio:.3f}")
+        figures = {name: per_answer(src, url, args, work) for name, (src, url) in sides.items()}
+    after = args.after or "working tree"
+    for name, figure in figures.items():
+        misses = "".join(
+            f", {figure[level]:,.1f} {level} misses" for level in MISSES if level in figure
+        )
+        print(f"{name:6} {args.case}: {figure['Ir']:,.0f} instructions{misses} per answer")
+    ratio = figures["after"]["Ir"] / figures["before"]["Ir"]
+    print(f"after ({after}) / before ({args.before}): {ratio:.3f}")
 
 
 if __name__ == "__main__":
