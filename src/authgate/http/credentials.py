@@ -22,7 +22,7 @@ def authorization(connection: Connection) -> bytes | None:
 
 def read_token(connection: Connection, keywords: Collection[str]) -> str | None:
     """The opaque token of the request's Authorization header; keywords compare case-blind."""
-    header = authorization(connection)
+    header = connection.headers.raw_joined(b"authorization")  # authorization(), inline
     if not header:
         return None
     # The raw bytes, which DRF splits and decodes.

@@ -67,11 +67,17 @@ class FastLane:
         # bypass: a body the app would refuse with 413 must not get the lane's success.
         self._max_body = min(max_body, MAX_BODY)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer from the lane, or hand the request to the app."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
+        """Answer from the lane, or hand the request to the app (one function: every call
+        made here, every answer of the lane pays)."""
         if scope["type"] == "http":
             # The HTTP parser (httptools) bounds no header: the first layer does, for everyone.
-            size, given = _size_and_value(scope["headers"], self._echoed_name)
+            # A plain loop, here: a generator's resumptions, or even a call, cost the answer.
+            size, given, echoed_name = 0, None, self._echoed_name
+            for name, value in scope["headers"]:
+                size += len(name) + len(value)
+                if name == echoed_name and given is None:
+                    given = value
             if size > self._max_header_bytes:
                 for message in _messages(431, HEADERS_TOO_LARGE, self._own_headers([], given)):
                     await send(message)
@@ -110,17 +116,6 @@ class FastLane:
         if request_id is not None and is_plain_id(request_id):
             headers.append((REQUEST_ID, request_id))
         return headers
-
-
-def _size_and_value(headers: list[tuple[bytes, bytes]], wanted: bytes) -> tuple[int, bytes | None]:
-    """The headers' size, names and values together, and the first value of `wanted`. A plain
-    loop: a generator's resumptions cost the answer several times as much."""
-    size, found = 0, None
-    for name, value in headers:
-        size += len(name) + len(value)
-        if name == wanted and found is None:
-            found = value
-    return size, found
 
 
 def _messages(

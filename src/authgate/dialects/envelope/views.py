@@ -217,7 +217,8 @@ class EnvelopeViews:
 
         def answer(connection: HTTPConnection, success: object) -> FastAnswer:
             code, data = cast(Success, success)
-            language = self.language(connection)
+            # self.language(connection), inline: a call less per answer of the lane
+            language = negotiate(connection.headers.get("accept-language"), self._default_language)
             extra = [(b"vary", VARY_BYTES), (b"content-language", language.encode())]
             return 200, extra, self.render(200, code, language, data)
 
