@@ -113,7 +113,8 @@ def test_the_store_counts_users_live_tokens_and_sessions_and_recent_lockouts(
         ann = await _new_user(store, "ann")
         bob = await _new_user(store, "bob", active=False)
         for digest, expires in (("a", None), ("b", NOW + timedelta(days=1)), ("c", NOW)):
-            await store.create_token(TokenRecord(digest * 64, ann.id, NOW, expires, None))
+            record = TokenRecord(digest * 64, ann.id, NOW, expires, None)
+            assert await store.create_token_if_verified(record, ann.password_hash)
         for digest, expires in (("d", NOW + timedelta(hours=1)), ("e", NOW - timedelta(hours=1))):
             await store.create_session(
                 SessionRecord(digest * 64, bob.id, NOW - timedelta(days=1), expires, NOW)

@@ -193,8 +193,8 @@ def test_tokens_resolve_to_their_user_and_end(database_url: str) -> None:
         first = TokenRecord(digest(1), ann.id, NOW, NOW + timedelta(days=1), None)
         second = TokenRecord(digest(2), ann.id, NOW + timedelta(seconds=1), None, None)
         bobs = TokenRecord(digest(3), bob.id, NOW, None, None)
-        for record in (first, second, bobs):
-            await store.create_token(record)
+        for record, owner in ((first, ann), (second, ann), (bobs, bob)):
+            assert await store.create_token_if_verified(record, owner.password_hash)
 
         principal = await store.get_principal(digest(1))
         assert principal is not None
@@ -216,15 +216,19 @@ def test_tokens_resolve_to_their_user_and_end(database_url: str) -> None:
         assert await store.get_principal(digest(1)) is None
         assert await store.list_user_tokens(ann.id) == []
 
-        await store.create_token(TokenRecord(digest(4), bob.id, NOW, None, None))
+        assert await store.create_token_if_verified(
+            TokenRecord(digest(4), bob.id, NOW, None, None), bob.password_hash
+        )
         assert await store.delete_user_tokens(bob.id) == 2
         assert await store.delete_user_tokens(bob.id) == 0
 
-        await store.create_token(TokenRecord(digest(5), bob.id, NOW, None, None))
+        assert await store.create_token_if_verified(
+            TokenRecord(digest(5), bob.id, NOW, None, None), bob.password_hash
+        )
         await store.delete_user(bob.id)  # a user's tokens go with them
         assert await store.get_principal(digest(5)) is None
-        with pytest.raises(NotFoundError):  # a token for a user deleted meanwhile
-            await store.create_token(TokenRecord(digest(6), bob.id, NOW, None, None))
+        six = TokenRecord(digest(6), bob.id, NOW, None, None)  # for a user deleted meanwhile
+        assert await store.create_token_if_verified(six, bob.password_hash) is False
 
     with_store(database_url, work)
 
@@ -417,8 +421,10 @@ def test_the_audit_log_appends_reads_pages_counts_and_prunes(database_url: str) 
         day = hour.replace(hour=0)
         assert by_day == [AuditCounts(day, 1, 1, 1, 1, 1)]
 
-        await store.create_token(TokenRecord(digest(1), ann.id, NOW, None, None))
-        await store.create_token(TokenRecord(digest(2), ann.id, NOW, NOW, None))  # expired
+        live = TokenRecord(digest(1), ann.id, NOW, None, None)
+        expired = TokenRecord(digest(2), ann.id, NOW, NOW, None)
+        for record in (live, expired):
+            assert await store.create_token_if_verified(record, ann.password_hash)
         await store.create_session(SessionRecord(digest(3), ann.id, NOW, NOW + timedelta(1), NOW))
         await add_user(store, "off", active=False)
         numbers = await store.overview_numbers(NOW, hour)

@@ -176,12 +176,6 @@ class SqlStore:
         row = await self._driver.fetch_one(sql.PRINCIPAL_BY_TOKEN_DIGEST, {"digest": digest})
         return None if row is None else principal_from_row(row, digest, self._to_datetime)
 
-    async def create_token(self, record: TokenRecord) -> None:
-        try:
-            await self._driver.write(sql.INSERT_TOKEN, new_token_params(record))
-        except RowGoneError as error:  # the user was deleted meanwhile
-            raise NotFoundError from error
-
     async def create_token_if_verified(self, record: TokenRecord, password_hash: str) -> bool:
         params = {**new_token_params(record), "password": password_hash}
         query = sql.INSERT_TOKEN_IF_VERIFIED[self._dialect]

@@ -15,10 +15,6 @@ class TokenStore(Protocol):
         """The token with this digest and its user, in one indexed read."""
         ...
 
-    async def create_token(self, record: TokenRecord) -> None:
-        """Store a new token digest; NotFoundError if its user no longer exists."""
-        ...
-
     async def create_token_if_verified(self, record: TokenRecord, password_hash: str) -> bool:
         """Store a new token digest only while its user is active and has this password hash
         (a compare-and-set against a change, deactivation or deletion racing the login);
