@@ -170,8 +170,8 @@ def start_authgate(
     settings: Mapping[str, str] | None = None,
 ) -> Spawned:
     """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings but for
-    the login and registration limits: one load generator logs in the same accounts from one
-    address all the time. The limits stay on, so their cost is measured; lockout never
+    the login, registration and probe limits: one load generator logs in the same accounts and
+    signs up new ones from one address all the time. The limits stay on, so their cost is measured; lockout never
     triggers, since every bench login is correct."""
     authgate = Path(sys.executable).parent / "authgate"
     serve = [str(authgate), "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -182,6 +182,9 @@ def start_authgate(
         "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
         "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
         "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
+        # Each sign-up looks its username and email up, which counts as a probe of whether an
+        # account exists (issue 11): 30/hour per address would refuse all but 30 registrations.
+        "AUTHGATE_THROTTLE_PROBE_PER_CLIENT": "1000000/minute",
         **(settings or {}),
     }
     return spawn(
