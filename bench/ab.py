@@ -21,7 +21,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -39,17 +38,6 @@ SECRET_KEY = "ab-bench-secret-" + "k" * 32
 PASSWORD = "Bench-Password-1"
 
 
-def export_src(revision: str, into: Path) -> Path:
-    """The `src/` of `revision`, unpacked under `into`."""
-    archive = into / "src.tar"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--output", str(archive), revision, "src"], check=True
-    )
-    with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
 def older_copy(database_url: str, older_src: Path, workdir: Path) -> str:
     """A copy of the seeded database that an older tree serves as it is: its Alembic revision
     set to that tree's head, so the older `serve` migrates nothing. Columns the newer schema
@@ -57,23 +45,10 @@ def older_copy(database_url: str, older_src: Path, workdir: Path) -> str:
     path = Path(database_url.removeprefix("sqlite:///"))
     copy = workdir / "ab-before.sqlite3"
     shutil.copy(path, copy)
-    head = subprocess.run(
-        [sys.executable, "-c", HEAD_OF_TREE],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(older_src)},
-    ).stdout.strip()
+    head = harness.alembic_head(older_src)
     with sqlite3.connect(copy) as connection:
         connection.execute("UPDATE alembic_version SET version_num = ?", (head,))
     return f"sqlite:///{copy}"
-
-
-HEAD_OF_TREE = (
-    "from alembic.script import ScriptDirectory\n"
-    "from authgate.store.migrate import alembic_config\n"
-    "print(ScriptDirectory.from_config(alembic_config('sqlite://')).get_current_head())"
-)
 
 
 def _wrk(case: str, port: int, tokens: Path, users: int) -> dict[str, Any]:
@@ -132,7 +107,7 @@ def main() -> None:
     harness.require_taskset()
     with tempfile.TemporaryDirectory(prefix="authgate-ab-") as scratch:
         workdir = Path(scratch)
-        sides = {"before": export_src(args.before, workdir), "after": ROOT / "src"}
+        sides = {"before": harness.export_src(args.before, workdir), "after": ROOT / "src"}
         db = f"sqlite:///{workdir / 'ab.sqlite3'}"
         subprocess.run(
             [sys.executable, "-m", "authgate", "migrate"],

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from argon2 import PasswordHasher, Type
 from authgate.settings import Settings
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
 WRK_DIR = BENCH_DIR / "wrk"
 WRK_TIMEOUT = "30s"  # Djoser's PBKDF2 endpoints queue for seconds behind one sync worker
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -56,6 +58,39 @@ def wrk_version(wrk: str) -> str:
     done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
     first = (done.stdout + done.stderr).strip().splitlines() or ["?"]
     return first[0].split(" [", 1)[0].split(" Copyright", 1)[0].strip()
+
+
+# --------------------------------------------------------------------- source trees
+
+
+def export_src(revision: str, into: Path) -> Path:
+    """The `src/` of `revision` (`git archive`), unpacked under `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = into / "src.tar"
+    subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--output", str(archive), revision, "src"], check=True
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+HEAD_OF_TREE = (
+    "from alembic.script import ScriptDirectory\n"
+    "from authgate.store.migrate import alembic_config\n"
+    "print(ScriptDirectory.from_config(alembic_config('sqlite://')).get_current_head())"
+)
+
+
+def alembic_head(src: Path) -> str:
+    """The newest migration of the authgate package under `src` (a tree's `src/`)."""
+    return subprocess.run(
+        [sys.executable, "-c", HEAD_OF_TREE],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+    ).stdout.strip()
 
 
 # ------------------------------------------------------------------------------ /proc
@@ -168,11 +203,14 @@ def start_authgate(
     workdir: Path,
     workers: int = 1,
     settings: Mapping[str, str] | None = None,
+    src: Path | None = None,
 ) -> Spawned:
     """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings but for
-    the login and registration limits: one load generator logs in the same accounts from one
-    address all the time. The limits stay on, so their cost is measured; lockout never
-    triggers, since every bench login is correct."""
+    the login, registration and probe limits: one load generator logs in the same accounts and
+    signs up new ones from one address all the time. The limits stay on, so their cost is
+    measured; lockout never triggers, since every bench login is correct. `src`: serve the
+    authgate package of another source tree (its `src/`, put first on PYTHONPATH) with this
+    venv, as bench/ab.py does."""
     authgate = Path(sys.executable).parent / "authgate"
     serve = [str(authgate), "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd = pinned(cpu, [*serve, "--workers", str(workers)])
@@ -182,8 +220,13 @@ def start_authgate(
         "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
         "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
         "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
+        # Each sign-up looks its username and email up, which counts as a probe of whether an
+        # account exists (issue 11): 30/hour per address would refuse all but 30 registrations.
+        "AUTHGATE_THROTTLE_PROBE_PER_CLIENT": "1000000/minute",
         **(settings or {}),
     }
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     return spawn(
         cmd, port=port, probe="/auth/users/me/", log=workdir / f"authgate-{port}.log", env=env
     )

@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py             # ~10 s per case (+ warm-up)
     .venv/bin/python bench/run.py --quick     # ~3 s per case
     .venv/bin/python bench/run.py --postgres postgresql://postgres@127.0.0.1:5432/authgate_bench
+    .venv/bin/python bench/run.py --before a6c53f2   # + that revision's src/, run by run
 
 A benchmark, not a test: it asserts nothing, it prints figures (a Markdown table, also written
 to bench/results/latest.md) and flags runs that saw errors. Each server runs alone, pinned to
@@ -10,8 +11,12 @@ one core (`taskset -c 0`), with wrk pinned to the other (`taskset -c 1 wrk -t1 -
 (case, server) pair gets a fresh server process, a warm-up, a wait until the server is idle,
 then the measured run. Progress goes to stderr, the report to stdout.
 
---postgres names a SCRATCH database: its auth_user and auth_token tables are emptied and
-re-seeded.
+--postgres names a SCRATCH database: its auth_user, auth_token and auth_session tables are
+emptied and re-seeded.
+
+--before REV also serves the `src/` of another revision (`git archive`), with this venv, from the
+same seeded databases: every authgate row gets a twin of REV measured just before it, and the
+report compares the two. A case REV cannot serve is reported as absent for it.
 """
 
 from __future__ import annotations
@@ -28,8 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,21 +47,27 @@ from bench import harness
 from bench.reference import env as reference
 from bench.report import (
     AUTHGATE_PREFIX,
+    BEFORE,
     CHECK_TOKEN,
     DJOSER,
     HELLO,
     JWT_GET,
     LOGIN,
     ME,
+    ME_JWT,
+    ME_SESSION,
+    POSTGRES,
     REGISTER,
     ROOT,
     SQLITE,
     SQLITE_2W,
     SQLITE_BIG,
+    USER_GET,
     Report,
     Run,
 )
 from bench.seed_authgate import (
+    Seeded,
     ensure_postgres_database,
     seed_postgres,
     seed_sqlite,
@@ -64,6 +75,7 @@ from bench.seed_authgate import (
 )
 
 from authgate.dialects.cookie_jwt.views import AUDIENCE as COOKIE_JWT_AUDIENCE
+from authgate.http.session_cookie import session_cookie_name
 from authgate.store.migrate import upgrade
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,6 +89,11 @@ JWT_ALGORITHM = "HS256"  # authgate's default and SimpleJWT's
 JWT_LIFETIME_SECONDS = 24 * 3600  # outlasts any run: the tokens are minted before the first
 AUTHGATE_JWT_PATH = "/u/api/secure_test/"
 SIMPLEJWT_PATH = "/jwt-whoami/"
+ME_PATH = "/auth/users/me/"
+# The session cookie's name without `Secure` (`authgate_session`): what a dev server reads from a
+# direct loopback request over plain HTTP (http/secure_cookies.py), and, with
+# AUTHGATE_COOKIE_SECURE off (me_session's setting), what any server reads.
+SESSION_COOKIE = session_cookie_name(False)
 
 CASE_LABELS = {
     ROOT: "`GET /` (hello)",
@@ -85,6 +102,9 @@ CASE_LABELS = {
     LOGIN: "`POST /auth/token/login/`",
     REGISTER: "`POST /auth/users/`",
     JWT_GET: f"JWT `GET` (authgate `{AUTHGATE_JWT_PATH}`, SimpleJWT `{SIMPLEJWT_PATH}`)",
+    ME_JWT: "`GET /auth/users/me/`, SimpleJWT bearer",
+    ME_SESSION: "`GET /auth/users/me/`, session cookie",
+    USER_GET: "`GET /user/<id>/`",
 }
 CASE_SCRIPTS = {
     ROOT: "hello.lua",
@@ -93,10 +113,22 @@ CASE_SCRIPTS = {
     LOGIN: "login.lua",
     REGISTER: "register.lua",
     JWT_GET: "jwt_get.lua",
+    ME_JWT: "jwt_get.lua",  # the same request, to /auth/users/me/ with the djoser dialect's JWTs
+    ME_SESSION: "me_session.lua",
+    USER_GET: "user_get.lua",
 }
-# Cases only authgate serves (the envelope dialect); report.py compares them with Djoser's `me`.
-AUTHGATE_ONLY = frozenset({CHECK_TOKEN})
-POSTGRES = "authgate-postgres"
+# Cases only authgate is run on: check_token (the envelope dialect; report.py compares it with
+# Djoser's `me`) and issue 14's other authenticated successes (held to hello, not to Djoser).
+AUTHGATE_ONLY = frozenset({CHECK_TOKEN, ME_JWT, ME_SESSION, USER_GET})
+# What Djoser's users/me/ is configured to take for the cases that need more than a token:
+# DRF's authentication classes in order (settings.py, AUTHGATE_AUTHENTICATION).
+DJOSER_SCHEMES = '{"djoser": ["token", "jwt", "session"]}'
+CASE_SETTINGS: dict[str, dict[str, str]] = {
+    ME_JWT: {"AUTHGATE_AUTHENTICATION": DJOSER_SCHEMES},
+    ME_SESSION: {"AUTHGATE_AUTHENTICATION": DJOSER_SCHEMES, "AUTHGATE_COOKIE_SECURE": "false"},
+}
+# The cases whose first request is checked for a 200 before wrk runs (else: skipped, reported).
+PREFLIGHT = frozenset({JWT_GET, ME_JWT, ME_SESSION, USER_GET})
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +139,24 @@ class Handle:
     stop: Callable[[], None]
 
 
+# How to start a server: on a port, with extra settings (env), from a source tree (None: ours).
+Starter = Callable[[int, Mapping[str, str], Path | None], Handle]
+
+
 @dataclass(frozen=True, slots=True)
 class Server:
     """A server under test: how to start it on a port, and its seeded tokens."""
 
     key: str
     label: str
-    start: Callable[[int], Handle]
+    start: Starter
     tokens: Path | None = None
     database_url: str | None = None  # authgate's, to stagger last_used_at before `me`
     jwts: Path | None = None  # access JWTs, one per seeded user (line I+1: userI), for jwt_get
     jwt_path: str | None = None  # the JWT-guarded GET that jwt_get asks
+    sessions: Path | None = None  # session cookie values, one per seeded user, for me_session
+    djoser_jwts: Path | None = None  # access JWTs for the djoser dialect's `jwt` scheme (me_jwt)
+    src: Path | None = None  # the source tree it serves (--before), None: the working tree's
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +174,7 @@ class Options:
     keep: bool
     big_users: int = 0
     two_workers: bool = False
+    before: str | None = None
 
 
 def log(message: str) -> None:
@@ -175,6 +215,12 @@ def parse_args(argv: list[str] | None) -> Options:
         help="also run `me` and `login` on `authgate serve --workers 2` over both cores"
         " (wrk shares core 1)",
     )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also serve the src/ of this git revision (e.g. a6c53f2), or of this source tree"
+        " (a directory), each authgate row's twin run just before it, and compare the two",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
     args = parser.parse_args(argv)
     cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
@@ -196,16 +242,20 @@ def parse_args(argv: list[str] | None) -> Options:
         keep=args.keep,
         big_users=args.big_users,
         two_workers=args.two_workers,
+        before=args.before,
     )
 
 
 # ------------------------------------------------------------------------ preparing
 
 
-def mint_jwts(out: Path, key: str, users: int, *, version: int | None) -> Path:
+def mint_jwts(
+    out: Path, key: str, users: int, *, version: int | None, audience: str | None = None
+) -> Path:
     """One HS256 access token per seeded user (line I+1: userI, id I+1), as SimpleJWT 5.5
     writes them (token_type, exp, iat, jti, user_id as a string), plus authgate's `ver` claim
-    when `version` is given (a user with no version row is of generation 0)."""
+    when `version` is given (a user with no version row is of generation 0) and `aud` when
+    `audience` is (the cookie JWT API's own tokens; the simplejwt/djoser ones have none)."""
     now = int(time.time())
     lines = []
     for i in range(users):
@@ -218,7 +268,8 @@ def mint_jwts(out: Path, key: str, users: int, *, version: int | None) -> Path:
         }
         if version is not None:
             claims["ver"] = version
-            claims["aud"] = COOKIE_JWT_AUDIENCE  # /u/api/ accepts only its own tokens
+        if audience is not None:
+            claims["aud"] = audience
         lines.append(jwt.encode(claims, key, algorithm=JWT_ALGORITHM) + "\n")
     out.write_text("".join(lines), encoding="ascii")
     return out
@@ -232,7 +283,7 @@ def prepare_djoser(opts: Options, workdir: Path) -> Server:
     jwts = mint_jwts(workdir / "djoser-jwts.txt", REFERENCE_SECRET_KEY, opts.users, version=None)
     env = {"REFERENCE_SECRET_KEY": REFERENCE_SECRET_KEY}
 
-    def start(port: int) -> Handle:
+    def start(port: int, _settings: Mapping[str, str], _src: Path | None) -> Handle:
         proc = reference.start_server(python, port=port, db_path=db, cpu=opts.server_cpu, env=env)
         return Handle(proc.pid, lambda: reference.stop_server(proc))
 
@@ -240,28 +291,53 @@ def prepare_djoser(opts: Options, workdir: Path) -> Server:
     return Server(DJOSER, label, start, tokens, jwts=jwts, jwt_path=SIMPLEJWT_PATH)
 
 
-def _authgate(key: str, label: str, url: str, tokens: Path, opts: Options, workdir: Path) -> Server:
-    def start(port: int) -> Handle:
+def _authgate(
+    key: str, label: str, url: str, seeded: Seeded, opts: Options, workdir: Path
+) -> Server:
+    def start(port: int, settings: Mapping[str, str], src: Path | None) -> Handle:
         spawned = harness.start_authgate(
             port=port,
             database_url=url,
             secret_key=SECRET_KEY,
             cpu=opts.server_cpu,
             workdir=workdir,
+            settings=settings,
+            src=src,
         )
         return Handle(spawned.proc.pid, spawned.stop)
 
     # The bench leaves AUTHGATE_JWT_SIGNING_KEY unset: authgate signs with its secret key.
-    jwts = mint_jwts(tokens.with_suffix(".jwts.txt"), SECRET_KEY, opts.users, version=0)
-    return Server(key, label, start, tokens, url, jwts=jwts, jwt_path=AUTHGATE_JWT_PATH)
+    tokens = seeded.tokens_file
+    jwts = mint_jwts(
+        tokens.with_suffix(".jwts.txt"),
+        SECRET_KEY,
+        opts.users,
+        version=0,
+        audience=COOKIE_JWT_AUDIENCE,  # /u/api/ accepts only its own tokens
+    )
+    # The djoser dialect's `jwt` scheme takes SimpleJWT's tokens: no audience is configured.
+    djoser_jwts = mint_jwts(
+        tokens.with_suffix(".djoser-jwts.txt"), SECRET_KEY, opts.users, version=0
+    )
+    return Server(
+        key,
+        label,
+        start,
+        tokens,
+        url,
+        jwts=jwts,
+        jwt_path=AUTHGATE_JWT_PATH,
+        sessions=seeded.sessions_file,
+        djoser_jwts=djoser_jwts,
+    )
 
 
 def prepare_sqlite(opts: Options, workdir: Path) -> Server:
     url = f"sqlite:///{workdir / 'authgate.sqlite3'}"
     upgrade(url)
-    tokens = workdir / "authgate-tokens.txt"
-    log(f"authgate SQLite: {seed_sqlite(url, opts.users, PASSWORD, tokens).summary()}")
-    return _authgate(SQLITE, "authgate (SQLite)", url, tokens, opts, workdir)
+    seeded = seed_sqlite(url, opts.users, PASSWORD, workdir / "authgate-tokens.txt")
+    log(f"authgate SQLite: {seeded.summary()}")
+    return _authgate(SQLITE, "authgate (SQLite)", url, seeded, opts, workdir)
 
 
 def prepare_big_sqlite(opts: Options, workdir: Path) -> Server:
@@ -271,14 +347,15 @@ def prepare_big_sqlite(opts: Options, workdir: Path) -> Server:
     upgrade(url)
     every = workdir / "authgate-big-tokens-all.txt"
     log(f"authgate SQLite, {opts.big_users:,} users: seeding (about 30 s a million)")
-    log(f"authgate SQLite big: {seed_sqlite(url, opts.big_users, PASSWORD, every).summary()}")
+    seeded = seed_sqlite(url, opts.big_users, PASSWORD, every)
+    log(f"authgate SQLite big: {seeded.summary()}")
     tokens = workdir / "authgate-big-tokens.txt"
     spread = every.read_text(encoding="ascii").split()
     step = max(1, len(spread) // opts.users)
     # Tokens spread over the whole id range (every step-th user), not just the first rows.
     tokens.write_text("".join(f"{t}\n" for t in spread[::step][: opts.users]), encoding="ascii")
     label = f"authgate (SQLite, {opts.big_users:,} users)"
-    return _authgate(SQLITE_BIG, label, url, tokens, opts, workdir)
+    return _authgate(SQLITE_BIG, label, url, replace(seeded, tokens_file=tokens), opts, workdir)
 
 
 def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
@@ -288,7 +365,7 @@ def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
     the one-worker server pinned to one core has. So `login` on this server against the
     one-worker row is two workers on two cores against one worker on one core."""
 
-    def start(port: int) -> Handle:
+    def start(port: int, settings: Mapping[str, str], src: Path | None) -> Handle:
         spawned = harness.start_authgate(
             port=port,
             database_url=sqlite.database_url or "",
@@ -296,6 +373,8 @@ def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
             cpu=f"{opts.server_cpu},{opts.wrk_cpu}",
             workdir=workdir,
             workers=2,
+            settings=settings,
+            src=src,
         )
         return Handle(spawned.proc.pid, spawned.stop)
 
@@ -306,15 +385,44 @@ def two_worker_sqlite(sqlite: Server, opts: Options, workdir: Path) -> Server:
 def prepare_postgres(url: str, opts: Options, workdir: Path) -> Server:
     if ensure_postgres_database(url):
         log(f"authgate PostgreSQL: created the database of {url}")
-    log("authgate PostgreSQL: migrating, then EMPTYING auth_user/auth_token and seeding")
+    log("authgate PostgreSQL: migrating, then EMPTYING auth_user/auth_token/auth_session, seeding")
     upgrade(url)
-    tokens = workdir / "authgate-pg-tokens.txt"
-    log(f"authgate PostgreSQL: {seed_postgres(url, opts.users, PASSWORD, tokens).summary()}")
-    return _authgate(POSTGRES, "authgate (PostgreSQL)", url, tokens, opts, workdir)
+    seeded = seed_postgres(url, opts.users, PASSWORD, workdir / "authgate-pg-tokens.txt")
+    log(f"authgate PostgreSQL: {seeded.summary()}")
+    return _authgate(POSTGRES, "authgate (PostgreSQL)", url, seeded, opts, workdir)
+
+
+def export_before(revision: str, workdir: Path) -> Path:
+    """The `src/` of `revision` (or of a source tree, when it names a directory), which must
+    have this tree's schema (the same newest migration): the databases are seeded once, by this
+    tree. Else the README's other way applies (that tree's own bench/run.py)."""
+    tree = Path(revision)
+    if tree.is_dir():
+        src = tree / "src" if (tree / "src").is_dir() else tree
+    else:
+        src = harness.export_src(revision, workdir / "before")
+    theirs, ours = harness.alembic_head(src), harness.alembic_head(REPO / "src")
+    if theirs != ours:
+        msg = (
+            f"--before {revision}: its newest migration is {theirs}, this tree's {ours}: the"
+            " databases seeded here would not fit it; run that tree's own bench/run.py"
+            " (bench/README.md, 'Before and after')"
+        )
+        raise SystemExit(msg)
+    return src
+
+
+def before_twins(servers: Mapping[str, Server], revision: str, src: Path) -> list[Server]:
+    """Each authgate server again, serving `src` (the tree of `revision`) from its database."""
+    return [
+        replace(server, key=server.key + BEFORE, label=f"{server.label} @ {revision}", src=src)
+        for key, server in servers.items()
+        if key.startswith(AUTHGATE_PREFIX)
+    ]
 
 
 def hello_server(opts: Options, workdir: Path) -> Server:
-    def start(port: int) -> Handle:
+    def start(port: int, _settings: Mapping[str, str], _src: Path | None) -> Handle:
         spawned = harness.start_hello(port=port, cpu=opts.server_cpu, workdir=workdir)
         return Handle(spawned.proc.pid, spawned.stop)
 
@@ -324,36 +432,65 @@ def hello_server(opts: Options, workdir: Path) -> Server:
 # ------------------------------------------------------------------------ measuring
 
 
+def credentials(server: Server, case: str) -> Path | None:
+    """The file of credentials (one per seeded user, line I+1: userI) that `case` sends."""
+    return {
+        JWT_GET: server.jwts,
+        ME_JWT: server.djoser_jwts,
+        ME_SESSION: server.sessions,
+    }.get(case, server.tokens)
+
+
 def wrk_env(server: Server, case: str, opts: Options) -> dict[str, str]:
-    tokens = server.jwts if case == JWT_GET else server.tokens
     return {
         "BENCH_SALT": secrets.token_hex(4),  # fresh per wrk run: new random streams and names
-        "BENCH_TOKENS": str(tokens or ""),
-        "BENCH_PATH": server.jwt_path or "",
+        "BENCH_TOKENS": str(credentials(server, case) or ""),
+        "BENCH_PATH": ME_PATH if case == ME_JWT else server.jwt_path or "",
+        "BENCH_COOKIE": SESSION_COOKIE,
         "BENCH_USERS": str(opts.users),
         "BENCH_PASSWORD": PASSWORD,
         "BENCH_NEW_PASSWORD": NEW_PASSWORD,
     }
 
 
-def preflight_jwt(server: Server, port: int) -> str | None:
-    """Why the first minted JWT does not get a 200 from `server`, or None when it does."""
-    if server.jwts is None or server.jwt_path is None:
-        return f"{server.label} has no JWTs or JWT path for jwt_get"
-    token = server.jwts.read_text(encoding="ascii").split("\n", 1)[0]
+def first_request(server: Server, case: str) -> tuple[str, dict[str, str]] | None:
+    """The path and headers of the request a case's script sends for user0, as wrk would."""
+    found = credentials(server, case)
+    if found is None:
+        return None
+    first = found.read_text(encoding="ascii").split("\n", 1)[0]
+    if case == JWT_GET and server.jwt_path:
+        return server.jwt_path, {"Authorization": f"Bearer {first}"}
+    if case == ME_JWT:
+        return ME_PATH, {"Authorization": f"Bearer {first}"}
+    if case == ME_SESSION:
+        return ME_PATH, {"Cookie": f"{SESSION_COOKIE}={first}"}
+    if case == USER_GET:
+        return "/user/1/", {"Authorization": f"Token {first}"}
+    return None
+
+
+def preflight(server: Server, case: str, port: int) -> str | None:
+    """Why the case's request for user0 does not get a 200 from `server`, or None if it does:
+    a server that cannot serve the case (an older tree, a key or claims that do not match) is
+    reported, not measured."""
+    request = first_request(server, case)
+    if request is None:
+        return f"{server.label} has no credentials for {case}"
+    path, headers = request
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", server.jwt_path, headers={"Authorization": f"Bearer {token}"})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         body = response.read()[:300].decode(errors="replace")
     except (OSError, http.client.HTTPException) as error:
-        return f"GET {server.jwt_path} with a minted JWT failed: {error}"
+        return f"preflight: GET {path} failed: {error}"
     finally:
         conn.close()
     if response.status != 200:
         return (
-            f"preflight: GET {server.jwt_path} with a minted JWT got {response.status}"
-            f" (not 200): {body}; the JWT key or claims do not match the server, case skipped"
+            f"preflight: GET {path} as user0 got {response.status} (not 200): {body};"
+            " the server does not serve this case as the bench asks it, case skipped"
         )
     return None
 
@@ -361,17 +498,19 @@ def preflight_jwt(server: Server, port: int) -> str | None:
 def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) -> Run:
     """Fresh server, warm-up, wait for idle, measured run, peak RSS; the server is stopped."""
     label = CASE_LABELS[case]
-    if case in (ME, CHECK_TOKEN) and server.database_url and server.tokens:
+    if case in (ME, CHECK_TOKEN, USER_GET) and server.database_url and server.tokens:
         stagger_last_used(server.database_url, server.tokens)
+    if case == ME_SESSION and server.database_url and server.sessions:
+        stagger_last_used(server.database_url, server.sessions, table="auth_session")
     port = reference.find_free_port()
     started = time.monotonic()
     try:
-        handle = server.start(port)
+        handle = server.start(port, CASE_SETTINGS.get(case, {}), server.src)
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         failed = f"start failed: {error}"
         return Run(case, label, server.key, server.label, None, None, error=failed)
     try:
-        if case == JWT_GET and (refused := preflight_jwt(server, port)):
+        if case in PREFLIGHT and (refused := preflight(server, case, port)):
             log(f"  {case:8} {server.label:34} ERROR: {refused}")
             return Run(case, label, server.key, server.label, None, None, error=refused)
         pids = harness.serving_pids(handle.pid)
@@ -389,7 +528,8 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
             )
             waited = harness.wait_idle(*pids)
         argon2_before, argon2 = None, None
-        if case == LOGIN and server.key.startswith(AUTHGATE_PREFIX) and server.key != SQLITE_2W:
+        one_core = server.key.removesuffix(BEFORE) != SQLITE_2W
+        if case == LOGIN and server.key.startswith(AUTHGATE_PREFIX) and one_core:
             # The per-core target's yardstick, taken beside the run on the server's core.
             argon2_before = harness.argon2_rate(opts.argon2_verifications // 2, opts.server_cpu)
         cpu_before = harness.cpu_seconds(*pids)
@@ -426,17 +566,19 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
 
 def plan(opts: Options, servers: dict[str, Server]) -> list[tuple[Server, str]]:
     """hello first; then per case, authgate backends then Djoser (close in time, so the noise
-    of a shared machine hits the compared runs alike)."""
+    of a shared machine hits the compared runs alike), each authgate server just after its
+    --before twin."""
     order: list[tuple[Server, str]] = []
     if ROOT in opts.cases:
         order.append((servers[HELLO], ROOT))
-    for case in (ME, CHECK_TOKEN, JWT_GET, LOGIN, REGISTER):
+    for case in (ME, CHECK_TOKEN, JWT_GET, ME_JWT, ME_SESSION, USER_GET, LOGIN, REGISTER):
         if case in opts.cases:
             keys: tuple[str, ...] = (SQLITE, POSTGRES)
             if case == ME:
                 keys += (SQLITE_BIG, SQLITE_2W)
             if case == LOGIN:
                 keys += (SQLITE_2W,)
+            keys = tuple(twin for key in keys for twin in (key + BEFORE, key))
             if case not in AUTHGATE_ONLY:
                 keys += (DJOSER,)
             order += [(servers[k], case) for k in keys if k in servers]
@@ -467,17 +609,22 @@ def _cpu_model() -> str:
 
 def header(opts: Options, wrk: str, load_before: float) -> list[str]:
     argv = shlex.join(sys.argv[1:])
+    commit = _git_commit()
+    if opts.before:
+        before = _git("rev-parse", "--short", opts.before).stdout.strip() or opts.before
+        commit += f" (before: {opts.before} = {before}, its src/ on this venv)"
     return [
         f"# authgate benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"`.venv/bin/python bench/run.py{' ' + argv if argv else ''}` · commit {_git_commit()}"
+        f"`.venv/bin/python bench/run.py{' ' + argv if argv else ''}` · commit {commit}"
         f" · {_cpu_model()}, {os.cpu_count()} cores · Python {platform.python_version()}"
         f" · {harness.wrk_version(wrk)}",
         "",
         f"Servers pinned to core {opts.server_cpu} (`taskset -c {opts.server_cpu}`), one at a"
         f" time; `taskset -c {opts.wrk_cpu} wrk -t1 -c{opts.connections}"
         f" -d{round(opts.duration)}s --latency` after a {opts.warmup:g} s warm-up and an idle"
-        f" wait; a fresh server process per row; {opts.users:,} seeded users with one token each;"
+        f" wait; a fresh server process per row; {opts.users:,} seeded users with one token and"
+        " one session each;"
         f" 1-minute load average {load_before:.2f} at the start (a shared, noisy machine).",
     ]
 
@@ -512,9 +659,20 @@ NOTES = [
     " `/u/api/secure_test/` checks the token and the user's JWT generation (from the worker's"
     " caches after a token's first use, as `me` does); the reference's `/jwt-whoami/` uses"
     " SimpleJWT's JWTStatelessUserAuthentication, which checks the token only (no database).",
-    "Before each authgate `me` and `check_token` run every token's last_used_at is set to a"
-    " random moment of the last minute: the steady state of all tokens in use (about N/60"
-    " last_used_at writes per second), not a burst of first uses.",
+    "Before each authgate `me`, `check_token` and `user_get` run every token's last_used_at is"
+    " set to a random moment of the last minute (every session's before `me_session`): the"
+    " steady state of all tokens in use (about N/60 last_used_at writes per second), not a"
+    " burst of first uses.",
+    "`me_jwt` and `me_session` run with AUTHGATE_AUTHENTICATION"
+    f" `{DJOSER_SCHEMES}`; `me_jwt` sends a random one of 10,000 SimpleJWT access tokens minted"
+    " for the djoser dialect (authgate's key, `ver` 0, no audience), `me_session` a random one"
+    f" of 10,000 sessions seeded in the database (cookie `{SESSION_COOKIE}`, so"
+    " AUTHGATE_COOKIE_SECURE=false: the bench speaks plain HTTP), `user_get` userI's"
+    " token for userI's own record. Every other row runs at authgate's defaults. These cases"
+    " are held to hello (issue 14), not to Djoser; a server that does not answer the first"
+    " request with a 200 is reported as not measured.",
+    "With `--before REV`, the rows `@ REV` serve REV's `src/` (git archive) with this venv, from"
+    " the same seeded database, each just before the working tree's row of the same case.",
     "wrk's timeout is 30 s so that Djoser's PBKDF2 endpoints, queued behind one sync worker,"
     " count as slow rather than as errors; non-2xx and socket errors flag a row with ⚠.",
 ]
@@ -541,6 +699,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
     raw: list[str] = []
     try:
+        before_src = export_before(opts.before, workdir) if opts.before else None
         servers = {HELLO: hello_server(opts, workdir), SQLITE: prepare_sqlite(opts, workdir)}
         if opts.postgres:
             servers[POSTGRES] = prepare_postgres(opts.postgres, opts, workdir)
@@ -548,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
             servers[SQLITE_BIG] = prepare_big_sqlite(opts, workdir)
         if opts.two_workers and (ME in opts.cases or LOGIN in opts.cases):
             servers[SQLITE_2W] = two_worker_sqlite(servers[SQLITE], opts, workdir)
+        if opts.before and before_src:
+            servers |= {t.key: t for t in before_twins(servers, opts.before, before_src)}
         if not opts.skip_djoser:
             servers[DJOSER] = prepare_djoser(opts, workdir)
         argon2 = None

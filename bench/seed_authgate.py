@@ -1,4 +1,5 @@
-"""Benchmark fixture: fill an authgate database with user0..user{N-1} and one token each, fast.
+"""Benchmark fixture: fill an authgate database with user0..user{N-1}, one token and one browser
+session each, fast.
 
 The password is hashed ONCE with authgate's own `Passwords` (argon2id at the default settings);
 every user shares that hash. Rows go straight into the tables of `authgate.store.schema` with
@@ -10,7 +11,8 @@ normalises usernames/emails or digests tokens) changes, update the rows built he
 `check_schema()` refuses to run when the schema grew a required column this file does not
 fill, or lost one it does.
 
-Line I of the tokens file is userI's raw token, as the reference project's `seed_bench` writes.
+Line I of the tokens file is userI's raw token, as the reference project's `seed_bench` writes;
+line I of the sessions file (`<tokens file>.sessions.txt`) is userI's session cookie value.
 """
 
 from __future__ import annotations
@@ -35,14 +37,26 @@ from authgate.core.identity import (
     username_skeletons,
 )
 from authgate.core.passwords import Passwords
+from authgate.core.sessions import (
+    SESSION_BYTES,
+    TOUCH_INTERVAL_SECONDS as SESSION_TOUCH_INTERVAL_SECONDS,
+    session_digest,
+)
 from authgate.core.tokens import digest
 from authgate.settings import Settings
 from authgate.store import sqlite_path
-from authgate.store.schema import auth_token, auth_user
+from authgate.store.schema import auth_session, auth_token, auth_user
 from authgate.store.sql import AUTH_USER_COLUMNS
 
 USER_COLUMNS = AUTH_USER_COLUMNS
 TOKEN_COLUMNS = ("digest", "user_id", "created_at", "expires_at", "last_used_at")
+SESSION_COLUMNS = ("digest", "user_id", "created_at", "expires_at", "last_used_at")
+# The tables whose rows carry a digest of what the client sends, and a last use that a
+# request writes again once it is older than the interval (core/tokens.py, core/sessions.py).
+TOUCHED = {
+    "auth_token": (digest, TOKEN_TOUCH_INTERVAL_SECONDS),
+    "auth_session": (session_digest, SESSION_TOUCH_INTERVAL_SECONDS),
+}
 BATCH = 50_000
 # Told (rows done, rows in all) after each batch.
 Progress = Callable[[int, int], None] | None
@@ -50,19 +64,34 @@ Progress = Callable[[int, int], None] | None
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    """What was seeded: how many users, the tokens file, how long it took."""
+    """What was seeded: how many users, the tokens and sessions files, how long it took."""
 
     users: int
     tokens_file: Path
     seconds: float
+    sessions_file: Path | None = None
 
     def summary(self) -> str:
-        return f"seeded {self.users} users + tokens in {self.seconds:.2f}s -> {self.tokens_file}"
+        sessions = "" if self.sessions_file is None else " + sessions"
+        return (
+            f"seeded {self.users} users + tokens{sessions} in {self.seconds:.2f}s"
+            f" -> {self.tokens_file}"
+        )
+
+
+def sessions_file_of(tokens_out: Path) -> Path:
+    """Where the sessions seeded beside `tokens_out` are written."""
+    return tokens_out.with_suffix(".sessions.txt")
 
 
 def check_schema() -> None:
     """Fail loudly if schema.py no longer matches the rows this module builds."""
-    for table, columns in ((auth_user, USER_COLUMNS), (auth_token, TOKEN_COLUMNS)):
+    tables = (
+        (auth_user, USER_COLUMNS),
+        (auth_token, TOKEN_COLUMNS),
+        (auth_session, SESSION_COLUMNS),
+    )
+    for table, columns in tables:
         names = {column.name for column in table.columns}
         missing = set(columns) - names
         if missing:
@@ -121,6 +150,18 @@ def _tokens(count: int, now: datetime, first: int = 0) -> tuple[list[str], list[
     return raws, rows
 
 
+def _sessions(count: int, now: datetime, first: int = 0) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """One browser session per user, as core/sessions.py opens them: the cookie's value is
+    `secrets.token_urlsafe(SESSION_BYTES)`, the row keeps its digest, expiring after the
+    default lifetime."""
+    lifetime = timedelta(seconds=Settings.model_fields["session_lifetime_seconds"].default)
+    raws = [secrets.token_urlsafe(SESSION_BYTES) for _ in range(count)]
+    rows = [
+        (session_digest(raw), first + i + 1, now, now + lifetime, now) for i, raw in enumerate(raws)
+    ]
+    return raws, rows
+
+
 def _write_tokens(raws: Sequence[str], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(f"{raw}\n" for raw in raws), encoding="ascii")
@@ -157,6 +198,7 @@ def seed_sqlite(
     password_hash = hash_once(password)
     now = datetime.now(UTC)
     raws: list[str] = []
+    session_raws: list[str] = []
     connection = sqlite3.connect(sqlite_path(database_url), isolation_level=None)
     try:
         connection.execute("PRAGMA foreign_keys=ON")
@@ -164,19 +206,37 @@ def seed_sqlite(
         for start, stop in _batches(users):
             user_rows = [_iso(row) for row in _users(stop - start, password_hash, now, start)]
             batch_raws, token_rows = _tokens(stop - start, now, start)
+            batch_sessions, session_rows = _sessions(stop - start, now, start)
             connection.executemany(_insert("auth_user", USER_COLUMNS), user_rows)
             connection.executemany(
                 _insert("auth_token", TOKEN_COLUMNS), [_iso(r) for r in token_rows]
             )
+            connection.executemany(
+                _insert("auth_session", SESSION_COLUMNS), [_iso(r) for r in session_rows]
+            )
             raws += batch_raws
+            session_raws += batch_sessions
             if progress is not None:
                 progress(stop, users)
         connection.execute("COMMIT")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no-op unless in WAL mode
     finally:
         connection.close()
+    return _written(users, raws, session_raws, tokens_out, started)
+
+
+def _written(
+    users: int,
+    raws: Sequence[str],
+    session_raws: Sequence[str],
+    tokens_out: Path,
+    started: datetime,
+) -> Seeded:
     _write_tokens(raws, tokens_out)
-    return Seeded(users, tokens_out, (datetime.now(UTC) - started).total_seconds())
+    sessions_out = sessions_file_of(tokens_out)
+    _write_tokens(session_raws, sessions_out)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return Seeded(users, tokens_out, seconds, sessions_out)
 
 
 def ensure_postgres_database(database_url: str) -> bool:
@@ -210,6 +270,7 @@ def seed_postgres(
     password_hash = hash_once(password)
     now = datetime.now(UTC)
     raws: list[str] = []
+    session_raws: list[str] = []
 
     async def load() -> None:
         import asyncpg
@@ -220,6 +281,7 @@ def seed_postgres(
                 await connection.execute("TRUNCATE auth_token, auth_user RESTART IDENTITY CASCADE")
                 for start, stop in _batches(users):
                     batch_raws, token_rows = _tokens(stop - start, now, start)
+                    batch_sessions, session_rows = _sessions(stop - start, now, start)
                     await connection.copy_records_to_table(
                         "auth_user",
                         records=_users(stop - start, password_hash, now, start),
@@ -228,7 +290,11 @@ def seed_postgres(
                     await connection.copy_records_to_table(
                         "auth_token", records=token_rows, columns=list(TOKEN_COLUMNS)
                     )
+                    await connection.copy_records_to_table(
+                        "auth_session", records=session_rows, columns=list(SESSION_COLUMNS)
+                    )
                     raws.extend(batch_raws)
+                    session_raws.extend(batch_sessions)
                     if progress is not None:
                         progress(stop, users)
                 # Explicit ids were given: move the id sequence past them for registrations.
@@ -238,22 +304,25 @@ def seed_postgres(
                 )
             await connection.execute("ANALYZE auth_user")
             await connection.execute("ANALYZE auth_token")
+            await connection.execute("ANALYZE auth_session")
         finally:
             await connection.close()
 
     asyncio.run(load())
-    _write_tokens(raws, tokens_out)
-    return Seeded(users, tokens_out, (datetime.now(UTC) - started).total_seconds())
+    return _written(users, raws, session_raws, tokens_out, started)
 
 
-def _staggered(raws: Sequence[str], now: datetime, seed: int) -> list[tuple[Any, str]]:
+def _staggered(raws: Sequence[str], now: datetime, seed: int, table: str) -> list[tuple[Any, str]]:
     rng = random.Random(seed)
-    window = TOKEN_TOUCH_INTERVAL_SECONDS
-    return [(now - timedelta(seconds=rng.uniform(0, window)), digest(raw)) for raw in raws]
+    digest_of, window = TOUCHED[table]
+    return [(now - timedelta(seconds=rng.uniform(0, window)), digest_of(raw)) for raw in raws]
 
 
-def stagger_last_used(database_url: str, tokens_file: Path, *, seed: int = 0) -> None:
-    """Put every token's last_used_at at a random moment of the last touch interval.
+def stagger_last_used(
+    database_url: str, tokens_file: Path, *, seed: int = 0, table: str = "auth_token"
+) -> None:
+    """Put every token's (or, with table="auth_session", every session's) last_used_at at a
+    random moment of the last touch interval.
 
     That is the steady state of a service whose tokens are all in use: about
     N / TOKEN_TOUCH_INTERVAL_SECONDS tokens come due for a `last_used_at` write each second,
@@ -261,15 +330,13 @@ def stagger_last_used(database_url: str, tokens_file: Path, *, seed: int = 0) ->
     """
     raws = tokens_file.read_text(encoding="ascii").split()
     now = datetime.now(UTC)
-    rows = _staggered(raws, now, seed)
+    rows = _staggered(raws, now, seed, table)
+    update = f"UPDATE {table} SET last_used_at = ? WHERE digest = ?"  # noqa: S608 a known name
     if database_url.startswith("sqlite:///"):
         connection = sqlite3.connect(sqlite_path(database_url), isolation_level=None)
         try:
             connection.execute("BEGIN")
-            connection.executemany(
-                "UPDATE auth_token SET last_used_at = ? WHERE digest = ?",
-                [(at.isoformat(), d) for at, d in rows],
-            )
+            connection.executemany(update, [(at.isoformat(), d) for at, d in rows])
             connection.execute("COMMIT")
             # Start every run from a checkpointed file, not behind an earlier run's WAL.
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -277,18 +344,16 @@ def stagger_last_used(database_url: str, tokens_file: Path, *, seed: int = 0) ->
             connection.close()
         return
 
-    async def update() -> None:
+    async def update_postgres() -> None:
         import asyncpg
 
         connection = await asyncpg.connect(database_url)
         try:
-            await connection.executemany(
-                "UPDATE auth_token SET last_used_at = $1 WHERE digest = $2", rows
-            )
+            await connection.executemany(update.replace("?", "$1", 1).replace("?", "$2"), rows)
         finally:
             await connection.close()
 
-    asyncio.run(update())
+    asyncio.run(update_postgres())
 
 
 def main() -> None:
