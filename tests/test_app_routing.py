@@ -27,8 +27,8 @@ from tests.support import CHEAP_ARGON2
 
 RECORDED = Path(__file__).with_name("routing_answers.json")
 METRICS_TOKEN = "routing-metrics-token-0123456789abcdef"
-BAD_LOGIN = {"username": "nobody", "password": "Wrong-Horse-1"}
-BAD_EMAIL_LOGIN = {"email": "nobody@example.com", "password": "Wrong-Horse-1"}
+BAD_LOGIN: dict[str, object] = {"username": "nobody", "password": "Wrong-Horse-1"}
+BAD_EMAIL_LOGIN: dict[str, object] = {"email": "nobody@example.com", "password": "Wrong-Horse-1"}
 RU = {"Accept-Language": "ru"}
 HTML = {"Accept": "text/html"}
 Probe = tuple[str, str, dict[str, str], dict[str, object] | None]
