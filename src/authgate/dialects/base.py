@@ -73,10 +73,10 @@ class Dialect:
 class DialectRouter(Router):
     """A dialect's routes as the app mounts them at each of its prefixes: a plain router, not
     an app of its own (no middleware stack, error layer or exception layer to go through on
-    each request). What the dialect's own app gave, it keeps: Starlette's exceptions answered
-    in the dialect's shape (a path below the prefix that no route takes, or an HTTPException
-    of a view), no slash redirects, and, with the metrics on (`name` given), the dialect's
-    name in `current_dialect` for the core's login and registration counts."""
+    each request). What a Starlette app per dialect gave, it keeps: Starlette's exceptions
+    answered in the dialect's shape (a path below the prefix that no route takes, or an
+    HTTPException of a view), no slash redirects, and, with the metrics on (`name` given),
+    the dialect's name in `current_dialect` for the core's login and registration counts."""
 
     def __init__(
         self,
@@ -86,8 +86,8 @@ class DialectRouter(Router):
     ) -> None:
         super().__init__(routes, redirect_slashes=False, default=self._not_found)
         self._http_exception = http_exception
-        # What a view's request_response looks its exceptions' handlers up in, as the
-        # dialect's app set it: (by exception class, by status).
+        # Where a view's request_response looks up the handler of a Starlette exception it
+        # raises, as Starlette's exception layer would set it: (by exception class, by status).
         self._handlers: tuple[dict[Any, HttpExceptionHandler], dict[Any, Any]] = (
             {HTTPException: http_exception},
             {},
