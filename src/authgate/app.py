@@ -22,7 +22,7 @@ from authgate.core.events import NO_EVENTS
 from authgate.core.mail import Mailer
 from authgate.core.passwords import Argon2Cost
 from authgate.dialects import audit, cookie_jwt, directory, djoser, envelope, jwks, simplejwt
-from authgate.dialects.base import Dialect
+from authgate.dialects.base import Dialect, DialectRouter
 from authgate.http import health, log_redaction
 from authgate.http.callers import CallerMiddleware
 from authgate.http.fast_lane import FastHandler, FastLane
@@ -120,6 +120,8 @@ def create_app(
         *_mounts(dialects, named=metrics is not None),
     ]
     if settings.admin_enabled:  # the staff UI (src/authgate/admin), session login
+        # A Starlette app of its own, mounted as such: HTML pages with their own middleware
+        # (sessions, CSRF) and error pages, unlike the dialects, which are plain routes.
         admin_app: ASGIApp = admin.build(core)
         if metrics is not None:
             admin_app = DialectScope(admin_app, "admin")
@@ -151,10 +153,10 @@ def create_app(
 
 def _no_slash_redirects(router: Router) -> None:
     """Turn off Starlette's slash redirects in `router` and every router mounted below it (the
-    dialects', the admin's): they build an absolute Location from the Host header, an open
-    redirect, and their 307 makes a client re-send a login's password to the named host. The
-    dialects answer their paths with and without the slash themselves; the admin's paths have
-    one spelling, the other is a 404."""
+    dialects' routers, built without them, and the admin's): they build an absolute Location
+    from the Host header, an open redirect, and their 307 makes a client re-send a login's
+    password to the named host. The dialects answer their paths with and without the slash
+    themselves; the admin's paths have one spelling, the other is a 404."""
     router.redirect_slashes = False
     for route in router.routes:
         if isinstance(route, Mount):
@@ -271,15 +273,22 @@ def _warn_of_dev_mode(settings: Settings) -> None:
 
 
 def _mounts(dialects: list[Dialect], *, named: bool = False) -> list[Mount]:
-    """A mount per dialect prefix, longest prefix first: /api/v1/auth (Djoser) must be tried
-    before /api/v1 (envelope), /auth/jwt before /auth. `named`: each runs under its dialect's
-    name, for the metrics' login counts."""
-    pairs = [
-        (prefix, DialectScope(d.app, d.name) if named else d.app)
-        for d in dialects
-        for prefix in d.prefixes
-    ]
-    return [Mount(prefix, app=app) for prefix, app in sorted(pairs, key=lambda p: -len(p[0]))]
+    """Each dialect's router (dialects/base.py: its routes, no app of its own) mounted at each
+    of its prefixes. The outer router takes the first mount whose prefix matches, so a prefix
+    must come before every prefix it extends (/api/v1/auth, Djoser, before /api/v1, the
+    envelope; /auth/jwt before /auth); otherwise the dialects' order is kept, the first
+    declared tried first (fewer prefixes tried per request than longest-first: /auth,
+    Djoser's, is second instead of tenth). `named`: each runs under its dialect's name, for the
+    metrics' login counts."""
+    ordered: list[tuple[str, DialectRouter]] = []
+    for dialect in dialects:
+        router = DialectRouter(
+            dialect.routes, dialect.http_exception, dialect.name if named else None
+        )
+        for prefix in dialect.prefixes:
+            extended = (i for i, (p, _) in enumerate(ordered) if prefix.startswith(p + "/"))
+            ordered.insert(next(extended, len(ordered)), (prefix, router))
+    return [Mount(prefix, app=router) for prefix, router in ordered]
 
 
 def app_from_environment() -> Starlette:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Router
+from starlette.types import Receive, Scope, Send
 
 from authgate.dialects.drf.errors import DRF_ERROR_TABLE
 from authgate.dialects.endpoints import Endpoint
 from authgate.dialects.errors import documented_statuses
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler
+from authgate.metrics import current_dialect
+
+HttpExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+"""A dialect's answer to Starlette's HTTPException: a 404 for a path below its prefix that
+none of its routes takes, in the dialect's shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +55,57 @@ DRF_ERRORS = ErrorDocs(
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """What the app needs of a dialect: an app per prefix, its fast-lane handlers, and its
-    endpoints for the OpenAPI document, with the schemes its endpoints that are not public
-    take (any one of them): those of its DrfViews, or of the views that authenticate in
-    their handlers."""
+    """What the app needs of a dialect: its routes (paths below each of its prefixes) with
+    its answer to Starlette's exceptions, its fast-lane handlers, and its endpoints for the
+    OpenAPI document, with the schemes its endpoints that are not public take (any one of
+    them): those of its DrfViews, or of the views that authenticate in their handlers."""
 
     name: str
     prefixes: tuple[str, ...]
-    app: Starlette
+    routes: list[BaseRoute]
+    http_exception: HttpExceptionHandler
     fast_handlers: dict[tuple[str, str], FastHandler]
     endpoints: list[Endpoint]
     security: tuple[SecurityScheme, ...]
     errors: ErrorDocs = field(default=DRF_ERRORS)
+
+
+class DialectRouter(Router):
+    """A dialect's routes as the app mounts them at each of its prefixes: a plain router, not
+    an app of its own (no middleware stack, error layer or exception layer to go through on
+    each request). What a Starlette app per dialect gave, it keeps: Starlette's exceptions
+    answered in the dialect's shape (a path below the prefix that no route takes, or an
+    HTTPException of a view), no slash redirects, and, with the metrics on (`name` given),
+    the dialect's name in `current_dialect` for the core's login and registration counts."""
+
+    def __init__(
+        self,
+        routes: Sequence[BaseRoute],
+        http_exception: HttpExceptionHandler,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(routes, redirect_slashes=False, default=self._not_found)
+        self._http_exception = http_exception
+        # Where a view's request_response looks up the handler of a Starlette exception it
+        # raises, as Starlette's exception layer would set it: (by exception class, by status).
+        self._handlers: tuple[dict[Any, HttpExceptionHandler], dict[Any, Any]] = (
+            {HTTPException: http_exception},
+            {},
+        )
+        self._name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["starlette.exception_handlers"] = self._handlers
+        if self._name is None:
+            await self.app(scope, receive, send)
+            return
+        token = current_dialect.set(self._name)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_dialect.reset(token)
+
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """No route of the dialect takes the path: its answer to Starlette's 404."""
+        response = await self._http_exception(Request(scope, receive), HTTPException(404))
+        await response(scope, receive, send)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -102,8 +100,6 @@ def build(core: Core) -> Dialect:
             metadata=Metadata("Audit Event List"),
         )
     ]
-    app = Starlette(
-        routes=drf.routes(endpoints), exception_handlers={HTTPException: drf.http_exception}
-    )
     fast = drf.fast_handlers((PREFIX,), endpoints)
-    return Dialect("audit", (PREFIX,), app, fast, endpoints, drf.security)
+    routes = drf.routes(endpoints)
+    return Dialect("audit", (PREFIX,), routes, drf.http_exception, fast, endpoints, drf.security)

@@ -1,9 +1,6 @@
-"""The /u/api/ dialect's table of paths, and the app built from it."""
+"""The /u/api/ dialect's table of paths, and the routes built from it."""
 
 from __future__ import annotations
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect, ErrorDocs
@@ -103,11 +100,11 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The /u/api/ dialect, to be mounted at each of `prefixes`."""
     views = CookieJwtViews(core)
     table = endpoints(views)
-    app = Starlette(
-        routes=every_method_routes(
-            table, lambda e: endpoint_view(e, views.error_response, head_as_get=True)
-        ),
-        exception_handlers={HTTPException: http_exception_handler(views.error_response)},
+    routes = every_method_routes(
+        table, lambda e: endpoint_view(e, views.error_response, head_as_get=True)
     )
+    not_found = http_exception_handler(views.error_response)
     fast = lane_handlers(views, prefixes, table)
-    return Dialect("cookie_jwt", prefixes, app, fast, table, views.security, COOKIE_JWT_ERRORS)
+    return Dialect(
+        "cookie_jwt", prefixes, routes, not_found, fast, table, views.security, COOKIE_JWT_ERRORS
+    )

@@ -1,11 +1,8 @@
-"""The directory dialect's paths, and the apps built from them: `/user/`, `/api/towns/`,
-`/api/groups/` and `/api/permissions/` are mounts of their own (one catch-all mount at `/`
-would take every unknown path of the service)."""
+"""The directory dialect's paths, and the routes built from them: `/user/`, `/api/towns/`,
+`/api/groups/` and `/api/permissions/` are each mounted at a prefix of their own (one
+catch-all mount at `/` would take every unknown path of the service)."""
 
 from __future__ import annotations
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
@@ -158,11 +155,9 @@ def permission_endpoints(views: RecordViews) -> list[Endpoint]:
 
 
 def _dialect(drf: DrfViews, name: str, prefix: str, endpoints: list[Endpoint]) -> Dialect:
-    app = Starlette(
-        routes=drf.routes(endpoints), exception_handlers={HTTPException: drf.http_exception}
-    )
     fast = drf.fast_handlers((prefix,), endpoints)
-    return Dialect(name, (prefix,), app, fast, endpoints, drf.security)
+    routes = drf.routes(endpoints)
+    return Dialect(name, (prefix,), routes, drf.http_exception, fast, endpoints, drf.security)
 
 
 def build(core: Core) -> list[Dialect]:

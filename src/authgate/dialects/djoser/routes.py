@@ -1,9 +1,6 @@
-"""The Djoser dialect's table of paths, and the app built from it."""
+"""The Djoser dialect's table of paths, and the routes built from it."""
 
 from __future__ import annotations
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
@@ -233,9 +230,14 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The Djoser dialect, to be mounted at each of `prefixes`."""
     drf = DrfViews(core, "djoser")
     all_endpoints = endpoints(DjoserViews(core))
-    app = Starlette(
-        routes=drf.routes(all_endpoints),
-        exception_handlers={HTTPException: drf.http_exception},
-    )
+    routes = drf.routes(all_endpoints)
     fast_handlers = drf.fast_handlers(prefixes, all_endpoints)
-    return Dialect("djoser", prefixes, app, fast_handlers, all_endpoints, drf.security)
+    return Dialect(
+        "djoser",
+        prefixes,
+        routes,
+        drf.http_exception,
+        fast_handlers,
+        all_endpoints,
+        drf.security,
+    )

@@ -1,9 +1,6 @@
-"""The SimpleJWT dialect's table of paths, and the app built from it."""
+"""The SimpleJWT dialect's table of paths, and the routes built from it."""
 
 from __future__ import annotations
-
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 
 from authgate.core import Core
 from authgate.dialects.base import Dialect
@@ -81,8 +78,7 @@ def build(core: Core, prefixes: tuple[str, ...]) -> Dialect:
     """The SimpleJWT dialect, to be mounted at each of `prefixes`."""
     drf = DrfViews(core, "simplejwt")
     all_endpoints = endpoints(SimpleJwtViews(core, drf))
-    app = Starlette(
-        routes=drf.routes(all_endpoints),
-        exception_handlers={HTTPException: drf.http_exception},
+    routes = drf.routes(all_endpoints)
+    return Dialect(
+        "simplejwt", prefixes, routes, drf.http_exception, {}, all_endpoints, drf.security
     )
-    return Dialect("simplejwt", prefixes, app, {}, all_endpoints, drf.security)
