@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 # Loaded by the first request that needs it, never while the service starts.
-ON_FIRST_USE = ("icu",)
+ON_FIRST_USE = ("icu", "asyncpg")  # asyncpg: PostgreSQL's driver loads it
 
 
 def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
