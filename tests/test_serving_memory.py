@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 # Loaded by the first request that needs it, never while the service starts.
-ON_FIRST_USE = ("icu", "asyncpg")  # asyncpg: PostgreSQL's driver loads it
+# icu: a new or changed username; asyncpg: the PostgreSQL driver; jwt (PyJWT) and cryptography:
+# the first JWT signed or checked, or asymmetric JWT keys.
+ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography")
 
 
 def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
