@@ -13,8 +13,8 @@ import pytest
 
 # Loaded by the first request that needs it, never while the service starts.
 # icu: a new or changed username; asyncpg: the PostgreSQL driver; jwt (PyJWT) and cryptography:
-# the first JWT signed or checked, or asymmetric JWT keys.
-ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography")
+# the first JWT signed or checked, or asymmetric JWT keys; jinja2: the first admin page.
+ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography", "jinja2")
 
 
 def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
