@@ -138,7 +138,12 @@ def seed(url: str, users: int, workdir: Path, name: str) -> Seeded:
 
 
 def measure(
-    seeded: Seeded, cases: list[str], counts: Callable[[str], int], cpu: str, workdir: Path
+    seeded: Seeded,
+    cases: list[str],
+    counts: Callable[[str], int],
+    cpu: str,
+    workdir: Path,
+    env: dict[str, str],
 ) -> None:
     """Start a server, read its memory, drive each case in turn reading after each."""
     port = reference.find_free_port()
@@ -148,7 +153,7 @@ def measure(
         secret_key=SECRET_KEY,
         cpu=cpu,
         workdir=workdir,
-        settings=SETTINGS,
+        settings=env,
     )
     try:
         (pid,) = harness.serving_pids(server.proc.pid)
@@ -169,8 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--cpu", default="0", help="taskset's cores for the server")
     parser.add_argument("--one-server", action="store_true", help="every case in one server")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="more environment for the server (a setting, MALLOC_ARENA_MAX, ...); repeatable",
+    )
     args = parser.parse_args(argv)
     cases = args.cases.split(",")
+    env = dict(SETTINGS, **dict(pair.split("=", 1) for pair in args.env))
 
     def counts(case: str) -> int:
         return int(args.hashes if case in SLOW_CASES else args.requests)
@@ -185,11 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(url, args.users, workdir, name)
             if args.one_server:
                 print(f"{name}: one server, {', '.join(cases)}", flush=True)
-                measure(seeded, cases, counts, args.cpu, workdir)
+                measure(seeded, cases, counts, args.cpu, workdir, env)
                 continue
             for case in cases:
                 print(f"{name}: fresh server, {case}", flush=True)
-                measure(seeded, [case], counts, args.cpu, workdir)
+                measure(seeded, [case], counts, args.cpu, workdir, env)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
