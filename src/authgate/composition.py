@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from authgate.core import Core
 from authgate.core.audit import Audit
@@ -18,7 +19,6 @@ from authgate.core.directory import Directory
 from authgate.core.events import NO_EVENTS, Events
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
-from authgate.core.jwt_keys import KeyRing, load_key_ring
 from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.logins import Logins
 from authgate.core.mail import LinkTemplates, Mailer
@@ -35,6 +35,9 @@ from authgate.core.user_tokens import UserTokens
 from authgate.core.users import Users
 from authgate.settings import Settings
 from authgate.store import Store
+
+if TYPE_CHECKING:
+    from authgate.core.jwt_keys import KeyRing
 
 __all__ = ["MIN_SECRET_LENGTH", "build_core", "hash_threads_per_worker"]
 
@@ -199,6 +202,9 @@ def _jwt_config(settings: Settings, secret: str) -> JwtConfig:
     key = settings.jwt_signing_key.get_secret_value() if settings.jwt_signing_key else secret
     keys: KeyRing | None = None
     if settings.jwt_private_key_file is not None:
+        # Only here: PyJWT and cryptography need not load for HMAC keys (core/jwt_algorithms.py).
+        from authgate.core.jwt_keys import load_key_ring
+
         keys = load_key_ring(
             settings.jwt_algorithm,
             settings.jwt_private_key_file,

@@ -85,3 +85,19 @@ def test_subjects_are_bounded_and_zero_disables() -> None:
     off = SubjectCache(max_entries=10, ttl_seconds=0)
     off.put(1, (user(1), 0, NONE_ENDED), generation=off.generation)
     assert off.get(1) is None
+
+
+def test_cached_claims_share_their_names_and_keep_their_values() -> None:
+    """JSON decoding makes every token's claim names anew; the cache keeps one copy of each."""
+    import json
+
+    tokens = VerifiedTokens(max_entries=10, leeway_seconds=0)
+    exp = int(time.time()) + 60
+    for raw, jti in (("a", "j1"), ("b", "j2")):
+        tokens.put(raw, json.loads(json.dumps({"token_type": "access", "exp": exp, "jti": jti})))
+    first, second = tokens.get("a"), tokens.get("b")
+    assert first == {"token_type": "access", "exp": exp, "jti": "j1"}
+    assert first is not None
+    assert second is not None
+    assert second["jti"] == "j2"
+    assert [id(name) for name in first] == [id(name) for name in second]

@@ -45,6 +45,23 @@ def test_unknown_and_unusable_hashes_never_match() -> None:
         assert not asyncio.run(passwords.verify("anything", encoded)).matches
 
 
+def test_the_dummy_hash_is_made_by_the_first_password_operation_not_at_construction() -> None:
+    """Hashing while the service starts would add argon2id's memory to every worker's peak;
+    the first operation makes the dummy on the hashing pool, whatever its user, and the dummy
+    then has the settings' parameters (an unknown user's check costs a real one's)."""
+    passwords = make_passwords()
+    assert passwords._dummy_hash is None
+    assert not asyncio.run(passwords.verify("anything", None)).matches
+    dummy = passwords._dummy_hash
+    assert dummy is not None
+    assert dummy.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    asyncio.run(passwords.hash("Correct-Horse-9"))
+    assert passwords._dummy_hash == dummy  # made once
+    first_hash = make_passwords()
+    asyncio.run(first_hash.hash("Correct-Horse-9"))
+    assert first_hash._dummy_hash is not None
+
+
 def test_common_password_list_is_shipped() -> None:
     assert len(common_passwords()) >= 19_000
     assert "password" in common_passwords()

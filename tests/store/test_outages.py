@@ -55,3 +55,16 @@ def test_a_locked_sqlite_file_is_unavailable(
         holder.close()
     assert isinstance(error.__cause__, sqlite3.OperationalError)
     assert str(error) == "database is locked"
+
+
+def test_asyncpg_connection_errors_are_unavailable() -> None:
+    """asyncpg's own connection errors (which no OSError covers) say the database is away;
+    store/unavailable.py reads them only once asyncpg is loaded, as the PostgreSQL driver
+    does before any can be raised."""
+    import asyncpg
+
+    from authgate.store.unavailable import is_unavailable
+
+    assert is_unavailable(asyncpg.InternalClientError("cannot switch to state 15"))
+    assert is_unavailable(asyncpg.CannotConnectNowError("the database system is starting up"))
+    assert not is_unavailable(asyncpg.UniqueViolationError("duplicate key"))

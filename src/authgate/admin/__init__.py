@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from authgate.admin import audit, auth, directory, overview, users
-from authgate.admin.context import PREFIX, TEMPLATES, Admin, build_templates
+from authgate.admin.context import PREFIX, TEMPLATES, Admin
 from authgate.core import Core
 
 __all__ = ["PREFIX", "build"]
@@ -28,7 +28,6 @@ def build(core: Core) -> Starlette:
         core=core,
         sessions=core.sessions,
         tokens=core.user_tokens,
-        templates=build_templates(),
         settings=settings,
     )
     user = "/users/{user_id:int}"

@@ -9,11 +9,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +29,9 @@ from authgate.http.parsing import require_utf8_form
 from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import clear_session_cookie, set_session_cookie
 from authgate.settings import Settings
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 PREFIX = "/admin"
 # No script at all, styles from our own stylesheet only, forms post only to us, never framed.
@@ -52,7 +54,6 @@ class Admin:
     core: Core
     sessions: Sessions
     tokens: UserTokens
-    templates: Environment
     settings: Settings
 
     def secure_cookies(self, request: Request) -> bool:
@@ -77,13 +78,17 @@ class Admin:
         **values: Any,
     ) -> HTMLResponse:
         """A page, with the session's user and CSRF token for its forms."""
-        page = self.templates.get_template(template).render(
-            request=request,
-            me=session.user if session else None,
-            csrf=self.sessions.csrf_token(session) if session else "",
-            notice=NOTICES.get(request.query_params.get("done", "")),
-            prefix=PREFIX,
-            **values,
+        page = (
+            templates()
+            .get_template(template)
+            .render(
+                request=request,
+                me=session.user if session else None,
+                csrf=self.sessions.csrf_token(session) if session else "",
+                notice=NOTICES.get(request.query_params.get("done", "")),
+                prefix=PREFIX,
+                **values,
+            )
         )
         return HTMLResponse(
             page, status_code=status, headers={"content-security-policy": ADMIN_CSP}
@@ -233,8 +238,13 @@ async def form_ids(request: Request, name: str) -> list[int]:
     return ids
 
 
-def build_templates() -> Environment:
-    """Jinja2 with autoescaping on for every template (all are HTML)."""
+@cache
+def templates() -> Environment:
+    """Jinja2 with autoescaping on for every template (all are HTML), made for the first page
+    rendered: Jinja2 is some 3 MiB of a serving worker (bench/memory.py) that only the admin's
+    pages need, and the admin is on by default."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),

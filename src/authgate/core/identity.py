@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import unicodedata
+from functools import cache
+from typing import TYPE_CHECKING
 
 from authgate.constants import USERNAME_MAX_LENGTH
 from authgate.core.errors import Message
 
-try:
+if TYPE_CHECKING:
     import icu
-except ImportError as error:  # a broken install: refuse to run without the look-alike check
+
+# A broken install: refuse to run without the look-alike check. Looked up, not imported: ICU
+# loads on the first username check (_uts39).
+if importlib.util.find_spec("icu") is None:
     raise ImportError(
         "authgate needs PyICU's 'icu' module for its look-alike username check; reinstall"
         " authgate (pip brings it as the pyicu-wheels package)"
-    ) from error
+    )
 
 # Django's UnicodeUsernameValidator.
 _USERNAME = re.compile(r"^[\w.@+-]+\Z")
@@ -41,11 +47,22 @@ def username_key(username: str) -> str:
     return normalize_username(username).casefold().translate(_LATIN_LOOKALIKES)
 
 
-# ICU's implementation of UTS #39 (confusables data and identifier profile, from Unicode).
-_SPOOF = icu.SpoofChecker()
-# UTS #39's General Security Profile: the characters recommended in identifiers.
-_RECOMMENDED = icu.UnicodeSet(_SPOOF.getRecommendedUnicodeSet())
-_RECOMMENDED.freeze()  # read-only from here: safe to share between threads
+@cache
+def _uts39() -> tuple[icu.SpoofChecker, icu.UnicodeSet]:
+    """ICU's implementation of UTS #39 (confusables data and identifier profile, from Unicode):
+    its checker, and the General Security Profile's characters recommended in identifiers.
+
+    Loaded on first use, not at import: ICU's libraries and data are some 14 MiB of a serving
+    worker's memory (bench/memory.py), which only a new or changed username needs; a login, a
+    token or a JWT never does. Building them twice in a race is harmless: one is kept."""
+    import icu
+
+    spoof = icu.SpoofChecker()
+    recommended = icu.UnicodeSet(spoof.getRecommendedUnicodeSet())
+    recommended.freeze()  # read-only from here: safe to share between threads
+    return spoof, recommended
+
+
 # Django's username punctuation, beside letters and digits.
 _PUNCTUATION = str.maketrans(dict.fromkeys(".@+-_"))
 
@@ -56,8 +73,9 @@ def username_skeletons(key: str) -> tuple[str, str]:
     `αβε` not like `abe`; `I` looks like `l` but `i` does not), and usernames ignore case: so one
     skeleton of the key's lower case and one of its upper case. Stored as SHA-256 digests, of
     a fixed length that every database index takes (a skeleton can be 7 times its name)."""
-    lower = _SPOOF.getSkeleton(0, key).casefold()
-    upper = _SPOOF.getSkeleton(0, key.upper())
+    spoof, _ = _uts39()
+    lower = spoof.getSkeleton(0, key).casefold()
+    upper = spoof.getSkeleton(0, key.upper())
     return _digest(lower), _digest(upper)
 
 
@@ -81,7 +99,8 @@ def has_unrecommended_characters(text: str) -> bool:
     """True when `text` has a letter or digit outside UTS #39's identifier profile: obsolete,
     technical or rarely used characters, such as the small capital `ᴀ` of `ᴀce`, which no
     confusables table lists as an `a`."""
-    return not _RECOMMENDED.containsAll(text.translate(_PUNCTUATION))
+    _, recommended = _uts39()
+    return not recommended.containsAll(text.translate(_PUNCTUATION))
 
 
 def scripts_of(text: str) -> set[str]:

@@ -17,7 +17,7 @@ token without `ver` (issued by SimpleJWT itself) is of generation 0.
 
 Verification never depends on which settings are present: the algorithm is pinned (one of a
 fixed allow-list, given to PyJWT as the only one accepted; for an Ed25519 key its two names,
-`EdDSA` and `Ed25519`, core/jwt_keys.accepted_algorithms), `alg: none` and every other
+`EdDSA` and `Ed25519`, core/jwt_algorithms.accepted_algorithms), `alg: none` and every other
 algorithm fail, a token with a `crit` header fails, and keys come from configuration only:
 a token naming a key source (`jku`, `x5u`, `jwk`, `x5c`) is refused. With an HMAC algorithm
 `kid` is not looked at; with an asymmetric one (core/jwt_keys.py) tokens are signed with the
@@ -50,8 +50,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import jwt
-
 from authgate.core import audit
 from authgate.core.clock import Clock
 from authgate.core.errors import (
@@ -75,12 +73,13 @@ from authgate.core.events import (
     VALID,
     Events,
 )
+from authgate.core.jwt_algorithms import ASYMMETRIC_ALGORITHMS, accepted_algorithms
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
-from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing, accepted_algorithms
 from authgate.core.models import User
 
 if TYPE_CHECKING:
     from authgate.core.audit import Audit
+    from authgate.core.jwt_keys import KeyRing
     from authgate.core.revocations import Revocations
     from authgate.store.protocol import Store
 
@@ -248,6 +247,8 @@ class Jwts:
 
     def encode(self, claims: Mapping[str, object]) -> str:
         """Sign `claims` (adding `aud`/`iss` when configured) as SimpleJWT's backend does."""
+        import jwt  # PyJWT, and with it cryptography, load with the first JWT (jwt_algorithms.py)
+
         payload = dict(claims)
         if self._config.audience is not None:
             payload["aud"] = self._config.audience
@@ -273,6 +274,8 @@ class Jwts:
         """The claims of a token that is authentic, current and of `expected_type` (None: any
         type, as SimpleJWT's UntypedToken); JwtError otherwise, in SimpleJWT's order.
         `allow_expired`: past `exp` is fine (a logout may name an expired session)."""
+        import jwt  # PyJWT, and with it cryptography, load with the first JWT (jwt_algorithms.py)
+
         config = self._config
         algorithms = accepted_algorithms(config.algorithm)
         try:

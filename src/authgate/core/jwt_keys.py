@@ -33,12 +33,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from jwt.exceptions import InvalidKeyError
 
+from authgate.core.jwt_algorithms import ASYMMETRIC_ALGORITHMS, ED25519_NAMES
 from authgate.settings import ConfigurationError
 
-ED25519_NAMES = ("EdDSA", "Ed25519")
-"""RFC 8037's polymorphic name and RFC 9864's fully-specified one, for the one signature
-authgate makes with an Ed25519 key."""
-ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", *ED25519_NAMES})
 MIN_RSA_BITS = 2048
 
 PRIVATE_SETTING = "AUTHGATE_JWT_PRIVATE_KEY_FILE"
@@ -77,16 +74,6 @@ def _register_ed25519() -> None:
 
 
 _register_ed25519()
-
-
-def accepted_algorithms(algorithm: str) -> tuple[str, ...]:
-    """The `alg` values a token may carry under the configured `algorithm`: that one, and for
-    Ed25519 keys both names of the one signature (EdDSA with an Ed25519 key is Ed25519,
-    RFC 9864 section 2), so that renaming the setting ends no session. The key family stays
-    fixed by configuration."""
-    if algorithm in ED25519_NAMES:
-        return (algorithm, *(name for name in ED25519_NAMES if name != algorithm))
-    return (algorithm,)
 
 
 @dataclass(frozen=True, slots=True)

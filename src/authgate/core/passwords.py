@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import importlib
 import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -82,7 +83,11 @@ class Passwords:
         )
         self._min_length = min_length
         # Verified against when the user is unknown, so that case costs what a real check costs.
-        self._dummy_hash = self._hasher.hash("authgate-dummy-password")
+        # Made by the first password operation, on the hashing pool (_with_dummy), not here:
+        # hashing while the service starts added argon2id's whole memory (19 MiB by default) to
+        # the peak of every worker, even one that never hashes (bench/memory.py).
+        self._dummy_hash: str | None = None
+        self._dummy_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password-hash")
 
     async def _off_loop(self, work: functools.partial[T]) -> T:
@@ -97,7 +102,7 @@ class Passwords:
     async def verify(self, password: str, encoded: str | None) -> Verification:
         """Check `password` against a stored hash; `None` burns the same time and fails."""
         if encoded is None:
-            dummy = functools.partial(self._verify_argon2, self._dummy_hash, password)
+            dummy = functools.partial(self._verify_dummy, password)
             await self._off_loop(functools.partial(self._timed, "verify", dummy))
             return Verification(matches=False)
         check = functools.partial(self._verify, password, encoded)
@@ -106,11 +111,23 @@ class Passwords:
     def _timed(self, operation: str, work: Callable[..., T], *args: object) -> T:
         """Run `work` on this hashing thread, telling the events how long it took (the hash
         alone, not the wait for a free thread)."""
+        self._with_dummy()
         started = time.perf_counter()
         try:
             return work(*args)
         finally:
             self._events.password_hashed(operation, time.perf_counter() - started)
+
+    def _with_dummy(self) -> str:
+        """The dummy hash, made on first need by whichever password operation comes first,
+        whether its user exists or not: so that first operation's extra hash tells nothing."""
+        with self._dummy_lock:
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hasher.hash("authgate-dummy-password")
+            return self._dummy_hash
+
+    def _verify_dummy(self, password: str) -> bool:
+        return self._verify_argon2(self._with_dummy(), password)
 
     def close(self) -> None:
         """Stop the hashing threads."""
@@ -118,7 +135,7 @@ class Passwords:
 
     def _verify(self, password: str, encoded: str) -> Verification:
         if encoded.startswith(UNUSABLE_PASSWORD_PREFIX):
-            self._verify_argon2(self._dummy_hash, password)
+            self._verify_dummy(password)
             return Verification(matches=False)
         if encoded.startswith("$argon2"):
             matches = self._verify_argon2(encoded, password)

@@ -63,6 +63,7 @@ from authgate.store.rows import (
 )
 
 T = TypeVar("T")
+NO_ENDED_LOGINS: frozenset[str] = frozenset()
 
 
 class SqlStore:
@@ -251,7 +252,12 @@ class SqlStore:
         rows = await self._driver.fetch_all(sql.JWT_SUBJECT, {"id": user_id})
         if not rows:
             return None
-        ended = frozenset(str(row["ended_sid"]) for row in rows if row["ended_sid"] is not None)
+        # Most users have no ended login: they share one empty set, not one each (a cached
+        # subject per JWT user, core/jwt_cache.py: some 200 bytes apiece).
+        ended = (
+            frozenset(str(row["ended_sid"]) for row in rows if row["ended_sid"] is not None)
+            or NO_ENDED_LOGINS
+        )
         return user_from_row(rows[0], self._to_datetime), int(rows[0]["jwt_version"]), ended
 
     async def bump_jwt_version(self, user_id: int) -> int | None:

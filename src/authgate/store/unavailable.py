@@ -13,6 +13,7 @@ one is no "cannot create user"), and the dialects answer it with 503 in their ow
 from __future__ import annotations
 
 import sqlite3
+import sys
 from typing import NoReturn
 
 from authgate.core.errors import UnavailableError
@@ -29,9 +30,11 @@ SQLITE_UNAVAILABLE = (
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
-    try:
-        import asyncpg
-    except ImportError:  # the [postgres] extra is not installed
+    """asyncpg's connection errors, once it is loaded (by the PostgreSQL driver): before
+    that, none of them can have been raised. Not imported here: it would add some 2 MiB to
+    every worker over SQLite (bench/memory.py)."""
+    asyncpg = sys.modules.get("asyncpg")
+    if asyncpg is None:
         return ()
     return (
         asyncpg.PostgresConnectionError,
@@ -50,17 +53,17 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     ConnectionError,
     TimeoutError,
-    *_driver_errors(),
 )
 
 
 def is_unavailable(error: BaseException) -> bool:
     """True when `error` (or what caused it) says a backing service cannot be reached."""
+    connection_errors = (*CONNECTION_ERRORS, *_driver_errors())
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, CONNECTION_ERRORS):
+        if isinstance(current, connection_errors):
             return True
         if isinstance(current, sqlite3.OperationalError) and any(
             text in str(current).lower() for text in SQLITE_UNAVAILABLE

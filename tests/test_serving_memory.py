@@ -1,0 +1,62 @@
+"""What a serving worker loads: only what every request may need. The rest loads on first use
+(bench/memory.py measures the memory this keeps out of a worker's peak)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Loaded by the first request that needs it, never while the service starts.
+# icu: a new or changed username; asyncpg: the PostgreSQL driver; jwt (PyJWT) and cryptography:
+# the first JWT signed or checked, or asymmetric JWT keys; jinja2: the first admin page.
+ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography", "jinja2")
+
+
+def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    """The top-level packages of ON_FIRST_USE that a fresh interpreter has loaded after `code`."""
+    probe = textwrap.dedent(code) + textwrap.dedent(f"""
+        import sys
+        print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(ON_FIRST_USE)!r}))
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    return list(eval(done.stdout.strip().splitlines()[-1]))  # noqa: S307 our own print
+
+
+@pytest.mark.slow
+def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path: Path) -> None:
+    """`authgate serve`'s imports and a started app, at the default settings."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")},
+        "AUTHGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AUTHGATE_SECRET_KEY": "s" * 40,
+    }
+    migrate = [sys.executable, "-m", "authgate", "migrate"]
+    subprocess.run(migrate, env=env, check=True, capture_output=True, cwd=tmp_path)
+    code = """
+        import asyncio
+        import authgate.cli, authgate.app
+        from authgate.settings import load_settings
+        app = authgate.app.create_app(load_settings())
+        async def start() -> None:
+            async with app.router.lifespan_context(app):
+                pass
+        asyncio.run(start())
+    """
+    assert _loaded_after(code, env) == []
+
+
+@pytest.mark.slow
+def test_the_username_checks_load_icu_when_first_used() -> None:
+    code = """
+        from authgate.core.identity import username_columns, username_format_problems
+        assert username_format_problems("ᴀce") != []  # a character outside the profile
+        assert username_columns("Admin")["username_key"] == "admin"
+    """
+    assert _loaded_after(code) == ["icu"]
