@@ -198,21 +198,44 @@ def postgres_migrated() -> str:
     return POSTGRES_URL
 
 
-def _truncate(url: str) -> None:
-    """Empty every table of the schema, so each test starts from a fresh database."""
+# The sequences the schema's tables own (their serial and identity columns).
+_OWNED_SEQUENCES = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(s.relname)
+FROM pg_class s
+JOIN pg_namespace n ON n.oid = s.relnamespace
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND t.relname = ANY($1::text[]) AND pg_table_is_visible(t.oid)
+"""
+
+
+def _empty(url: str) -> None:
+    """Empty every table of the schema and restart its sequences, so each test starts from a
+    fresh database: what `TRUNCATE ... RESTART IDENTITY CASCADE` leaves, at a tenth of its
+    cost. A TRUNCATE gives each table new files (about 0.2 s for the schema's 15, paid by every
+    PostgreSQL test); a DELETE of the few rows a test wrote is a few milliseconds. Children
+    before parents, so that no foreign key is in the way."""
     import asyncpg
 
     from authgate.store.schema import metadata
 
-    async def truncate() -> None:
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+
+    async def empty() -> None:
         connection = await asyncpg.connect(url)
         try:
-            tables = ", ".join(table.name for table in metadata.sorted_tables)
-            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            async with connection.transaction():
+                sequences = [row[0] for row in await connection.fetch(_OWNED_SEQUENCES, tables)]
+                await connection.execute(
+                    "; ".join(
+                        [f"DELETE FROM {table}" for table in tables]  # noqa: S608 the schema's names
+                        + [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+                    )
+                )
         finally:
             await connection.close()
 
-    asyncio.run(truncate())
+    asyncio.run(empty())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -224,7 +247,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    _truncate(url)
+    _empty(url)
     return url
 
 
