@@ -52,6 +52,40 @@ class ShiftedClock:
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
 
+    def monotonic(self) -> float:
+        """time.monotonic() shifted alike: the clock of the in-memory counters (lockout and
+        throttling, authgate.core.counters), which measure expiries on it (`waits_on`)."""
+        return time.monotonic() + self.offset.total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        """A wait that sets the clock ahead instead of passing real time (`waits_on`)."""
+        self.offset += timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+@contextmanager
+def waits_on(clock: ShiftedClock) -> Iterator[None]:
+    """What the lockout measures and waits on is `clock`, for every app created meanwhile:
+    the in-memory counters' expiries (authgate.core.counters.Counters) and the account-wide
+    delay (authgate.core.lockout.Lockout's sleep). A lock then expires when the clock is set
+    ahead, and a delay sets it ahead, without a wait. (The app's wiring creates both with
+    their defaults, the system's clock and asyncio.sleep: those defaults are swapped here.)"""
+    from authgate.core.counters import Counters
+    from authgate.core.lockout import Lockout
+
+    counters = Counters.__init__.__kwdefaults__
+    lockout = Lockout.__init__.__defaults__
+    assert counters is not None
+    assert counters["clock"] is time.monotonic
+    assert lockout == (asyncio.sleep,)
+    counters["clock"] = clock.monotonic
+    Lockout.__init__.__defaults__ = (clock.sleep,)
+    try:
+        yield
+    finally:
+        counters["clock"] = time.monotonic
+        Lockout.__init__.__defaults__ = lockout
+
 
 @contextmanager
 def live_server(
