@@ -7,8 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.support import Api, ShiftedClock, waits_on
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"  # Api.register's
 WRONG = "Wrong-Horse-9"
