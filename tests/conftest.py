@@ -28,12 +28,22 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from authgate.app import create_app
 from authgate.core.passwords import Argon2Cost
 from authgate.settings import Settings
 from authgate.store.migrate import upgrade
 from tests.exclusive import ModuleLock
 from tests.log_capture import SessionLog
-from tests.support import CHEAP_ARGON2, Api, Mailbox, ShiftedClock, live_server, smtp_server
+from tests.support import (
+    CHEAP_ARGON2,
+    IN_PROCESS_URL,
+    Api,
+    Mailbox,
+    ShiftedClock,
+    in_process,
+    live_server,
+    smtp_server,
+)
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, database `test`
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -152,6 +162,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """In a pytest-xdist worker, give this worker its own PostgreSQL database and Redis
     index (the test modules, imported after this, read the variables)."""
     global POSTGRES_URL, WORKER
+    config.addinivalue_line(
+        "markers",
+        "in_process: the `serve` fixture's servers run in this process, without a socket"
+        " (tests/support.py in_process): for the tests where the wire is not the point",
+    )
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is None:
         return  # a serial run: one test at a time
@@ -198,21 +213,44 @@ def postgres_migrated() -> str:
     return POSTGRES_URL
 
 
-def _truncate(url: str) -> None:
-    """Empty every table of the schema, so each test starts from a fresh database."""
+# The sequences the schema's tables own (their serial and identity columns).
+_OWNED_SEQUENCES = """
+SELECT quote_ident(n.nspname) || '.' || quote_ident(s.relname)
+FROM pg_class s
+JOIN pg_namespace n ON n.oid = s.relnamespace
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND t.relname = ANY($1::text[]) AND pg_table_is_visible(t.oid)
+"""
+
+
+def empty_database(url: str) -> None:
+    """Empty every table of the schema and restart its sequences, so each test starts from a
+    fresh database: what `TRUNCATE ... RESTART IDENTITY CASCADE` leaves, at a tenth of its
+    cost. A TRUNCATE gives each table new files (about 0.2 s for the schema's 15, paid by every
+    PostgreSQL test); a DELETE of the few rows a test wrote is a few milliseconds. Children
+    before parents, so that no foreign key is in the way."""
     import asyncpg
 
     from authgate.store.schema import metadata
 
-    async def truncate() -> None:
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+
+    async def empty() -> None:
         connection = await asyncpg.connect(url)
         try:
-            tables = ", ".join(table.name for table in metadata.sorted_tables)
-            await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            async with connection.transaction():
+                sequences = [row[0] for row in await connection.fetch(_OWNED_SEQUENCES, tables)]
+                await connection.execute(
+                    "; ".join(
+                        [f"DELETE FROM {table}" for table in tables]  # noqa: S608 the schema's names
+                        + [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+                    )
+                )
         finally:
             await connection.close()
 
-    asyncio.run(truncate())
+    asyncio.run(empty())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -224,7 +262,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(template, path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_migrated")
-    _truncate(url)
+    empty_database(url)
     return url
 
 
@@ -263,14 +301,25 @@ def argon2(request: pytest.FixtureRequest) -> Argon2Cost | None:
 
 @pytest.fixture
 def serve(
-    make_settings: Callable[..., Settings], argon2: Argon2Cost | None
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    argon2: Argon2Cost | None,
 ) -> Iterator[Callable[..., Api]]:
     """Start a live server with setting overrides (and `clock`, authgate's: tests.support.
-    ShiftedClock); returns an Api client for it."""
+    ShiftedClock); returns an Api client for it. For a test marked `in_process`, the app
+    is served in this process instead (no uvicorn, no socket: tests.support.in_process)."""
     stack: list[Any] = []
+    here = request.node.get_closest_marker("in_process") is not None
 
     def start(*, clock: ShiftedClock | None = None, **overrides: Any) -> Api:
-        context = live_server(make_settings(**overrides), argon2=argon2, clock=clock)
+        settings = make_settings(**overrides)
+        if here:
+            app = create_app(settings, argon2=argon2, clock=clock)
+            served = in_process(app)
+            transport = served.__enter__()
+            stack.append(served)
+            return Api(IN_PROCESS_URL, transport)
+        context = live_server(settings, argon2=argon2, clock=clock)
         base_url = context.__enter__()
         stack.append(context)
         return Api(base_url)

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +26,7 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from authgate.app import create_app
@@ -51,6 +52,40 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        """time.monotonic() shifted alike: the clock of the in-memory counters (lockout and
+        throttling, authgate.core.counters), which measure expiries on it (`waits_on`)."""
+        return time.monotonic() + self.offset.total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        """A wait that sets the clock ahead instead of passing real time (`waits_on`)."""
+        self.offset += timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+
+@contextmanager
+def waits_on(clock: ShiftedClock) -> Iterator[None]:
+    """What the lockout measures and waits on is `clock`, for every app created meanwhile:
+    the in-memory counters' expiries (authgate.core.counters.Counters) and the account-wide
+    delay (authgate.core.lockout.Lockout's sleep). A lock then expires when the clock is set
+    ahead, and a delay sets it ahead, without a wait. (The app's wiring creates both with
+    their defaults, the system's clock and asyncio.sleep: those defaults are swapped here.)"""
+    from authgate.core.counters import Counters
+    from authgate.core.lockout import Lockout
+
+    counters = Counters.__init__.__kwdefaults__
+    lockout = Lockout.__init__.__defaults__
+    assert counters is not None
+    assert counters["clock"] is time.monotonic
+    assert lockout == (asyncio.sleep,)
+    counters["clock"] = clock.monotonic
+    Lockout.__init__.__defaults__ = (clock.sleep,)
+    try:
+        yield
+    finally:
+        counters["clock"] = time.monotonic
+        Lockout.__init__.__defaults__ = lockout
 
 
 @contextmanager
@@ -85,6 +120,65 @@ def serve_app(app: ASGIApp, port: int = 0) -> Iterator[str]:
     finally:
         server.stop()
         thread.join(timeout=10)
+
+
+IN_PROCESS_URL = "http://127.0.0.1:9"
+"""The base URL of an app served in this process (`in_process`): a loopback host as a live
+server's (authgate's cookies and links depend on the host), and the discard port, where
+nothing listens, so that a request that leaves the process by mistake fails at once."""
+
+
+@contextmanager
+def in_process(app: Starlette) -> Iterator[httpx.BaseTransport]:
+    """Serve `app` in this process, without a socket: its lifespan and every request run on an
+    event loop in a thread of their own, as under uvicorn (the app's background tasks go on
+    between requests, and the tests' blocking calls block only the test). Yields a transport
+    for a synchronous httpx client. For the tests where the wire is not the point: uvicorn's
+    parsing, its limits and its headers (`date`, `server`) are not there; an exception the app
+    lets out is a 500, as uvicorn answers it."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    lifespan = app.router.lifespan_context(app)
+
+    def call(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    try:
+        call(lifespan.__aenter__())
+        try:
+            yield _LoopTransport(httpx.ASGITransport(app, raise_app_exceptions=False), call)
+        finally:
+            call(lifespan.__aexit__(None, None, None))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+class _LoopTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that hands each request to an ASGITransport on the app's
+    loop (in_process) and waits for its whole answer."""
+
+    def __init__(self, asgi: httpx.ASGITransport, call: Callable[[Any], Any]) -> None:
+        self._asgi = asgi
+        self._call = call
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # its stream is then bytes, which an async transport reads as well
+
+        async def answer() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=httpx.ByteStream(content),
+                extensions=response.extensions,
+            )
+
+        response: httpx.Response = self._call(answer())
+        return response
 
 
 class _PromptServer(uvicorn.Server):
@@ -180,8 +274,8 @@ def link_parts(message: Message) -> tuple[str, str]:
 class Api:
     """An httpx client for a live server, with helpers that go through the public API."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30, transport=transport)
 
     def register(self, username: str, password: str = "Correct-Horse-9", **extra: object) -> Any:
         response = self.http.post(

@@ -17,6 +17,8 @@ from authgate.store import open_store, sqlite_path
 from tests.store.test_directory_store import FixedClock, records_over, truncate_records
 from tests.support import Api, run, run_cli
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 PASSWORD = "Correct-Horse-9"
 RU = {"Accept-Language": "ru"}
 RECORD_FIELDS = [

@@ -3,8 +3,12 @@ arrived at a real SMTP server and use it."""
 
 from __future__ import annotations
 
+import pytest
+
 from authgate.core.confirmations import encode_uid
 from tests.support import Api, Mailbox, link_parts
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"
 

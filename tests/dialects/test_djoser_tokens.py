@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from tests.support import Api, ShiftedClock
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 
 def test_token_login_answers_a_40_hex_token(api: Api) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from tests.support import Api, run_cli
+
+pytestmark = pytest.mark.in_process  # the views' answers, not the wire's
 
 PASSWORD = "Correct-Horse-9"
 

@@ -11,6 +11,8 @@ import pytest
 from authgate.store import open_store
 from tests.support import Api, run, run_cli
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 PREFIXES = ["/api/v1", "/api/v1/accounts"]
 RU = {"Accept-Language": "ru"}
 PASSWORD = "Correct-Horse-9"

@@ -23,6 +23,8 @@ from tests.security.helpers import stored_user
 from tests.store.test_directory_store import truncate_records
 from tests.support import Api, run_cli
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 ROOT_PASSWORD = "Root-Horse-Battery-9"
 MISSING = 'Invalid pk "999999" - object does not exist.'
 

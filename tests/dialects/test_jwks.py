@@ -23,6 +23,8 @@ from jwcrypto import (
 from authgate.core.jwt_keys import thumbprint
 from tests.support import Api, rsa_key_files
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 PASSWORD = "Correct-Horse-9"
 
 

@@ -4,11 +4,14 @@ every dialect; too many attempts get 429 with Retry-After."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
 
-from tests.support import Api
+from tests.support import Api, ShiftedClock, waits_on
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"  # Api.register's
 WRONG = "Wrong-Horse-9"
@@ -55,18 +58,19 @@ def test_an_unknown_login_locks_and_answers_as_a_known_one(serve: Callable[..., 
     assert [_answer(r) for r in known] == [_answer(r) for r in unknown]
 
 
-@pytest.mark.slow
 def test_a_lock_ends_and_a_success_resets_the_count(serve: Callable[..., Api]) -> None:
-    import time
-
-    api = serve(throttle_enabled=False, lockout_free_failures=2, lockout_base_seconds=3)
+    clock = ShiftedClock()
+    with waits_on(clock):
+        api = serve(
+            throttle_enabled=False, lockout_free_failures=2, lockout_base_seconds=3, clock=clock
+        )
     api.register("john")
     _djoser(api, "john", WRONG)
     assert _djoser(api, "john", PASSWORD).status_code == 200  # one failure: no lock
     for _ in range(2):
         _djoser(api, "john", WRONG)
     assert _djoser(api, "john", PASSWORD).status_code == 400  # locked for 3 s
-    time.sleep(4)
+    clock.offset += timedelta(seconds=4)  # as a wait of 4 s would
     assert _djoser(api, "john", PASSWORD).status_code == 200
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.support import Api
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"  # Api.register's
 

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import jwt as pyjwt
+import pytest
 
 from tests.conftest import TEST_SECRET
 from tests.support import Api
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"
 CHALLENGE = 'Bearer realm="api"'

@@ -27,6 +27,8 @@ from tests.security.helpers import (
 )
 from tests.support import Api, Mailbox, link_parts, run_cli
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 INVALID_FOR_USER = {"token": ["Invalid token for given user."]}
 STALE = {"detail": "Stale token for given user."}
 # How long a mail that is not coming is waited for (tests/security/test_enumeration.py's).

@@ -12,11 +12,14 @@ import asyncio
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from authgate.core.counters import Counters
 from authgate.core.lockout import Lockout, LockoutPolicy
 from tests.security.helpers import NEW_PASSWORD, PASSWORD, answer, unique
 from tests.support import Api, Mailbox, link_parts
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 ATTACKER = "203.0.113.7"
 OWNER = "198.51.100.20"

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from tests.security.helpers import PASSWORD, unique
 from tests.support import Api
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 CROSS_SITE_HEADERS = [
     {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},

@@ -17,6 +17,8 @@ import pytest
 from tests.security.helpers import PASSWORD, answer, unique
 from tests.support import Api
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 GUESSES = 12  # over the default 10/minute per account and address, and the 5 free failures
 
 

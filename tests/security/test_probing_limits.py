@@ -18,9 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from authgate.settings import Settings
 from tests.support import Api, run_cli
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"  # Api.register's
 ROOT_PASSWORD = "Root-Horse-Battery-9"

@@ -15,6 +15,8 @@ from tests.admin.helpers import make_user
 from tests.security.helpers import NO_THROTTLE, NOT_FOUND, answer
 from tests.support import Api
 
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
+
 WHOLE = {
     "id",
     "last_login",
