@@ -45,6 +45,12 @@ def _core(database_url: str, store: Store, clock: StepClock) -> Core:
     return build_core(settings, store, LogMailer(), clock)
 
 
+async def _staff_and_user(core: Core, username: str) -> tuple[User, User]:
+    """A staff member and a user they may act on."""
+    staff = await core.users.register(username="boss", email="", password=PASSWORD, is_staff=True)
+    return staff, await core.users.register(username=username, email="", password=PASSWORD)
+
+
 def _run(
     database_url: str, scenario: Callable[[Core, Sessions, StepClock], Awaitable[None]]
 ) -> None:
@@ -129,10 +135,7 @@ def test_csrf_tokens_are_bound_to_their_session(database_url: str) -> None:
 
 def test_staff_list_and_revoke_a_users_tokens_and_sessions(database_url: str) -> None:
     async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
-        staff = await core.users.register(
-            username="boss", email="", password=PASSWORD, is_staff=True
-        )
-        user = await core.users.register(username="dan", email="", password=PASSWORD)
+        staff, user = await _staff_and_user(core, "dan")
         tokens = UserTokens(core.store, core.revocations, core.audit)
         raw = await core.tokens.issue(user)
         (listed,) = await tokens.list_for(staff, user)
@@ -212,10 +215,7 @@ def test_a_cached_session_answers_without_a_store_read_and_is_still_touched(
 
 def test_every_way_a_session_ends_ends_its_cached_copy_at_once(database_url: str) -> None:
     async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
-        staff = await core.users.register(
-            username="boss", email="", password=PASSWORD, is_staff=True
-        )
-        user = await core.users.register(username="fay", email="", password=PASSWORD)
+        staff, user = await _staff_and_user(core, "fay")
 
         async def cached() -> tuple[str, Session]:
             raw = await sessions.create(user)
@@ -284,10 +284,7 @@ def test_another_process_ending_a_session_ends_it_here_after_a_feed_poll(
         other = _core(database_url, store, clock)  # another worker or node
         try:
             await other.revocations.poll()  # following the feed from its current end
-            staff = await core.users.register(
-                username="boss", email="", password=PASSWORD, is_staff=True
-            )
-            user = await core.users.register(username="hal", email="", password=PASSWORD)
+            staff, user = await _staff_and_user(core, "hal")
             ends: list[Callable[[SessionRecord], Awaitable[object]]] = [
                 lambda record: sessions.log_out(user.id, record.digest),
                 lambda record: sessions.revoke(staff, user, record.digest),
