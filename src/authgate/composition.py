@@ -22,13 +22,14 @@ from authgate.core.jwt_cache import SubjectCache
 from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.logins import Logins
 from authgate.core.mail import LinkTemplates, Mailer
+from authgate.core.models import TokenPrincipal
 from authgate.core.notices import Notices
 from authgate.core.passwords import Argon2Cost, Passwords
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.recovery import Recovery
 from authgate.core.revocation_bus import RevocationBus
 from authgate.core.revocations import Revocations
-from authgate.core.sessions import Sessions
+from authgate.core.sessions import Session, Sessions
 from authgate.core.throttling import LOGIN, PROBE, RECOVERY, REGISTER, Rule, Throttle
 from authgate.core.tokens import Tokens
 from authgate.core.user_tokens import UserTokens
@@ -76,7 +77,12 @@ def build_core(
         threads=settings.password_hash_threads or _usable_cores(),
         events=events,
     )
-    cache = PrincipalCache(
+    cache = PrincipalCache[TokenPrincipal](
+        max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
+    )
+    # Browser sessions are cached as tokens are, under the same bounds (what one process
+    # trusts without asking the database again).
+    session_cache = PrincipalCache[Session](
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
     )
     subjects = SubjectCache(
@@ -84,7 +90,7 @@ def build_core(
     )
     revocations = Revocations(
         store,
-        [cache, subjects],
+        [cache, session_cache, subjects],
         clock,
         poll_seconds=settings.revocation_poll_seconds,
         bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
@@ -139,6 +145,8 @@ def build_core(
         store,
         clock,
         audit,
+        cache=session_cache,
+        revocations=revocations,
         secret=secret,
         lifetime_seconds=settings.session_lifetime_seconds,
         idle_seconds=settings.session_idle_seconds,

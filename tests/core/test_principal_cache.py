@@ -27,7 +27,7 @@ class FakeTime:
 
 def test_entries_expire_after_the_ttl() -> None:
     time = FakeTime()
-    cache = PrincipalCache(max_entries=10, ttl_seconds=5, monotonic=time)
+    cache = PrincipalCache[TokenPrincipal](max_entries=10, ttl_seconds=5, monotonic=time)
     cache.put("a", principal(1, "a"), generation=cache.generation)
     assert cache.get("a") is not None
     time.now = 5.1
@@ -36,7 +36,7 @@ def test_entries_expire_after_the_ttl() -> None:
 
 
 def test_evicting_a_user_drops_all_their_tokens_only() -> None:
-    cache = PrincipalCache(max_entries=10, ttl_seconds=60)
+    cache = PrincipalCache[TokenPrincipal](max_entries=10, ttl_seconds=60)
     for digest, user_id in (("a", 1), ("b", 1), ("c", 2)):
         cache.put(digest, principal(user_id, digest), generation=cache.generation)
     cache.evict_users({1})
@@ -45,7 +45,7 @@ def test_evicting_a_user_drops_all_their_tokens_only() -> None:
 
 
 def test_a_read_that_raced_an_eviction_is_not_cached() -> None:
-    cache = PrincipalCache(max_entries=10, ttl_seconds=60)
+    cache = PrincipalCache[TokenPrincipal](max_entries=10, ttl_seconds=60)
     generation = cache.generation
     cache.evict_users({1})  # the user changed while the read was in flight
     cache.put("a", principal(1, "a"), generation=generation)
@@ -53,7 +53,7 @@ def test_a_read_that_raced_an_eviction_is_not_cached() -> None:
 
 
 def test_size_is_bounded_oldest_out_first() -> None:
-    cache = PrincipalCache(max_entries=2, ttl_seconds=60)
+    cache = PrincipalCache[TokenPrincipal](max_entries=2, ttl_seconds=60)
     for index, digest in enumerate("abc"):
         cache.put(digest, principal(index, digest), generation=cache.generation)
     assert len(cache) == 2
@@ -62,7 +62,7 @@ def test_size_is_bounded_oldest_out_first() -> None:
 
 
 def test_zero_size_disables_the_cache() -> None:
-    cache = PrincipalCache(max_entries=0, ttl_seconds=60)
+    cache = PrincipalCache[TokenPrincipal](max_entries=0, ttl_seconds=60)
     cache.put("a", principal(1, "a"), generation=cache.generation)
     assert not cache.enabled
     assert cache.get("a") is None

@@ -12,12 +12,13 @@ import pytest
 from authgate.composition import build_core
 from authgate.core import Core
 from authgate.core.errors import PermissionDeniedError
-from authgate.core.sessions import Sessions
+from authgate.core.models import SessionPrincipal, SessionRecord, User
+from authgate.core.sessions import TOUCH_INTERVAL_SECONDS, Session, Sessions
 from authgate.core.staff import OPERATOR
 from authgate.core.user_tokens import UserTokens
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
-from authgate.store import open_store
+from authgate.store import Store, open_store
 
 PASSWORD = "Correct-Horse-9"
 
@@ -32,25 +33,34 @@ class StepClock:
         return self.at
 
 
+def _core(database_url: str, store: Store, clock: StepClock) -> Core:
+    """A core whose sessions last an hour, or ten minutes unused."""
+    settings = Settings(
+        database_url=database_url,
+        secret_key="k" * 40,
+        session_lifetime_seconds=3600,
+        session_idle_seconds=600,
+        _env_file=None,
+    )
+    return build_core(settings, store, LogMailer(), clock)
+
+
+async def _staff_and_user(core: Core, username: str) -> tuple[User, User]:
+    """A staff member and a user they may act on."""
+    staff = await core.users.register(username="boss", email="", password=PASSWORD, is_staff=True)
+    return staff, await core.users.register(username=username, email="", password=PASSWORD)
+
+
 def _run(
     database_url: str, scenario: Callable[[Core, Sessions, StepClock], Awaitable[None]]
 ) -> None:
     async def run() -> None:
-        settings = Settings(database_url=database_url, secret_key="k" * 40, _env_file=None)
         store = open_store(database_url)
         await store.connect()
         clock = StepClock()
-        core = build_core(settings, store, LogMailer(), clock)
-        sessions = Sessions(
-            store,
-            clock,
-            core.audit,
-            secret="k" * 40,
-            lifetime_seconds=3600,
-            idle_seconds=600,
-        )
+        core = _core(database_url, store, clock)
         try:
-            await scenario(core, sessions, clock)
+            await scenario(core, core.sessions, clock)
         finally:
             await core.close()
             await store.close()
@@ -125,10 +135,7 @@ def test_csrf_tokens_are_bound_to_their_session(database_url: str) -> None:
 
 def test_staff_list_and_revoke_a_users_tokens_and_sessions(database_url: str) -> None:
     async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
-        staff = await core.users.register(
-            username="boss", email="", password=PASSWORD, is_staff=True
-        )
-        user = await core.users.register(username="dan", email="", password=PASSWORD)
+        staff, user = await _staff_and_user(core, "dan")
         tokens = UserTokens(core.store, core.revocations, core.audit)
         raw = await core.tokens.issue(user)
         (listed,) = await tokens.list_for(staff, user)
@@ -144,5 +151,189 @@ def test_staff_list_and_revoke_a_users_tokens_and_sessions(database_url: str) ->
         assert await sessions.revoke_every(staff, user) == 2
         events = await core.audit.events(user_id=user.id, event="token_revoked")
         assert [e.reason for e in events] == ["all 2 sessions by boss", "by boss"]
+
+    _run(database_url, scenario)
+
+
+# The in-memory copy (core/principal_cache.py): a known cookie reads no database, and whatever
+# ends a session ends its cached copy here at once and elsewhere after a feed poll.
+
+
+def _count_session_reads(store: Store) -> list[str]:
+    """The digests the store is asked for from now on (the real store's read, wrapped)."""
+    asked: list[str] = []
+    read = store.get_session
+
+    async def get_session(digest: str) -> tuple[User, SessionRecord] | None:
+        asked.append(digest)
+        return await read(digest)
+
+    store.get_session = get_session  # type: ignore[method-assign]
+    return asked
+
+
+def test_a_cached_session_answers_without_a_store_read_and_is_still_touched(
+    database_url: str,
+) -> None:
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        user = await core.users.register(username="eve", email="", password=PASSWORD)
+        raw = await sessions.create(user)
+        reads = _count_session_reads(core.store)
+        for _ in range(5):
+            clock.at += timedelta(seconds=10)
+            found = await sessions.resolve(raw)
+            assert found is not None
+            assert found.user.id == user.id
+        assert len(reads) == 1
+        # Past the touch interval its last use is written, from the cached copy.
+        clock.at += timedelta(seconds=TOUCH_INTERVAL_SECONDS)
+        found = await sessions.resolve(raw)
+        assert found is not None
+        assert found.record.last_used_at == clock.at
+        (stored,) = await core.store.list_user_sessions(user.id)
+        assert stored.last_used_at == clock.at
+        assert len(reads) == 1
+        # And not again before the interval is over.
+        touched = clock.at
+        clock.at += timedelta(seconds=TOUCH_INTERVAL_SECONDS - 1)
+        assert await sessions.resolve(raw) is not None
+        (stored,) = await core.store.list_user_sessions(user.id)
+        assert stored.last_used_at == touched
+        # The idle time still applies to the cached copy: unused for ten minutes, it ends.
+        clock.at += timedelta(minutes=10)
+        assert await sessions.resolve(raw) is None
+        # So does the absolute lifetime, used or not.
+        other = await sessions.create(user)
+        for _ in range(6):
+            clock.at += timedelta(minutes=9)
+            assert await sessions.resolve(other) is not None
+        clock.at += timedelta(minutes=7)  # an hour and a minute after it was opened
+        assert await sessions.resolve(other) is None
+
+    _run(database_url, scenario)
+
+
+def test_every_way_a_session_ends_ends_its_cached_copy_at_once(database_url: str) -> None:
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        staff, user = await _staff_and_user(core, "fay")
+
+        async def cached() -> tuple[str, Session]:
+            raw = await sessions.create(user)
+            found = await sessions.resolve(raw)
+            assert found is not None
+            assert await sessions.resolve(raw) is not None  # now answered from memory
+            return raw, found
+
+        raw, found = await cached()
+        await sessions.end(found)
+        assert await sessions.resolve(raw) is None
+        raw, found = await cached()
+        await core.log_out(SessionPrincipal(user, found.record.digest))
+        assert await sessions.resolve(raw) is None
+        raw, found = await cached()
+        assert await sessions.revoke(staff, user, found.record.digest)
+        assert await sessions.resolve(raw) is None
+        raw, _ = await cached()
+        assert await sessions.revoke_every(staff, user) == 1
+        assert await sessions.resolve(raw) is None
+        raw, _ = await cached()
+        user = await core.users.set_password(user, "Another-Long-Pass-88", actor=OPERATOR)
+        assert await sessions.resolve(raw) is None
+        raw, _ = await cached()
+        user = await core.users.set_username(user, "fay2")
+        found_again = await sessions.resolve(raw)
+        assert found_again is not None
+        assert found_again.user.username == "fay2"  # a profile change is seen at once too
+        user = await core.users.set_active(user, active=False, actor=OPERATOR)
+        assert await sessions.resolve(raw) is None
+        user = await core.users.set_active(user, active=True, actor=OPERATOR)
+        raw, _ = await cached()
+        await core.users.delete(user, actor=OPERATOR)
+        assert await sessions.resolve(raw) is None
+
+    _run(database_url, scenario)
+
+
+def test_a_read_racing_a_password_change_is_not_cached(database_url: str) -> None:
+    """A request reads the session while a password change is under way: after the user's
+    cached entries were dropped (the token and JWT revocations tell the feed first) and before
+    the sessions are deleted. Its copy must not outlive the change."""
+
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        user = await core.users.register(username="gus", email="", password=PASSWORD)
+        raw = await sessions.create(user)
+        delete = core.store.delete_user_sessions
+
+        async def delete_user_sessions(user_id: int) -> int:
+            assert await sessions.resolve(raw) is not None  # still stored: read and cached
+            return await delete(user_id)
+
+        core.store.delete_user_sessions = delete_user_sessions  # type: ignore[method-assign]
+        await core.users.set_password(user, "Another-Long-Pass-88", actor=OPERATOR)
+        assert await sessions.resolve(raw) is None
+
+    _run(database_url, scenario)
+
+
+def test_another_process_ending_a_session_ends_it_here_after_a_feed_poll(
+    database_url: str,
+) -> None:
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        store = open_store(database_url)
+        await store.connect()
+        other = _core(database_url, store, clock)  # another worker or node
+        try:
+            await other.revocations.poll()  # following the feed from its current end
+            staff, user = await _staff_and_user(core, "hal")
+            ends: list[Callable[[SessionRecord], Awaitable[object]]] = [
+                lambda record: sessions.log_out(user.id, record.digest),
+                lambda record: sessions.revoke(staff, user, record.digest),
+                lambda record: sessions.revoke_every(staff, user),
+                lambda record: core.users.set_password(
+                    user, "Another-Long-Pass-88", actor=OPERATOR
+                ),
+                lambda record: core.users.set_active(user, active=False, actor=OPERATOR),
+                lambda record: core.users.delete(user, actor=OPERATOR),
+            ]
+            for end in ends:
+                user = await core.store.get_user(user.id) or user
+                if not user.is_active:
+                    user = await core.users.set_active(user, active=True, actor=OPERATOR)
+                raw = await sessions.create(user)
+                await other.revocations.poll()  # up to date: what it caches now stays
+                found = await other.sessions.resolve(raw)
+                assert found is not None  # now cached by the other process
+                await end(found.record)
+                # Until it reads the feed (every 50 ms when serving), the other process
+                # answers from its copy, as for tokens; after, it refuses.
+                assert await other.sessions.resolve(raw) is not None
+                await other.revocations.poll()
+                assert await other.sessions.resolve(raw) is None
+        finally:
+            await other.close()
+            await store.close()
+
+    _run(database_url, scenario)
+
+
+def test_a_session_used_on_another_process_is_not_idle_here(database_url: str) -> None:
+    """This process's copy holds an older last use: the store, which the other process
+    touched, has the last word before the session is refused as idle."""
+
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        store = open_store(database_url)
+        await store.connect()
+        other = _core(database_url, store, clock)
+        try:
+            user = await core.users.register(username="ida", email="", password=PASSWORD)
+            raw = await sessions.create(user)
+            assert await sessions.resolve(raw) is not None  # cached here
+            clock.at += timedelta(minutes=9)
+            assert await other.sessions.resolve(raw) is not None  # touched there
+            clock.at += timedelta(minutes=2)
+            assert await sessions.resolve(raw) is not None  # 11 minutes after its use here
+        finally:
+            await other.close()
+            await store.close()
 
     _run(database_url, scenario)

@@ -1,4 +1,5 @@
-"""Recently resolved tokens, so the hot path answers from memory instead of the database.
+"""Recently resolved credentials (opaque tokens, browser sessions), so the hot path answers
+from memory instead of the database.
 
 An entry is dropped when anything about its user changes (logout, password change, profile
 update, deactivation, deletion): in this process at once, in every other process (workers,
@@ -9,12 +10,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
-from authgate.core.models import TokenPrincipal
+from authgate.core.models import User
 
 
-class PrincipalCache:
-    """A bounded map token digest -> TokenPrincipal, evictable per user."""
+class OfUser(Protocol):
+    """What a cached credential resolves to: at least its user (evictions are per user)."""
+
+    @property
+    def user(self) -> User: ...
+
+
+P = TypeVar("P", bound=OfUser)
+
+
+class PrincipalCache(Generic[P]):
+    """A bounded map credential digest -> what it resolved to (a TokenPrincipal, a Session),
+    evictable per user."""
 
     def __init__(
         self,
@@ -26,7 +39,7 @@ class PrincipalCache:
         self._max_entries = max_entries
         self._ttl = ttl_seconds
         self._monotonic = monotonic
-        self._entries: dict[str, tuple[TokenPrincipal, float]] = {}
+        self._entries: dict[str, tuple[P, float]] = {}
         self._digests_of_user: dict[int, set[str]] = {}
         # Bumped by every eviction, so a read that raced one is not cached (see put).
         self.generation = 0
@@ -36,8 +49,8 @@ class PrincipalCache:
         """False when configured off (TTL or size 0)."""
         return self._ttl > 0 and self._max_entries > 0
 
-    def get(self, digest: str) -> TokenPrincipal | None:
-        """The cached principal of a token digest, if fresh."""
+    def get(self, digest: str) -> P | None:
+        """The cached principal of a digest, if fresh."""
         entry = self._entries.get(digest)
         if entry is None:
             return None
@@ -47,7 +60,7 @@ class PrincipalCache:
             return None
         return principal
 
-    def put(self, digest: str, principal: TokenPrincipal, *, generation: int) -> None:
+    def put(self, digest: str, principal: P, *, generation: int) -> None:
         """Cache a principal read from the store when `generation` was current, unless an
         eviction happened since: that read may predate the change which caused it."""
         if not self.enabled or generation != self.generation:
@@ -58,14 +71,20 @@ class PrincipalCache:
         self._entries[digest] = (principal, self._monotonic() + self._ttl)
         self._digests_of_user.setdefault(principal.user.id, set()).add(digest)
 
-    def refresh(self, digest: str, principal: TokenPrincipal) -> None:
+    def refresh(self, digest: str, principal: P) -> None:
         """Replace a cached entry's principal (a newer last_used_at), keeping its expiry."""
         entry = self._entries.get(digest)
         if entry is not None:
             self._entries[digest] = (principal, entry[1])
 
+    def discard(self, digest: str) -> None:
+        """Forget one entry (its owner found it stale and reads the store again)."""
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._drop(digest, entry[0].user.id)
+
     def evict_users(self, user_ids: set[int]) -> None:
-        """Forget every token of these users."""
+        """Forget every entry of these users."""
         self.generation += 1
         for user_id in user_ids:
             for digest in self._digests_of_user.pop(user_id, set()):

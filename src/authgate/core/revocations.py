@@ -1,11 +1,12 @@
 """The revocation feed: every change that must end cached sessions, shared through the database
 (and, with Redis configured, pushed to every process at once: core/revocation_bus.py).
 
-Each change to a user that affects what their tokens prove (revocation, password, profile,
-activity, deletion) appends a row; every process polls the rows it has not seen and evicts those
-users from its caches (PrincipalCache, and the JWT SubjectCache). The database is already
-shared by every worker and node, so this needs nothing else to run; the poll interval bounds
-how long a revoked token lives on.
+Each change to a user that affects what their tokens or browser sessions prove (revocation,
+logout, password, profile, activity, deletion) appends a row; every process polls the rows it
+has not seen and evicts those users from its caches (the PrincipalCache of tokens and that of
+sessions, and the JWT SubjectCache). The database is already shared by every worker and node,
+so this needs nothing else to run; the poll interval bounds how long a revoked token or session
+lives on.
 """
 
 from __future__ import annotations

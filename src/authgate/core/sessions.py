@@ -7,6 +7,12 @@ ends at its absolute lifetime, after an idle time, at logout, when staff revoke 
 user's password changes or the user is deactivated (core/credentials.py) or deleted (the
 cascade).
 
+A resolved session is kept in memory (core/principal_cache.py, as opaque tokens are), so a
+request with a known cookie reads no database: its absolute and idle expiry are still judged
+against the clock every time, on the cached record. Whatever ends a session tells the revocation
+feed after the row is gone, which empties the user's entries here at once and in every other
+process within the feed's poll interval, exactly as for tokens.
+
 Each session has a CSRF token bound to it: an HMAC of the session's digest under the secret key,
 so nothing more is stored, a token is useless with any other session, and it cannot be computed
 from the cookie without the key.
@@ -19,7 +25,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from authgate.core import audit
@@ -28,6 +34,8 @@ from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
 from authgate.core.errors import InvalidCredentialsError, NotFoundError
 from authgate.core.models import SessionRecord, User
+from authgate.core.principal_cache import PrincipalCache
+from authgate.core.revocations import Revocations
 from authgate.core.staff import authorize_staff_change, require_staff
 
 if TYPE_CHECKING:
@@ -64,6 +72,8 @@ class Sessions:
         clock: Clock,
         audit_log: Audit,
         *,
+        cache: PrincipalCache[Session],
+        revocations: Revocations,
         secret: str,
         lifetime_seconds: int,
         idle_seconds: int,
@@ -71,6 +81,8 @@ class Sessions:
         self._store = store
         self._clock = clock
         self._audit = audit_log
+        self._cache = cache
+        self._revocations = revocations
         self._key = hashlib.sha256(_CSRF_CONTEXT + secret.encode()).digest()
         self._lifetime = timedelta(seconds=lifetime_seconds)
         self._idle = timedelta(seconds=idle_seconds)
@@ -107,19 +119,36 @@ class Sessions:
         """The live session of this cookie value and its (active) user, else None."""
         if not raw or len(raw) > 2 * SESSION_BYTES:
             return None
-        found = await self._store.get_session(session_digest(raw))
-        if found is None:
-            return None
-        user, record = found
+        digest = session_digest(raw)
         now = self._clock.now()
-        if record.expires_at <= now or record.last_used_at + self._idle <= now:
+        session = self._cache.get(digest)
+        if session is not None and not self._live(session.record, now):
+            # Another process may have recorded a later use than this copy holds: the store
+            # has the last word before the session is refused.
+            self._cache.discard(digest)
+            session = None
+        if session is None:
+            generation = self._cache.generation
+            found = await self._store.get_session(digest)
+            if found is None:
+                return None
+            session = Session(user=found[0], record=found[1])
+            if not self._live(session.record, now):
+                return None
+            self._cache.put(digest, session, generation=generation)
+        if not session.user.is_active:
             return None
-        if not user.is_active:
-            return None
-        if (now - record.last_used_at).total_seconds() >= TOUCH_INTERVAL_SECONDS:
-            await self._store.touch_session(record.digest, now)
-            record = replace(record, last_used_at=now)
-        return Session(user=user, record=record)
+        if (now - session.record.last_used_at).total_seconds() >= TOUCH_INTERVAL_SECONDS:
+            # The cached copy first, before the write's await: concurrent requests of this
+            # session then do not write it again.
+            session = replace(session, record=replace(session.record, last_used_at=now))
+            self._cache.refresh(digest, session)
+            await self._store.touch_session(digest, now)
+        return session
+
+    def _live(self, record: SessionRecord, now: datetime) -> bool:
+        """Whether a session is within its absolute lifetime and its idle time."""
+        return record.expires_at > now and record.last_used_at + self._idle > now
 
     def csrf_token(self, session: Session) -> str:
         """The synchronizer token of this session, for its forms."""
@@ -154,8 +183,10 @@ class Sessions:
         await self.log_out(session.user.id, session.record.digest)
 
     async def log_out(self, user_id: int, digest: str) -> None:
-        """Log out: end the session of this digest."""
+        """Log out: end the session of this digest (and, through the feed, every process's
+        cached copy: after the delete, so no read can cache it again)."""
         await self._store.delete_session(user_id, digest)
+        await self._revocations.publish(user_id)
         await self._audit.record(audit.LOGOUT, user_id=user_id, reason="session")
 
     async def list_for(self, actor: User, user: User) -> list[SessionRecord]:
@@ -174,6 +205,7 @@ class Sessions:
         authorize_staff_change(actor, user)
         ended = await self._store.delete_session(user.id, digest)
         if ended:
+            await self._revocations.publish(user.id)
             await self._audit.record(
                 audit.TOKEN_REVOKED, user_id=user.id, reason=f"session by {actor.username}"[:64]
             )
@@ -183,7 +215,7 @@ class Sessions:
         """End every session of `user` (staff who may change the user); returns how many
         there were."""
         authorize_staff_change(actor, user)
-        count = await self._store.delete_user_sessions(user.id)
+        count = await self.revoke_all(user.id)
         await self._audit.record(
             audit.TOKEN_REVOKED,
             user_id=user.id,
@@ -192,8 +224,12 @@ class Sessions:
         return count
 
     async def revoke_all(self, user_id: int) -> int:
-        """End every session of a user; returns how many there were."""
-        return await self._store.delete_user_sessions(user_id)
+        """End every session of a user; returns how many there were. The feed is told after
+        the rows are gone: a read racing an earlier publish (a password change's) may have
+        cached one meanwhile."""
+        count = await self._store.delete_user_sessions(user_id)
+        await self._revocations.publish(user_id)
+        return count
 
     async def prune(self) -> int:
         """Delete sessions past their absolute lifetime."""

@@ -47,7 +47,7 @@ class Tokens:
         store: Store,
         clock: Clock,
         *,
-        cache: PrincipalCache,
+        cache: PrincipalCache[TokenPrincipal],
         revocations: Revocations,
         audit: Audit,
         ttl_seconds: int | None,
