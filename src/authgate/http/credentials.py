@@ -11,15 +11,19 @@ from collections.abc import Callable, Collection
 
 from starlette.types import Scope
 
-from authgate.http.connection import joined
 from authgate.http.errors import MalformedCredentialsError
 
 
 def authorization(scope: Scope) -> bytes | None:
     """The Authorization header, as sent; sent more than once, its copies joined with ", " as
     a WSGI server joins them for Django, so that two tokens never pass for one (the first copy
-    alone would let a proxy's or a client's extra header decide who is asking)."""
-    return joined(scope["headers"], b"authorization")
+    alone would let a proxy's or a client's extra header decide who is asking). One loop over
+    the scope's headers, no list: the header is almost always sent once."""
+    found = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            found = value if found is None else found + b", " + value
+    return found
 
 
 def token_reader(keywords: Collection[str], *, leave_jwts: bool) -> Callable[[Scope], str | None]:
@@ -29,7 +33,7 @@ def token_reader(keywords: Collection[str], *, leave_jwts: bool) -> Callable[[Sc
     costs one call per request."""
 
     def read_token(scope: Scope) -> str | None:
-        header = joined(scope["headers"], b"authorization")  # authorization(), inline
+        header = authorization(scope)
         if not header:
             return None
         # The raw bytes, which DRF splits and decodes.
