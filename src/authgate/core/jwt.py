@@ -77,7 +77,7 @@ from authgate.core.events import (
 )
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
 from authgate.core.jwt_keys import ASYMMETRIC_ALGORITHMS, KeyRing, accepted_algorithms
-from authgate.core.models import User
+from authgate.core.models import Principal, User
 
 if TYPE_CHECKING:
     from authgate.core.audit import Audit
@@ -170,6 +170,8 @@ class Jwts:
         self._verified = VerifiedTokens(
             max_entries=verified_cache_size, leeway_seconds=config.leeway.total_seconds()
         )
+        # User id -> the Principal authenticate last answered for that user (see there).
+        self._principals: dict[int, Principal] = {}
 
     def with_config(self, config: JwtConfig) -> Jwts:
         """Tokens of another configuration (a dialect's own audience) over the same users:
@@ -349,8 +351,8 @@ class Jwts:
             self._subjects.put(user_id, subject, generation=generation)
         return _current(subject, claims), subject[1]
 
-    async def authenticate(self, raw: str) -> User:
-        """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation).
+    async def authenticate(self, raw: str) -> Principal:
+        """Who an access token proves (SimpleJWT's JWTAuthentication, plus the generation).
         A token seen before skips the signature check, and a user seen recently the store."""
         try:
             claims = self._verified.get(raw)
@@ -369,7 +371,16 @@ class Jwts:
             self._events.jwt_checked(_result(error))
             raise
         self._events.jwt_checked(VALID)
-        return user
+        # The user's Principal as last made, while the user is the very same (cached) object:
+        # a frozen dataclass costs several coroutine calls' time to build, every request.
+        principal = self._principals.get(user.id)
+        if principal is None or principal.user is not user:
+            principal = Principal(user)
+            if self._verified_cache_size > 0:  # no more users than tokens kept
+                if len(self._principals) >= self._verified_cache_size:
+                    del self._principals[next(iter(self._principals))]
+                self._principals[user.id] = principal
+        return principal
 
     async def verify(self, raw: str) -> None:
         """jwt/verify/: any authentic, current token of a user who can still use it."""

@@ -79,7 +79,7 @@ class JwtAuthentication:
     async def prove(self, raw: str) -> Principal:
         """The access token's user; JwtAuthenticationFailed for a token that proves nobody."""
         try:
-            return Principal(await self._jwts.authenticate(raw))
+            return await self._jwts.authenticate(raw)
         except JwtError as error:
             raise JwtAuthenticationFailed(
                 "token_not_valid", "jwt_not_valid_for_any_token_type", messages=[error]

@@ -52,7 +52,7 @@ class _AccessToken:
     async def prove(self, raw: str) -> Principal:
         """The token's user; a 401 for a token that proves nobody."""
         try:
-            return Principal(await self._jwts.authenticate(raw))
+            return await self._jwts.authenticate(raw)
         except (JwtError, JwtUserError) as error:
             raise DialectError(401, "token_invalid") from error
 
