@@ -14,6 +14,12 @@ The server's touch interval is held at a day, so no last_used_at write falls due
 the run (valgrind runs Python some 50 times slower), and its token cache trusts an entry as
 long, so none expires mid-run.
 
+`--case` picks the request: `me` (`GET /auth/users/me/`, opaque token), `check_token` (the
+envelope's `POST /api/v1/accounts/check_token/`), `secure_test` (the cookie JWT API's
+`GET /u/api/secure_test/`, its access token as Bearer) or `me_jwt` (`/auth/users/me/` with a
+SimpleJWT access token, the Djoser dialect set to take them). A JWT case first logs every
+seeded user in to each side's server, run without valgrind, for that side's own tokens.
+
 The answers counted are of one kind, so a figure moves only with that path's cost:
 
 - by default, cached: every token is asked once beforehand, then in random order;
@@ -34,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
 import re
@@ -66,6 +73,16 @@ SERVE = (
 MISSES = {"D1": ("D1mr", "D1mw"), "LL": ("DLmr", "DLmw")}
 
 
+# The cases whose token is a JWT: the login of each side mints its own (its audience and
+# claims), path and body; the others present the opaque tokens seeded.
+LOGINS = {
+    "secure_test": ("/u/api/login/", "email", "access_token"),
+    "me_jwt": ("/auth/jwt/create/", "username", "access"),
+}
+# me_jwt: the Djoser dialect takes SimpleJWT's access tokens too (settings.py).
+CASE_SETTINGS = {"me_jwt": {"AUTHGATE_AUTHENTICATION": '{"djoser": ["token", "jwt"]}'}}
+
+
 def request_of(case: str, user: int, token: str) -> tuple[str, str, str | None, dict[str, str]]:
     """The request of `case` (as bench/wrk's scripts make it) for the seeded `user`'s token:
     method, path, body, headers."""
@@ -73,7 +90,56 @@ def request_of(case: str, user: int, token: str) -> tuple[str, str, str | None, 
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         body = f'{{"username": "user{user}"}}'
         return "POST", "/api/v1/accounts/check_token/", body, headers
+    if case == "secure_test":  # the cookie JWT API, its access token as Bearer
+        return "GET", "/u/api/secure_test/", None, {"Authorization": f"Bearer {token}"}
+    if case == "me_jwt":
+        return "GET", "/auth/users/me/", None, {"Authorization": f"Bearer {token}"}
     return "GET", "/auth/users/me/", None, {"Authorization": f"Token {token}"}
+
+
+def server_env(src: Path, db: str, args: argparse.Namespace) -> dict[str, str]:
+    """The environment of `src`'s server over `db` for the case."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHGATE_")}
+    env |= {"PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
+    env |= {"AUTHGATE_DATABASE_URL": db, "AUTHGATE_SECRET_KEY": SECRET_KEY}
+    # The revocation feed polls the database every 50 ms of wall time, and valgrind stretches
+    # a run's wall time by the machine's load: polled hourly, it counts the same in every run.
+    # A JWT lives a day, so none expires mid-run either.
+    env |= {
+        "AUTHGATE_REVOCATION_POLL_SECONDS": "3600",
+        "AUTHGATE_TOKEN_CACHE_TTL_SECONDS": str(DAY_S),
+        "AUTHGATE_JWT_ACCESS_LIFETIME_SECONDS": str(DAY_S),
+    }
+    return env | CASE_SETTINGS.get(args.case, {})
+
+
+def access_tokens(src: Path, db: str, args: argparse.Namespace) -> list[str]:
+    """A JWT case's tokens: each seeded user's access token, from a login to `src`'s own
+    server (run without valgrind, its throttling off), in user order."""
+    path, field, key = LOGINS[args.case]
+    port = find_free_port()
+    env = server_env(src, db, args) | {"AUTHGATE_THROTTLE_ENABLED": "false"}
+    code = SERVE.format(interval=DAY_S)
+    serve = [sys.executable, "-c", code, "serve", "--port", str(port)]
+    server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tokens = []
+    try:
+        wait_for(port, server)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for user in range(args.users):
+            login = f"user{user}@example.com" if field == "email" else f"user{user}"
+            body = json.dumps({field: login, "password": PASSWORD})
+            connection.request("POST", path, body, {"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            data = answer.read()
+            if answer.status != 200:
+                raise SystemExit(f"{src}: login to {path} answered {answer.status}: {data!r}")
+            tokens.append(json.loads(data)[key])
+        connection.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=START_TIMEOUT_S)
+    return tokens
 
 
 def counted_users(args: argparse.Namespace) -> list[int]:
@@ -86,20 +152,17 @@ def counted_users(args: argparse.Namespace) -> list[int]:
 
 
 def events(
-    src: Path, db: str, args: argparse.Namespace, users: list[int], out: Path
+    src: Path,
+    db: str,
+    args: argparse.Namespace,
+    users: list[int],
+    tokens: list[str],
+    out: Path,
 ) -> dict[str, int]:
     """callgrind's totals for `src`'s server, start to stop, answering the warm pass (every
     token once, unless --cold) and then `users`' tokens."""
     port = find_free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AUTHGATE_")}
-    env |= {"PYTHONPATH": str(src), "PYTHONHASHSEED": "0"}
-    env |= {"AUTHGATE_DATABASE_URL": db, "AUTHGATE_SECRET_KEY": SECRET_KEY}
-    # The revocation feed polls the database every 50 ms of wall time, and valgrind stretches
-    # a run's wall time by the machine's load: polled hourly, it counts the same in every run.
-    env |= {
-        "AUTHGATE_REVOCATION_POLL_SECONDS": "3600",
-        "AUTHGATE_TOKEN_CACHE_TTL_SECONDS": str(DAY_S),
-    }
+    env = server_env(src, db, args)
     code = SERVE.format(interval=0 if args.touch else DAY_S)
     serve = [sys.executable, "-c", code, "serve", "--port", str(port)]
     callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
@@ -112,7 +175,7 @@ def events(
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         warm = [] if args.cold else list(range(args.users))
         for user in [*warm, *users]:
-            method, path, body, headers = request_of(args.case, user, args.tokens[user])
+            method, path, body, headers = request_of(args.case, user, tokens[user])
             connection.request(method, path, body=body, headers=headers)
             answer = connection.getresponse()
             answer.read()
@@ -155,8 +218,9 @@ def per_answer(src: Path, db: str, args: argparse.Namespace, work: Path) -> dict
     short one, over the extra answers."""
     users = counted_users(args)
     few = len(users) // 5
-    short = events(compiled(src), db, args, users[:few], work / "short.out")
-    long = events(src, db, args, users, work / "long.out")
+    tokens = access_tokens(src, db, args) if args.case in LOGINS else args.tokens
+    short = events(compiled(src), db, args, users[:few], tokens, work / "short.out")
+    long = events(src, db, args, users, tokens, work / "long.out")
     figures = {"Ir": (long["Ir"] - short["Ir"]) / (len(users) - few)}
     for level, names in MISSES.items():
         if all(name in long for name in names):
@@ -179,7 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", required=True, help="git revision to compare against")
     parser.add_argument("--after", help="git revision to count instead of the working tree")
-    parser.add_argument("--case", choices=("me", "check_token"), default="me")
+    parser.add_argument("--case", choices=("me", "check_token", *LOGINS), default="me")
     parser.add_argument("--requests", type=int, default=1000, help="answers in the long run")
     parser.add_argument("--users", type=int, default=200, help="users and tokens seeded")
     parser.add_argument("--cold", action="store_true", help="count cache misses")

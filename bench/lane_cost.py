@@ -4,10 +4,12 @@
 
 `bench/ab.py` measures whole answers through uvicorn, whose CPU time per answer drifts by a
 third between runs on a shared machine: more than the few per cent the metrics may cost. This
-calls the app's ASGI entry directly for the fast lane's two requests (`GET /auth/users/me/` and
-`POST /api/v1/check_token/`), 20,000 times per run, in a fresh process per run, metrics off and
-on (on: prometheus-client's multiprocess mode, as under `authgate serve`), alternating, and
-prints the process CPU time per call and the medians. A benchmark, not a test.
+calls the app's ASGI entry directly for the fast lane's requests (`GET /auth/users/me/` with an
+opaque token and with a SimpleJWT access token, `POST /api/v1/check_token/`, the cookie JWT
+API's `GET /u/api/secure_test/` with its access token as Bearer; `--case` picks some),
+20,000 times per run, in a fresh process per run, metrics off and on (on: prometheus-client's
+multiprocess mode, as under `authgate serve`), alternating, and prints the process CPU time
+per call and the medians. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ PASSWORD = "Correct-Horse-9"
 CASES = {
     "me": ("GET", "/auth/users/me/", b""),
     "check_token": ("POST", "/api/v1/check_token/", b'{"username":"bench"}'),
+    "secure_test": ("GET", "/u/api/secure_test/", b""),
+    "me_jwt": ("GET", "/auth/users/me/", b""),
+}
+# How each case's credentials are got (a login: path, its body's fields, the token's key) and
+# sent (the Authorization keyword).
+LOGINS = {
+    "me": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
+    "check_token": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
+    "secure_test": ("/u/api/login/", ("email", "password"), "access_token", "Bearer"),
+    "me_jwt": ("/auth/jwt/create/", ("username", "password"), "access", "Bearer"),
+}
+# me_jwt: the Djoser dialect takes SimpleJWT's access tokens too (settings.py).
+CASE_SETTINGS: dict[str, dict[str, object]] = {
+    "me_jwt": {"authentication": {"djoser": ["token", "jwt"]}}
 }
 
 
@@ -41,19 +57,22 @@ async def measure(case: str, metrics: bool, database: Path) -> float:
     url = f"sqlite:///{database}"
     upgrade(url)
     values: dict[str, object] = {"database_url": url, "secret_key": "b" * 48}
+    values |= CASE_SETTINGS.get(case, {})
     if metrics:
         values["metrics_token"] = "bench-metrics-token-0123456789abcdef"
     app = create_app(Settings(_env_file=None, **values))  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            user = {"username": "bench", "password": PASSWORD}
+            user = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
             await client.post("/auth/users/", json=user)
-            token = (await client.post("/auth/token/login/", json=user)).json()["auth_token"]
+            login, fields, key, keyword = LOGINS[case]
+            given = {field: user[field] for field in fields}
+            token = (await client.post(login, json=given)).json()[key]
         method, path, body = CASES[case]
         headers = [
             (b"host", b"bench"),
-            (b"authorization", f"Token {token}".encode()),
+            (b"authorization", f"{keyword} {token}".encode()),
             (b"content-type", b"application/json"),
         ]
         scope = {
@@ -105,6 +124,7 @@ def run_side(case: str, metrics: bool) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--case", choices=tuple(CASES), action="append", help="default: all")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -112,7 +132,7 @@ def main() -> None:
         database = Path(scratch) / "bench.sqlite3"
         print(asyncio.run(measure(case, side == "on", database)))
         return
-    for case in CASES:
+    for case in args.case or CASES:
         figures: dict[str, list[float]] = {"off": [], "on": []}
         for round_ in range(1, args.rounds + 1):
             for side in figures:

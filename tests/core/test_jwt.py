@@ -239,7 +239,7 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
     async def scenario(core: Core) -> None:
         user_id, refresh, access = await _pair(core)
         other_id, _, other_access = await _pair(core, "jane")
-        assert (await core.jwts.authenticate(access)).id == user_id
+        assert (await core.jwts.authenticate(access)).user.id == user_id
         user = await core.users.get(user_id)
         await core.users.set_password(user, "Brand-New-Horse-5", actor=OPERATOR)
         with pytest.raises(JwtUserError) as changed:
@@ -249,11 +249,11 @@ def test_a_password_change_ends_every_jwt_of_the_user(database_url: str) -> None
             await core.jwts.refresh(refresh)
         with pytest.raises(JwtError):
             await core.jwts.verify(access)
-        assert (await core.jwts.authenticate(other_access)).id == other_id
+        assert (await core.jwts.authenticate(other_access)).user.id == other_id
         # A login with the new password works at once.
         renewed = await core.logins.authenticate(login="john", password="Brand-New-Horse-5")
         _, new_access = await core.jwts.issue_pair(renewed)
-        assert (await core.jwts.authenticate(new_access)).id == user_id
+        assert (await core.jwts.authenticate(new_access)).user.id == user_id
 
     _with_core(database_url, scenario, revoke_tokens_on_password_change=False)
 
@@ -335,14 +335,14 @@ def test_concurrent_refreshes_within_the_reuse_interval_all_get_the_same_success
         successor = successors.pop()
         assert successor is not None
         for result in results:
-            assert (await core.jwts.authenticate(result.access)).id == user_id
+            assert (await core.jwts.authenticate(result.access)).user.id == user_id
         await core.jwts.verify(successor)
         claims = pyjwt.decode(successor, KEY, algorithms=["HS256"])
         assert claims["sid"] == pyjwt.decode(refresh, KEY, algorithms=["HS256"])["sid"]
         # The successor rotates as usual, and its own successor is new.
         after = await core.jwts.refresh(successor)
         assert after.refresh not in (None, successor)
-        assert (await core.jwts.authenticate(after.access)).id == user_id
+        assert (await core.jwts.authenticate(after.access)).user.id == user_id
 
     _with_core(database_url, scenario, jwt_rotate_refresh_tokens=True)
 
@@ -372,7 +372,7 @@ def test_reusing_a_rotated_refresh_token_ends_the_login_it_belongs_to(database_u
             await core.jwts.authenticate(refreshed.access)
         assert ended.value.code == "jwt_session_ended"
         # The user's other login lives on.
-        assert (await core.jwts.authenticate(other_access)).id == user_id
+        assert (await core.jwts.authenticate(other_access)).user.id == user_id
         await core.jwts.verify(other_refresh)
         assert (await core.jwts.refresh(other_refresh)).refresh is not None
 

@@ -9,9 +9,9 @@ import pytest
 
 from authgate.composition import build_core
 from authgate.core import Core
+from authgate.core.models import User
 from authgate.core.staff import OPERATOR
 from authgate.dialects.jwt_auth import JwtAuthentication, JwtAuthenticationFailed
-from authgate.http.connection import Connection
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
@@ -19,9 +19,11 @@ from authgate.store import open_store
 PASSWORD = "Correct-Horse-9"
 
 
-def _request(authorization: str | None) -> Connection:
+async def _authenticate(auth: JwtAuthentication, authorization: str | None) -> User | None:
+    """The user the header proves, read and proved as dialects/authenticator.py does."""
     headers = [] if authorization is None else [(b"authorization", authorization.encode())]
-    return Connection({"type": "http", "method": "GET", "path": "/", "headers": headers})
+    raw = auth.read({"type": "http", "method": "GET", "path": "/", "headers": headers})
+    return None if raw is None else (await auth.prove(raw)).user
 
 
 def _with_core(database_url: str, scenario: Callable[[Core], Awaitable[None]]) -> None:
@@ -41,7 +43,7 @@ def _with_core(database_url: str, scenario: Callable[[Core], Awaitable[None]]) -
 
 async def _failure(auth: JwtAuthentication, header: str) -> dict[str, object]:
     with pytest.raises(JwtAuthenticationFailed) as failed:
-        await auth.authenticate(_request(header))
+        await _authenticate(auth, header)
     return failed.value.body("en")
 
 
@@ -52,9 +54,9 @@ def test_headers_and_failures_read_as_simplejwt_words_them(database_url: str) ->
         await core.users.register(username="john", email="", password=PASSWORD)
         user = await core.logins.authenticate(login="john", password=PASSWORD)
         refresh, access = await core.jwts.issue_pair(user)
-        assert (await auth.authenticate(_request(f"Bearer {access}"))) == user
+        assert (await _authenticate(auth, f"Bearer {access}")) == user
         for not_ours in (None, "", f"bearer {access}", f"Token {access}"):
-            assert await auth.authenticate(_request(not_ours)) is None
+            assert await _authenticate(auth, not_ours) is None
         bad_header = {
             "detail": "Authorization header must contain two space-delimited values",
             "code": "bad_authorization_header",

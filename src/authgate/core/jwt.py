@@ -75,7 +75,7 @@ from authgate.core.events import (
 )
 from authgate.core.jwt_algorithms import ASYMMETRIC_ALGORITHMS, accepted_algorithms
 from authgate.core.jwt_cache import Subject, SubjectCache, VerifiedTokens
-from authgate.core.models import User
+from authgate.core.models import Principal, User
 
 if TYPE_CHECKING:
     from authgate.core.audit import Audit
@@ -169,6 +169,8 @@ class Jwts:
         self._verified = VerifiedTokens(
             max_entries=verified_cache_size, leeway_seconds=config.leeway.total_seconds()
         )
+        # User id -> the Principal authenticate last answered for that user (see there).
+        self._principals: dict[int, Principal] = {}
 
     def with_config(self, config: JwtConfig) -> Jwts:
         """Tokens of another configuration (a dialect's own audience) over the same users:
@@ -350,29 +352,38 @@ class Jwts:
             if subject is None:
                 raise JwtUserError("jwt_user_not_found")
             self._subjects.put(user_id, subject, generation=generation)
-        user, version, ended = subject
-        if not user.is_active:
-            raise JwtUserError("jwt_user_inactive")
-        if _version(claims) != version:
-            raise JwtUserError("jwt_password_changed")
-        if ended and _session(claims) in ended:
-            raise JwtUserError("jwt_session_ended")
-        return user, version
+        return _current(subject, claims), subject[1]
 
-    async def authenticate(self, raw: str) -> User:
-        """The user of an access token (SimpleJWT's JWTAuthentication, plus the generation).
+    async def authenticate(self, raw: str) -> Principal:
+        """Who an access token proves (SimpleJWT's JWTAuthentication, plus the generation).
         A token seen before skips the signature check, and a user seen recently the store."""
         try:
             claims = self._verified.get(raw)
             if claims is None:
                 claims = self.decode(raw, ACCESS)
                 self._verified.put(raw, claims)
-            user, _ = await self._subject(claims, cached=True)
+            # The subject cache read here, as _subject reads it: a hit, nearly every request,
+            # then costs no coroutine.
+            user_id = _user_id(claims.get("user_id"))
+            subject = None if user_id is None else self._subjects.get(user_id)
+            if subject is not None:
+                user = _current(subject, claims)
+            else:
+                user, _ = await self._subject(claims, cached=True)
         except (JwtError, JwtUserError) as error:
             self._events.jwt_checked(_result(error))
             raise
         self._events.jwt_checked(VALID)
-        return user
+        # The user's Principal as last made, while the user is the very same (cached) object:
+        # a frozen dataclass costs several coroutine calls' time to build, every request.
+        principal = self._principals.get(user.id)
+        if principal is None or principal.user is not user:
+            principal = Principal(user)
+            if self._verified_cache_size > 0:  # no more users than tokens kept
+                if len(self._principals) >= self._verified_cache_size:
+                    del self._principals[next(iter(self._principals))]
+                self._principals[user.id] = principal
+        return principal
 
     async def verify(self, raw: str) -> None:
         """jwt/verify/: any authentic, current token of a user who can still use it."""
@@ -564,6 +575,19 @@ def _checked_header(header: Mapping[str, Any], algorithms: tuple[str, ...]) -> M
     if not KEY_SOURCE_HEADERS.isdisjoint(header):
         raise JwtError
     return header
+
+
+def _current(subject: Subject, claims: Mapping[str, Any]) -> User:
+    """The subject's user, if still the token's: active, of the token's generation, its login
+    not ended; JwtUserError otherwise."""
+    user, version, ended = subject
+    if not user.is_active:
+        raise JwtUserError("jwt_user_inactive")
+    if _version(claims) != version:
+        raise JwtUserError("jwt_password_changed")
+    if ended and _session(claims) in ended:
+        raise JwtUserError("jwt_session_ended")
+    return user
 
 
 def _version(claims: Mapping[str, Any]) -> int | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.types import Scope
+
 from authgate.core import Core
 from authgate.core.errors import JwtError, JwtUserError
 from authgate.core.jwt import ACCESS
-from authgate.core.models import User
-from authgate.http.connection import Connection
+from authgate.core.models import Principal
 from authgate.http.credentials import authorization
 from authgate.http.errors import RequestError
 from authgate.http.i18n import translate
@@ -60,10 +61,10 @@ class JwtAuthentication:
         self._keywords = frozenset(k.encode() for k in core.settings.jwt_auth_header_types)
         self.challenge = f'{core.settings.jwt_auth_header_types[0]} realm="api"'
 
-    async def authenticate(self, connection: Connection) -> User | None:
-        """The user of the request's access token; None when the header is absent or of
-        another scheme; JwtAuthenticationFailed for a header of ours that does not prove one."""
-        header = authorization(connection)
+    def read(self, scope: Scope) -> str | None:
+        """The request's access token; None when the header is absent or of another scheme;
+        JwtAuthenticationFailed for a header of ours that cannot hold one."""
+        header = authorization(scope)
         if header is None:
             return None
         parts = header.split()
@@ -73,7 +74,10 @@ class JwtAuthentication:
             raise JwtAuthenticationFailed(
                 "bad_authorization_header", "jwt_bad_authorization_header"
             )
-        raw = parts[1].decode("latin-1")
+        return parts[1].decode("latin-1")
+
+    async def prove(self, raw: str) -> Principal:
+        """The access token's user; JwtAuthenticationFailed for a token that proves nobody."""
         try:
             return await self._jwts.authenticate(raw)
         except JwtError as error:

@@ -9,8 +9,12 @@ DRF does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from authgate.core import Core
 from authgate.core.models import Principal, SessionPrincipal
@@ -21,8 +25,8 @@ from authgate.dialects.security_schemes import (
     session_cookie,
     simplejwt_access,
 )
-from authgate.http.connection import Connection
-from authgate.http.credentials import read_token
+from authgate.http.connection import first
+from authgate.http.credentials import token_reader
 from authgate.http.errors import RequestError
 from authgate.http.secure_cookies import secure_cookies
 from authgate.http.session_cookie import CSRF_HEADER, session_cookie_name, session_value
@@ -34,10 +38,15 @@ SESSION: SchemeName = "session"
 DEFAULT: tuple[SchemeName, ...] = (TOKEN,)
 # Django's CsrfViewMiddleware checks every method but these (RFC 9110's safe methods).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+CSRF_NAME = CSRF_HEADER.lower().encode("latin-1")
+# What a scheme reads from a request (dialects/authenticator.py passes it on unopened).
+C = TypeVar("C")
 
 
-class Scheme(Protocol):
-    """One way of proving who a request is."""
+class Scheme(Protocol[C]):
+    """One way of proving who a request is, in two steps: `read`, synchronous, finds the
+    scheme's credentials in the request; `prove`, the one await, looks them up. The fast lane
+    and the full view both go through dialects/authenticator.py, which runs the two."""
 
     @property
     def challenge(self) -> str | None:
@@ -49,10 +58,18 @@ class Scheme(Protocol):
         """How the OpenAPI document names and describes this scheme."""
         ...
 
-    async def authenticate(self, connection: Connection) -> Principal | None:
-        """The principal this scheme proves, None if the request does not use it; raises an
-        authentication failure for credentials of this scheme that prove nobody. The fast
-        lane and the full view read the same Connection (dialects/authenticator.py)."""
+    # Properties, so that a scheme may give the core's own function (TokenScheme: a coroutine
+    # less per answer) as well as a method of its own.
+    @property
+    def read(self) -> Callable[[Scope], C | None]:
+        """This scheme's credentials in the request, None if it does not use this scheme (the
+        next one tries); raises an authentication failure for credentials it cannot read."""
+        ...
+
+    @property
+    def prove(self) -> Callable[[C], Awaitable[Principal | None]]:
+        """The principal the credentials prove; None when they prove nobody but are no failure
+        either (an ended session: the next scheme tries); raises an authentication failure."""
         ...
 
 
@@ -68,32 +85,38 @@ class TokenScheme:
     credentials with a dot to it: an opaque token is hex, a JWT always has two dots."""
 
     def __init__(self, core: Core, *, leave_jwts: bool) -> None:
-        self._tokens = core.tokens
-        self._keywords = frozenset(k.lower() for k in core.settings.token_keywords)
-        self._leave_jwts = leave_jwts
+        keywords = frozenset(k.lower() for k in core.settings.token_keywords)
+        # The opaque token of the Authorization header (MalformedCredentialsError for one
+        # that cannot be read).
+        self.read: Callable[[Scope], str | None] = token_reader(keywords, leave_jwts=leave_jwts)
         self.challenge: str | None = core.settings.token_keywords[0]
         self.security = opaque_token(core.settings.token_keywords)
 
-    async def authenticate(self, connection: Connection) -> Principal | None:
-        """The token's principal; TokenInvalidError or InactiveUserError for a bad one."""
-        raw = read_token(connection, self._keywords)
-        if raw is None or (self._leave_jwts and "." in raw):
-            return None
-        return await self._tokens.resolve(raw)
+        # The core's lookup itself, not a method around it: a coroutine less per answer.
+        # TokenInvalidError or InactiveUserError for a bad token.
+        self.prove: Callable[[str], Awaitable[Principal]] = core.tokens.resolve
 
 
 class JwtScheme:
     """SimpleJWT's JWTAuthentication (dialects/jwt_auth.py): a Principal of the user."""
 
     def __init__(self, core: Core) -> None:
-        self._jwts = JwtAuthentication(core)
-        self.challenge: str | None = self._jwts.challenge
+        jwts = JwtAuthentication(core)
+        self.challenge: str | None = jwts.challenge
         self.security = simplejwt_access(core.settings.jwt_auth_header_types)
+        # The access token of the header; its user, JwtAuthenticationFailed for a bad one.
+        self.read: Callable[[Scope], str | None] = jwts.read
+        self.prove: Callable[[str], Awaitable[Principal]] = jwts.prove
 
-    async def authenticate(self, connection: Connection) -> Principal | None:
-        """The access token's user; JwtAuthenticationFailed for a bad one."""
-        user = await self._jwts.authenticate(connection)
-        return None if user is None else Principal(user)
+
+@dataclass(frozen=True, slots=True)
+class SessionCredentials:
+    """What a session-authenticated request presents: its cookie and, for an unsafe method,
+    the CSRF token header (None if absent)."""
+
+    cookie: str
+    unsafe: bool
+    csrf: str | None
 
 
 class SessionScheme:
@@ -111,25 +134,33 @@ class SessionScheme:
             session_cookie_name(core.settings.cookie_secure), CSRF_HEADER
         )
 
-    async def authenticate(self, connection: Connection) -> Principal | None:
-        """The session's principal; CsrfFailedError for an unsafe method without its token."""
+    def read(self, scope: Scope) -> SessionCredentials | None:
+        """The session cookie, and for an unsafe method the CSRF token sent with it."""
+        connection = HTTPConnection(scope)  # its cookies: only this scheme pays for them
         raw = session_value(connection, secure_cookies(connection, self._settings))
-        session = await self._sessions.resolve(raw) if raw else None
+        if not raw:
+            return None
+        if scope["method"] in SAFE_METHODS:
+            return SessionCredentials(raw, unsafe=False, csrf=None)
+        return SessionCredentials(raw, unsafe=True, csrf=first(scope["headers"], CSRF_NAME))
+
+    async def prove(self, credentials: SessionCredentials) -> Principal | None:
+        """The session's principal; CsrfFailedError for an unsafe method without its token."""
+        session = await self._sessions.resolve(credentials.cookie)
         if session is None:
             return None
-        if connection.scope["method"] not in SAFE_METHODS:
-            presented = connection.headers.get(CSRF_HEADER)
-            if not presented:
+        if credentials.unsafe:
+            if not credentials.csrf:
                 raise CsrfFailedError(reason="CSRF token missing.")
-            if not self._sessions.check_csrf(session, presented):
+            if not self._sessions.check_csrf(session, credentials.csrf):
                 raise CsrfFailedError(reason="CSRF token incorrect.")
         return SessionPrincipal(session.user, session.record.digest)
 
 
-def schemes_of(core: Core, dialect: str) -> tuple[Scheme, ...]:
+def schemes_of(core: Core, dialect: str) -> tuple[Scheme[Any], ...]:
     """The schemes the settings give this dialect, in their order."""
     names: Sequence[SchemeName] = core.settings.authentication.get(dialect, DEFAULT)
-    built: dict[SchemeName, Scheme] = {
+    built: dict[SchemeName, Scheme[Any]] = {
         TOKEN: TokenScheme(core, leave_jwts=JWT in names),
         JWT: JwtScheme(core),
         SESSION: SessionScheme(core),

@@ -48,8 +48,7 @@ from authgate.dialects.errors import (
     ErrorTable,
     Failure,
 )
-from authgate.dialects.lane import PlainAnswer
-from authgate.http.connection import Connection
+from authgate.dialects.lane import PlainAnswer, Serves
 from authgate.http.fast_lane import FastAnswer
 from authgate.http.i18n import negotiate
 from authgate.http.parsing import read_body
@@ -191,7 +190,7 @@ class CookieJwtViews:
         raw = given if isinstance(given, str) and given else None
         if raw is None:
             try:
-                raw = bearer(Connection.of(request))
+                raw = bearer(request.scope)
             except DialectError as error:
                 raise DialectError(400, "refresh_invalid") from error
         if not raw and (cookie := self._cookies.refresh(request)) is not None:
@@ -256,14 +255,13 @@ class CookieJwtViews:
 
     # the fast lane (dialects/lane.py)
 
-    def serves(self, _: HTTPConnection) -> bool:
-        """Any request may get the lane's success: the dialect negotiates nothing."""
-        return True
+    # Any request may get the lane's success: the dialect negotiates no media type.
+    serves: Serves | None = None
 
     def plain_answer(self, _: Endpoint) -> PlainAnswer:
         """The lane's rendering of a success: JSONResponse's bytes, no header of its own."""
 
-        def answer(_: HTTPConnection, success: object) -> FastAnswer:
+        def answer(_: str | None, success: object) -> FastAnswer:
             return 200, [], orjson.dumps(success)
 
         return answer
@@ -292,7 +290,7 @@ def _bearer_or_none(request: Request) -> str | None:
     """logout/'s reading of the header: a malformed one counts as none (logout never fails
     for want of a good token)."""
     try:
-        return bearer(Connection.of(request))
+        return bearer(request.scope)
     except DialectError:
         return None
 

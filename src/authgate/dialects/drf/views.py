@@ -28,7 +28,7 @@ from authgate.dialects.drf.negotiation import (
 )
 from authgate.dialects.endpoints import Check, Endpoint, FieldInfo, Metadata
 from authgate.dialects.errors import ErrorRenderer
-from authgate.dialects.lane import PlainAnswer, lane_handlers
+from authgate.dialects.lane import PlainAnswer, Serves, lane_handlers
 from authgate.dialects.schemes import schemes_of
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.errors import (
@@ -56,6 +56,8 @@ class DrfViews:
         # document: the very schemes `authenticate` tries.
         self.security: tuple[SecurityScheme, ...] = tuple(s.security for s in schemes)
         self._default_language = core.settings.default_language
+        # The lane's check of the Accept header: DRF negotiates the media type before anything.
+        self.serves: Serves | None = renders_for
 
     async def authenticate(self, request: Request) -> Principal:
         """The principal of the first scheme that proves one, or an authentication failure."""
@@ -67,19 +69,15 @@ class DrfViews:
         """The fast lane's handlers of the endpoints' plain successes (dialects/lane.py)."""
         return lane_handlers(self, prefixes, endpoints)
 
-    def serves(self, connection: HTTPConnection) -> bool:
-        """Whether the lane may answer: DRF negotiates the media type before anything else."""
-        return renders_for(connection.headers.get("accept"))
-
     def plain_answer(self, endpoint: Endpoint) -> PlainAnswer:
         """The lane's rendering of a success of `endpoint`: what `json` and the view's
         headers make of it."""
         allow = allow_header(list(endpoint.operations)).encode()
+        default_language = self._default_language
 
-        def answer(connection: HTTPConnection, success: object) -> FastAnswer:
-            # self.language(connection), inline: a call less per answer of the lane
-            accept_language = connection.headers.get("accept-language")
-            language = negotiate(accept_language, self._default_language).encode()
+        def answer(accept_language: str | None, success: object) -> FastAnswer:
+            # self.language(), inline: a call less per answer of the lane
+            language = negotiate(accept_language, default_language).encode()
             extra = [(b"allow", allow), (b"vary", VARY_BYTES), (b"content-language", language)]
             return 200, extra, orjson.dumps(success)
 
