@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ab.py --before 336f016 --case check_token --rounds 3
     .venv/bin/python bench/ab.py --before 336f016 --case login
+    .venv/bin/python bench/ab.py --before 336f016 --case jwt_get   # /u/api/secure_test/, Bearer
 
 On a shared machine req/s drifts by a fifth between minutes, more than most changes move it:
 `bench/run.py`'s table cannot tell a regression from the neighbours' load. This runs the
@@ -30,10 +31,16 @@ if __package__ in (None, ""):  # run as a script: make `bench.*` importable
 
 from bench import harness
 from bench.reference.env import find_free_port
+from bench.run import AUTHGATE_JWT_PATH, COOKIE_JWT_AUDIENCE, mint_jwts
 from bench.seed_authgate import seed_sqlite, stagger_last_used as stagger
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {"me": "me.lua", "check_token": "check_token.lua", "login": "login.lua"}
+CASES = {
+    "me": "me.lua",
+    "check_token": "check_token.lua",
+    "login": "login.lua",
+    "jwt_get": "jwt_get.lua",
+}
 SECRET_KEY = "ab-bench-secret-" + "k" * 32
 PASSWORD = "Bench-Password-1"
 
@@ -54,6 +61,11 @@ def older_copy(database_url: str, older_src: Path, workdir: Path) -> str:
 def _wrk(case: str, port: int, tokens: Path, users: int) -> dict[str, Any]:
     """run_wrk's arguments but the duration: 16 connections from core 1, the case's script."""
     env = {"BENCH_TOKENS": str(tokens), "BENCH_USERS": str(users), "BENCH_PASSWORD": PASSWORD}
+    if case == "jwt_get":  # the cookie JWT API's access tokens, minted beside the opaque ones
+        env |= {
+            "BENCH_TOKENS": str(tokens.with_suffix(".jwts.txt")),
+            "BENCH_PATH": AUTHGATE_JWT_PATH,
+        }
     return {"script": CASES[case], "port": port, "connections": 16, "cpu": 1, "env": env}
 
 
@@ -116,6 +128,14 @@ def main() -> None:
         )
         tokens = workdir / "tokens.txt"
         print(seed_sqlite(db, args.users, PASSWORD, tokens).summary())
+        # Signed with the secret key (no AUTHGATE_JWT_SIGNING_KEY), as run.py's jwt_get.
+        mint_jwts(
+            tokens.with_suffix(".jwts.txt"),
+            SECRET_KEY,
+            args.users,
+            version=0,
+            audience=COOKIE_JWT_AUDIENCE,
+        )
         databases = {"before": older_copy(db, sides["before"], workdir), "after": db}
         figures: dict[str, list[float]] = {side: [] for side in sides}
         for round_ in range(1, args.rounds + 1):
