@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from authgate.core import Core
@@ -28,8 +27,8 @@ from authgate.dialects.security_schemes import (
 from authgate.http.connection import first
 from authgate.http.credentials import token_reader
 from authgate.http.errors import RequestError
-from authgate.http.secure_cookies import secure_cookies
-from authgate.http.session_cookie import CSRF_HEADER, session_cookie_name, session_value
+from authgate.http.secure_cookies import secure_cookies_in
+from authgate.http.session_cookie import CSRF_HEADER, session_cookie_name, session_value_in
 from authgate.settings import Scheme as SchemeName
 
 TOKEN: SchemeName = "token"
@@ -136,8 +135,7 @@ class SessionScheme:
 
     def read(self, scope: Scope) -> SessionCredentials | None:
         """The session cookie, and for an unsafe method the CSRF token sent with it."""
-        connection = HTTPConnection(scope)  # its cookies: only this scheme pays for them
-        raw = session_value(connection, secure_cookies(connection, self._settings))
+        raw = session_value_in(scope, secure_cookies_in(scope, self._settings))
         if not raw:
             return None
         if scope["method"] in SAFE_METHODS:

@@ -18,6 +18,7 @@ prefixed one: the plain names are used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ def path_scoped(name: str, secure: bool) -> str:
     return f"__Secure-{name}" if secure else name
 
 
+@cache  # a few settings' combinations, asked on every cookie read (the session scheme's too)
 def cookie_names(secure: bool, csrf_domain: str | None = None) -> CookieNames:
     """The names for cookies that are `Secure` (AUTHGATE_COOKIE_SECURE) or not, the CSRF
     cookies given `csrf_domain` (AUTHGATE_COOKIE_DOMAIN) or host-only."""

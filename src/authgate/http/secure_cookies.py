@@ -18,6 +18,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from authgate.settings import Settings
 
@@ -33,11 +34,17 @@ PROXY_HEADERS = (
 
 def secure_cookies(request: HTTPConnection, settings: Settings) -> bool:
     """Whether the cookies of this request's answer are `Secure` (and prefixed)."""
+    return secure_cookies_in(request.scope, settings)
+
+
+def secure_cookies_in(scope: Scope, settings: Settings) -> bool:
+    """secure_cookies of the request of this scope: a request object is made only for dev's
+    exception, which reads the peer and the Host (the session scheme asks on the fast lane)."""
     if not settings.cookie_secure:
         return False
     if settings.env != "dev" or settings.cookie_samesite == "none":
         return True
-    return not _direct_local_http(request)
+    return not _direct_local_http(HTTPConnection(scope))
 
 
 def dev_cookie_note(settings: Settings) -> str | None:

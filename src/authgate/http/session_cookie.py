@@ -3,8 +3,9 @@ scheme: one session, one cookie name, wherever the browser logged in."""
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
+from starlette.types import Scope
 
 from authgate.http.cookie_names import cookie_names
 
@@ -20,7 +21,19 @@ def session_cookie_name(secure: bool) -> str:
 
 def session_value(connection: HTTPConnection, secure: bool) -> str | None:
     """The session cookie's value, if the request carries one."""
-    return connection.cookies.get(session_cookie_name(secure)) or None
+    return session_value_in(connection.scope, secure)
+
+
+def session_value_in(scope: Scope, secure: bool) -> str | None:
+    """The session cookie's value in the request's scope, read as Starlette's
+    HTTPConnection.cookies reads cookies (every Cookie header, a later one winning), without a
+    request object: the session scheme reads it on the fast lane, where one costs a visible
+    share of the answer."""
+    cookies: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            cookies.update(cookie_parser(value.decode("latin-1")))
+    return cookies.get(session_cookie_name(secure)) or None
 
 
 def set_session_cookie(response: Response, raw: str, *, secure: bool) -> None:
