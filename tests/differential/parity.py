@@ -137,19 +137,38 @@ def _normalise(data: Any, side: Side) -> Any:
     """Random values replaced by their shape and ids by their user, so equal shapes compare
     equal."""
     if isinstance(data, dict):
-        return {key: _normalise_item(key, value, side) for key, value in data.items()}
+        since = _pair_moment(data)
+        return {key: _normalise_item(key, value, side, since) for key, value in data.items()}
     if isinstance(data, list):
         return [_normalise(item, side) for item in data]
     return data
 
 
-def _normalise_item(key: str, value: Any, side: Side) -> Any:
+def _pair_moment(data: dict[str, Any]) -> int | None:
+    """The `iat` of a pair's refresh token (a body with `refresh` and `access` JWTs), from which
+    the pair's access token lifetime is counted. SimpleJWT sets that token's `exp` from the
+    refresh token's creation time but its `iat` from its own, a moment later: when a second
+    ticks in between, its `exp - iat` is 299 for a lifetime of 300. Counted from the pair's
+    moment, it is exactly the lifetime on both sides."""
+    refresh, access = data.get("refresh"), data.get("access")
+    if not (isinstance(refresh, str) and isinstance(access, str)):
+        return None
+    if not (JWT.fullmatch(refresh) and JWT.fullmatch(access)):
+        return None
+    try:
+        iat = jwt_parts(refresh)[1].get("iat")
+    except ValueError:
+        return None
+    return iat if isinstance(iat, int) else None
+
+
+def _normalise_item(key: str, value: Any, side: Side, since: int | None = None) -> Any:
     if key == "auth_token" and isinstance(value, str) and TOKEN.fullmatch(value):
         return "<40-hex token>"
     if key == "id":
         return side.label(value)
     if key in JWT_KEYS and isinstance(value, str) and JWT.fullmatch(value):
-        return jwt_shape(value, side)
+        return jwt_shape(value, side, since=since if key == "access" else None)
     return _normalise(value, side)
 
 
@@ -331,10 +350,10 @@ def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return part(header), part(claims)
 
 
-def jwt_shape(token: str, side: Side) -> str:
-    """A JWT by what must match: its header, its claim names in order, its type, lifetime,
-    user and the shape of its id (the values of `exp`, `iat`, `jti` and the signature differ
-    on each side)."""
+def jwt_shape(token: str, side: Side, *, since: int | None = None) -> str:
+    """A JWT by what must match: its header, its claim names in order, its type, lifetime
+    (from `since` when given, else from its `iat`), user and the shape of its id (the values
+    of `exp`, `iat`, `jti` and the signature differ on each side)."""
     try:
         header, claims = jwt_parts(token)
     except ValueError:
@@ -345,7 +364,7 @@ def jwt_shape(token: str, side: Side) -> str:
         "header": header,
         "claims": [name for name in claims if name not in JWT_EXTRA_CLAIMS],
         "token_type": claims.get("token_type"),
-        "lifetime": claims.get("exp", 0) - claims.get("iat", 0),
+        "lifetime": claims.get("exp", 0) - (claims.get("iat", 0) if since is None else since),
         "user_id": user,
         "jti is 32 hex": bool(re.fullmatch(r"[0-9a-f]{32}", str(claims.get("jti")))),
     }
