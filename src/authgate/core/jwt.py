@@ -335,23 +335,18 @@ class Jwts:
             raise JwtError
         return key
 
-    async def _subject(
-        self, claims: Mapping[str, Any], *, cached: bool = False
-    ) -> tuple[User, int]:
+    async def _subject(self, claims: Mapping[str, Any]) -> tuple[User, int]:
         """The active user a token speaks for and their generation, which must be the
-        token's, of a login that was not ended; JwtUserError otherwise. `cached`: may come
-        from the subject cache (the requests a token authenticates); refresh and verify always
-        read the store."""
+        token's, of a login that was not ended; JwtUserError otherwise. Read from the store
+        (refresh and verify always are), and kept in the subject cache for authenticate."""
         user_id = _user_id(claims.get("user_id"))
         if user_id is None:
             raise JwtUserError("jwt_no_user_id")
-        subject: Subject | None = self._subjects.get(user_id) if cached else None
+        generation = self._subjects.generation
+        subject = await self._store.get_jwt_subject(user_id)
         if subject is None:
-            generation = self._subjects.generation
-            subject = await self._store.get_jwt_subject(user_id)
-            if subject is None:
-                raise JwtUserError("jwt_user_not_found")
-            self._subjects.put(user_id, subject, generation=generation)
+            raise JwtUserError("jwt_user_not_found")
+        self._subjects.put(user_id, subject, generation=generation)
         return _current(subject, claims), subject[1]
 
     async def authenticate(self, raw: str) -> Principal:
@@ -362,14 +357,14 @@ class Jwts:
             if claims is None:
                 claims = self.decode(raw, ACCESS)
                 self._verified.put(raw, claims)
-            # The subject cache read here, as _subject reads it: a hit, nearly every request,
-            # then costs no coroutine.
+            # A user seen recently from the subject cache (nearly every request: no coroutine),
+            # else from the store.
             user_id = _user_id(claims.get("user_id"))
             subject = None if user_id is None else self._subjects.get(user_id)
             if subject is not None:
                 user = _current(subject, claims)
             else:
-                user, _ = await self._subject(claims, cached=True)
+                user, _ = await self._subject(claims)
         except (JwtError, JwtUserError) as error:
             self._events.jwt_checked(_result(error))
             raise
