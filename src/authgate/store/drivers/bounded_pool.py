@@ -27,6 +27,7 @@ class BoundedPool:
         self._timeout = timeout
         # Acquisitions that found every connection of a full pool busy (the metrics').
         self.waits = 0
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @property
     def in_use(self) -> int:
@@ -50,9 +51,23 @@ class BoundedPool:
                 connection.terminate()
                 raise
             finally:
-                # Shielded by asyncpg: if this runs out of time the release goes on in the
-                # background, bounded too, and terminates the connection if it cannot reset it.
-                await self._pool.release(connection, timeout=self._timeout)
+                await self._release(connection)
+
+    async def _release(self, connection: asyncpg.Connection) -> None:
+        """Hand the connection back. Out of time here, the release goes on in the background,
+        bounded too, and terminates the connection if it cannot reset it. asyncpg shields its
+        own release, but a cancelled caller would leave that inner task's failure (a frozen
+        server: TimeoutError, the connection already terminated) unread, which asyncio logs as
+        a traceback; so the release runs as a task of ours whose outcome is always read."""
+        release = asyncio.ensure_future(self._pool.release(connection, timeout=self._timeout))
+        self._releasing.add(release)  # asyncio keeps only a weak reference to a task
+        release.add_done_callback(self._released)
+        await asyncio.shield(release)
+
+    def _released(self, release: asyncio.Future[None]) -> None:
+        self._releasing.discard(release)
+        if not release.cancelled():
+            release.exception()  # read: the caller that awaited it raised it, or has gone
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
