@@ -13,8 +13,9 @@ import pytest
 
 # Loaded by the first request that needs it, never while the service starts.
 # icu: a new or changed username; asyncpg: the PostgreSQL driver; jwt (PyJWT) and cryptography:
-# the first JWT signed or checked, or asymmetric JWT keys; jinja2: the first admin page.
-ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography", "jinja2")
+# the first JWT signed or checked, or asymmetric JWT keys; jinja2: the first admin page;
+# prometheus_client: only a worker with the metrics on (AUTHGATE_METRICS_TOKEN).
+ON_FIRST_USE = ("icu", "asyncpg", "jwt", "cryptography", "jinja2", "prometheus_client")
 
 
 def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
@@ -29,27 +30,42 @@ def _loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
     return list(eval(done.stdout.strip().splitlines()[-1]))  # noqa: S307 our own print
 
 
-@pytest.mark.slow
-def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path: Path) -> None:
-    """`authgate serve`'s imports and a started app, at the default settings."""
+_STARTED_APP = """
+    import asyncio
+    import authgate.cli, authgate.app
+    from authgate.settings import load_settings
+    app = authgate.app.create_app(load_settings())
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+    asyncio.run(start())
+"""
+
+
+def _serving_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of `authgate serve` at the default settings but `settings`, on a
+    migrated SQLite database."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")},
         "AUTHGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "AUTHGATE_SECRET_KEY": "s" * 40,
+        **settings,
     }
     migrate = [sys.executable, "-m", "authgate", "migrate"]
     subprocess.run(migrate, env=env, check=True, capture_output=True, cwd=tmp_path)
-    code = """
-        import asyncio
-        import authgate.cli, authgate.app
-        from authgate.settings import load_settings
-        app = authgate.app.create_app(load_settings())
-        async def start() -> None:
-            async with app.router.lifespan_context(app):
-                pass
-        asyncio.run(start())
-    """
-    assert _loaded_after(code, env) == []
+    return env
+
+
+@pytest.mark.slow
+def test_a_started_worker_has_not_loaded_what_only_some_requests_need(tmp_path: Path) -> None:
+    """`authgate serve`'s imports and a started app, at the default settings."""
+    assert _loaded_after(_STARTED_APP, _serving_env(tmp_path)) == []
+
+
+@pytest.mark.slow
+def test_a_worker_with_the_metrics_on_loads_prometheus_client(tmp_path: Path) -> None:
+    env = _serving_env(tmp_path, AUTHGATE_METRICS_TOKEN="m" * 40)
+    assert _loaded_after(_STARTED_APP, env) == ["prometheus_client"]
 
 
 @pytest.mark.slow
