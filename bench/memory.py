@@ -38,6 +38,7 @@ from bench.reference import env as reference
 from bench.run import AUTHGATE_JWT_PATH, NEW_PASSWORD, PASSWORD, SECRET_KEY, mint_jwts
 from bench.seed_authgate import ensure_postgres_database, seed_postgres, seed_sqlite
 
+from authgate.dialects.cookie_jwt.views import AUDIENCE as COOKIE_JWT_AUDIENCE
 from authgate.store.migrate import upgrade
 
 CONNECTIONS = 16  # bench/run.py's wrk -c16
@@ -131,7 +132,11 @@ def seed(url: str, users: int, workdir: Path, name: str) -> Seeded:
     tokens_file = workdir / f"{name}-tokens.txt"
     seeding = seed_sqlite if url.startswith("sqlite:///") else seed_postgres
     seeding(url, users, PASSWORD, tokens_file)
-    jwts = mint_jwts(workdir / f"{name}-jwts.txt", SECRET_KEY, users, version=0)
+    # /u/api/ accepts only its own tokens (bench/run.py's): without the audience, every
+    # jwt_get was a 401, whose path loads less than a checked JWT's.
+    jwts = mint_jwts(
+        workdir / f"{name}-jwts.txt", SECRET_KEY, users, version=0, audience=COOKIE_JWT_AUDIENCE
+    )
     return Seeded(
         url, users, tokens_file.read_text().split(), jwts.read_text(encoding="ascii").split()
     )
