@@ -3,6 +3,7 @@
     .venv/bin/python bench/memory.py
     .venv/bin/python bench/memory.py --postgres postgresql://postgres@127.0.0.1:5432/scratch
     .venv/bin/python bench/memory.py --cases login,register --requests 200 --cpu 0
+    .venv/bin/python bench/memory.py --src /tmp/before/src   # another tree's authgate, this venv
 
 Issue 14's target is the peak RSS (VmHWM) of a serving worker. bench/run.py reads it once per
 (case, server) pair after a wrk run; this script says where it comes from, and does not need a
@@ -149,6 +150,7 @@ def measure(
     cpu: str,
     workdir: Path,
     env: dict[str, str],
+    src: Path | None,
 ) -> None:
     """Start a server, read its memory, drive each case in turn reading after each."""
     port = reference.find_free_port()
@@ -159,6 +161,7 @@ def measure(
         cpu=cpu,
         workdir=workdir,
         settings=env,
+        src=src,
     )
     try:
         (pid,) = harness.serving_pids(server.proc.pid)
@@ -186,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="more environment for the server (a setting, MALLOC_ARENA_MAX, ...); repeatable",
     )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        help="serve the authgate package of this source tree's src/ (a before, as bench/ab.py)",
+    )
     args = parser.parse_args(argv)
     cases = args.cases.split(",")
     env = dict(SETTINGS, **dict(pair.split("=", 1) for pair in args.env))
@@ -203,11 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(url, args.users, workdir, name)
             if args.one_server:
                 print(f"{name}: one server, {', '.join(cases)}", flush=True)
-                measure(seeded, cases, counts, args.cpu, workdir, env)
+                measure(seeded, cases, counts, args.cpu, workdir, env, args.src)
                 continue
             for case in cases:
                 print(f"{name}: fresh server, {case}", flush=True)
-                measure(seeded, [case], counts, args.cpu, workdir, env)
+                measure(seeded, [case], counts, args.cpu, workdir, env, args.src)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

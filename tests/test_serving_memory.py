@@ -83,3 +83,43 @@ def test_the_username_checks_load_icu_when_first_used() -> None:
     """
     # ICU's libraries, through its C API: not PyICU's extension, twice their memory.
     assert _loaded_after(code) == ["libicu"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", [1, 2])
+def test_argon2s_memory_is_held_once_per_hashing_thread(threads: int) -> None:
+    """At production cost, 48 hashes asked for 16 at a time: at most one argon2id buffer per
+    hashing thread in memory at once (the pool bounds the hashes in flight), and no more kept
+    after them. glibc keeps each thread's buffer in that thread's arena for its next hash
+    (docs/scaling.md): giving it back costs 40-50% more CPU per hash in page faults."""
+    code = f"""
+        import asyncio, re
+        from pathlib import Path
+        from authgate.core.passwords import Passwords
+        from authgate.settings import Settings
+
+        def kib(field):
+            status = Path("/proc/self/status").read_text()
+            return int(re.search(rf"^{{field}}:\\s+(\\d+) kB", status, re.M).group(1))
+
+        fields = ("time_cost", "memory_cost_kib", "parallelism")
+        cost = {{n: Settings.model_fields[f"argon2_{{n}}"].default for n in fields}}
+
+        async def main():
+            passwords = Passwords(**cost, min_length=8, threads={threads})
+            before = kib("VmRSS")
+            for _ in range(3):
+                await asyncio.gather(*(passwords.hash("a password") for _ in range(16)))
+            print(cost["memory_cost_kib"], kib("VmHWM") - before, kib("VmRSS") - before)
+            passwords.close()
+
+        asyncio.run(main())
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=True
+    )
+    buffer, peak, kept = map(int, done.stdout.split())
+    assert buffer >= 19 * 1024  # OWASP's minimum, the settings' floor
+    slack = 4 * 1024  # the hashing threads' stacks and Python's own
+    assert peak <= threads * buffer + slack
+    assert kept <= threads * buffer + slack
