@@ -8,14 +8,18 @@ each answer runs.
 bench/lane_cost.py times the lane's answers in process (CPU time, which the neighbours' load
 moves by a tenth); bench/instructions.py counts a whole server's instructions, uvicorn
 included. This counts the app's own instructions per answer, the same figure run after run: a
-child process calls the app's ASGI entry for one case, warm (every credential resolved
-before), `--calls` times, under callgrind, once with a fifth of the calls and once with all;
-the difference over the extra calls is one answer, start-up and warm-up excluded. The
-`--sql` run instead counts the statements the driver is asked to run during the calls (a
-cache hit should run none). Cases: bench/lane_cost.py's, and `me_session` (`GET
-/auth/users/me/` with a session cookie, the Djoser dialect taking sessions). The clock never
-makes a last_used_at write fall due mid-run (the credentials are fresh and the run short). A
-benchmark: it asserts nothing but that every answer is the lane's 200.
+child process, under callgrind with its counting off, calls the app's ASGI entry for one case,
+warm (the credentials resolved before), and turns the counting on (`vgdb ... instrumentation
+on`) for just the `--calls` answers: start-up, imports and warm-up run uncounted, at a
+fraction of the cost, and the total over the calls is the figure (the two vgdb calls add a
+few hundred instructions per answer at 2,000 calls, the same on either side of a
+comparison). The `--sql` run instead counts the statements the driver is asked to run during
+the calls (a cache hit should run none), on SQLite or `--postgres` (a scratch database,
+emptied). Cases: bench/lane_cost.py's, and `me_session` (`GET /auth/users/me/` with a session
+cookie, the Djoser dialect taking sessions). The clock never makes a last_used_at write fall
+due mid-run (the credentials are fresh and the run short). Hashing runs at the cheapest
+argon2id cost (no answer counted hashes). Needs valgrind. A benchmark: it asserts nothing but
+that every answer is the lane's 200.
 """
 
 from __future__ import annotations
@@ -33,24 +37,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-PASSWORD = "Correct-Horse-9"
-CASES = {
-    "me": ("GET", "/auth/users/me/", b""),
-    "check_token": ("POST", "/api/v1/check_token/", b'{"username":"bench"}'),
-    "secure_test": ("GET", "/u/api/secure_test/", b""),
-    "me_jwt": ("GET", "/auth/users/me/", b""),
-    "me_session": ("GET", "/auth/users/me/", b""),
-}
-# (login path, its body's fields, the answer's token key, the Authorization keyword)
-LOGINS = {
-    "me": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
-    "check_token": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
-    "secure_test": ("/u/api/login/", ("email", "password"), "access_token", "Bearer"),
-    "me_jwt": ("/auth/jwt/create/", ("username", "password"), "access", "Bearer"),
-    "me_session": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
-}
+if __package__ in (None, ""):  # run as a script: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import lane_cost
+from bench.login_cost import empty_postgres
+
+# bench/lane_cost.py's cases, and me_session: its user's session cookie from a login to the
+# Djoser dialect with sessions on login (the login's token is unused).
+CASES = {**lane_cost.CASES, "me_session": ("GET", "/auth/users/me/", b"")}
+LOGINS = {**lane_cost.LOGINS, "me_session": lane_cost.LOGINS["me"]}
 CASE_SETTINGS: dict[str, dict[str, object]] = {
-    "me_jwt": {"authentication": {"djoser": ["token", "jwt"]}},
+    **lane_cost.CASE_SETTINGS,
     "me_session": {
         "authentication": {"djoser": ["token", "jwt", "session"]},
         "create_session_on_login": True,
@@ -91,7 +89,11 @@ async def prepared(case: str, database: str) -> AsyncIterator[tuple[Any, dict[st
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            user = {"username": "bench", "email": "bench@example.com", "password": PASSWORD}
+            user = {
+                "username": "bench",
+                "email": "bench@example.com",
+                "password": lane_cost.PASSWORD,
+            }
             await client.post("/auth/users/", json=user)
             login, fields, key, keyword = LOGINS[case]
             answer = await client.post(login, json={f: user[f] for f in fields})
@@ -103,19 +105,7 @@ async def prepared(case: str, database: str) -> AsyncIterator[tuple[Any, dict[st
             headers.append((b"cookie", f"authgate_session={cookie}".encode()))
         else:
             headers.append((b"authorization", f"{keyword} {token}".encode()))
-        scope = {
-            "type": "http",
-            "method": method,
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("bench", 80),
-            "scheme": "http",
-            "http_version": "1.1",
-        }
+        scope = lane_cost.scope_of(method, path, headers)
         yield app, scope, body
 
 
@@ -132,7 +122,7 @@ async def run(
 
         async def send(message: dict[str, object]) -> None:
             if message["type"] == "http.response.start":
-                statuses.append(int(message["status"]))
+                statuses.append(int(message["status"]))  # type: ignore[call-overload]
 
         for _ in range(200):  # warm: caches, the lane's first answers
             await app(dict(scope), receive, send)
@@ -204,7 +194,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="authgate-lane-ir-db-") as scratch:
             database = args.postgres or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
             if args.postgres:
-                _empty(args.postgres)
+                empty_postgres(args.postgres)
             if args.sql:
                 _migrate(database)
                 counts, spent = asyncio.run(run(case, args.calls, database, sql=True))
@@ -233,21 +223,5 @@ def _migrate(database: str) -> None:
     upgrade(database)
 
 
-def _empty(url: str) -> None:
-    """Drop every table of the scratch database, so that each run starts from nothing."""
-    import asyncpg
-
-    async def drop() -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        finally:
-            await connection.close()
-
-    asyncio.run(drop())
-
-
 if __name__ == "__main__":
-    if __package__ in (None, ""):
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     main()
