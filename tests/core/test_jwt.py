@@ -467,3 +467,29 @@ def test_claims_have_simplejwts_shape_and_lifetimes(database_url: str) -> None:
             assert abs(claims["iat"] - datetime.now(UTC).timestamp()) < 5
 
     _with_core(database_url, scenario)
+
+
+def test_a_cached_verdict_on_a_token_ends_with_its_users_change(database_url: str) -> None:
+    """An access token checked against the same cached subject again is answered from the
+    verdict kept on it; a change to the user (a new subject) is judged afresh."""
+
+    async def scenario(core: Core) -> None:
+        user_id, _, access = await _pair(core)
+        other_id, _, other_access = await _pair(core, "jane")
+        seen = [await core.jwts.authenticate(access) for _ in range(3)]
+        assert {principal.user.id for principal in seen} == {user_id}
+        assert seen[2] is seen[1]  # the kept verdict
+        for _ in range(3):
+            await core.jwts.authenticate(other_access)
+        user = await core.users.get(user_id)
+        await core.users.set_active(user, active=False, actor=OPERATOR)
+        with pytest.raises(JwtUserError) as inactive:
+            await core.jwts.authenticate(access)
+        assert inactive.value.code == "jwt_user_inactive"
+        other = await core.users.get(other_id)
+        await core.users.set_password(other, "Brand-New-Horse-5", actor=OPERATOR)
+        with pytest.raises(JwtUserError) as changed:
+            await core.jwts.authenticate(other_access)
+        assert changed.value.code == "jwt_password_changed"
+
+    _with_core(database_url, scenario, revoke_tokens_on_password_change=False)

@@ -96,8 +96,8 @@ def test_cached_claims_share_their_names_and_keep_their_values() -> None:
     for raw, jti in (("a", "j1"), ("b", "j2")):
         tokens.put(raw, json.loads(json.dumps({"token_type": "access", "exp": exp, "jti": jti})))
     first, second = tokens.get("a"), tokens.get("b")
-    assert first == {"token_type": "access", "exp": exp, "jti": "j1"}
     assert first is not None
     assert second is not None
-    assert second["jti"] == "j2"
-    assert [id(name) for name in first] == [id(name) for name in second]
+    assert first.claims == {"token_type": "access", "exp": exp, "jti": "j1"}
+    assert second.claims["jti"] == "j2"
+    assert [id(name) for name in first.claims] == [id(name) for name in second.claims]

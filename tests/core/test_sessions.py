@@ -337,3 +337,27 @@ def test_a_session_used_on_another_process_is_not_idle_here(database_url: str) -
             await store.close()
 
     _run(database_url, scenario)
+
+
+def test_a_read_session_proves_one_principal_until_its_next_touch(database_url: str) -> None:
+    """The principal is made with the session as read (the lane answers from it), names the
+    session by its digest, and follows the session's last use when that is written."""
+
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        user = await core.users.register(username="gil", email="", password=PASSWORD)
+        raw = await sessions.create(user)
+        first, again = await sessions.resolve(raw), await sessions.resolve(raw)
+        assert first is not None
+        assert again is not None
+        digest = hashlib.sha256(raw.encode()).hexdigest()
+        assert first.principal == SessionPrincipal(first.user, digest)
+        assert again.principal is first.principal
+        clock.at += timedelta(seconds=TOUCH_INTERVAL_SECONDS)
+        touched = await sessions.resolve(raw)
+        assert touched is not None
+        assert touched.record.last_used_at == clock.at
+        assert touched.principal == first.principal
+        # Live for its idle time from that use, not from the one before.
+        assert touched.live_until == clock.at + timedelta(seconds=600)
+
+    _run(database_url, scenario)

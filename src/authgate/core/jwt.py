@@ -353,18 +353,23 @@ class Jwts:
         """Who an access token proves (SimpleJWT's JWTAuthentication, plus the generation).
         A token seen before skips the signature check, and a user seen recently the store."""
         try:
-            claims = self._verified.get(raw)
-            if claims is None:
+            verified = self._verified.get(raw)
+            if verified is None:
                 claims = self.decode(raw, ACCESS)
-                self._verified.put(raw, claims)
+                verified = self._verified.put(raw, claims, user_id=_user_id(claims.get("user_id")))
             # A user seen recently from the subject cache (nearly every request: no coroutine),
             # else from the store.
-            user_id = _user_id(claims.get("user_id"))
+            user_id = verified.user_id
             subject = None if user_id is None else self._subjects.get(user_id)
+            if subject is not None and subject is verified.subject:
+                # Checked against this very subject before: the same verdict (the principal is
+                # set with the subject, never None here).
+                self._events.jwt_checked(VALID)
+                return verified.principal  # type: ignore[return-value]
             if subject is not None:
-                user = _current(subject, claims)
+                user = _current(subject, verified.claims)
             else:
-                user, _ = await self._subject(claims)
+                user, _ = await self._subject(verified.claims)
         except (JwtError, JwtUserError) as error:
             self._events.jwt_checked(_result(error))
             raise
@@ -378,6 +383,8 @@ class Jwts:
                 if len(self._principals) >= self._verified_cache_size:
                     del self._principals[next(iter(self._principals))]
                 self._principals[user.id] = principal
+        if subject is not None:
+            verified.subject, verified.principal = subject, principal
         return principal
 
     async def verify(self, raw: str) -> None:

@@ -17,43 +17,66 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from authgate.core.models import User
+from authgate.core.models import Principal, User
 
 # A user, their JWT generation, and the `sid`s of their logins ended by a refresh token's reuse.
 Subject = tuple[User, int, frozenset[str]]
 
 
+class Verified:
+    """An access token that passed every check: its claims, what each use reads of them (read
+    once, when verified), and the verdict last given on it."""
+
+    __slots__ = ("claims", "expires", "principal", "subject", "user_id")
+
+    def __init__(
+        self, claims: dict[str, Any], *, leeway_seconds: float, user_id: int | None
+    ) -> None:
+        self.claims = claims
+        # Past this (by the system clock, as PyJWT judges `exp`) the token has expired.
+        self.expires: float = claims["exp"] + leeway_seconds
+        self.user_id = user_id
+        # The subject the token was last checked against and the principal it proved then:
+        # against the very same subject (a cached one, which nothing changes) the verdict is
+        # the same, so a cached token's check is a comparison of identities.
+        self.subject: Subject | None = None
+        self.principal: Principal | None = None
+
+
 class VerifiedTokens:
-    """A bounded map access token -> its verified claims."""
+    """A bounded map access token -> its verified claims (Verified)."""
 
     def __init__(self, *, max_entries: int, leeway_seconds: float) -> None:
         self._max_entries = max_entries
         self._leeway = leeway_seconds
-        self._claims: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, Verified] = {}
 
-    def get(self, raw: str) -> dict[str, Any] | None:
-        """The claims of a token verified before, if it has not expired since. PyJWT judges
-        `exp` by the system clock, and so does this."""
-        claims = self._claims.get(raw)
-        if claims is None:
+    def get(self, raw: str) -> Verified | None:
+        """A token verified before, if it has not expired since. PyJWT judges `exp` by the
+        system clock, and so does this."""
+        verified = self._entries.get(raw)
+        if verified is None:
             return None
-        if claims["exp"] + self._leeway <= time.time():
-            del self._claims[raw]
+        if verified.expires <= time.time():
+            del self._entries[raw]
             return None
-        return claims
+        return verified
 
-    def put(self, raw: str, claims: dict[str, Any]) -> None:
-        """Remember a token that passed every check (the oldest goes when full)."""
+    def put(self, raw: str, claims: dict[str, Any], *, user_id: int | None = None) -> Verified:
+        """Remember a token that passed every check, of these claims and this `user_id` (the
+        oldest goes when full); the entry, kept or not."""
         if self._max_entries <= 0:
-            return
-        if raw not in self._claims and len(self._claims) >= self._max_entries:
-            del self._claims[next(iter(self._claims))]
+            return Verified(claims, leeway_seconds=self._leeway, user_id=user_id)
+        if raw not in self._entries and len(self._entries) >= self._max_entries:
+            del self._entries[next(iter(self._entries))]
         # JSON decoding makes each token's claim names anew: the kept claims share one copy of
         # each name (some 400 bytes a token; bench/memory.py jwt_get).
-        self._claims[raw] = {sys.intern(name): value for name, value in claims.items()}
+        kept = {sys.intern(name): value for name, value in claims.items()}
+        verified = self._entries[raw] = Verified(kept, leeway_seconds=self._leeway, user_id=user_id)
+        return verified
 
     def __len__(self) -> int:
-        return len(self._claims)
+        return len(self._entries)
 
 
 class SubjectCache:

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,7 +33,7 @@ from authgate.core.audit import Audit
 from authgate.core.callers import current_caller
 from authgate.core.clock import Clock
 from authgate.core.errors import InvalidCredentialsError, NotFoundError
-from authgate.core.models import SessionRecord, User
+from authgate.core.models import SessionPrincipal, SessionRecord, User
 from authgate.core.principal_cache import PrincipalCache
 from authgate.core.revocations import Revocations
 from authgate.core.staff import authorize_staff_change, require_staff
@@ -61,6 +61,18 @@ class Session:
 
     user: User
     record: SessionRecord
+    # The moment it stops being live: its absolute end or its idle end, whichever is first.
+    live_until: datetime
+    # Derived once per read (a cached copy serves thousands of requests): when its last use
+    # falls due for writing, and the principal it proves (a frozen dataclass costs a request
+    # more to build than the whole of resolve's checks).
+    touch_at: datetime = field(init=False, repr=False, compare=False)
+    principal: SessionPrincipal = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        touch_at = self.record.last_used_at + timedelta(seconds=TOUCH_INTERVAL_SECONDS)
+        object.__setattr__(self, "touch_at", touch_at)
+        object.__setattr__(self, "principal", SessionPrincipal(self.user, self.record.digest))
 
 
 class Sessions:
@@ -122,7 +134,7 @@ class Sessions:
         digest = session_digest(raw)
         now = self._clock.now()
         session = self._cache.get(digest)
-        if session is not None and not self._live(session.record, now):
+        if session is not None and now >= session.live_until:
             # Another process may have recorded a later use than this copy holds: the store
             # has the last word before the session is refused.
             self._cache.discard(digest)
@@ -132,23 +144,23 @@ class Sessions:
             found = await self._store.get_session(digest)
             if found is None:
                 return None
-            session = Session(user=found[0], record=found[1])
-            if not self._live(session.record, now):
+            session = self._session(*found)
+            if now >= session.live_until:
                 return None
             self._cache.put(digest, session, generation=generation)
         if not session.user.is_active:
             return None
-        if (now - session.record.last_used_at).total_seconds() >= TOUCH_INTERVAL_SECONDS:
+        if now >= session.touch_at:
             # The cached copy first, before the write's await: concurrent requests of this
             # session then do not write it again.
-            session = replace(session, record=replace(session.record, last_used_at=now))
+            session = self._session(session.user, replace(session.record, last_used_at=now))
             self._cache.refresh(digest, session)
             await self._store.touch_session(digest, now)
         return session
 
-    def _live(self, record: SessionRecord, now: datetime) -> bool:
-        """Whether a session is within its absolute lifetime and its idle time."""
-        return record.expires_at > now and record.last_used_at + self._idle > now
+    def _session(self, user: User, record: SessionRecord) -> Session:
+        """A session as read: live while within its absolute lifetime and its idle time."""
+        return Session(user, record, min(record.expires_at, record.last_used_at + self._idle))
 
     def csrf_token(self, session: Session) -> str:
         """The synchronizer token of this session, for its forms."""

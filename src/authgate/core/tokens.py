@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UNKNOWN_TOKEN_SECONDS = 1.0
+# As a timedelta: resolve compares it with the time since the last use, no float made.
+TOUCH_INTERVAL = timedelta(seconds=TOKEN_TOUCH_INTERVAL_SECONDS)
 UNKNOWN_TOKENS_REMEMBERED = 10_000
 
 
@@ -111,7 +113,7 @@ class Tokens:
             raise InactiveUserError
         self._events.token_checked(VALID, cached=cached)
         last_used = principal.token.last_used_at
-        if last_used is None or (now - last_used).total_seconds() >= TOKEN_TOUCH_INTERVAL_SECONDS:
+        if last_used is None or now - last_used >= TOUCH_INTERVAL:
             self._touch_later(principal, now)
         return principal
 

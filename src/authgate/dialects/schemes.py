@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 from starlette.types import Scope
 
 from authgate.core import Core
-from authgate.core.models import Principal, SessionPrincipal
+from authgate.core.models import Principal
 from authgate.dialects.jwt_auth import JwtAuthentication
 from authgate.dialects.security_schemes import (
     SecurityScheme,
@@ -110,11 +110,11 @@ class JwtScheme:
 
 @dataclass(frozen=True, slots=True)
 class SessionCredentials:
-    """What a session-authenticated request presents: its cookie and, for an unsafe method,
-    the CSRF token header (None if absent)."""
+    """What a session-authenticated request of an unsafe method presents: its cookie and the
+    CSRF token header (None if absent). A safe method's credentials are the cookie alone, a
+    str: no object to build on the path of nearly every session request."""
 
     cookie: str
-    unsafe: bool
     csrf: str | None
 
 
@@ -133,26 +133,28 @@ class SessionScheme:
             session_cookie_name(core.settings.cookie_secure), CSRF_HEADER
         )
 
-    def read(self, scope: Scope) -> SessionCredentials | None:
+    def read(self, scope: Scope) -> str | SessionCredentials | None:
         """The session cookie, and for an unsafe method the CSRF token sent with it."""
         raw = session_value_in(scope, secure_cookies_in(scope, self._settings))
         if not raw:
             return None
         if scope["method"] in SAFE_METHODS:
-            return SessionCredentials(raw, unsafe=False, csrf=None)
-        return SessionCredentials(raw, unsafe=True, csrf=first(scope["headers"], CSRF_NAME))
+            return raw
+        return SessionCredentials(raw, csrf=first(scope["headers"], CSRF_NAME))
 
-    async def prove(self, credentials: SessionCredentials) -> Principal | None:
+    async def prove(self, credentials: str | SessionCredentials) -> Principal | None:
         """The session's principal; CsrfFailedError for an unsafe method without its token."""
+        if isinstance(credentials, str):
+            session = await self._sessions.resolve(credentials)
+            return None if session is None else session.principal
         session = await self._sessions.resolve(credentials.cookie)
         if session is None:
             return None
-        if credentials.unsafe:
-            if not credentials.csrf:
-                raise CsrfFailedError(reason="CSRF token missing.")
-            if not self._sessions.check_csrf(session, credentials.csrf):
-                raise CsrfFailedError(reason="CSRF token incorrect.")
-        return SessionPrincipal(session.user, session.record.digest)
+        if not credentials.csrf:
+            raise CsrfFailedError(reason="CSRF token missing.")
+        if not self._sessions.check_csrf(session, credentials.csrf):
+            raise CsrfFailedError(reason="CSRF token incorrect.")
+        return session.principal
 
 
 def schemes_of(core: Core, dialect: str) -> tuple[Scheme[Any], ...]:

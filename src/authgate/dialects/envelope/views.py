@@ -210,14 +210,24 @@ class EnvelopeViews:
     serves: Serves | None = None
 
     def plain_answer(self, _: Endpoint) -> PlainAnswer:
-        """The lane's rendering of a success: what `answer` makes of it."""
+        """The lane's rendering of a success: what `answer` makes of it, byte for byte."""
         default_language = self._default_language
+        # Per (message code, language): the envelope's bytes before and after its data, and
+        # the Content-Language header. Compact JSON is the concatenation of its parts'
+        # compact JSON, so only the data is rendered per answer.
+        parts: dict[tuple[str, str], tuple[bytes, tuple[bytes, bytes]]] = {}
 
         def answer(accept_language: str | None, success: Success) -> FastAnswer:
             code, data = success
             # self.language(), inline: a call less per answer of the lane
             language = negotiate(accept_language, default_language)
-            extra = [(b"vary", VARY_BYTES), (b"content-language", language.encode())]
-            return 200, extra, self.render(200, code, language, data)
+            known = parts.get((code, language))
+            if known is None:
+                result = {"status": 200, "message": message(code, language)}
+                head = b'{"result":' + orjson.dumps(result) + b',"data":'
+                known = parts[code, language] = head, (b"content-language", language.encode())
+            head, content_language = known
+            extra = [(b"vary", VARY_BYTES), content_language]
+            return 200, extra, head + orjson.dumps(data) + b"}"
 
         return answer
