@@ -75,6 +75,13 @@ async def _run(connection: asyncpg.Connection | BoundedPool, step: Step) -> Row 
     return row
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection handed back to the pool needs beyond what asyncpg always does (roll
+    back a transaction left open): nothing. asyncpg's default reset is a round trip per
+    statement (advisory locks, cursors, LISTEN, SET), and authgate's SQL takes none of them
+    (test_postgres_driver holds store/sql.py to that)."""
+
+
 class PostgresDriver:
     """A PostgreSQL database through a bounded pool."""
 
@@ -96,6 +103,7 @@ class PostgresDriver:
             max_size=self._pool_size,
             timeout=self._timeout,
             command_timeout=self._timeout,
+            reset=_keep_session,
         )
         # ...and with PostgreSQL frozen rather than away, within the timeout too: waiting for
         # a pooled connection and giving it back included (drivers/bounded_pool.py).
