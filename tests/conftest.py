@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from bench.reference.env import DEFAULT_VENV_DIR, ReferenceUnavailableError, ensure_venv, migrate
 
 from authgate.app import create_app
 from authgate.core.passwords import Argon2Cost
@@ -264,6 +265,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_migrated")
     empty_database(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def reference_python() -> Path:
+    """The python of the scratch venv holding the pinned Django/DRF/SimpleJWT/Djoser of
+    bench/reference (built once; .ci/run builds it before the tests, so CI never skips)."""
+    try:
+        return ensure_venv(DEFAULT_VENV_DIR)
+    except ReferenceUnavailableError as error:
+        pytest.skip(f"the reference Django stack cannot be installed here: {error}")
+
+
+@pytest.fixture(scope="session")
+def reference_database(reference_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file of the reference project, which each reference server's database
+    starts as a copy of (a migration from scratch costs about as much as starting the server;
+    start_server's own `migrate` then adds only what its settings install beyond it)."""
+    path = tmp_path_factory.mktemp("reference-template") / "reference.sqlite3"
+    migrate(reference_python, path)
+    return path
 
 
 @pytest.fixture
