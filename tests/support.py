@@ -275,6 +275,8 @@ class Api:
     """An httpx client for a live server, with helpers that go through the public API."""
 
     def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.transport = transport
+        """The in-process app's (tests.support.in_process), None for a live server."""
         self.http = httpx.Client(base_url=base_url, timeout=30, transport=transport)
 
     def register(self, username: str, password: str = "Correct-Horse-9", **extra: object) -> Any:
