@@ -184,12 +184,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules with a test marked `slow` first, every module's tests still together and in
-    their order: pytest-xdist (--dist loadfile) deals modules out in this order, and a long
-    module dealt last runs on while the other worker has nothing left to do. Modules with a
-    test marked `alone` last of all: dealt among the slow ones, such a module may wait for
-    the other worker's long module to end, then keeps that worker waiting for its own length;
-    dealt last, it waits at most for a module of quick tests, and holds up a worker that has
-    nothing left to do."""
+    their order: pytest-xdist (`make test`: --dist loadfile --no-loadscope-reorder) deals
+    modules out in this order, and a long module dealt last runs on while the other worker
+    has nothing left to do. Modules with a test marked `alone` last of all: dealt among the
+    slow ones, such a module may wait for the other worker's long module to end, then keeps
+    that worker waiting for its own length; dealt last, it waits at most for a module of
+    quick tests, and holds up a worker that has nothing left to do."""
     slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
     alone = {item.path for item in items if item.get_closest_marker("alone") is not None}
     # stable: the rest keeps its order
