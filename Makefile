@@ -42,10 +42,12 @@ migrate: $(RUN_STAMP) ## Create or upgrade the database
 # Test modules run in parallel (pytest-xdist), a whole module per worker: module-scoped servers
 # start once. Each worker has its own databases (tests/conftest.py). Two: the cores of the
 # machine CI runs on (more only thrash the tests that start servers). TEST_WORKERS=0: serially.
+# --no-loadscope-reorder: modules are dealt in tests/conftest.py's order (the slow ones first),
+# not xdist's by number of tests, which dealt a long module of one test (the fuzzer's) last.
 TEST_WORKERS ?= 2
 
 test: $(TEST_STAMP) ## Run the tests (PostgreSQL, Redis too where they answer locally); ARGS=... to pick
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(ARGS)
 
 lint: $(TEST_STAMP) ## ruff
 	$(BIN)/ruff check src tests bench examples

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from bench.reference.env import DEFAULT_VENV_DIR, ReferenceUnavailableError, ensure_venv, migrate
 
 from authgate.app import create_app
 from authgate.core.passwords import Argon2Cost
@@ -183,10 +184,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules with a test marked `slow` first, every module's tests still together and in
-    their order: pytest-xdist (--dist loadfile) deals modules out in this order, and a long
-    module dealt last runs on while the other worker has nothing left to do."""
+    their order: pytest-xdist (`make test`: --dist loadfile --no-loadscope-reorder) deals
+    modules out in this order, and a long module dealt last runs on while the other worker
+    has nothing left to do. Modules with a test marked `alone` last of all: dealt among the
+    slow ones, such a module may wait for the other worker's long module to end, then keeps
+    that worker waiting for its own length; dealt last, it waits at most for a module of
+    quick tests, and holds up a worker that has nothing left to do."""
     slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
-    items.sort(key=lambda item: item.path not in slow)  # stable: the rest keeps its order
+    alone = {item.path for item in items if item.get_closest_marker("alone") is not None}
+    # stable: the rest keeps its order
+    items.sort(key=lambda item: (item.path in alone, item.path not in slow))
 
 
 @pytest.fixture(autouse=True)
@@ -264,6 +271,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_migrated")
     empty_database(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def reference_python() -> Path:
+    """The python of the scratch venv holding the pinned Django/DRF/SimpleJWT/Djoser of
+    bench/reference (built once; .ci/run builds it before the tests, so CI never skips)."""
+    try:
+        return ensure_venv(DEFAULT_VENV_DIR)
+    except ReferenceUnavailableError as error:
+        pytest.skip(f"the reference Django stack cannot be installed here: {error}")
+
+
+@pytest.fixture(scope="session")
+def reference_database(reference_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file of the reference project, which each reference server's database
+    starts as a copy of (a migration from scratch costs about as much as starting the server;
+    start_server's own `migrate` then adds only what its settings install beyond it)."""
+    path = tmp_path_factory.mktemp("reference-template") / "reference.sqlite3"
+    migrate(reference_python, path)
+    return path
 
 
 @pytest.fixture

@@ -275,6 +275,8 @@ class Api:
     """An httpx client for a live server, with helpers that go through the public API."""
 
     def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.transport = transport
+        """The in-process app's (tests.support.in_process), None for a live server."""
         self.http = httpx.Client(base_url=base_url, timeout=30, transport=transport)
 
     def register(self, username: str, password: str = "Correct-Horse-9", **extra: object) -> Any:
@@ -388,34 +390,56 @@ def run(coro: Any) -> Any:
 
 
 def scratch_postgres(name: str) -> str:
-    """A fresh, migrated PostgreSQL database `name` beside the test one (for tests that run
-    real server processes and must not share the test database); skips without PostgreSQL.
-    Under pytest-xdist the name carries the worker's own database's (`name_test_gw1`), so
-    that neither another worker nor another run beside this one drops it."""
+    """A fresh, migrated PostgreSQL database beside the test one (for tests that run real
+    server processes and must not share the test database); skips without PostgreSQL.
+    tests.support.empty_postgres names it and empties it."""
+    from authgate.store.migrate import upgrade
+
+    url = empty_postgres(name)
+    upgrade(url)
+    return url
+
+
+def empty_postgres(name: str) -> str:
+    """The URL of a PostgreSQL database beside the test one, with nothing in it: created when
+    missing, else its `public` schema dropped and made again (what a new database holds: a
+    DROP DATABASE forces a checkpoint of the whole server, which takes seconds when other
+    databases are busy). Skips without PostgreSQL. Its name is `name` and the test
+    database's (`name_test`; under pytest-xdist the worker's own, `name_test_gw1`), so that
+    neither another worker nor another checkout testing on a database of its own uses it."""
+    import asyncpg
     import pytest
 
-    from authgate.store.migrate import upgrade
-    from tests.conftest import POSTGRES_URL, WORKER  # the variable's, or the local one found
+    from tests.conftest import POSTGRES_URL  # the variable's, or the local one found
 
     if POSTGRES_URL is None:
         pytest.skip("AUTHGATE_TEST_POSTGRES_URL is not set")
     base, _, database = POSTGRES_URL.partition("?")[0].rpartition("/")
-    if WORKER is not None:
-        name = f"{name}_{database}"
+    name = f"{name}_{database}"
+    url = f"{base}/{name}"
 
-    async def recreate() -> None:
-        import asyncpg
-
+    async def empty() -> None:
         admin = await asyncpg.connect(base + "/postgres")
         try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            await admin.execute(f"CREATE DATABASE {name}")
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                return
+            # What DROP DATABASE ... WITH (FORCE) did: no earlier test's server (a killed or
+            # frozen one's included) keeps a connection, or a lock, in the way.
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
         finally:
             await admin.close()
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        finally:
+            await connection.close()
 
-    asyncio.run(recreate())
-    url = f"{base}/{name}"
-    upgrade(url)
+    asyncio.run(empty())
     return url
 
 

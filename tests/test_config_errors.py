@@ -10,7 +10,6 @@ the dev secret file).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import sqlite3
@@ -26,7 +25,7 @@ from authgate.cli import redact
 from authgate.settings import Settings, load_settings
 from authgate.store.migrate import alembic_config
 from tests.conftest import BACKENDS, POSTGRES_URL as TEST_POSTGRES_URL
-from tests.support import free_port, run_apart, run_here
+from tests.support import empty_postgres, free_port, run_apart, run_here
 
 pytestmark = pytest.mark.slow
 
@@ -94,30 +93,11 @@ def postgres_url(database: str, *, port: int | None = None) -> str:
     return f"{scheme}://{user.partition(':')[0] or 'postgres'}:{PASSWORD}@{host}/{database}"
 
 
-def _admin(statement: str) -> None:
-    import asyncpg
-
-    async def run() -> None:
-        assert TEST_POSTGRES_URL is not None
-        connection = await asyncpg.connect(TEST_POSTGRES_URL.rpartition("/")[0] + "/postgres")
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-
-
 @pytest.fixture
-def scratch_database() -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
-    name = f"authgate_scratch_{secrets.token_hex(6)}"
-    url = postgres_url(name)
-    _admin(f"CREATE DATABASE {name}")
-    try:
-        yield url
-    finally:
-        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def scratch_database() -> str:
+    """The URL, with a password, of an empty PostgreSQL database (tests.support.empty_postgres:
+    one of this run's own, emptied)."""
+    return postgres_url(empty_postgres("authgate_scratch").rpartition("/")[2])
 
 
 def _empty_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:

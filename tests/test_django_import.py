@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -30,13 +31,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from bench.reference.env import (
-    DEFAULT_VENV_DIR,
-    REFERENCE_DIR,
-    ReferenceUnavailableError,
-    ensure_venv,
-    migrate,
-)
+from bench.reference.env import REFERENCE_DIR
 from sqlalchemy import create_engine, text
 
 from authgate.core.identity import username_columns
@@ -680,17 +675,17 @@ def _overlay(directory: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_django(tmp_path_factory: pytest.TempPathFactory) -> RealDjango:
-    """The reference project's database after `migrate` and DJANGO_SCRIPT (built once)."""
-    try:
-        python = ensure_venv(DEFAULT_VENV_DIR)
-    except ReferenceUnavailableError as error:
-        pytest.skip(f"the reference Djoser stack cannot be installed here: {error}")
+def real_django(
+    reference_python: Path, reference_database: Path, tmp_path_factory: pytest.TempPathFactory
+) -> RealDjango:
+    """The reference project's database (migrated by its own `migrate`: tests/conftest.py
+    reference_database) after DJANGO_SCRIPT (built once)."""
+    python = reference_python
     workdir = tmp_path_factory.mktemp("real-django")
     database = workdir / "django.sqlite3"
+    shutil.copy(reference_database, database)
     overlay = _overlay(workdir / "overlay")
     env = {"PYTHONPATH": f"{REFERENCE_DIR}{os.pathsep}{overlay}"}
-    migrate(python, database, env=env)
     with_bcrypt = (overlay / "bcrypt").exists()
     script = DJANGO_SCRIPT.replace("{bcrypt}", "yes" if with_bcrypt else "no")
     child_env = (

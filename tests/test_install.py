@@ -330,6 +330,9 @@ def test_the_run_ends_with_the_services_and_the_skip_reasons(tmp_path: Path) -> 
         env=clean_environment(
             AUTHGATE_TEST_POSTGRES_URL="postgresql://nowhere/x",
             AUTHGATE_TEST_REDIS_URL="redis://nowhere/0",
+            # Only tests.conftest's summary is checked: the installed plugins (hypothesis's,
+            # schemathesis's, ...) would double the run's imports (3 s of CPU).
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         ),
         timeout=120,
         check=False,

@@ -3,8 +3,8 @@ balancer: a revocation made on one is refused by the others, which had the token
 within 100 ms. Twice: through the database feed alone (polled every 50 ms by default), and
 with Redis, whose channel must carry it on its own (the feed then polls only every 10 s).
 
-Real processes, a scratch database of their own (`authgate_scaleout`, created if missing), so
-the shared test database is left alone.
+Real processes, a scratch database of their own (`authgate_scaleout_<test database>`, made
+afresh: tests.support.scratch_postgres), so the shared test database is left alone.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def nodes(
 
 
 def _wait_until_up(api: Api) -> None:
-    deadline = time.monotonic() + 30
+    # Three interpreters importing authgate at once: on two cores busy with the rest of the
+    # suite (and whatever else runs there) that has taken past 30 s.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             api.http.get("/openapi.json")

@@ -12,7 +12,7 @@ from authgate.core.models import User
 from authgate.mailer import LogMailer
 from authgate.settings import Settings
 from authgate.store import open_store
-from tests.support import CHEAP_ARGON2
+from tests.support import CHEAP_ARGON2, Api
 
 PASSWORD = "Correct-Horse-9"
 CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -52,8 +52,14 @@ def csrf_of(page: httpx.Response) -> str:
 class AdminClient:
     """A browser-like client of /admin/: it keeps cookies and posts forms with their token."""
 
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30, transport=transport)
+
+    @classmethod
+    def of(cls, api: Api) -> AdminClient:
+        """A client of the server `api` talks to, live or in this process alike (with a cookie
+        jar of its own)."""
+        return cls(str(api.http.base_url), api.transport)
 
     def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         form = self.http.get("/admin/login")

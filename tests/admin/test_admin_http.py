@@ -1,4 +1,5 @@
-"""The admin UI over real HTTP: session login, CSRF, staff only, and each page's changes."""
+"""The admin UI: session login, CSRF, staff only, and each page's changes, served in process
+(the pages' answers, not the wire: tests/admin/test_admin_over_http.py has a real server)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from authgate.store import open_store
 from tests.admin.helpers import PASSWORD, AdminClient, csrf_of, make_user
 from tests.support import Api
 
+pytestmark = pytest.mark.in_process  # the pages' answers, not the wire
+
 Serve = Callable[..., Api]
 
 
@@ -25,7 +28,7 @@ def local(serve: Serve, make_settings: Callable[..., Settings]) -> tuple[Api, Se
 
 
 def _admin(api: Api) -> AdminClient:
-    return AdminClient(str(api.http.base_url))
+    return AdminClient.of(api)
 
 
 def _stored_session_digests(settings: Settings) -> list[str]:
@@ -134,7 +137,7 @@ def test_every_post_needs_the_sessions_csrf_token(local) -> None:
     assert admin.post(towns, towns, name="Paris").status_code == 303
     assert "Paris" in admin.http.get(towns).text
     # The login form too: a post without its cookie's token is refused before any check.
-    fresh = httpx.Client(base_url=str(api.http.base_url))
+    fresh = httpx.Client(base_url=str(api.http.base_url), transport=api.transport)
     refused = fresh.post("/admin/login", data={"username": "boss", "password": PASSWORD})
     assert refused.status_code == 403
     assert "authgate_session" not in fresh.cookies
@@ -255,7 +258,9 @@ def test_logout_ends_the_session_on_the_server(local) -> None:
     out = admin.post("/admin/logout", "/admin/users")
     assert out.status_code == 303
     assert out.headers["location"] == "/admin/login"
-    replay = httpx.Client(base_url=str(api.http.base_url), cookies={"authgate_session": raw})
+    replay = httpx.Client(
+        base_url=str(api.http.base_url), transport=api.transport, cookies={"authgate_session": raw}
+    )
     assert replay.get("/admin/users").headers["location"] == "/admin/login"
     assert _stored_session_digests(settings) == []
 

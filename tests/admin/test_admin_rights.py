@@ -17,6 +17,8 @@ from tests.store.test_directory_store import truncate_records
 from tests.store.test_user_search import add_user
 from tests.support import Api
 
+pytestmark = pytest.mark.in_process  # the pages' answers, not the wire
+
 
 @pytest.fixture
 def local(
@@ -32,7 +34,7 @@ INVALID_PK = "Invalid pk &#34;999999&#34; - object does not exist."
 
 
 def _admin(api: Api, username: str) -> AdminClient:
-    admin = AdminClient(str(api.http.base_url))
+    admin = AdminClient.of(api)
     assert admin.login(username).status_code == 303
     return admin
 

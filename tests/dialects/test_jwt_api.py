@@ -1,12 +1,12 @@
-"""The /u/api/ JWT dialect (cookie JWT API) over real HTTP: login by email, single-use refresh with
-reuse detection, the test endpoints, the token cookies and their CSRF check."""
+"""The /u/api/ JWT dialect (cookie JWT API): login by email, single-use refresh with reuse
+detection, the test endpoints, the token cookies and their CSRF check."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +15,9 @@ import pytest
 
 from authgate.core.roles import ADMIN
 from authgate.settings import Settings
-from tests.support import Api, run, run_cli
+from tests.support import Api, ShiftedClock, run, run_cli
+
+pytestmark = pytest.mark.in_process  # the answers of the views, not the wire
 
 PASSWORD = "Correct-Horse-9"
 EMAIL = "john@example.com"
@@ -272,7 +274,9 @@ def test_concurrent_refreshes_of_one_token_let_exactly_one_through_without_an_in
     statuses: list[int] = []
 
     def use() -> None:
-        with httpx.Client(base_url=str(api.http.base_url), timeout=30) as client:
+        with httpx.Client(
+            base_url=str(api.http.base_url), timeout=30, transport=api.transport
+        ) as client:
             barrier.wait()
             response = client.post("/u/api/refresh/", json={"refresh_token": refresh})
             statuses.append(response.status_code)
@@ -438,7 +442,7 @@ def test_a_planted_csrf_cookie_does_not_pass(api: Api) -> None:
     planted = "attacker-chosen-value"
     for path, cookie in (("/u/api/refresh/", "refresh_token"), ("/u/api/logout/", "access_token")):
         token = refresh if cookie == "refresh_token" else access
-        with httpx.Client(base_url=str(api.http.base_url)) as browser:
+        with httpx.Client(base_url=str(api.http.base_url), transport=api.transport) as browser:
             response = browser.post(
                 path,
                 headers={
@@ -478,9 +482,12 @@ def test_logout_by_an_expired_access_cookie_still_ends_the_session(
 ) -> None:
     """The refresh cookie goes only to refresh/, so logout knows the session by the access
     cookie; once its token expired that must still end the session, refresh token included."""
-    api = serve(jwt_access_lifetime_seconds=1, cookie_secure=False)
+    clock = ShiftedClock()
+    api = serve(jwt_access_lifetime_seconds=1, cookie_secure=False, clock=clock)
     _user(api)
+    clock.offset = -timedelta(seconds=3)  # a login 3 s ago: its access token is already dead
     body = _login(api).json()
+    clock.offset = timedelta(0)
     _until_expired(body["access_token"])
     assert api.http.get("/u/api/secure_test/").status_code == 401  # the access token expired
     csrf = api.http.cookies["csrf_token"]

@@ -21,9 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from bench.reference.env import (
-    DEFAULT_VENV_DIR,
-    ReferenceUnavailableError,
-    ensure_venv,
     find_free_port,
     start_server,
     stop_server,
@@ -38,15 +35,6 @@ HTTP_TIMEOUT_S = 30.0
 REFERENCE_SECRET = "parity-reference-secret-key-not-authgates-0123456789abcdef"
 """The reference's SECRET_KEY, hence SimpleJWT's SIGNING_KEY there (authgate's is TEST_SECRET):
 distinct, so neither side accepts the other's tokens, and known, so tests can mint JWTs."""
-
-
-@pytest.fixture(scope="session")
-def reference_python() -> Path:
-    """The python of the scratch venv holding the pinned Django/DRF/Djoser (built once)."""
-    try:
-        return ensure_venv(DEFAULT_VENV_DIR)
-    except ReferenceUnavailableError as error:
-        pytest.skip(f"the reference Djoser stack cannot be installed here: {error}")
 
 
 @dataclass(frozen=True)
@@ -126,6 +114,9 @@ def _reference_env(smtp_port: int, setup: Setup) -> dict[str, str]:
         "REFERENCE_EMAIL_PORT": str(smtp_port),
         "REFERENCE_DJOSER_JSON": json.dumps(dict(setup.djoser)),
         "REFERENCE_SECRET_KEY": REFERENCE_SECRET,
+        # What is compared is the answers, not the hashing: authgate's side hashes at the
+        # least argon2 cost (tests.support.CHEAP_ARGON2), and so, cheaply, does the reference.
+        "REFERENCE_FAST_HASHER": "1",
     }
     if setup.activation:
         env["REFERENCE_SEND_ACTIVATION_EMAIL"] = "1"
@@ -135,8 +126,11 @@ def _reference_env(smtp_port: int, setup: Setup) -> dict[str, str]:
 
 
 @contextmanager
-def running_pair(python: Path, workdir: Path, template: Path, setup: Setup) -> Iterator[Pair]:
-    """Start both servers (and an SMTP server for each) over fresh databases in `workdir`."""
+def running_pair(
+    python: Path, workdir: Path, template: Path, reference_template: Path, setup: Setup
+) -> Iterator[Pair]:
+    """Start both servers (and an SMTP server for each) over fresh databases in `workdir`,
+    copies of the migrated `template` (authgate's) and `reference_template`."""
     with (
         smtp_server() as (reference_mail, reference_smtp),
         smtp_server() as (
@@ -146,6 +140,7 @@ def running_pair(python: Path, workdir: Path, template: Path, setup: Setup) -> I
     ):
         port = find_free_port()
         env = _reference_env(reference_smtp, setup)
+        shutil.copy(reference_template, workdir / "reference.sqlite3")
         process = start_server(python, port=port, db_path=workdir / "reference.sqlite3", env=env)
         try:
             database = workdir / "authgate.sqlite3"
@@ -167,41 +162,61 @@ def running_pair(python: Path, workdir: Path, template: Path, setup: Setup) -> I
 
 @pytest.fixture(scope="module")
 def pair(
-    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    reference_python: Path,
+    reference_database: Path,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pair]:
     """Both stacks with default settings (activation emails off)."""
     workdir = tmp_path_factory.mktemp("parity")
-    with running_pair(reference_python, workdir, sqlite_template, Setup()) as running:
+    with running_pair(
+        reference_python, workdir, sqlite_template, reference_database, Setup()
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def activation_pair(
-    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    reference_python: Path,
+    reference_database: Path,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pair]:
     """Both stacks with activation emails on (new accounts start inactive)."""
     workdir = tmp_path_factory.mktemp("parity-activation")
     setup = Setup(activation=True)
-    with running_pair(reference_python, workdir, sqlite_template, setup) as running:
+    with running_pair(
+        reference_python, workdir, sqlite_template, reference_database, setup
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def retype_pair(
-    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    reference_python: Path,
+    reference_database: Path,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pair]:
     """Both stacks asking every password and username twice, with HIDE_USERS off."""
     workdir = tmp_path_factory.mktemp("parity-retype")
-    with running_pair(reference_python, workdir, sqlite_template, RETYPES) as running:
+    with running_pair(
+        reference_python, workdir, sqlite_template, reference_database, RETYPES
+    ) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def rotation_pair(
-    reference_python: Path, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+    reference_python: Path,
+    reference_database: Path,
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pair]:
     """Both stacks rotating refresh tokens and blacklisting the used ones, with activation
     emails on."""
     workdir = tmp_path_factory.mktemp("parity-rotation")
-    with running_pair(reference_python, workdir, sqlite_template, ROTATION) as running:
+    with running_pair(
+        reference_python, workdir, sqlite_template, reference_database, ROTATION
+    ) as running:
         yield running

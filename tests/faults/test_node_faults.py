@@ -1,6 +1,6 @@
 """Break real processes under load: a node killed with -9, two SQLite workers racing to
 write, Redis going away. Each test starts its own `authgate serve` processes; PostgreSQL ones
-use a scratch database (`authgate_faults`), never the shared test database.
+use a scratch database (`authgate_faults_<test database>`), never the shared test database.
 
 The loads last seconds, not the issue's 30 s, to keep CI short; the same tests with longer
 loads (FAULT_LOAD_SECONDS) are the long form.

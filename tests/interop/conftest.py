@@ -21,11 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from bench.reference.env import (
-    DEFAULT_VENV_DIR,
-    ReferenceUnavailableError,
-    ensure_venv,
     find_free_port,
-    migrate,
     start_server,
     stop_server,
 )
@@ -172,25 +168,6 @@ def authgate(
     workdir = tmp_path_factory.mktemp("interop-authgate")
     with serve_authgate(workdir, sqlite_template, overrides) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def reference_python() -> Path:
-    """The python of the scratch venv holding the pinned Django/DRF/SimpleJWT/Djoser of
-    bench/reference (built once; .ci/run builds it before the tests, so CI never skips)."""
-    try:
-        return ensure_venv(DEFAULT_VENV_DIR)
-    except ReferenceUnavailableError as error:
-        pytest.skip(f"the reference Django stack cannot be installed here: {error}")
-
-
-@pytest.fixture(scope="session")
-def reference_database(reference_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file of the reference project, which serve_reference copies (a
-    migration from scratch costs about as much as starting the server)."""
-    path = tmp_path_factory.mktemp("reference-template") / "reference.sqlite3"
-    migrate(reference_python, path)
-    return path
 
 
 @contextmanager

@@ -35,6 +35,8 @@ from tests.conftest import BACKENDS
 from tests.security.helpers import answer
 from tests.support import Api, Mailbox, link_parts, run_cli, scratch_postgres
 
+pytestmark = pytest.mark.in_process  # the answers of the views and forms, not the wire
+
 PASSWORD = "Correct-Horse-9"
 TAKEN = ["A user with that username already exists."]
 INVALID = [
@@ -129,7 +131,7 @@ def test_staff_cannot_create_a_lookalike_of_an_existing_user_in_the_admin(
     api, settings = serve(cookie_secure=False), make_settings(cookie_secure=False)
     make_user(settings, "boss", staff=True)
     make_user(settings, "ace")
-    admin = AdminClient(str(api.http.base_url))
+    admin = AdminClient.of(api)
     admin.login("boss")
     new = "/admin/users/new"
     created = admin.post(

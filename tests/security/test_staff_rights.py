@@ -24,6 +24,8 @@ from tests.admin.helpers import AdminClient, make_user
 from tests.security.helpers import FORBIDDEN, NO_THROTTLE, answer, stored_user
 from tests.support import Api, Mailbox, link_parts
 
+pytestmark = pytest.mark.in_process  # the answers of the views and forms, not the wire
+
 PASSWORD = "Correct-Horse-9"  # tests/admin/helpers.py make_user's
 
 
@@ -49,7 +51,7 @@ def scene(serve: Callable[..., Api], make_settings: Callable[..., Settings]) -> 
     api, settings = serve(**overrides), make_settings(**overrides)
     root = make_user(settings, "root", staff=True, superuser=True)
     make_user(settings, "boss", staff=True)
-    admin = AdminClient(str(api.http.base_url))
+    admin = AdminClient.of(api)
     assert admin.login("boss").status_code == 303
     try:
         yield Scene(api, settings, root, api.login("boss"), api.login("root"), admin)

@@ -15,6 +15,10 @@ Environment variables:
                                     app is installed too (it is what blacklists); with
                                     JWK_URL, POST /jwks-refetch/ refills SimpleJWT's JWKS
                                     cache (djoser_ref/urls.py)
+    REFERENCE_FAST_HASHER           "1" hashes passwords with Django's MD5PasswordHasher, as
+                                    Django advises for tests where hashing is not the point
+                                    (its default PBKDF2, a million rounds, costs 0.2 s of
+                                    CPU a hash); unset (the benchmarks): Django's default
 """
 
 import json
@@ -84,6 +88,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if os.environ.get("REFERENCE_FAST_HASHER") == "1":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LANGUAGE_CODE = "en-us"
 LANGUAGES = [
