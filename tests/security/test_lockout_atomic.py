@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from authgate.core.lockout import Lockout, LockoutPolicy
 from authgate.core.models import AuditEvent, AuditQuery
 from authgate.settings import Settings
 from authgate.store import open_store
+from tests.faults.proxy import TcpProxy, tcp_proxy, through
 from tests.security.helpers import PASSWORD, unique
 from tests.support import Api
 
@@ -138,3 +141,44 @@ def test_gathered_reservations_at_the_core_let_exactly_the_free_ones_through(
             await shared.close()
 
     assert sum(asyncio.run(scenario())) == FREE
+
+
+SWITCH_TIMEOUT = 1.0  # seconds: Redis's timeout in the scenario below
+LATE_START = 0.7  # the in-flight reservation's start: its answer has this long after the switch
+
+
+def test_a_reservation_redis_answers_after_the_switch_to_memory_counts_in_memory() -> None:
+    """Under load a Redis call times out while a reservation is still in flight: this process
+    switches to counting in memory, and the late Redis answer (its count from Redis, which
+    never saw memory's) must not hand out a count memory has handed out already: each of
+    the lockout's free attempts once (eight attempts for five, seen under load)."""
+    url = _counters_setting("redis").get("redis_url")
+    target = urlsplit(str(url))
+    with tcp_proxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        counts, late_answered_in = asyncio.run(
+            _switch_with_one_in_flight(through(str(url), proxy), proxy)
+        )
+    assert late_answered_in < SWITCH_TIMEOUT  # Redis answered it in time: the race took place
+    assert sorted(counts) == list(range(1, FREE + 2))  # memory's five, then the late one
+
+
+async def _switch_with_one_in_flight(url: str, proxy: TcpProxy) -> tuple[list[int], float]:
+    """Reservation counts: FREE made in memory after the switch, and one sent to Redis before
+    it and answered after it; and how long that one took."""
+    shared = Counters(url, timeout_seconds=SWITCH_TIMEOUT)
+    try:
+        await shared.reserve("warm-lock", "warm", 600)  # a connection open, the script loaded
+        proxy.freeze()
+        first = asyncio.ensure_future(shared.get("unrelated"))  # times out: the switch
+        await asyncio.sleep(LATE_START)
+        started = time.monotonic()
+        late = asyncio.ensure_future(shared.reserve("lock", "failures", 600))
+        await first
+        assert not shared.shared  # counting in memory now
+        in_memory = [await shared.reserve("lock", "failures", 600) for _ in range(FREE)]
+        proxy.thaw()  # the late reservation reaches Redis, whose count for it is still 0
+        late_count = await late
+        return [*in_memory, late_count], time.monotonic() - started
+    finally:
+        proxy.thaw()
+        await shared.close()

@@ -253,7 +253,7 @@ class Counters:
         """Take back one increment (a reservation that was not used)."""
         if self.shared:
             with contextlib.suppress(UnavailableError):
-                await self._mirrored("decr", key)
+                await self._mirrored("decr", key, late=True)
                 return
         self._note_outage_change(key)
         self._memory.decr(key)
@@ -335,31 +335,50 @@ class Counters:
 
     # Redis, bounded
 
-    async def _mirrored(self, script: str, key: str, *args: object, fall_back: bool = True) -> int:
+    async def _mirrored(
+        self, script: str, key: str, *args: object, fall_back: bool = True, late: bool = False
+    ) -> int:
         """Run a counter script in Redis and keep what it answers in memory too."""
         running = self._scripts[script](keys=[KEY_PREFIX + key], args=args)
-        count, ttl_ms = await self._bounded(running, fall_back=fall_back)
+        count, ttl_ms = await self._bounded(running, fall_back=fall_back, late=late)
         return self._mirror(key, count, ttl_ms)
 
     def _mirror(self, key: str, count: object, ttl_ms: object) -> int:
-        """Keep a counter as Redis answered it in memory too (for an outage); its count."""
+        """Keep a counter as Redis answered it in memory too (for an outage); its count. Not
+        once the outage began (a decrement's late answer): memory's count is the one in force
+        then, and it holds what Redis never saw."""
         count, ttl_ms = int(str(count)), int(str(ttl_ms))
+        if self._away:
+            return count
         if count > 0 and ttl_ms > 0:
             self._memory.put(key, count, ttl_ms / 1000)
         elif count <= 0:
             self._memory.clear(key)
         return count
 
-    async def _bounded(self, call: Awaitable[T], *, fall_back: bool = True) -> T:
+    async def _bounded(
+        self, call: Awaitable[T], *, fall_back: bool = True, late: bool = False
+    ) -> T:
         """Await a Redis call for at most the timeout; on any failure raise
         UnavailableError, after marking Redis away (the probe watches for its return)
-        when the caller falls back on memory."""
+        when the caller falls back on memory.
+
+        An answer that arrives after another call marked Redis away raises UnavailableError
+        too, unless `late` accepts it: from that moment this process counts in memory, and a
+        reservation Redis granted from its own count then would come on top of the ones
+        memory grants (eight guesses for five, seen under load). So the call counts in memory
+        with the rest; Redis counted it too, and the carry-over adds it again: a count in
+        flight at the switch is counted twice, never lost. Only a decrement takes its late
+        answer (`late`), or it would be taken twice."""
         try:
-            return await asyncio.wait_for(call, self._timeout)
+            answer = await asyncio.wait_for(call, self._timeout)
         except self._errors as error:
             if fall_back:
                 self._went_away(error)
             raise UnavailableError from error
+        if self._away and fall_back and not late:
+            raise UnavailableError
+        return answer
 
     def _went_away(self, error: BaseException) -> None:
         if self._away:
