@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -25,6 +26,7 @@ from authgate.store.unavailable import raise_outage
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
+WAL_RETRY_SECONDS = 0.01
 
 
 def _bind(params: Params) -> dict[str, object]:
@@ -67,11 +69,27 @@ def connect(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     connection.create_function("lower", 1, _lower, deterministic=True)
-    connection.execute("PRAGMA journal_mode=WAL")
     connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _use_wal(connection)
     connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA synchronous=NORMAL")
     return connection
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, which it keeps. Switching needs the file to itself, and two
+    processes switching at once (the workers of a first start) make SQLite refuse one of them
+    at once, busy timeout or not (it would deadlock); so the refused one asks again, until the
+    other's switch is done or the busy timeout has passed."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(WAL_RETRY_SECONDS)
 
 
 def write_problem(path: str) -> str | None:
