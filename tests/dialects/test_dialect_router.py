@@ -67,7 +67,6 @@ async def _get(app: Starlette, path: str) -> httpx.Response:
         return await client.get(path)
 
 
-
 def _says(text: str, path: str | None = None, methods: list[str] | None = None) -> Route:
     async def endpoint(request: Request) -> Response:
         return PlainTextResponse(text)

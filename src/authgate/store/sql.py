@@ -209,7 +209,9 @@ def with_login_token(update: str, dialect: Dialect) -> tuple[str, ...]:
 
 
 @cache
-def login_writes(columns: tuple[str, ...], dialect: Dialect, *, with_token: bool) -> tuple[str, ...]:
+def login_writes(
+    columns: tuple[str, ...], dialect: Dialect, *, with_token: bool
+) -> tuple[str, ...]:
     """A login's statements (SqlStore.record_login): update_user_if of `columns` while
     the password is the hash the login verified (:was_password) and the user is active
     (:was_is_active), then with_login_token's insert when `with_token`. Built once per
