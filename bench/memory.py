@@ -3,6 +3,7 @@
     .venv/bin/python bench/memory.py
     .venv/bin/python bench/memory.py --postgres postgresql://postgres@127.0.0.1:5432/scratch
     .venv/bin/python bench/memory.py --cases login,register --requests 200 --cpu 0
+    .venv/bin/python bench/memory.py --src /tmp/before/src   # another tree's authgate, this venv
 
 Issue 14's target is the peak RSS (VmHWM) of a serving worker. bench/run.py reads it once per
 (case, server) pair after a wrk run; this script says where it comes from, and does not need a
@@ -38,6 +39,7 @@ from bench.reference import env as reference
 from bench.run import AUTHGATE_JWT_PATH, NEW_PASSWORD, PASSWORD, SECRET_KEY, mint_jwts
 from bench.seed_authgate import ensure_postgres_database, seed_postgres, seed_sqlite
 
+from authgate.dialects.cookie_jwt.views import AUDIENCE as COOKIE_JWT_AUDIENCE
 from authgate.store.migrate import upgrade
 
 CONNECTIONS = 16  # bench/run.py's wrk -c16
@@ -131,7 +133,11 @@ def seed(url: str, users: int, workdir: Path, name: str) -> Seeded:
     tokens_file = workdir / f"{name}-tokens.txt"
     seeding = seed_sqlite if url.startswith("sqlite:///") else seed_postgres
     seeding(url, users, PASSWORD, tokens_file)
-    jwts = mint_jwts(workdir / f"{name}-jwts.txt", SECRET_KEY, users, version=0)
+    # /u/api/ accepts only its own tokens (bench/run.py's): without the audience, every
+    # jwt_get was a 401, whose path loads less than a checked JWT's.
+    jwts = mint_jwts(
+        workdir / f"{name}-jwts.txt", SECRET_KEY, users, version=0, audience=COOKIE_JWT_AUDIENCE
+    )
     return Seeded(
         url, users, tokens_file.read_text().split(), jwts.read_text(encoding="ascii").split()
     )
@@ -144,6 +150,7 @@ def measure(
     cpu: str,
     workdir: Path,
     env: dict[str, str],
+    src: Path | None,
 ) -> None:
     """Start a server, read its memory, drive each case in turn reading after each."""
     port = reference.find_free_port()
@@ -154,6 +161,7 @@ def measure(
         cpu=cpu,
         workdir=workdir,
         settings=env,
+        src=src,
     )
     try:
         (pid,) = harness.serving_pids(server.proc.pid)
@@ -181,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="more environment for the server (a setting, MALLOC_ARENA_MAX, ...); repeatable",
     )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        help="serve the authgate package of this source tree's src/ (a before, as bench/ab.py)",
+    )
     args = parser.parse_args(argv)
     cases = args.cases.split(",")
     env = dict(SETTINGS, **dict(pair.split("=", 1) for pair in args.env))
@@ -198,11 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             seeded = seed(url, args.users, workdir, name)
             if args.one_server:
                 print(f"{name}: one server, {', '.join(cases)}", flush=True)
-                measure(seeded, cases, counts, args.cpu, workdir, env)
+                measure(seeded, cases, counts, args.cpu, workdir, env, args.src)
                 continue
             for case in cases:
                 print(f"{name}: fresh server, {case}", flush=True)
-                measure(seeded, [case], counts, args.cpu, workdir, env)
+                measure(seeded, [case], counts, args.cpu, workdir, env, args.src)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -34,10 +34,12 @@ from authgate.http.secure_cookies import dev_cookie_note
 from authgate.http.security_headers import SecurityHeaders, security_headers
 from authgate.http.slow_clients import BodyTimeout
 from authgate.mailer import build_mailer
-from authgate.metrics import Metrics
 from authgate.settings import Settings, load_settings
 from authgate.store import open_store
 from authgate.store.revisions import shipped_revisions
+
+if TYPE_CHECKING:
+    from authgate.metrics import Metrics
 
 DJOSER_PREFIXES = ("/auth", "/api/v1/auth")
 ENVELOPE_PREFIXES = ("/api/v1", "/api/v1/accounts")
@@ -66,7 +68,7 @@ def create_app(
         timeout_seconds=settings.database_timeout_seconds,
     )
     # Off unless a token is set: nothing is counted, and /metrics is a 404 (docs/metrics.md).
-    metrics = Metrics(settings) if settings.metrics_token is not None else None
+    metrics = _metrics(settings) if settings.metrics_token is not None else None
     core = build_core(
         settings,
         store,
@@ -149,6 +151,14 @@ def create_app(
     )
     _no_slash_redirects(app.router)
     return app
+
+
+def _metrics(settings: Settings) -> Metrics:
+    """The metrics, imported only when they are on: prometheus-client is some 1 MiB of a
+    worker's memory (bench/memory.py) that a worker with the metrics off never uses."""
+    from authgate.metrics import Metrics
+
+    return Metrics(settings)
 
 
 def _no_slash_redirects(router: Router) -> None:

@@ -19,7 +19,6 @@ import contextlib
 import os
 import re
 from collections import defaultdict
-from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -35,6 +34,7 @@ from prometheus_client import (
 
 from authgate.core import events
 from authgate.core.events import Events
+from authgate.http.metrics import current_dialect
 
 if TYPE_CHECKING:
     from authgate.core.audit import Audit
@@ -331,8 +331,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive
     return True
-
-
-# The dialect a request is for, set around each dialect's mount (http/metrics.py): the core's
-# login and registration events are counted under it. Outside a request (the CLI): "none".
-current_dialect: ContextVar[str] = ContextVar("authgate_dialect", default="none")

@@ -7,13 +7,10 @@ import importlib.util
 import re
 import unicodedata
 from functools import cache
-from typing import TYPE_CHECKING
 
 from authgate.constants import USERNAME_MAX_LENGTH
+from authgate.core import uts39
 from authgate.core.errors import Message
-
-if TYPE_CHECKING:
-    import icu
 
 # A broken install: refuse to run without the look-alike check. Looked up, not imported: ICU
 # loads on the first username check (_uts39).
@@ -48,19 +45,16 @@ def username_key(username: str) -> str:
 
 
 @cache
-def _uts39() -> tuple[icu.SpoofChecker, icu.UnicodeSet]:
+def _uts39() -> uts39.Uts39:
     """ICU's implementation of UTS #39 (confusables data and identifier profile, from Unicode):
-    its checker, and the General Security Profile's characters recommended in identifiers.
+    the confusable skeletons, and the General Security Profile's characters recommended in
+    identifiers.
 
-    Loaded on first use, not at import: ICU's libraries and data are some 14 MiB of a serving
-    worker's memory (bench/memory.py), which only a new or changed username needs; a login, a
-    token or a JWT never does. Building them twice in a race is harmless: one is kept."""
-    import icu
-
-    spoof = icu.SpoofChecker()
-    recommended = icu.UnicodeSet(spoof.getRecommendedUnicodeSet())
-    recommended.freeze()  # read-only from here: safe to share between threads
-    return spoof, recommended
+    Loaded on first use, not at import: ICU's libraries and data are some 5 MiB of a serving
+    worker's memory (bench/memory.py; 11 through PyICU, core/uts39.py), which only a new or
+    changed username needs; a login, a token or a JWT never does. Building them twice in a
+    race is harmless: one is kept."""
+    return uts39.load()
 
 
 # Django's username punctuation, beside letters and digits.
@@ -73,9 +67,9 @@ def username_skeletons(key: str) -> tuple[str, str]:
     `αβε` not like `abe`; `I` looks like `l` but `i` does not), and usernames ignore case: so one
     skeleton of the key's lower case and one of its upper case. Stored as SHA-256 digests, of
     a fixed length that every database index takes (a skeleton can be 7 times its name)."""
-    spoof, _ = _uts39()
-    lower = spoof.getSkeleton(0, key).casefold()
-    upper = spoof.getSkeleton(0, key.upper())
+    checks = _uts39()
+    lower = checks.skeleton(key).casefold()
+    upper = checks.skeleton(key.upper())
     return _digest(lower), _digest(upper)
 
 
@@ -99,8 +93,7 @@ def has_unrecommended_characters(text: str) -> bool:
     """True when `text` has a letter or digit outside UTS #39's identifier profile: obsolete,
     technical or rarely used characters, such as the small capital `ᴀ` of `ᴀce`, which no
     confusables table lists as an `a`."""
-    _, recommended = _uts39()
-    return not recommended.containsAll(text.translate(_PUNCTUATION))
+    return not _uts39().all_recommended(text.translate(_PUNCTUATION))
 
 
 def scripts_of(text: str) -> set[str]:

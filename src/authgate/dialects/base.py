@@ -19,7 +19,7 @@ from authgate.dialects.endpoints import Endpoint
 from authgate.dialects.errors import documented_statuses
 from authgate.dialects.security_schemes import SecurityScheme
 from authgate.http.fast_lane import FastHandler
-from authgate.metrics import current_dialect
+from authgate.http.metrics import current_dialect
 
 HttpExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 """A dialect's answer to Starlette's HTTPException: a 404 for a path below its prefix that

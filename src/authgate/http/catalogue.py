@@ -259,6 +259,24 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+# authgate's own words for its input limits in the dialects that are not DRF (the envelope API
+# and the cookie JWT API): one text each, which those dialects' catalogues include.
+LIMIT_MESSAGES: dict[str, dict[str, str]] = {
+    "field_too_long": {
+        "en": "The field {field} is too long (at most {max_length} characters)",
+        "ru": "Поле {field} слишком длинное (не более {max_length} символов)",
+    },
+    "invalid_characters": {
+        "en": "The field {field} holds a character that is not accepted (NUL or a lone surrogate)",
+        "ru": "Поле {field} содержит недопустимый символ (NUL или одиночный суррогат)",
+    },
+    "payload_too_large": {
+        "en": "The request body is too large (at most {max_bytes} bytes)",
+        "ru": "Слишком большое тело запроса (не более {max_bytes} байт)",
+    },
+}
+
+
 def plural_ru(number: int, forms: tuple[str, str, str]) -> str:
     """The Russian plural form for `number`: (one, few, many), as gettext's ru rule."""
     if number % 10 == 1 and number % 100 != 11:

@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import hmac
 import time
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from authgate.metrics import CONTENT_TYPE, Metrics, current_dialect
+if TYPE_CHECKING:
+    from authgate.metrics import Metrics
 
 PATH = "/metrics"
+# The dialect a request is for, set around each dialect's mount: the core's login and
+# registration events are counted under it (authgate/metrics.py). Outside a request (the
+# CLI): "none". Here, not beside the counters, so that the dialects can set it without loading
+# prometheus-client, which a worker with the metrics off never needs (bench/memory.py).
+current_dialect: ContextVar[str] = ContextVar("authgate_dialect", default="none")
 # A path no route took (a 404 outside every mount).
 UNMATCHED = "unmatched"
 
 
 def metrics_route(metrics: Metrics, token: str) -> Route:
     """GET /metrics for whoever sends `Authorization: Bearer <token>`; 401 for anyone else."""
+    from authgate.metrics import CONTENT_TYPE  # the metrics are on: prometheus-client is loaded
+
     expected = f"Bearer {token}".encode()
 
     async def scrape(request: Request) -> Response:

@@ -35,11 +35,27 @@ metadata = MetaData(
     }
 )
 
+# Row ids: 64-bit on PostgreSQL; SQLite's INTEGER PRIMARY KEY is its 64-bit rowid already.
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id_column() -> Column[int]:
+    return Column("id", ID_TYPE, primary_key=True)
+
+
+def _reference(name: str, table: str, *, index: bool | None = None) -> Column[int]:
+    """A NOT NULL foreign key that goes with the row it points at (Django deletes M2M rows
+    with their ends; here the database does, so no caller can forget)."""
+    return Column(
+        name, ID_TYPE, ForeignKey(f"{table}.id", ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
 # Named as Django names it, so data imported from Django keeps its familiar shape.
 auth_user = Table(
     "auth_user",
     metadata,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    _id_column(),
     Column("username", String(USERNAME_MAX_LENGTH), nullable=False),
     # NFKC + casefold of the username: the unique key, so "Admin" and "admin" cannot coexist.
     Column("username_key", String(USERNAME_MAX_LENGTH * 3), nullable=False, unique=True),
@@ -83,13 +99,7 @@ auth_token = Table(
     "auth_token",
     metadata,
     Column("digest", String(TOKEN_DIGEST_LENGTH), primary_key=True),
-    Column(
-        "user_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("auth_user.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _reference("user_id", "auth_user", index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
@@ -99,8 +109,8 @@ auth_token = Table(
 revocation = Table(
     "revocation",
     metadata,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    _id_column(),
+    Column("user_id", ID_TYPE, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     # Readers remember the last id they saw: an id must never come back after a prune.
     sqlite_autoincrement=True,
@@ -112,13 +122,7 @@ jwt_blacklist = Table(
     "jwt_blacklist",
     metadata,
     Column("jti", String(64), primary_key=True),
-    Column(
-        "user_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("auth_user.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _reference("user_id", "auth_user", index=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -130,13 +134,7 @@ jwt_ended_session = Table(
     "jwt_ended_session",
     metadata,
     Column("sid", String(64), primary_key=True),
-    Column(
-        "user_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("auth_user.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _reference("user_id", "auth_user", index=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
@@ -147,27 +145,12 @@ jwt_token_version = Table(
     metadata,
     Column(
         "user_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
+        ID_TYPE,
         ForeignKey("auth_user.id", ondelete="CASCADE"),
         primary_key=True,
     ),
     Column("version", BigInteger(), nullable=False),
 )
-
-
-def _id_column() -> Column[int]:
-    return Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-
-
-def _reference(name: str, table: str) -> Column[int]:
-    """A NOT NULL foreign key that goes with the row it points at (Django deletes M2M rows
-    with their ends; here the database does, so no caller can forget)."""
-    return Column(
-        name,
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey(f"{table}.id", ondelete="CASCADE"),
-        nullable=False,
-    )
 
 
 def _link_table(name: str, owner: tuple[str, str], target: tuple[str, str]) -> Table:
@@ -231,11 +214,11 @@ auth_group_permissions = _link_table(
 audit_event = Table(
     "audit_event",
     metadata,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    _id_column(),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("event", String(40), nullable=False),
     Column("outcome", String(16), nullable=False),
-    Column("user_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=True, index=True),
+    Column("user_id", ID_TYPE, nullable=True, index=True),
     Column("login", String(254), nullable=True),
     Column("address", String(45), nullable=True),
     Column("user_agent", String(256), nullable=True),
@@ -249,13 +232,7 @@ auth_session = Table(
     "auth_session",
     metadata,
     Column("digest", String(TOKEN_DIGEST_LENGTH), primary_key=True),
-    Column(
-        "user_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("auth_user.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _reference("user_id", "auth_user", index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True), nullable=False),

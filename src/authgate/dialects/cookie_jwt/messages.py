@@ -2,16 +2,24 @@
 The `ru` texts follow the original's wording (../shared/seeds/003_*.txt) where it has one.
 Success bodies are the contract's fixed English texts and are not translated.
 
-They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
+Texts of this dialect's wire alone live here; those it shares with DRF's dialects, or with
+the other plain JSON dialect (LIMIT_MESSAGES), are taken from http/catalogue.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from authgate.http.catalogue import LIMIT_MESSAGES, MESSAGES as DRF_MESSAGES
 from authgate.http.i18n import word
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "unsupported_media_type": DRF_MESSAGES["unsupported_media_type"],
+    # A reused refresh token ends its login (core/jwt.py); the answer says so, in the words
+    # the SimpleJWT API uses.
+    "token_reused": DRF_MESSAGES["jwt_reused"],
+    "session_ended": DRF_MESSAGES["jwt_session_ended"],
+    **LIMIT_MESSAGES,
     "invalid_credentials": {"en": "Invalid credentials", "ru": "Неверные учетные данные"},
     "superuser_login": {
         "en": "A superuser cannot log in through this endpoint",
@@ -54,28 +62,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Межсайтовый запрос отклонен: браузер отправил его с другого сайта "
         "(Sec-Fetch-Site: {fetch_site}) без разрешенного Origin",
     },
-    "unsupported_media_type": {
-        "en": 'Unsupported media type "{media_type}" in request.',
-        "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
-    },
     "parse_error": {
         "en": "There was an error parsing the body",
         "ru": "Не удалось разобрать тело запроса",
     },
     "not_found": {"en": "Not Found", "ru": "Не найдено"},
     "method_not_allowed": {"en": "Method Not Allowed", "ru": "Метод не разрешен"},
-    "field_too_long": {
-        "en": "The field {field} is too long (at most {max_length} characters)",
-        "ru": "Поле {field} слишком длинное (не более {max_length} символов)",
-    },
-    "invalid_characters": {
-        "en": "The field {field} holds a character that is not accepted (NUL or a lone surrogate)",
-        "ru": "Поле {field} содержит недопустимый символ (NUL или одиночный суррогат)",
-    },
-    "payload_too_large": {
-        "en": "The request body is too large (at most {max_bytes} bytes)",
-        "ru": "Слишком большое тело запроса (не более {max_bytes} байт)",
-    },
     "throttled": {
         "en": "Too many requests, try again in {wait} {seconds}",
         "ru": "Слишком много запросов, повторите через {wait} {seconds}",
@@ -84,19 +76,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "service_unavailable": {
         "en": "Service temporarily unavailable, try again later",
         "ru": "Сервис временно недоступен, попробуйте позже",
-    },
-    # A reused refresh token ends its login (core/jwt.py); the answer says so.
-    "token_reused": {
-        "en": "This refresh token was already used; the session it belonged to has been ended"
-        " for safety. Please log in again.",
-        "ru": "Этот refresh-токен уже был использован; сеанс, к которому он относился, завершен"
-        " из соображений безопасности. Войдите снова.",
-    },
-    "session_ended": {
-        "en": "This session was ended because one of its refresh tokens was used twice."
-        " Please log in again.",
-        "ru": "Этот сеанс завершен, потому что один из его refresh-токенов был использован"
-        " дважды. Войдите снова.",
     },
 }
 

@@ -2,16 +2,29 @@
 wording (../shared/seeds/001_*.txt; or DRF's Russian where it quotes DRF); the `en` texts are
 their English equivalents.
 
-They live here, not in http/catalogue.py: these texts belong to this dialect's wire alone.
+Texts of this dialect's wire alone live here; those it shares with DRF's dialects, or with
+the other plain JSON dialect (LIMIT_MESSAGES), are taken from http/catalogue.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from authgate.http.catalogue import LIMIT_MESSAGES, MESSAGES as DRF_MESSAGES
 from authgate.http.i18n import word
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # DRF's own texts, which the original quotes
+    **{
+        code: DRF_MESSAGES[code]
+        for code in (
+            "not_authenticated",
+            "token_invalid",
+            "user_inactive",
+            "unsupported_media_type",
+        )
+    },
+    **LIMIT_MESSAGES,
     "login_success": {"en": "Login successful", "ru": "Авторизация прошла успешно"},
     "login_missing": {
         "en": "Login or password is missing",
@@ -31,19 +44,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The username does not match the token",
         "ru": "Имя пользователя не соответствует токену",
     },
-    "not_authenticated": {
-        "en": "Authentication credentials were not provided.",
-        "ru": "Учетные данные не были предоставлены.",
-    },
-    "token_invalid": {"en": "Invalid token.", "ru": "Недействительный токен."},
-    "user_inactive": {
-        "en": "User inactive or deleted.",
-        "ru": "Пользователь неактивен или удален.",
-    },
-    "unsupported_media_type": {
-        "en": 'Unsupported media type "{media_type}" in request.',
-        "ru": 'Неподдерживаемый тип данных "{media_type}" в запросе.',
-    },
     "parse_error": {
         "en": "The request body could not be parsed: {reason}",
         "ru": "Не удалось разобрать тело запроса: {reason}",
@@ -52,18 +52,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "method_not_allowed": {
         "en": 'Method "{method}" not allowed.',
         "ru": 'Метод "{method}" не разрешен.',
-    },
-    "field_too_long": {
-        "en": "The field {field} is too long (at most {max_length} characters)",
-        "ru": "Поле {field} слишком длинное (не более {max_length} символов)",
-    },
-    "invalid_characters": {
-        "en": "The field {field} holds a character that is not accepted (NUL or a lone surrogate)",
-        "ru": "Поле {field} содержит недопустимый символ (NUL или одиночный суррогат)",
-    },
-    "payload_too_large": {
-        "en": "The request body is too large (at most {max_bytes} bytes)",
-        "ru": "Слишком большое тело запроса (не более {max_bytes} байт)",
     },
     "throttled": {
         "en": "Too many attempts, try again in {wait} {seconds}",
