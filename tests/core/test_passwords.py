@@ -143,3 +143,19 @@ def test_a_hash_whose_caller_is_gone_is_not_run() -> None:
     asyncio.run(scenario())
     threads.close()
     assert ran == []
+
+
+def test_hashing_threads_dropped_unclosed_end() -> None:
+    # As a ThreadPoolExecutor's: a core built without its lifespan (tests) must not leave a
+    # thread behind, each holding an argon2id buffer in its arena.
+    import gc
+
+    from authgate.core.passwords import HashingThreads
+
+    threads = HashingThreads(1)
+    assert asyncio.run(threads.run(lambda: 7)) == 7
+    (thread,) = threads._threads
+    del threads
+    gc.collect()
+    thread.join(10)
+    assert not thread.is_alive()

@@ -13,6 +13,7 @@ import importlib
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -176,12 +177,16 @@ class HashingThreads:
     with each result. A leaner hop than `run_in_executor` over a ThreadPoolExecutor, whose
     concurrent future (with its lock and condition), work item and chained asyncio future
     cost a login as much Python as its throttling and lockout together; the threads start
-    with the first hash, as the executor's did."""
+    with the first hash, as the executor's did, and end with `close` or, as the executor's,
+    when this object is dropped unclosed (each would keep its argon2id buffer)."""
 
     def __init__(self, threads: int) -> None:
+        if threads < 1:
+            raise ValueError("at least one hashing thread")
         self._count = threads
         self._jobs: SimpleQueue[_Job[Any] | None] = SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._stop: Callable[[], object] | None = None
         self._closed = False
 
     async def run(self, work: Callable[[], T]) -> T:
@@ -198,30 +203,38 @@ class HashingThreads:
     def close(self) -> None:
         """Stop the threads once the work already handed to them is done."""
         self._closed = True
-        for _ in self._threads:
-            self._jobs.put(None)
+        if self._stop is not None:
+            self._stop()
         for thread in self._threads:
             thread.join()
 
     def _start(self) -> None:
         for number in range(self._count):
             thread = threading.Thread(
-                target=self._serve, name=f"password-hash_{number}", daemon=True
+                target=_serve, args=(self._jobs,), name=f"password-hash_{number}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
+        self._stop = weakref.finalize(self, _end_threads, self._jobs, self._count)
 
-    def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, work = job
-            if future.cancelled():  # its caller is gone: spare the hash (as the executor did)
-                continue
-            try:
-                outcome: tuple[bool, object] = (True, work())
-            except BaseException as error:  # noqa: BLE001 handed to the caller, as raised
-                outcome = (False, error)
-            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: nobody waits
-                loop.call_soon_threadsafe(_settle, future, outcome)
+
+def _serve(jobs: SimpleQueue[_Job[Any] | None]) -> None:
+    """A hashing thread: each job in turn, until told to end (None)."""
+    while (job := jobs.get()) is not None:
+        loop, future, work = job
+        if future.cancelled():  # its caller is gone: spare the hash (as the executor did)
+            continue
+        try:
+            outcome: tuple[bool, object] = (True, work())
+        except BaseException as error:  # noqa: BLE001 handed to the caller, as raised
+            outcome = (False, error)
+        with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(_settle, future, outcome)
+
+
+def _end_threads(jobs: SimpleQueue[_Job[Any] | None], count: int) -> None:
+    for _ in range(count):
+        jobs.put(None)
 
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[T]", Callable[[], T]]
