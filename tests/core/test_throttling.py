@@ -77,6 +77,22 @@ def test_an_unreachable_redis_degrades_to_counting_in_the_process() -> None:
         throttle = _throttle(counters, "2/minute")
         assert await _allowed(throttle, 4, client="10.0.0.1", account=None) == 2
         assert not counters.shared
+        await counters.clear("cleared during the outage")  # for Redis when it is back
+        assert counters.owed_to_redis == 1
+
+    asyncio.run(scenario())
+
+
+def test_without_redis_nothing_is_kept_to_carry_over() -> None:
+    # Each successful login clears its lockout counters: without Redis there is no outage to
+    # remember them for, and remembering them grew with every account and address forever.
+    async def scenario() -> None:
+        counters = Counters()
+        for i in range(100):
+            await counters.incr(f"failures/{i}", 60)
+            await counters.clear(f"failures/{i}")
+        assert counters.owed_to_redis == 0
+        assert await counters.get("failures/1") == 0
 
     asyncio.run(scenario())
 

@@ -65,3 +65,49 @@ async def _get(app: Starlette, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         return await client.get(path)
+
+
+def _says(text: str, path: str | None = None, methods: list[str] | None = None) -> Route:
+    async def endpoint(request: Request) -> Response:
+        return PlainTextResponse(text)
+
+    return Route(path or f"/{text}/", endpoint, methods=methods)
+
+
+# Routes of plain paths (the router's shortcut) among routes that take them first.
+SHADOWING_ROUTES = [
+    _says("first"),
+    _says("get-only", methods=["GET"]),
+    _says("param", "/{name:str}/", methods=["GET"]),
+    _says("shadowed", methods=["GET", "POST"]),
+    Mount("/mounted", app=Starlette(routes=[_says("inner")])),
+    _says("outer", "/mounted/inner/"),
+    _says("deep", "/a/b/"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body"),
+    [
+        ("GET", "/d/first/", 200, b"first"),  # no route before it takes the path
+        ("GET", "/d/a/b/", 200, b"deep"),
+        ("GET", "/d/shadowed/", 200, b"param"),  # the parameter's route comes first
+        ("POST", "/d/shadowed/", 200, b"shadowed"),  # ... but not for this method
+        ("GET", "/d/mounted/inner/", 200, b"inner"),  # the mount comes first
+        ("POST", "/d/get-only/", 405, b"Method Not Allowed"),  # the route's own methods
+    ],
+)
+def test_a_plain_path_finds_the_route_of_starlettes_scan(
+    method: str, path: str, status: int, body: bytes
+) -> None:
+    # DialectRouter.app goes straight to the route of a plain path: it must be the route
+    # Starlette's scan of the routes in order finds.
+    router = DialectRouter(SHADOWING_ROUTES, _handler)
+    response = asyncio.run(_request(Starlette(routes=[Mount("/d", app=router)]), method, path))
+    assert (response.status_code, response.content) == (status, body)
+
+
+async def _request(app: Starlette, method: str, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        return await client.request(method, path)

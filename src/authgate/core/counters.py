@@ -216,6 +216,12 @@ class Counters:
         self._outage_cleared: set[str] = set()
 
     @property
+    def owed_to_redis(self) -> int:
+        """Counters changed or cleared during a Redis outage, to carry into Redis when it
+        is back (none without Redis)."""
+        return len(self._outage_base.keys() | self._outage_cleared)
+
+    @property
     def shared(self) -> bool:
         """True when the counters live in Redis (and Redis is reachable as far as we know)."""
         return self._redis is not None and not self._away
@@ -303,6 +309,8 @@ class Counters:
             with contextlib.suppress(UnavailableError):
                 await self._bounded(self._redis.delete(*(KEY_PREFIX + key for key in keys)))
                 return
+        if not self._away:
+            return  # no Redis: nothing to carry over (kept, every login's keys would pile up)
         for key in keys:
             self._outage_cleared.add(key)
             self._outage_base[key] = 0

@@ -74,7 +74,9 @@ class Attempt:
     allowed: bool
     wait_seconds: float = 0.0
     locks: bool = False
-    pair: str = ""  # the (account, generation, address) it was counted under
+    # The counters of the (account, generation, address) it was counted under.
+    failures_key: str = ""
+    lock_key: str = ""
     account_failures: int = 0  # the account-wide failures when it was reserved
 
 
@@ -100,25 +102,27 @@ class Lockout:
         is locked out (or another check holds the lock it would take)."""
         if not self._policy.enabled:
             return FREE
-        generation, account_failures = await self._counters.get_many(
-            _generation_key(account), _account_key(account)
-        )
+        generation, account_failures = await self._counters.get_many(*_account_keys(account))
         # Every address's keys name the generation: unlocking starts a new one.
-        pair = f"{account}\0{generation}\0{client or ''}"
-        failures_key = _failures_key(pair)
-        number = await self._counters.reserve(
-            _lock_key(pair), failures_key, self._policy.reset_seconds
-        )
+        failures_key, lock_key = _pair_keys(f"{account}\0{generation}\0{client or ''}")
+        number = await self._counters.reserve(lock_key, failures_key, self._policy.reset_seconds)
         if number == 0:
             return REFUSED
         locks = number >= self._policy.free_failures
         # From the last free failure on, each check takes the lock its failure would set,
         # before it runs: one at a time, whatever the concurrency.
-        if locks and await self._counters.incr(_lock_key(pair), self._policy.delay(number)) > 1:
+        if locks and await self._counters.incr(lock_key, self._policy.delay(number)) > 1:
             await self._counters.decr(failures_key)
             return REFUSED
         delay = self._policy.account_delay(account_failures)
-        return Attempt(True, delay, locks, pair, account_failures)
+        return Attempt(
+            True,
+            delay,
+            locks,
+            failures_key=failures_key,
+            lock_key=lock_key,
+            account_failures=account_failures,
+        )
 
     async def wait(self, attempt: Attempt) -> None:
         """The account-wide delay of an attempt, before its check runs."""
@@ -135,11 +139,11 @@ class Lockout:
         """The right password: its address's failures (its reservation included) and the
         account's are forgotten, in one write. What the attempt saw when it was reserved
         says which exist: a lock there was none of, the attempt did not take."""
-        if not self._policy.enabled or not attempt.pair:
+        if not self._policy.enabled or not attempt.failures_key:
             return
-        keys = [_failures_key(attempt.pair)]
+        keys = [attempt.failures_key]
         if attempt.locks:
-            keys.append(_lock_key(attempt.pair))
+            keys.append(attempt.lock_key)
         if attempt.account_failures > 0:
             keys.append(_account_key(account))
         await self._counters.clear(*keys)
@@ -160,20 +164,24 @@ class Lockout:
         await self._counters.incr(generation, 2 * self._policy.reset_seconds)
 
 
-def _failures_key(pair: str) -> str:
-    return f"lockout/failures/{_digest(pair)}"
+def _pair_keys(pair: str) -> tuple[str, str]:
+    """The failures and lock counters of an (account, generation, address)."""
+    name = _digest(pair)
+    return f"lockout/failures/{name}", f"lockout/locked/{name}"
 
 
-def _lock_key(pair: str) -> str:
-    return f"lockout/locked/{_digest(pair)}"
+def _account_keys(account: str) -> tuple[str, str]:
+    """The generation and account-wide failures counters of an account."""
+    name = _digest(account)
+    return f"lockout/generation/{name}", f"lockout/account/{name}"
 
 
 def _account_key(account: str) -> str:
-    return f"lockout/account/{_digest(account)}"
+    return _account_keys(account)[1]
 
 
 def _generation_key(account: str) -> str:
-    return f"lockout/generation/{_digest(account)}"
+    return _account_keys(account)[0]
 
 
 def _digest(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from authgate.core.models import AuditBucket, AuditQuery, LinkName
@@ -205,6 +206,18 @@ def with_login_token(update: str, dialect: Dialect) -> tuple[str, ...]:
         f"WITH u AS ({update}), t AS (INSERT INTO auth_token (digest, user_id, created_at,"  # noqa: S608 allow-listed
         " expires_at) SELECT :digest, id, :created_at, :expires_at FROM u) SELECT * FROM u",
     )
+
+
+@cache
+def login_writes(
+    columns: tuple[str, ...], dialect: Dialect, *, with_token: bool
+) -> tuple[str, ...]:
+    """A login's statements (SqlStore.record_login): update_user_if of `columns` while
+    the password is the hash the login verified (:was_password) and the user is active
+    (:was_is_active), then with_login_token's insert when `with_token`. Built once per
+    set of columns (a login changes one of two), not per login."""
+    update = update_user_if(list(columns), {"password": "", "is_active": True})
+    return with_login_token(update, dialect) if with_token else (update,)
 
 
 def _update_user(columns: list[str]) -> str:

@@ -154,10 +154,9 @@ class SqlStore:
         changes: UserChanges,
         token: TokenRecord | None = None,
     ) -> User | None:
+        queries = sql.login_writes(tuple(changes), self._dialect, with_token=token is not None)
         expected = {"password": verified_hash, "is_active": True}
-        update = sql.update_user_if(list(changes), expected)
         params = {**changes, **sql.expected_params(expected), "id": user_id}
-        queries = (update,) if token is None else sql.with_login_token(update, self._dialect)
         token_params = {} if token is None else new_token_params(token)
         first, *rest = queries
         steps = [Step(first, params | token_params, must_find=True)]
