@@ -18,7 +18,8 @@ from starlette.types import Scope
 
 from authgate.dialects.authenticator import Authenticator
 from authgate.dialects.endpoints import NO_FIELDS, Endpoint, Fields, PlainSuccess, SuccessById
-from authgate.http.fast_lane import BODILESS_METHODS, PARAMETER, FastAnswer, FastHandler
+from authgate.http.fast_lane import BODILESS_METHODS, FastAnswer, FastHandler
+from authgate.http.lane_templates import PARAMETER, id_in
 
 JSON_MEDIA_TYPE = b"application/json"
 PlainAnswer = Callable[[str | None, Any], FastAnswer]
@@ -121,11 +122,8 @@ def _by_id_handler(
     answer = runner.plain_answer(endpoint)
 
     async def handler(scope: Scope, _: bytes) -> FastAnswer | None:
-        # The router's `{id}`: one segment, then the trailing slash or not.
-        given_id = scope["path"][id_at:]
-        if given_id.endswith("/"):
-            given_id = given_id[:-1]
-        if not given_id or "/" in given_id:
+        given_id = id_in(scope["path"], id_at)
+        if given_id is None:
             return None
         first = _first_headers(scope, serves)
         if first is None:

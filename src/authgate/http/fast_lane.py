@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authgate.http.lane_templates import PARAMETER
 from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
 
 # A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
@@ -36,7 +37,6 @@ FastHandler = Callable[[Scope, bytes], Awaitable[FastAnswer | None]]
 # Told of each answer of the lane: its route (a registered path or template, so a bounded set)
 # and seconds.
 Answered = Callable[[str, float], None]
-PARAMETER = "{id}"  # the one parameter a registered path may end with
 JSON_TYPE = (b"content-type", b"application/json")
 # The lane's requests are small ({"username": ...}); a bigger body is the app's to read.
 MAX_BODY = 16 * 1024
