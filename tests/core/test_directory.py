@@ -6,9 +6,10 @@ is worked out per read."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -21,19 +22,8 @@ from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import RecordsVisibility, Settings
 from authgate.store import Store, open_store
+from tests.core.test_sessions import PASSWORD, StepClock
 from tests.support import CHEAP_ARGON2
-
-PASSWORD = "Correct-Horse-9"
-
-
-class StepClock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -133,17 +123,26 @@ async def _read(core: Core, user_id: int) -> StoredRecord | None:
     return StoredRecord(record.user, record.links)
 
 
+@asynccontextmanager
+async def _serving(
+    database_url: str, clock: StepClock, visibility: RecordsVisibility = "all"
+) -> AsyncIterator[Core]:
+    """A core over its own connection to the database, as a worker has (closed after)."""
+    store = open_store(database_url)
+    await store.connect()
+    core = _core(database_url, store, clock, visibility)
+    try:
+        yield core
+    finally:
+        await core.close()
+        await store.close()
+
+
 def _run(database_url: str, scenario: Callable[[Core, StepClock], Awaitable[None]]) -> None:
     async def run() -> None:
-        store = open_store(database_url)
-        await store.connect()
         clock = StepClock()
-        core = _core(database_url, store, clock)
-        try:
+        async with _serving(database_url, clock) as core:
             await scenario(core, clock)
-        finally:
-            await core.close()
-            await store.close()
 
     asyncio.run(run())
 
@@ -187,10 +186,7 @@ def test_every_write_to_a_record_evicts_it_in_another_process_after_a_feed_poll(
     database_url: str,
 ) -> None:
     async def scenario(core: Core, clock: StepClock) -> None:
-        store = open_store(database_url)
-        await store.connect()
-        other = _core(database_url, store, clock)  # another worker or node
-        try:
+        async with _serving(database_url, clock) as other:  # another worker or node
             await other.revocations.poll()  # following the feed from its current end
             world = await _world(core, clock)
             for name, write in WRITES:
@@ -204,12 +200,9 @@ def test_every_write_to_a_record_evicts_it_in_another_process_after_a_feed_poll(
                 # answers from its copy, as for tokens; after, it answers the store's.
                 assert await _read(other, world.ann.id) == before, name
                 await other.revocations.poll()
-                truth = await _stored(store, world.ann.id)
+                truth = await _stored(other.store, world.ann.id)
                 assert truth != before, name
                 assert await _read(other, world.ann.id) == truth, name
-        finally:
-            await other.close()
-            await store.close()
 
     _run(database_url, scenario)
 
@@ -234,21 +227,17 @@ def test_who_may_see_a_record_is_asked_per_read_of_the_cached_one(
     database_url: str, visibility: RecordsVisibility
 ) -> None:
     async def run() -> None:
-        store = open_store(database_url)
-        await store.connect()
-        clock = StepClock()
-        core = _core(database_url, store, clock, visibility)
-        try:
-            world = await _world(core, clock)
+        async with _serving(database_url, StepClock(), visibility) as core:
+            world = await _world(core, StepClock())
             mary = await core.users.register(username="mary", email="", password=PASSWORD)
             reads: list[int] = []
-            get_user = store.get_user
+            get_user = core.store.get_user
 
             async def counted(user_id: int) -> User | None:
                 reads.append(user_id)
                 return await get_user(user_id)
 
-            store.get_user = counted  # type: ignore[method-assign]
+            core.store.get_user = counted  # type: ignore[method-assign]
             own = await core.directory.read_for(world.ann, world.ann.id)
             by_staff = await core.directory.read_for(world.boss, world.ann.id)
             assert not own.limited
@@ -259,8 +248,5 @@ def test_who_may_see_a_record_is_asked_per_read_of_the_cached_one(
                 with pytest.raises(NotFoundError):
                     await core.directory.read_for(mary, world.ann.id)
             assert reads == [world.ann.id]  # one read of the store served them all
-        finally:
-            await core.close()
-            await store.close()
 
     asyncio.run(run())

@@ -79,6 +79,13 @@ def test_every_record_the_lane_serves_is_the_full_apps_answer(
     assert bool(limited) == (visibility == "limited")
 
 
+async def _client(stack: AsyncExitStack, app: AuthgateApp) -> httpx.AsyncClient:
+    """A client of the app, started (its lifespan) until the stack closes."""
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+    return await stack.enter_async_context(client)
+
+
 def _route(path: str) -> str:
     return USER_ROUTE if path.startswith("/user/") else path
 
@@ -92,12 +99,7 @@ async def _compare(
     only_records: bool = False,
 ) -> list[Request]:
     async with AsyncExitStack() as stack:
-        clients: list[httpx.AsyncClient] = []
-        for app in (with_lane, without):
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
-            clients.append(await stack.enter_async_context(client))
-        lane, full = clients
+        lane, full = [await _client(stack, app) for app in (with_lane, without)]
         requests = await _requests(full, settings)
         if only_records:
             requests = [r for r in requests if r[1].startswith("/user/")]
@@ -197,12 +199,7 @@ def test_the_lane_declines_every_record_but_the_plain_success(
 
 async def _declined(with_lane: AuthgateApp, without: AuthgateApp, settings: Settings) -> list[int]:
     async with AsyncExitStack() as stack:
-        clients: list[httpx.AsyncClient] = []
-        for app in (with_lane, without):
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
-            clients.append(await stack.enter_async_context(client))
-        lane, full = clients
+        lane, full = [await _client(stack, app) for app in (with_lane, without)]
         user = {"username": "john", "email": "john@example.com", "password": PASSWORD}
         john = (await full.post("/auth/users/", json=user)).json()["id"]
         _, others = await _others(full, settings)

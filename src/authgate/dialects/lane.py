@@ -10,12 +10,13 @@ is declined, so the app answers every failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import orjson
 from starlette.types import Scope
 
+from authgate.core.models import Principal
 from authgate.dialects.authenticator import Authenticator
 from authgate.dialects.endpoints import NO_FIELDS, Endpoint, Fields, PlainSuccess, SuccessById
 from authgate.http.fast_lane import BODILESS_METHODS, FastAnswer, FastHandler
@@ -87,9 +88,7 @@ def _handler(
     runner: LaneRunner, reads_body: bool, answer_of: PlainSuccess, endpoint: Endpoint
 ) -> FastHandler:
     # What every answer uses, looked up once here rather than per answer.
-    authenticate = runner.authenticator.authenticate_for_lane
-    serves = runner.serves
-    answer = runner.plain_answer(endpoint)
+    authenticate, serves, answer = _uses(runner, endpoint)
 
     async def handler(scope: Scope, body: bytes) -> FastAnswer | None:
         first = _first_headers(scope, serves)
@@ -117,9 +116,7 @@ def _by_id_handler(
     runner: LaneRunner, answer_by_id: SuccessById, endpoint: Endpoint, id_at: int
 ) -> FastHandler:
     """The handler of a GET of `/{id}/`, the id starting at `id_at` in the path."""
-    authenticate = runner.authenticator.authenticate_for_lane
-    serves = runner.serves
-    answer = runner.plain_answer(endpoint)
+    authenticate, serves, answer = _uses(runner, endpoint)
 
     async def handler(scope: Scope, _: bytes) -> FastAnswer | None:
         given_id = id_in(scope["path"], id_at)
@@ -136,6 +133,13 @@ def _by_id_handler(
         return answer(None if language is None else language.decode("latin-1"), success)
 
     return handler
+
+
+def _uses(
+    runner: LaneRunner, endpoint: Endpoint
+) -> tuple[Callable[[Scope], Awaitable[Principal | None]], Serves | None, PlainAnswer]:
+    """What a handler of `endpoint` calls: the authentication, the Accept check, the answer."""
+    return runner.authenticator.authenticate_for_lane, runner.serves, runner.plain_answer(endpoint)
 
 
 def _first_headers(scope: Scope, serves: Serves | None) -> dict[bytes, bytes] | None:
