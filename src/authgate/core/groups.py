@@ -259,7 +259,8 @@ class Groups:
             return
         await self._store.set_links(link, owner_id, checked_ids)
         if link != "group_permissions" and self._revocations is not None:
-            await self._revocations.publish(owner_id)  # the user's record shows them
+            # The user's record shows them (no service behind authgate caches them: the feed).
+            await self._revocations.publish(owner_id, push=False)
         ids = ids_text(sorted(checked_ids))
         if link == "group_permissions":
             what = f"group #{owner_id} permissions={ids}"

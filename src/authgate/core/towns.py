@@ -108,8 +108,8 @@ class Towns:
         left out, as if deleted just after. Returns the user's towns, ascending."""
         wanted = unique_ids(checked_ids)
         await self._store.set_links("user_towns", user.id, wanted)
-        if self._revocations is not None:
-            await self._revocations.publish(user.id)
+        if self._revocations is not None:  # the feed only: no service behind caches towns
+            await self._revocations.publish(user.id, push=False)
         return await self._store.linked_ids("user_towns", user.id)
 
     @staticmethod
