@@ -16,8 +16,9 @@ long, so none expires mid-run.
 
 `--case` picks the request: `me` (`GET /auth/users/me/`, opaque token), `check_token` (the
 envelope's `POST /api/v1/accounts/check_token/`), `secure_test` (the cookie JWT API's
-`GET /u/api/secure_test/`, its access token as Bearer) or `me_jwt` (`/auth/users/me/` with a
-SimpleJWT access token, the Djoser dialect set to take them). A JWT case first logs every
+`GET /u/api/secure_test/`, its access token as Bearer), `me_jwt` (`/auth/users/me/` with a
+SimpleJWT access token, the Djoser dialect set to take them) or `user_get` (`GET /user/<id>/`,
+a user's own record with their opaque token). A JWT case first logs every
 seeded user in to each side's server, run without valgrind, for that side's own tokens.
 
 The answers counted are of one kind, so a figure moves only with that path's cost:
@@ -94,6 +95,8 @@ def request_of(case: str, user: int, token: str) -> tuple[str, str, str | None, 
         return "GET", "/u/api/secure_test/", None, {"Authorization": f"Bearer {token}"}
     if case == "me_jwt":
         return "GET", "/auth/users/me/", None, {"Authorization": f"Bearer {token}"}
+    if case == "user_get":  # the user's own record, as bench/wrk/user_get.lua (ids from 1)
+        return "GET", f"/user/{user + 1}/", None, {"Authorization": f"Token {token}"}
     return "GET", "/auth/users/me/", None, {"Authorization": f"Token {token}"}
 
 
@@ -243,7 +246,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", required=True, help="git revision to compare against")
     parser.add_argument("--after", help="git revision to count instead of the working tree")
-    parser.add_argument("--case", choices=("me", "check_token", *LOGINS), default="me")
+    parser.add_argument("--case", choices=("me", "check_token", "user_get", *LOGINS), default="me")
     parser.add_argument("--requests", type=int, default=1000, help="answers in the long run")
     parser.add_argument("--users", type=int, default=200, help="users and tokens seeded")
     parser.add_argument("--cold", action="store_true", help="count cache misses")

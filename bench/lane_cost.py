@@ -6,7 +6,8 @@
 third between runs on a shared machine: more than the few per cent the metrics may cost. This
 calls the app's ASGI entry directly for the fast lane's requests (`GET /auth/users/me/` with an
 opaque token and with a SimpleJWT access token, `POST /api/v1/check_token/`, the cookie JWT
-API's `GET /u/api/secure_test/` with its access token as Bearer; `--case` picks some),
+API's `GET /u/api/secure_test/` with its access token as Bearer, the directory's
+`GET /user/<id>/` with an opaque token for the user's own record; `--case` picks some),
 20,000 times per run, in a fresh process per run, metrics off and on (on: prometheus-client's
 multiprocess mode, as under `authgate serve`), alternating, and prints the process CPU time
 per call and the medians. A benchmark, not a test.
@@ -24,13 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-CALLS = 20_000
+# LANE_COST_CALLS: fewer calls, for a run under valgrind (callgrind counts two runs of
+# different lengths; their difference over the extra calls, 1.1 per call with the warm-up,
+# is one answer's instructions).
+CALLS = int(os.environ.get("LANE_COST_CALLS", "20000"))
 PASSWORD = "Correct-Horse-9"
 CASES = {
     "me": ("GET", "/auth/users/me/", b""),
     "check_token": ("POST", "/api/v1/check_token/", b'{"username":"bench"}'),
     "secure_test": ("GET", "/u/api/secure_test/", b""),
     "me_jwt": ("GET", "/auth/users/me/", b""),
+    "user_get": ("GET", "/user/{id}/", b""),
 }
 # How each case's credentials are got (a login: path, its body's fields, the token's key) and
 # sent (the Authorization keyword).
@@ -39,6 +44,7 @@ LOGINS = {
     "check_token": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
     "secure_test": ("/u/api/login/", ("email", "password"), "access_token", "Bearer"),
     "me_jwt": ("/auth/jwt/create/", ("username", "password"), "access", "Bearer"),
+    "user_get": ("/auth/token/login/", ("username", "password"), "auth_token", "Token"),
 }
 # me_jwt: the Djoser dialect takes SimpleJWT's access tokens too (settings.py).
 CASE_SETTINGS: dict[str, dict[str, object]] = {
@@ -69,7 +75,9 @@ async def measure(case: str, metrics: bool, database: Path) -> float:
             login, fields, key, keyword = LOGINS[case]
             given = {field: user[field] for field in fields}
             token = (await client.post(login, json=given)).json()[key]
+            me = await client.get("/auth/users/me/", headers={"Authorization": f"Token {token}"})
         method, path, body = CASES[case]
+        path = path.format(id=me.json()["id"])  # user_get: the user's own record
         headers = [
             (b"host", b"bench"),
             (b"authorization", f"{keyword} {token}".encode()),

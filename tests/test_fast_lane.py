@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from authgate.http.fast_lane import MAX_BODY, FastAnswer, FastLane
+from authgate.http.fast_lane import MAX_BODY, FastAnswer, FastHandler, FastLane
+from authgate.http.lane_templates import id_in
 from tests.support import run
 
 
@@ -28,7 +29,7 @@ class Recorder:
         await send({"type": "http.response.body", "body": b""})
 
 
-def call(lane: FastLane, method: str, chunks: list[bytes]) -> list[Message]:
+def call(lane: FastLane, method: str, chunks: list[bytes], path: str = "/p") -> list[Message]:
     """Run one request through the lane; the messages it sent."""
     pending: list[Message] = [
         {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
@@ -42,7 +43,7 @@ def call(lane: FastLane, method: str, chunks: list[bytes]) -> list[Message]:
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope: dict[str, Any] = {"type": "http", "method": method, "path": "/p", "headers": []}
+    scope: dict[str, Any] = {"type": "http", "method": method, "path": path, "headers": []}
     run(lane(scope, receive, send))
     return sent
 
@@ -102,3 +103,43 @@ def test_a_failing_handler_leaves_the_request_to_the_app() -> None:
     app = Recorder()
     sent = call(FastLane(app, {("POST", "/p"): broken}), "POST", [b'{"x": 1}'])
     assert (sent[0]["status"], app.body) == (204, b'{"x": 1}')
+
+
+def test_a_template_takes_the_paths_below_it_an_exact_path_first() -> None:
+    """`/user/{id}/` is asked for any path below `/user/` of its method that no exact path
+    takes (its handler judges the rest); the answer is counted under the template."""
+    asked: list[tuple[str, str]] = []
+
+    def handler(name: str) -> FastHandler:
+        async def answer(scope: Scope, _: bytes) -> FastAnswer | None:
+            asked.append((name, scope["path"]))
+            return 200, [], b"{}"
+
+        return answer
+
+    answered: list[str] = []
+    handlers = {
+        ("GET", "/user/{id}/"): handler("record"),
+        ("GET", "/user/me/"): handler("me"),
+        ("GET", "/user/staff/{id}/"): handler("staff"),  # the longer head is tried first
+    }
+    lane = FastLane(Recorder(), handlers, answered=lambda route, _: answered.append(route))
+    for path in ("/user/7/", "/user/me/", "/user/staff/2/", "/user/x"):
+        assert call(lane, "GET", [b""], path)[0]["status"] == 200
+    assert asked == [
+        ("record", "/user/7/"),
+        ("me", "/user/me/"),
+        ("staff", "/user/staff/2/"),
+        ("record", "/user/x"),
+    ]
+    assert answered == ["/user/{id}/", "/user/me/", "/user/staff/{id}/", "/user/{id}/"]
+    # Another method, or a path outside every template: the app's, no handler asked.
+    for method, path in (("POST", "/user/7/"), ("GET", "/users/7/"), ("GET", "/user")):
+        assert call(lane, method, [b""], path)[0]["status"] == 204
+    assert len(asked) == 4
+
+
+def test_id_in_takes_one_segment_with_or_without_the_slash() -> None:
+    at = len("/user/")
+    assert [id_in(p, at) for p in ("/user/7/", "/user/7", "/user/%20x/")] == ["7", "7", "%20x"]
+    assert [id_in(p, at) for p in ("/user/", "/user//", "/user/7/x/", "/user/7//")] == [None] * 4

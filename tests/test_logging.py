@@ -209,6 +209,7 @@ def test_access_lines_name_the_route_template(serve: Callable[..., Api]) -> None
         auth = api.as_user(token)
         assert api.http.get(f"/auth/users/{user['id']}/", headers=auth).status_code == 200
         assert api.http.get("/auth/users/me/", headers=auth).status_code == 200  # the lane
+        assert api.http.get(f"/user/{user['id']}/", headers=auth).status_code == 200  # too
         sneaky = api.http.get("/auth/users/me/", params={"auth_token": token})
         assert sneaky.status_code == 401
         assert api.http.get("/no/such/path/").status_code == 404
@@ -216,6 +217,7 @@ def test_access_lines_name_the_route_template(serve: Callable[..., Api]) -> None
     lines = out.getvalue().splitlines()
     assert token not in out.getvalue()
     assert f"/auth/users/{user['id']}/" not in out.getvalue()  # the path as sent
+    assert f"/user/{user['id']}/" not in out.getvalue()
     access = []
     for line in lines:
         match = TEXT_LINE.fullmatch(line)
@@ -229,6 +231,7 @@ def test_access_lines_name_the_route_template(serve: Callable[..., Api]) -> None
         "POST /auth/token/login/ 200",
         "GET /auth/users/{id}/ 200",
         "GET /auth/users/me/ 200",
+        "GET /user/{id}/ 200",
         "GET /auth/users/me/ 401",
         "GET - 404",
         "GET /docs/assets/{path} 200",

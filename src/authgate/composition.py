@@ -15,7 +15,7 @@ from authgate.core.clock import Clock, SystemClock
 from authgate.core.confirmations import ConfirmationTokens
 from authgate.core.counters import Counters
 from authgate.core.credentials import Credentials
-from authgate.core.directory import Directory
+from authgate.core.directory import Directory, RecordCache
 from authgate.core.events import NO_EVENTS, Events
 from authgate.core.jwt import JwtConfig, Jwts
 from authgate.core.jwt_cache import SubjectCache
@@ -88,9 +88,13 @@ def build_core(
     subjects = SubjectCache(
         max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
     )
+    # User records (GET /user/<id>/) too: what the store says of a user, for as long.
+    records = RecordCache(
+        max_entries=settings.token_cache_size, ttl_seconds=settings.token_cache_ttl_seconds
+    )
     revocations = Revocations(
         store,
-        [cache, session_cache, subjects],
+        [cache, session_cache, subjects, records],
         clock,
         poll_seconds=settings.revocation_poll_seconds,
         bus=RevocationBus(settings.redis_url) if settings.redis_url else None,
@@ -173,6 +177,7 @@ def build_core(
         lockout=Lockout(counters, _lockout_policy(settings)),
         audit=audit,
         tokens=tokens,
+        revocations=revocations,
         events=events,
     )
     return Core(
@@ -197,7 +202,14 @@ def build_core(
         notices=notices,
         revocations=revocations,
         jwts=jwts,
-        directory=Directory(store, clock, audit, visibility=settings.user_records_visibility),
+        directory=Directory(
+            store,
+            clock,
+            audit,
+            visibility=settings.user_records_visibility,
+            revocations=revocations,
+            cache=records,
+        ),
         audit=audit,
         sessions=sessions,
         counters=counters,

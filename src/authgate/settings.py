@@ -126,12 +126,12 @@ class Settings(BaseSettings):
 
     token_cache_size: int = Field(default=50_000, ge=0)
     """Tokens each worker keeps resolved in memory, opaque tokens and verified access JWTs
-    alike, and users whose JWT generation it remembers; as many browser sessions besides (0:
-    always ask the database)."""
+    alike, and users whose JWT generation it remembers; as many browser sessions and user
+    records (`/user/<id>/`) besides (0: always ask the database)."""
 
     token_cache_ttl_seconds: float = Field(default=60.0, ge=0)
-    """Longest a cached token, session or user is trusted without asking the database again
-    (the revocation feed evicts changed users long before)."""
+    """Longest a cached token, session, user or user record is trusted without asking the
+    database again (the revocation feed evicts changed users long before)."""
 
     revocation_poll_seconds: float = Field(default=0.05, gt=0)
     """How often each worker reads the revocation feed: the longest a token revoked by another

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,29 +56,32 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 def make_staff(settings: Settings, username: str) -> None:
-    """Make a registered user staff, writing through the store (as an admin would)."""
+    """Make a registered user staff, writing through the store (as an admin would), then
+    telling the revocation feed, as every tool writing beside the server must (told)."""
 
-    async def promote() -> None:
+    async def promote() -> int:
         store = open_store(settings.database_url)
         await store.connect()
         try:
             user = await store.get_user_by_username_key(username)
             assert user is not None
             await store.update_user(user.id, {"is_staff": True})
+            return user.id
         finally:
             await store.close()
 
-    run(promote())
+    told(settings, run(promote()))
 
 
 def backdate(settings: Settings, user_id: int, joined: datetime) -> None:
-    """Move a user's date_joined (no API changes it)."""
+    """Move a user's date_joined (no API changes it), and tell the feed (told)."""
     url = settings.database_url
     if url.startswith("sqlite:///"):
         with sqlite3.connect(sqlite_path(url)) as connection:
             connection.execute(
                 "UPDATE auth_user SET date_joined = ? WHERE id = ?", (joined.isoformat(), user_id)
             )
+        told(settings, user_id)
         return
 
     async def update() -> None:
@@ -90,6 +94,23 @@ def backdate(settings: Settings, user_id: int, joined: datetime) -> None:
             await connection.close()
 
     run(update())
+    told(settings, user_id)
+
+
+def told(settings: Settings, user_id: int) -> None:
+    """A row on the revocation feed for a user changed beside the server, and a wait for the
+    server to read it (a few poll intervals): it then drops the user's cached record."""
+
+    async def append() -> None:
+        store = open_store(settings.database_url, pool_size=1)
+        await store.connect()
+        try:
+            await store.append_revocation(user_id, datetime.now(UTC))
+        finally:
+            await store.close()
+
+    run(append())
+    time.sleep(settings.revocation_poll_seconds * 4)
 
 
 def staff_token(api: Api, settings: Settings, username: str = "boss") -> str:

@@ -1,5 +1,14 @@
 """The users/towns API's user record (`GET /user/<id>/`): a user with their groups, permissions and
-towns, and how long they have been a member. The facade over towns and groups, too."""
+towns, and how long they have been a member. The facade over towns and groups, too.
+
+What the store holds of a user for their record is cached (a PrincipalCache keyed by user id)
+and evicted through the revocation feed (core/revocations.py) by every write that changes it:
+the user's row (core/users.py, a login's last_login: core/logins.py), their groups and own
+permissions (core/groups.py), their towns (core/towns.py), and the deletion of a group,
+permission or town, which empties every cache (ALL_USERS). Names of groups and towns, and a
+group's permissions, are no part of a record (it shows ids): their changes evict nothing.
+What depends on the time (days_count) or on who asks (visibility) is worked out per read.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +21,25 @@ from authgate.core.clock import Clock
 from authgate.core.errors import NotFoundError
 from authgate.core.groups import Groups
 from authgate.core.models import User, UserLinks
+from authgate.core.principal_cache import PrincipalCache
+from authgate.core.revocations import Revocations
 from authgate.core.towns import Towns
 from authgate.settings import RecordsVisibility
 
 if TYPE_CHECKING:
     from authgate.store.protocol import Store
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """What the store holds of a user's record: all of it but the time of reading."""
+
+    user: User
+    links: UserLinks
+
+
+RecordCache = PrincipalCache[StoredRecord]
+"""Stored records by user id (as text), evicted per user by the revocation feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +70,42 @@ class Directory:
         audit_log: Audit,
         *,
         visibility: RecordsVisibility = "all",
+        revocations: Revocations | None = None,
+        cache: RecordCache | None = None,
     ) -> None:
+        """`revocations`: what the writes to groups and towns tell (None: nobody, for a
+        directory without `cache` and alone on its store); `cache`: None, no cache."""
         self._store = store
         self._clock = clock
         self._visibility = visibility
-        self.towns = Towns(store)
-        self.groups = Groups(store, audit_log)
+        self._cache = cache
+        self.towns = Towns(store, revocations)
+        self.groups = Groups(store, audit_log, revocations)
 
     async def read(self, user_id: int) -> UserRecord:
         """The record of a user, or NotFoundError. Any signed-in user may read any user's
         record (the users/towns API: "information about any user"; the record holds no secret): the
         dialect checks only that the caller is signed in."""
+        stored = await self._stored(user_id)
+        return UserRecord(user=stored.user, links=stored.links, read_at=self._clock.now())
+
+    async def _stored(self, user_id: int) -> StoredRecord:
+        cache = self._cache
+        if cache is None:
+            return await self._read_store(user_id)
+        key = str(user_id)
+        stored = cache.get(key)
+        if stored is None:
+            generation = cache.generation  # before the read: a write racing it is not cached
+            stored = await self._read_store(user_id)
+            cache.put(key, stored, generation=generation)
+        return stored
+
+    async def _read_store(self, user_id: int) -> StoredRecord:
         user = await self._store.get_user(user_id)
         if user is None:
             raise NotFoundError
-        links = await self._store.get_user_links(user_id)
-        return UserRecord(user=user, links=links, read_at=self._clock.now())
+        return StoredRecord(user, await self._store.get_user_links(user_id))
 
     async def read_for(self, viewer: User, user_id: int) -> UserRecord:
         """The record of a user as `viewer` may see it (AUTHGATE_USER_RECORDS_VISIBILITY):

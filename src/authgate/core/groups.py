@@ -32,6 +32,7 @@ from authgate.core.staff import authorize_staff_change, require_staff
 from authgate.core.towns import check_targets, unique_ids
 
 if TYPE_CHECKING:
+    from authgate.core.revocations import Revocations
     from authgate.store.protocol import Store
 
 # The fields naming these links in a request (DRF's names for Django's many-to-many fields).
@@ -41,11 +42,17 @@ PERMISSIONS_FIELD = "permissions"
 
 
 class Groups:
-    """Defining groups and permissions and assigning them; every change is staff only."""
+    """Defining groups and permissions and assigning them; every change is staff only. A
+    user's groups and own permissions, and a group's or permission's deletion, are told to
+    `revocations` (cached user records show their ids; names and a group's permissions they
+    do not)."""
 
-    def __init__(self, store: Store, audit_log: Audit) -> None:
+    def __init__(
+        self, store: Store, audit_log: Audit, revocations: Revocations | None = None
+    ) -> None:
         self._store = store
         self._audit = audit_log
+        self._revocations = revocations
 
     # Reads (any signed-in user: the dialect checks that much)
 
@@ -168,6 +175,7 @@ class Groups:
         require_staff(actor)
         if not await self._store.delete_group(group_id):
             raise NotFoundError
+        await self._all_records_changed()  # every member lost it
         what = f"group #{group_id} deleted"
         await self._audit.record(audit.GROUP_CHANGE, reason=by_staff(what, actor))
 
@@ -195,6 +203,7 @@ class Groups:
         require_staff(actor)
         if not await self._store.delete_permission(permission_id):
             raise NotFoundError
+        await self._all_records_changed()  # every holder lost it
         what = f"permission #{permission_id} deleted"
         await self._audit.record(audit.PERMISSION_CHANGE, reason=by_staff(what, actor))
 
@@ -249,6 +258,9 @@ class Groups:
         if sorted(checked_ids) == await self._store.linked_ids(link, owner_id):
             return
         await self._store.set_links(link, owner_id, checked_ids)
+        if link != "group_permissions" and self._revocations is not None:
+            # The user's record shows them (no service behind authgate caches them: the feed).
+            await self._revocations.publish(owner_id, push=False)
         ids = ids_text(sorted(checked_ids))
         if link == "group_permissions":
             what = f"group #{owner_id} permissions={ids}"
@@ -263,6 +275,10 @@ class Groups:
             await self._audit.record(
                 audit.PERMISSIONS_CHANGE, user_id=owner_id, reason=by_staff(what, actor)
             )
+
+    async def _all_records_changed(self) -> None:
+        if self._revocations is not None:
+            await self._revocations.publish_all()
 
     # What a user may do
 

@@ -15,6 +15,7 @@ from authgate.core.identity import email_key, username_key
 from authgate.core.lockout import FREE, Lockout
 from authgate.core.models import User
 from authgate.core.passwords import Passwords, Verification
+from authgate.core.revocations import Revocations
 from authgate.core.throttling import LOGIN, Throttle
 from authgate.core.tokens import Tokens
 from authgate.core.users import Users
@@ -38,9 +39,11 @@ class Logins:
         lockout: Lockout,
         audit: Audit,
         tokens: Tokens,
+        revocations: Revocations,
         events: Events = NO_EVENTS,
     ) -> None:
         self._store = store
+        self._revocations = revocations
         self._users = users
         self._passwords = passwords
         self._clock = clock
@@ -114,13 +117,14 @@ class Logins:
         if outcome is not None and outcome.needs_rehash:
             changes["password"] = await self._passwords.hash(password)
         raw, token = self._tokens.draft(user.id) if with_token else (None, None)
-        # Not published to the revocation feed: a login (or a rehash of the same password)
-        # ends nobody's session.
         updated = await self._store.record_login(user.id, user.password_hash, changes, token)
         if updated is None:
             # Deleted, deactivated or given a new password while its password was checked.
             self._events.login(audit.UNKNOWN_USER)
             raise InvalidCredentialsError
+        # A login (or a rehash of the same password) ends nobody's session, but the user's
+        # record shows last_login: the feed only, the services behind authgate cache no such.
+        await self._revocations.publish(user.id, push=False)
         await self._audit.record(audit.LOGIN, user_id=user.id)
         self._events.login(SUCCESS)
         return updated, raw

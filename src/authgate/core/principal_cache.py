@@ -1,5 +1,5 @@
-"""Recently resolved credentials (opaque tokens, browser sessions), so the hot path answers
-from memory instead of the database.
+"""Recently resolved credentials (opaque tokens, browser sessions) and user records, so the hot
+path answers from memory instead of the database.
 
 An entry is dropped when anything about its user changes (logout, password change, profile
 update, deactivation, deletion): in this process at once, in every other process (workers,
@@ -27,7 +27,8 @@ P = TypeVar("P", bound=OfUser)
 
 class PrincipalCache(Generic[P]):
     """A bounded map credential digest -> what it resolved to (a TokenPrincipal, a Session),
-    evictable per user."""
+    or user id (as text) -> what the store holds of them (core/directory.py), evictable per
+    user."""
 
     def __init__(
         self,

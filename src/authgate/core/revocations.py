@@ -1,12 +1,12 @@
 """The revocation feed: every change that must end cached sessions, shared through the database
 (and, with Redis configured, pushed to every process at once: core/revocation_bus.py).
 
-Each change to a user that affects what their tokens or browser sessions prove (revocation,
-logout, password, profile, activity, deletion) appends a row; every process polls the rows it
-has not seen and evicts those users from its caches (the PrincipalCache of tokens and that of
-sessions, and the JWT SubjectCache). The database is already shared by every worker and node,
-so this needs nothing else to run; the poll interval bounds how long a revoked token or session
-lives on.
+Each change to a user that affects what their tokens or browser sessions prove (revocation, logout,
+password, profile, activity, deletion) or their record (`GET /user/<id>/`: a login's last_login,
+groups, permissions, towns) appends a row; every process polls the rows it has not seen and evicts
+those users from its caches (the PrincipalCache of tokens, that of sessions and that of user
+records, and the JWT SubjectCache). The database is already shared by every worker and node, so this
+needs nothing else to run; the poll interval bounds how long a revoked token or session lives on.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from authgate.store.protocol import Store
 
 log = logging.getLogger(__name__)
+ALL_USERS = 0
+"""The feed's name for every user (no user has id 0): a change to many users' records at once
+(a group, permission or town deleted, and every user's link to it with it) empties every
+cache, rather than naming each user (whom a read before the delete could miss)."""
 # Rows older than this are deleted (the newest always stays). Readers poll every fraction of
 # a second, so none is ever that far behind.
 RETENTION = timedelta(minutes=10)
@@ -66,14 +70,24 @@ class Revocations:
         self._last_seen: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def publish(self, user_id: int, *, jwt_version: int | None = None) -> None:
+    async def publish(
+        self, user_id: int, *, jwt_version: int | None = None, push: bool = True
+    ) -> None:
         """Drop the user's cached tokens here, and tell every other process (and, through
         Redis when configured, the services behind authgate; `jwt_version`: the user's JWTs
-        below it are dead)."""
+        below it are dead). `push=False`: the feed only, for a change no service behind
+        authgate caches (a login's last_login): the other processes read it within a poll."""
         self._evict({user_id})
         await self._store.append_revocation(user_id, self._clock.now())
-        if self._bus is not None:
+        if push and self._bus is not None:
             self._bus.publish(user_id, jwt_version=jwt_version)  # queued: never waits on Redis
+
+    async def publish_all(self) -> None:
+        """Empty every cache here and in every other process (ALL_USERS). Not pushed through
+        Redis: the services behind authgate cache no user's links, which is what such a change
+        touches; the other processes read it from the feed within a poll."""
+        self._evict({ALL_USERS})
+        await self._store.append_revocation(ALL_USERS, self._clock.now())
 
     async def start(self) -> None:
         """Start following the feed from its current end."""
@@ -111,6 +125,10 @@ class Revocations:
         self._events.revocations_received(REDIS, len(user_ids))
 
     def _evict(self, user_ids: set[int]) -> None:
+        if ALL_USERS in user_ids:
+            for cache in self._caches:
+                cache.clear()
+            return
         for cache in self._caches:
             cache.evict_users(user_ids)
 

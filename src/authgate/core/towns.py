@@ -10,6 +10,7 @@ from authgate.core.models import LinkName, Town, User
 from authgate.core.staff import require_staff
 
 if TYPE_CHECKING:
+    from authgate.core.revocations import Revocations
     from authgate.store.protocol import Store
 
 TOWNS_FIELD = "towns"
@@ -33,10 +34,13 @@ async def check_targets(store: Store, link: LinkName, ids: list[int], field_name
 
 
 class Towns:
-    """Reading towns (anyone), changing them (staff), and setting a user's towns."""
+    """Reading towns (anyone), changing them (staff), and setting a user's towns. A user's
+    towns, and a town's deletion, are told to `revocations` (cached user records show them;
+    a town's name they do not)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, revocations: Revocations | None = None) -> None:
         self._store = store
+        self._revocations = revocations
 
     async def list_towns(self) -> list[Town]:
         """Every town, by id."""
@@ -79,6 +83,8 @@ class Towns:
         require_staff(actor)
         if not await self._store.delete_town(town_id):
             raise NotFoundError
+        if self._revocations is not None:  # every user of the town lost it
+            await self._revocations.publish_all()
 
     async def check_ids(self, town_ids: Iterable[int]) -> None:
         """ValidationError under `towns` naming the first id that is no town, as DRF's
@@ -102,6 +108,8 @@ class Towns:
         left out, as if deleted just after. Returns the user's towns, ascending."""
         wanted = unique_ids(checked_ids)
         await self._store.set_links("user_towns", user.id, wanted)
+        if self._revocations is not None:  # the feed only: no service behind caches towns
+            await self._revocations.publish(user.id, push=False)
         return await self._store.linked_ids("user_towns", user.id)
 
     @staticmethod

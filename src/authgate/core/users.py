@@ -398,8 +398,11 @@ class Users:
         return await self._update(user, {"is_active": True}, expected=expected)
 
     async def record_login(self, user: User) -> User:
-        """Set last_login to now (also what makes a used reset link stale); ends no session."""
-        return await self._update(user, {"last_login": self._clock.now()}, publish=False)
+        """Set last_login to now (also what makes a used reset link stale); ends no session,
+        but the user's record shows it (the feed only, as a login's: core/logins.py)."""
+        updated = await self._update(user, {"last_login": self._clock.now()}, publish=False)
+        await self._revocations.publish(user.id, push=False)
+        return updated
 
     async def delete(self, user: User, *, actor: Actor) -> None:
         """Delete a user (themselves, staff who may change them, or the operator) and, by

@@ -23,6 +23,11 @@ PlainSuccess = Callable[[Principal, Fields], object | None]
 """An operation's plain success for this principal and body: what its dialect renders (a
 DRF body, an envelope's code and data), or None when the success is not plain (the full view
 then answers)."""
+SuccessById = Callable[[Principal, str], Awaitable[object]]
+"""An operation's success for this principal and the id in its path (`/{id}/`, the text as
+the path gives it), awaited (it may read the store, through a cache): what its dialect renders.
+It raises what the full view would answer instead (an AuthgateError: an id that is none, a
+record the principal may not see)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,9 @@ class Operation:
     """For an operation whose success depends only on who asks and on the body's plain
     fields: that success. The full view answers it, and so does the fast lane
     (dialects/lane.py) for every scheme the dialect takes."""
+    answer_by_id: SuccessById | None = None
+    """For an operation of a `/{id}/` path whose success depends only on who asks and on the
+    id: that success, which the full view renders and the fast lane serves as `answer_of`."""
     optional_credentials: bool = False
     """A public operation that acts on the dialect's credentials when it is given them (a
     logout that always succeeds): the document lists them, and none, as its security."""

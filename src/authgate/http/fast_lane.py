@@ -9,6 +9,11 @@ success — the request goes through the full app, which owns every error answer
 decides a failure, so the wire stays exactly what the regular views say. The handlers are
 derived from the dialects' endpoints (dialects/lane.py).
 
+A registered path may end with a parameter (`/user/{id}/`): when no (method, path) is
+registered as such, the lane's handler of the first template whose part before `{id}` starts
+the path is asked; it reads the id from the path itself, and declines what its route would not
+match. Exact paths cost one dict lookup as before; the templates are tried only after a miss.
+
 A handler of a method with a body (POST: the envelope dialect's `check_token`) gets the body,
 read whole by the lane up to MAX_BODY bytes; when the handler declines, the app receives the
 very same body, replayed, so a declined request loses nothing.
@@ -21,6 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from authgate.http.lane_templates import PARAMETER
 from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
 
 # A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
@@ -28,7 +34,8 @@ from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
 # "take the app".
 FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
 FastHandler = Callable[[Scope, bytes], Awaitable[FastAnswer | None]]
-# Told of each answer of the lane: its path (a registered one, so a bounded set) and seconds.
+# Told of each answer of the lane: its route (a registered path or template, so a bounded set)
+# and seconds.
 Answered = Callable[[str, float], None]
 JSON_TYPE = (b"content-type", b"application/json")
 # The lane's requests are small ({"username": ...}); a bigger body is the app's to read.
@@ -40,7 +47,8 @@ HEADERS_TOO_LARGE = b'{"detail":"Request header fields too large."}'
 
 
 class FastLane:
-    """ASGI middleware answering registered (method, path) pairs when their handler can."""
+    """ASGI middleware answering registered (method, path) pairs, and paths of registered
+    templates, when their handler can."""
 
     def __init__(
         self,
@@ -59,7 +67,17 @@ class FastLane:
         # the loop that sizes the headers; b"" is no header's name.
         self._echoed_name = REQUEST_ID if echo_request_id else b""
         self._max_header_bytes = max_header_bytes
-        self._handlers = dict(handlers)
+        self._handlers = {key: h for key, h in handlers.items() if PARAMETER not in key[1]}
+        # Per method: (what precedes the id, the template, its handler), longest first.
+        templates: dict[str, list[tuple[str, str, FastHandler]]] = {}
+        for (method, path), handler in handlers.items():
+            if PARAMETER in path:
+                head = path[: path.index(PARAMETER)]
+                templates.setdefault(method, []).append((head, path, handler))
+        self._templates = {
+            method: tuple(sorted(found, key=lambda t: -len(t[0])))
+            for method, found in templates.items()
+        }
         # Added to every answer of the lane (the security headers, http/security_headers.py):
         # the lane sits outside the app's middleware so its answers skip that layer's work.
         self._headers = list(headers)
@@ -82,7 +100,13 @@ class FastLane:
                 for message in _messages(431, HEADERS_TOO_LARGE, self._own_headers([], given)):
                     await send(message)
                 return
-            handler = self._handlers.get((scope["method"], scope["path"]))
+            route = scope["path"]
+            handler = self._handlers.get((scope["method"], route))
+            if handler is None and self._templates:
+                for head, template, candidate in self._templates.get(scope["method"], ()):
+                    if route.startswith(head):
+                        handler, route = candidate, template
+                        break
             if handler is not None:
                 # Timed only for the metrics: a clock read per answer is not free.
                 started = time.perf_counter() if self._answered is not None else 0.0
@@ -110,7 +134,7 @@ class FastLane:
                     )
                     await send({"type": "http.response.body", "body": payload})
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
-                        self._answered(scope["path"], time.perf_counter() - started)
+                        self._answered(route, time.perf_counter() - started)
                     return
                 if read:  # declined: the app gets every message the lane took, then the rest
                     receive = _replaying(read, receive)

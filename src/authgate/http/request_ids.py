@@ -31,6 +31,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.http.callers import ClientAddresses
+from authgate.http.lane_templates import PARAMETER, id_in
 from authgate.logs import request_id
 
 HEADER = b"x-request-id"
@@ -108,8 +109,14 @@ class AccessLog:
         self, fast_paths: Collection[tuple[str, str]], trusted_proxies: Collection[str] = ()
     ) -> None:
         # The fast lane answers these (method, path) pairs before any router sees them: each
-        # path is a route of its own, and its own template.
+        # path is a route of its own, and its own template; a template (`/user/{id}/`) is
+        # the route of the paths it takes.
         self._fast_paths = frozenset(fast_paths)
+        self._fast_templates = [
+            (method, path[: path.index(PARAMETER)], path)
+            for method, path in fast_paths
+            if PARAMETER in path
+        ]
         self._addresses = ClientAddresses(trusted_proxies)
 
     async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,6 +153,10 @@ class AccessLog:
         route = route_template(scope)
         if route is None and (method, path) in self._fast_paths:
             route = path
+        elif route is None:
+            for lane_method, head, template in self._fast_templates:
+                if method == lane_method and path.startswith(head) and id_in(path, len(head)):
+                    route = template
         fields = {
             "method": method,
             "route": route or "-",

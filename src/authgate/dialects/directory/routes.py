@@ -31,6 +31,7 @@ def user_endpoints(views: RecordViews) -> list[Endpoint]:
                     views.user_record,
                     "A user's record: groups, permissions, towns, days since joining",
                     response=record,
+                    answer_by_id=views.record_answer,
                 ),
                 "PATCH": Operation(
                     views.patch_user_rights,

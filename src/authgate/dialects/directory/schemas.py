@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
@@ -26,8 +27,11 @@ def drf_datetime(value: datetime | None) -> str | None:
     microseconds unless they are zero, as Python's isoformat), null as null."""
     if value is None:
         return None
-    text = value.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    # orjson's rendering is isoformat's, `Z` for `+00:00`, at a fraction of its cost (two per
+    # record the fast lane serves); tests/dialects/test_directory_schemas.py holds them equal.
+    if value.tzinfo is not UTC:  # the stores' own are UTC already: no conversion to pay
+        value = value.astimezone(UTC)
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
 
 
 def _at_most(limit: int) -> AfterValidator:

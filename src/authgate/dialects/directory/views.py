@@ -27,10 +27,15 @@ G = TypeVar("G", s.GroupIn, s.GroupPatchIn)
 
 
 def path_id(request: Request) -> int:
-    """The id in a `.../<id>/` path, read as Django reads a pk (Python's int());
-    NotFoundError when it is none, or beyond any id a database holds."""
+    """The id in a `.../<id>/` path (parse_id)."""
+    return parse_id(request.path_params["id"])
+
+
+def parse_id(given: str) -> int:
+    """An id as a path gives it, read as Django reads a pk (Python's int()); NotFoundError
+    when it is none, or beyond any id a database holds."""
     try:
-        row_id = int(request.path_params["id"])
+        row_id = int(given)
     except ValueError:
         raise NotFoundError from None
     if not 0 < row_id <= MAX_ID:
@@ -54,9 +59,14 @@ class RecordViews:
     # user/<id>/
 
     async def user_record(self, request: Request, principal: Principal | None) -> Response:
-        # Whose record, and how much of it, the caller may read: core/directory.py read_for.
-        record = await self.core.directory.read_for(self._user(principal), path_id(request))
-        return json(s.UserRecordOut.of(record))
+        assert principal is not None  # noqa: S101 the dispatcher authenticated
+        return json(await self.record_answer(principal, request.path_params["id"]))
+
+    async def record_answer(self, principal: Principal, given_id: str) -> dict[str, object]:
+        """GET /user/<id>/'s success, which the fast lane serves too: the record, as much of
+        it as the caller may read (core/directory.py read_for, from its cache)."""
+        record = await self.core.directory.read_for(principal.user, parse_id(given_id))
+        return s.UserRecordOut.of(record)
 
     async def patch_user_rights(self, request: Request, principal: Principal | None) -> Response:
         """Staff set a user's groups and own permissions: 403 before 404 before 400, as
