@@ -92,6 +92,8 @@ WRITES: list[tuple[str, Write]] = [
     ("town deleted", lambda w, _: w.core.directory.towns.delete(w.boss, w.towns[1])),
     ("user deleted", lambda w, ann: w.core.users.delete(ann, actor=OPERATOR)),
 ]
+# What another process learns from the feed: all but a login (Revocations.forget_here).
+FEED_WRITES = [(name, write) for name, write in WRITES if name != "login"]
 # Writes that change no record (it shows ids, not names, nor a group's permissions).
 NO_RECORD_CHANGE: list[tuple[str, Write]] = [
     (
@@ -189,7 +191,7 @@ def test_every_write_to_a_record_evicts_it_in_another_process_after_a_feed_poll(
         async with _serving(database_url, clock) as other:  # another worker or node
             await other.revocations.poll()  # following the feed from its current end
             world = await _world(core, clock)
-            for name, write in WRITES:
+            for name, write in FEED_WRITES:
                 await other.revocations.poll()  # up to date: what it caches now stays
                 before = await _read(other, world.ann.id)
                 clock.at += timedelta(minutes=1)
@@ -203,6 +205,24 @@ def test_every_write_to_a_record_evicts_it_in_another_process_after_a_feed_poll(
                 truth = await _stored(other.store, world.ann.id)
                 assert truth != before, name
                 assert await _read(other, world.ann.id) == truth, name
+
+    _run(database_url, scenario)
+
+
+def test_a_login_is_seen_here_at_once_and_writes_no_feed_row(database_url: str) -> None:
+    """A login's last_login reaches the other processes when their copy ages out
+    (Revocations.forget_here): a feed row would be a write more per login."""
+
+    async def scenario(core: Core, clock: StepClock) -> None:
+        world = await _world(core, clock)
+        before = await _read(core, world.ann.id)
+        feed_end = await core.store.last_revocation_id()
+        clock.at += timedelta(minutes=1)
+        await core.logins.authenticate(login="ann", password=PASSWORD)
+        assert await core.store.last_revocation_id() == feed_end
+        after = await _read(core, world.ann.id)
+        assert after != before
+        assert after == await _stored(core.store, world.ann.id)
 
     _run(database_url, scenario)
 

@@ -123,8 +123,8 @@ class Logins:
             self._events.login(audit.UNKNOWN_USER)
             raise InvalidCredentialsError
         # A login (or a rehash of the same password) ends nobody's session, but the user's
-        # record shows last_login: the feed only, the services behind authgate cache no such.
-        await self._revocations.publish(user.id, push=False)
+        # record shows last_login (Revocations.forget_here).
+        self._revocations.forget_here(user.id)
         await self._audit.record(audit.LOGIN, user_id=user.id)
         self._events.login(SUCCESS)
         return updated, raw

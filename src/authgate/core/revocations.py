@@ -82,6 +82,13 @@ class Revocations:
         if push and self._bus is not None:
             self._bus.publish(user_id, jwt_version=jwt_version)  # queued: never waits on Redis
 
+    def forget_here(self, user_id: int) -> None:
+        """Drop the user's cached entries in this process only: for a login's last_login,
+        which only a user record shows. A feed row per login would add a write (and on
+        PostgreSQL the feed's table lock) to every login; the other processes show the new
+        last_login once their cached record is older than AUTHGATE_TOKEN_CACHE_TTL_SECONDS."""
+        self._evict({user_id})
+
     async def publish_all(self) -> None:
         """Empty every cache here and in every other process (ALL_USERS). Not pushed through
         Redis: the services behind authgate cache no user's links, which is what such a change
