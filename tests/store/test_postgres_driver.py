@@ -46,7 +46,7 @@ def test_a_statement_is_one_round_trip(postgres_migrated: str) -> None:
             before = protocol.queries_count
             for _ in range(10):
                 await driver.fetch_one("SELECT 1")
-            return (protocol.queries_count - before) // 10
+            return int(protocol.queries_count - before) // 10
         finally:
             await driver.close()
 
