@@ -58,7 +58,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ab import PASSWORD, ROOT, SECRET_KEY, export_src, older_copy
+from bench.ab import PASSWORD, ROOT, SECRET_KEY, older_copy
+from bench.harness import export_src
 from bench.reference.env import find_free_port
 from bench.seed_authgate import seed_sqlite
 
