@@ -3,10 +3,12 @@ towns, and how long they have been a member. The facade over towns and groups, t
 
 What the store holds of a user for their record is cached (a PrincipalCache keyed by user id)
 and evicted through the revocation feed (core/revocations.py) by every write that changes it:
-the user's row (core/users.py, a login's last_login: core/logins.py), their groups and own
-permissions (core/groups.py), their towns (core/towns.py), and the deletion of a group,
-permission or town, which empties every cache (ALL_USERS). Names of groups and towns, and a
-group's permissions, are no part of a record (it shows ids): their changes evict nothing.
+the user's row (core/users.py), their groups and own permissions (core/groups.py), their
+towns (core/towns.py), and the deletion of a group, permission or town, which empties every
+cache (ALL_USERS). A password login's last_login is evicted in its own process only
+(Revocations.forget_here): other processes show it when their copy ages out. Names of groups
+and towns, and a group's permissions, are no part of a record (it shows ids): their changes
+evict nothing.
 What depends on the time (days_count) or on who asks (visibility) is worked out per read.
 """
 

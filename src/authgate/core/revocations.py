@@ -1,12 +1,13 @@
 """The revocation feed: every change that must end cached sessions, shared through the database
 (and, with Redis configured, pushed to every process at once: core/revocation_bus.py).
 
-Each change to a user that affects what their tokens or browser sessions prove (revocation, logout,
-password, profile, activity, deletion) or their record (`GET /user/<id>/`: a login's last_login,
-groups, permissions, towns) appends a row; every process polls the rows it has not seen and evicts
-those users from its caches (the PrincipalCache of tokens, that of sessions and that of user
-records, and the JWT SubjectCache). The database is already shared by every worker and node, so this
-needs nothing else to run; the poll interval bounds how long a revoked token or session lives on.
+Each change to a user that affects what their tokens or browser sessions prove (revocation,
+logout, password, profile, activity, deletion) or their record (`GET /user/<id>/`: groups,
+permissions, towns, a recovery link's last_login; not a password login's: forget_here) appends
+a row; every process polls the rows it has not seen and evicts those users from its caches (the
+PrincipalCache of tokens, that of sessions and that of user records, and the JWT SubjectCache).
+The database is already shared by every worker and node, so this needs nothing else to run; the
+poll interval bounds how long a revoked token or session lives on.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Revocations:
         """Drop the user's cached tokens here, and tell every other process (and, through
         Redis when configured, the services behind authgate; `jwt_version`: the user's JWTs
         below it are dead). `push=False`: the feed only, for a change no service behind
-        authgate caches (a login's last_login): the other processes read it within a poll."""
+        authgate caches (a user's groups or towns): the other processes read it within a poll."""
         self._evict({user_id})
         await self._store.append_revocation(user_id, self._clock.now())
         if push and self._bus is not None:

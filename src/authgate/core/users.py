@@ -399,7 +399,8 @@ class Users:
 
     async def record_login(self, user: User) -> User:
         """Set last_login to now (also what makes a used reset link stale); ends no session,
-        but the user's record shows it (the feed only, as a login's: core/logins.py)."""
+        but the user's record shows it: told to the feed only (a recovery link's use is rare;
+        a password login's, on every login, is evicted in its own process: core/logins.py)."""
         updated = await self._update(user, {"last_login": self._clock.now()}, publish=False)
         await self._revocations.publish(user.id, push=False)
         return updated
