@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,6 +192,38 @@ class Spawned:
 
 def pinned(cpu: int | str, cmd: list[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *cmd]
+
+
+def postgres_processes() -> list[int]:
+    """The pids of this machine's PostgreSQL processes (the postmaster and its children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+    return pids
+
+
+@contextlib.contextmanager
+def postgres_pinned(cpu: int) -> Iterator[int]:
+    """Every local PostgreSQL process pinned to `cpu` (wrk's core) for the block, as on a
+    deployment whose database runs on another machine: the backends a server's pool opens
+    fork from the pinned postmaster and inherit it. Yields how many were pinned (0 without
+    the right to); on leaving, every PostgreSQL process gets its own affinity back, or the
+    machine's whole set for those born inside the block."""
+    everything = set(range(os.cpu_count() or 1))
+    before: dict[int, set[int]] = {}
+    for pid in postgres_processes():
+        with contextlib.suppress(OSError):
+            before[pid] = os.sched_getaffinity(pid)
+            os.sched_setaffinity(pid, {cpu})
+    try:
+        yield len(before)
+    finally:
+        for pid in postgres_processes():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, before.get(pid, everything))
 
 
 def start_authgate(

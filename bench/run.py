@@ -22,6 +22,7 @@ report compares the two. A case REV cannot serve is reported as absent for it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import platform
@@ -175,6 +176,7 @@ class Options:
     big_users: int = 0
     two_workers: bool = False
     before: str | None = None
+    postgres_shares_cores: bool = False
 
 
 def log(message: str) -> None:
@@ -195,6 +197,11 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--wrk-cpu", type=int, default=1, help="core of wrk (1)")
     parser.add_argument(
         "--postgres", metavar="URL", help="also run authgate on this SCRATCH PostgreSQL database"
+    )
+    parser.add_argument(
+        "--postgres-shares-cores",
+        action="store_true",
+        help="leave PostgreSQL's processes unpinned (by default they are pinned to wrk's core)",
     )
     parser.add_argument(
         "--cases",
@@ -243,6 +250,7 @@ def parse_args(argv: list[str] | None) -> Options:
         big_users=args.big_users,
         two_workers=args.two_workers,
         before=args.before,
+        postgres_shares_cores=args.postgres_shares_cores,
     )
 
 
@@ -717,15 +725,24 @@ def main(argv: list[str] | None = None) -> int:
             log(argon2.describe())
         todo = plan(opts, servers)
         log(f"measuring {len(todo)} runs of {opts.duration:g} s (+{opts.warmup:g} s warm-up)")
-        runs = [measure(wrk, server, case, opts, raw) for server, case in todo]
+        pin = opts.postgres and not opts.postgres_shares_cores
+        with harness.postgres_pinned(opts.wrk_cpu) if pin else contextlib.nullcontext(0) as held:
+            runs = [measure(wrk, server, case, opts, raw) for server, case in todo]
     finally:
         if opts.keep:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     notes = [*NOTES, f"1-minute load average at the end: {os.getloadavg()[0]:.2f}."]
-    if opts.postgres:
+    if opts.postgres and not held:
         notes.append("PostgreSQL's own processes are not pinned: they share both cores.")
+    elif opts.postgres:
+        notes.append(
+            f"PostgreSQL's {held} processes were pinned to core {opts.wrk_cpu}, wrk's, for the"
+            " runs (their children, the servers' backends, inherit it), as on a deployment whose"
+            " database is another machine: the server's core runs the server alone."
+            " `--postgres-shares-cores` leaves them on both cores."
+        )
     text = Report(runs, argon2).markdown(header(opts, wrk, load_before), notes)
     print(text)
     log(f"written to {write_results(text, raw).relative_to(REPO)} (+ latest-wrk.txt)")
