@@ -281,6 +281,28 @@ def test_a_rerun_takes_django_changes_but_keeps_authgate_passwords(
     assert api.login("ann", "Ann-Pass-123")
 
 
+def test_a_rerun_that_adds_group_links_reaches_cached_records(
+    django: FakeDjango, make_settings, serve
+) -> None:
+    ann = django.add("ann")
+    settings = make_settings()
+    import_django(settings, django.url)
+    api: Api = serve()
+    record = f"/user/{ann}/"
+    auth = {"Authorization": f"Token {token_key('ann')}"}
+    assert api.http.get(record, headers=auth).json()["groups"] == []  # now cached
+    django.execute("CREATE TABLE auth_group (id integer PRIMARY KEY, name text)")
+    django.execute(
+        "CREATE TABLE auth_user_groups (id integer PRIMARY KEY, user_id integer, group_id integer)"
+    )
+    django.execute("INSERT INTO auth_group VALUES (7, 'editors')")
+    django.execute("INSERT INTO auth_user_groups VALUES (1, ?, 7)", (ann,))
+    done = import_django(settings, django.url)
+    assert "links: 1 imported" in done.stdout
+    # A link changes no user row: the import tells the running server through the feed.
+    assert eventually(lambda: api.http.get(record, headers=auth).json()["groups"] == [7])
+
+
 def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
     """Whether `check` holds within `timeout` seconds (the feed is polled every 50 ms)."""
     deadline = time.monotonic() + timeout

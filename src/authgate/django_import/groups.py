@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, column, inspect, select, table
 
+from authgate.core.revocations import ALL_USERS
 from authgate.django_import.layout import SourceLayout
 from authgate.django_import.source import SourceError
 from authgate.django_import.summary import Summary
-from authgate.django_import.target import advance_id_sequence
+from authgate.django_import.target import advance_id_sequence, publish_revocation
 from authgate.store.schema import metadata
 
 # (source/target table, owner column, target column); the user column of a custom user
@@ -263,9 +265,11 @@ def import_groups(
     summary: Summary,
     *,
     write: bool,
+    now: datetime,
 ) -> None:
     """Import (or, not writing, count) Django's groups, the permissions held, and the links
-    of imported users; all in one transaction, after every user is in."""
+    of imported users; all in one transaction, after every user is in. New links empty the
+    running workers' caches (the feed's ALL_USERS row), as a staff change of groups would."""
     django = read_django(source, layout)
     if target is None or not target_has_groups(target):  # a dry run against a new database
         target = None
@@ -286,9 +290,12 @@ def import_groups(
         written = read_target(target)
         group_ids = {name: gid for gid, name in written.groups.items()}
         permission_ids = {c: pid for pid, (c, _) in written.permissions.items()}
-        for link, pairs in groups.links(imported_users, group_ids, permission_ids).items():
+        links = groups.links(imported_users, group_ids, permission_ids)
+        for link, pairs in links.items():
             name, owner, other = LINK_TABLES[link]
             _insert(target, name, [{owner: a, other: b} for a, b in pairs])
+        if any(links.values()):  # no user row changed, yet their records show the links
+            publish_revocation(target, ALL_USERS, now)
         advance_id_sequence(target, "auth_group")
         advance_id_sequence(target, "auth_permission")
 

@@ -154,6 +154,7 @@ class _Run:
                 self._imported,
                 self.summary,
                 write=self._writer is not None,
+                now=self._now,
             )
         else:
             counts = self._source.count_unimportable()

@@ -92,7 +92,6 @@ class AuthgateTarget:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._sqlite = connection.dialect.name == "sqlite"
 
     @staticmethod
     def is_migrated(connection: Connection) -> bool:
@@ -102,9 +101,7 @@ class AuthgateTarget:
         return found
 
     def _bind(self, values: Mapping[str, object]) -> dict[str, object]:
-        if not self._sqlite:
-            return dict(values)
-        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+        return bound(self._connection, values)
 
     def users_by_ids(self, ids: Collection[int]) -> dict[int, TargetUser]:
         if not ids:
@@ -149,14 +146,26 @@ class AuthgateTarget:
             self._connection.execute(TOKENS.insert(), [self._bind(row) for row in rows])
 
     def publish_revocation(self, user_id: int, at: datetime) -> None:
-        """Tell running authgate workers to forget what they cached about a changed user
-        (core/revocations.py reads this feed)."""
-        values = {"user_id": user_id, "created_at": at}
-        self._connection.execute(REVOCATIONS.insert().values(self._bind(values)))
+        """Tell running authgate workers to forget what they cached about a changed user."""
+        publish_revocation(self._connection, user_id, at)
 
     def advance_id_sequence(self) -> None:
         """After explicit ids, new users must get ids above them."""
         advance_id_sequence(self._connection, "auth_user")
+
+
+def publish_revocation(connection: Connection, user_id: int, at: datetime) -> None:
+    """Append to the feed that running authgate workers follow (core/revocations.py): they
+    forget what they cached about the user, or about everyone for ALL_USERS."""
+    values = bound(connection, {"user_id": user_id, "created_at": at})
+    connection.execute(REVOCATIONS.insert().values(values))
+
+
+def bound(connection: Connection, values: Mapping[str, object]) -> dict[str, object]:
+    """Values as authgate's store binds them on this connection's database."""
+    if connection.dialect.name != "sqlite":
+        return dict(values)
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
 
 
 def advance_id_sequence(connection: Connection, name: str) -> None:
