@@ -146,9 +146,9 @@ class SessionScheme:
         """The session's principal; CsrfFailedError for an unsafe method without its token."""
         if isinstance(credentials, str):
             # From memory without awaiting resolve (a coroutine less), whenever it can be.
-            session = self._sessions.cached(credentials) or await self._sessions.resolve(
-                credentials
-            )
+            session = self._sessions.cached(credentials)
+            if session is None:
+                session = await self._sessions.resolve(credentials)
             return None if session is None else session.principal
         session = await self._sessions.resolve(credentials.cookie)
         if session is None:
