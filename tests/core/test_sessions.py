@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -359,5 +360,59 @@ def test_a_read_session_proves_one_principal_until_its_next_touch(database_url: 
         assert touched.principal == first.principal
         # Live for its idle time from that use, not from the one before.
         assert touched.live_until == clock.at + timedelta(seconds=600)
+
+    _run(database_url, scenario)
+
+
+def test_cached_answers_as_resolve_does_only_when_nothing_is_read_or_written(
+    database_url: str,
+) -> None:
+    """Sessions.cached (the session scheme's answer without a coroutine) is resolve's answer
+    whenever memory alone gives it, and None whenever resolve would read, write or refuse:
+    then the scheme asks resolve, so no touch, idle end or absolute end is skipped."""
+
+    async def scenario(core: Core, sessions: Sessions, clock: StepClock) -> None:
+        user = await core.users.register(username="hal", email="", password=PASSWORD)
+        raw = await sessions.create(user)
+        assert sessions.cached(raw) is None  # not read yet
+        assert sessions.cached("") is None
+        assert sessions.cached("x" * 65) is None
+        first = await sessions.resolve(raw)
+        assert first is not None
+        assert sessions.cached(raw) is first
+        # A second before its last use falls due for writing, still from memory; then not.
+        clock.at += timedelta(seconds=TOUCH_INTERVAL_SECONDS - 1)
+        assert sessions.cached(raw) is first
+        clock.at += timedelta(seconds=1)
+        assert sessions.cached(raw) is None
+        touched = await sessions.resolve(raw)
+        assert touched is not None
+        assert touched.record.last_used_at == clock.at
+        assert sessions.cached(raw) is touched
+        # Idle past its end: None, and resolve refuses it too.
+        clock.at += timedelta(seconds=600)
+        assert sessions.cached(raw) is None
+        assert await sessions.resolve(raw) is None
+        # The absolute end comes before a due touch: 59 minutes and 50 seconds after it was
+        # opened and 20 seconds after its last use, a session is quiet for 10 more seconds.
+        other = await sessions.create(user)
+        for _ in range(7):
+            clock.at += timedelta(seconds=510)
+            assert await sessions.resolve(other) is not None
+        clock.at += timedelta(seconds=20)
+        assert sessions.cached(other) is not None
+        clock.at += timedelta(seconds=10)
+        assert sessions.cached(other) is None
+        assert await sessions.resolve(other) is None
+        # An inactive user's cached session is never answered from memory.
+        again = await sessions.create(user)
+        found = await sessions.resolve(again)
+        assert found is not None
+        inactive = Session(
+            replace(found.user, is_active=False), found.record, live_until=found.live_until
+        )
+        sessions._cache.refresh(found.record.digest, inactive)
+        assert sessions.cached(again) is None
+        assert await sessions.resolve(again) is None
 
     _run(database_url, scenario)

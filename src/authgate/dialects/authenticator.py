@@ -38,6 +38,9 @@ class Authenticator:
         missing: Callable[[], Exception] = NotAuthenticatedError,
     ) -> None:
         self.schemes = tuple(schemes)
+        # Each scheme's two steps, looked up once: a request that tries three schemes (the
+        # session one after the token's and the JWT's "not mine") would look them up anew.
+        self._steps = tuple((scheme.read, scheme.prove) for scheme in self.schemes)
         self._missing = missing
 
     async def authenticate(self, connection: HTTPConnection) -> Principal:
@@ -57,10 +60,10 @@ class Authenticator:
         is kept for the view."""
         # The search of _search, inline: a coroutine less on the lane's path of microseconds.
         try:
-            for scheme in self.schemes:
-                credentials = scheme.read(scope)
+            for read, prove in self._steps:
+                credentials = read(scope)
                 if credentials is not None:
-                    principal = await scheme.prove(credentials)
+                    principal = await prove(credentials)
                     if principal is not None:
                         scope[OUTCOME] = (self, principal)
                         return principal
@@ -71,10 +74,10 @@ class Authenticator:
             return None
 
     async def _search(self, scope: Scope) -> Principal:
-        for scheme in self.schemes:
-            credentials = scheme.read(scope)
+        for read, prove in self._steps:
+            credentials = read(scope)
             if credentials is not None:
-                principal = await scheme.prove(credentials)
+                principal = await prove(credentials)
                 if principal is not None:
                     return principal
         raise self._missing()

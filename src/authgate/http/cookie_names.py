@@ -49,7 +49,7 @@ def path_scoped(name: str, secure: bool) -> str:
     return f"__Secure-{name}" if secure else name
 
 
-@cache  # a few settings' combinations, asked on every cookie read (the session scheme's too)
+@cache  # a few settings' combinations, asked on every cookie read
 def cookie_names(secure: bool, csrf_domain: str | None = None) -> CookieNames:
     """The names for cookies that are `Secure` (AUTHGATE_COOKIE_SECURE) or not, the CSRF
     cookies given `csrf_domain` (AUTHGATE_COOKIE_DOMAIN) or host-only."""

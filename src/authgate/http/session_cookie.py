@@ -3,7 +3,9 @@ scheme: one session, one cookie name, wherever the browser logged in."""
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection, cookie_parser
+from http.cookies import _unquote
+
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -11,12 +13,14 @@ from authgate.http.cookie_names import cookie_names
 
 # Django's header: a script reads the CSRF cookie and echoes it in this header.
 CSRF_HEADER = "x-csrftoken"
+# The session cookie's name by `secure` (False, True): looked up on every session request.
+_NAMES = (cookie_names(False).session, cookie_names(True).session)
 
 
 def session_cookie_name(secure: bool) -> str:
     """`__Host-authgate_session` where the cookie is Secure (http/cookie_names.py); the plain
     name over local HTTP, where browsers refuse the prefix."""
-    return cookie_names(secure).session
+    return _NAMES[secure]
 
 
 def session_value(connection: HTTPConnection, secure: bool) -> str | None:
@@ -29,11 +33,26 @@ def session_value_in(scope: Scope, secure: bool) -> str | None:
     HTTPConnection.cookies reads cookies (every Cookie header, a later one winning), without a
     request object: the session scheme reads it on the fast lane, where one costs a visible
     share of the answer."""
-    cookies: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        if name == b"cookie":
-            cookies.update(cookie_parser(value.decode("latin-1")))
-    return cookies.get(session_cookie_name(secure)) or None
+    name = _NAMES[secure]
+    found = None
+    for header, value in scope["headers"]:
+        if header != b"cookie":
+            continue
+        text = value.decode("latin-1")
+        # A header that does not name the cookie cannot hold it, and is not cut up (a client
+        # may send each cookie in a header of its own, as HTTP/2 allows).
+        if name not in text:
+            continue
+        # Starlette's cookie_parser, for the one name: pairs split at ";", name and value at
+        # the first "=", both stripped, the value unquoted; its dict keeps a header's last
+        # pair, and a later header's pair, even empty, replaces an earlier one's.
+        for pair in reversed(text.split(";")):
+            key, equals, cookie = pair.partition("=")
+            if equals and key.strip() == name:
+                cookie = cookie.strip()
+                found = _unquote(cookie) if cookie.startswith('"') else cookie
+                break
+    return found or None
 
 
 def set_session_cookie(response: Response, raw: str, *, secure: bool) -> None:
