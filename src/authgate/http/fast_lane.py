@@ -111,9 +111,21 @@ class FastLane:
                 # Timed only for the metrics: a clock read per answer is not free.
                 started = time.perf_counter() if self._answered is not None else 0.0
                 body: bytes | None = b""
-                read: list[Message] = []
+                # The messages the lane took from `receive`, for the app when it declines:
+                # `received`, or all of `read` when the body came in more than one.
+                received: Message | None = None
+                read: list[Message] | None = None
                 if scope["method"] not in BODILESS_METHODS:
-                    body, read = await _read_body(receive, self._max_body)
+                    # The usual body, whole in one message, read here: _read_body would cost a
+                    # coroutine and a list per answer.
+                    received = await receive()
+                    if received["type"] == "http.request" and not received.get("more_body"):
+                        body = received.get("body", b"")
+                        if len(body) > self._max_body:
+                            body = None
+                    else:
+                        read = [received]
+                        body = await _read_body(receive, self._max_body, read)
                 answer: FastAnswer | None = None
                 if body is not None:
                     # Called here, not in a helper: a coroutine less per answer.
@@ -136,8 +148,8 @@ class FastLane:
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
                         self._answered(route, time.perf_counter() - started)
                     return
-                if read:  # declined: the app gets every message the lane took, then the rest
-                    receive = _replaying(read, receive)
+                if received is not None:  # declined: the app gets what the lane took, then the rest
+                    receive = _replaying(read if read is not None else [received], receive)
         await self._app(scope, receive, send)
 
     def _own_headers(
@@ -161,24 +173,22 @@ def _messages(
     )
 
 
-async def _read_body(receive: Receive, max_body: int) -> tuple[bytes | None, list[Message]]:
-    """Read the request's body: (the body, or None if it is too big or the client left before
-    sending it all; every message read, for the app to be given again)."""
-    read: list[Message] = []
-    size = 0
-    while size <= max_body:
+async def _read_body(receive: Receive, max_body: int, read: list[Message]) -> bytes | None:
+    """Read the rest of the request's body, after the messages `read` already, appending each
+    message to them (for the app to be given again): the body, or None if it is too big or
+    the client left before sending it all."""
+    size = sum(len(m.get("body", b"")) for m in read)
+    while True:
+        message = read[-1]
+        if message["type"] != "http.request":
+            return None  # http.disconnect: the app sees it too, after the replay
+        if size > max_body:
+            return None
+        if not message.get("more_body", False):
+            return b"".join(m.get("body", b"") for m in read)
         message = await receive()
         read.append(message)
-        if message["type"] != "http.request":
-            return None, read  # http.disconnect: the app sees it too, after the replay
         size += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            if size > max_body:
-                return None, read
-            if len(read) == 1:
-                return read[0].get("body", b""), read  # the usual case: one message
-            return b"".join(m.get("body", b"") for m in read), read
-    return None, read
 
 
 def _replaying(read: list[Message], receive: Receive) -> Receive:
