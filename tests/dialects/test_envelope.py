@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from authgate.dialects.envelope.views import KEPT_LANGUAGE_HEADERS
 from authgate.dialects.lane import PLAIN_JSON_TYPES, _is_plain_json
 from authgate.http.fast_lane import MAX_BODY
 from authgate.store import open_store
@@ -338,3 +339,20 @@ def test_fast_lane_reads_flat_json_objects_alone(api: Api, monkeypatch: pytest.M
         b'{"username": "john", "pad": "' + b"x" * MAX_BODY + b'"}',
     ):
         assert status(body) == 500, body
+
+
+def test_fast_lane_answers_every_language_as_the_full_view(api: Api) -> None:
+    """The lane keeps its rendering of a bounded number of Accept-Language headers: past them
+    too, each answer is the full view's (a form body, which the lane leaves to it)."""
+    api.register("john")
+    token = api.login("john")
+    url = "/api/v1/check_token/"
+    headers = [f"x{i}, ru;q=0.5" if i % 2 else f"x{i}" for i in range(KEPT_LANGUAGE_HEADERS + 6)]
+    for language in [*headers, "ru", "en", "*", "", "ru-RU"]:
+        sent = bearer(token) | {"Accept-Language": language}
+        fast = api.http.post(url, json={"username": "john"}, headers=sent)
+        full = api.http.post(url, data={"username": "john"}, headers=sent)
+        assert fast.status_code == full.status_code == 200, language
+        assert fast.content == full.content, language
+        for name in ("content-type", "content-length", "vary", "content-language"):
+            assert fast.headers.get(name) == full.headers.get(name), (language, name)

@@ -31,7 +31,8 @@ from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
 
 # A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
 # body the lane never reads) and returns (status, extra headers, JSON body), or None for
-# "take the app".
+# "take the app". The lane copies the extra headers, never changes them: a handler may give the
+# same list to every answer.
 FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
 FastHandler = Callable[[Scope, bytes], Awaitable[FastAnswer | None]]
 # Told of each answer of the lane: its route (a registered path or template, so a bounded set)
