@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from authgate.http.fast_lane import MAX_BODY, FastAnswer, FastHandler, FastLane
+from authgate.http.fast_lane import KEPT_LENGTHS, MAX_BODY, FastAnswer, FastHandler, FastLane
 from authgate.http.lane_templates import id_in
 from tests.support import run
 
@@ -143,3 +143,56 @@ def test_id_in_takes_one_segment_with_or_without_the_slash() -> None:
     at = len("/user/")
     assert [id_in(p, at) for p in ("/user/7/", "/user/7", "/user/%20x/")] == ["7", "7", "%20x"]
     assert [id_in(p, at) for p in ("/user/", "/user//", "/user/7/x/", "/user/7//")] == [None] * 4
+
+
+def test_every_answer_states_its_own_length() -> None:
+    """The Content-Length headers the lane keeps made, and a length past them."""
+    payloads = [b"{}", b"[1]", b"{}", b'"' + b"x" * KEPT_LENGTHS + b'"', b"[1]"]
+
+    async def handler(_: Scope, body: bytes) -> FastAnswer | None:
+        return 200, [], payloads.pop(0)
+
+    lane = FastLane(Recorder(), {("GET", "/p"): handler})
+    for expected in (2, 3, 2, KEPT_LENGTHS + 2, 3):
+        start, body = call(lane, "GET", [b""])
+        assert dict(start["headers"])[b"content-length"] == str(expected).encode()
+        assert len(body["body"]) == expected
+
+
+def test_a_body_too_big_in_one_message_is_left_to_the_app() -> None:
+    asked: list[bytes] = []
+
+    async def handler(_: Scope, body: bytes) -> FastAnswer | None:
+        asked.append(body)
+        return 200, [], b"{}"
+
+    app = Recorder()
+    big = b"x" * (MAX_BODY + 1)
+    sent = call(FastLane(app, {("POST", "/p"): handler}), "POST", [big])
+    assert (asked, sent[0]["status"], app.body) == ([], 204, big)
+    just = b"x" * MAX_BODY
+    sent = call(FastLane(app, {("POST", "/p"): handler}), "POST", [just])
+    assert (asked, sent[0]["status"]) == ([just], 200)
+
+
+def test_a_client_gone_before_its_body_is_left_to_the_app() -> None:
+    """The lane's first read is a disconnect: the app reads that very message."""
+    asked: list[bytes] = []
+    seen: list[Message] = []
+
+    async def handler(_: Scope, body: bytes) -> FastAnswer | None:
+        asked.append(body)
+        return 200, [], b"{}"
+
+    async def app(_: Scope, receive: Receive, send: Send) -> None:
+        seen.append(await receive())
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(_: Message) -> None:
+        raise AssertionError("nothing is answered")
+
+    scope: dict[str, Any] = {"type": "http", "method": "POST", "path": "/p", "headers": []}
+    run(FastLane(app, {("POST", "/p"): handler})(scope, receive, send))
+    assert (asked, seen) == ([], [{"type": "http.disconnect"}])

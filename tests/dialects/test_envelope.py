@@ -8,6 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from authgate.dialects.envelope.views import KEPT_LANGUAGE_HEADERS
+from authgate.dialects.lane import PLAIN_JSON_TYPES, _is_plain_json
+from authgate.http.fast_lane import MAX_BODY
 from authgate.store import open_store
 from tests.support import Api, run, run_cli
 
@@ -299,3 +302,57 @@ def test_openapi_describes_the_envelope_endpoints(api: Api) -> None:
         assert "post" in paths[path], path
     assert "security" in paths["/api/v1/check_token/"]["post"]
     assert "security" not in paths["/api/v1/login/"]["post"]
+
+
+def test_fast_lane_reads_flat_json_objects_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the full view broken, the lane answers a JSON object of plain values in UTF-8, in
+    any spelling of its media type, and leaves every other body to the full view (a 500 here)."""
+    api.register("john")
+    token = api.login("john")
+
+    def boom(*_: object) -> object:
+        raise RuntimeError("the full view was asked")
+
+    monkeypatch.setattr("authgate.dialects.envelope.views.read_body", boom)
+    url = "/api/v1/check_token/"
+
+    def status(body: bytes, content_type: str = "application/json") -> int:
+        headers = bearer(token) | {"Content-Type": content_type}
+        return api.http.post(url, content=body, headers=headers).status_code
+
+    john = b'{"username": "john"}'
+    # The spellings the lane knows without parsing them are among those it would parse.
+    assert all(_is_plain_json(spelling) for spelling in PLAIN_JSON_TYPES)
+    for spelling in (*PLAIN_JSON_TYPES, b"Application/JSON ; Charset=UTF-8"):
+        assert status(john, spelling.decode()) == 200, spelling
+    assert status(b'{"username": "john", "other": 1, "more": null}') == 200
+    for content_type in ("application/json; charset=latin-1", "text/plain", "application/xml"):
+        assert status(john, content_type) == 500, content_type
+    for body in (
+        b'{"username": "john", "other": [1]}',
+        b'{"username": "john", "other": {}}',
+        b'{"username": {"name": "john"}}',
+        b'["john"]',
+        b'"john"',
+        b'{"username": "john"',
+        b"",
+        b'{"username": "john", "pad": "' + b"x" * MAX_BODY + b'"}',
+    ):
+        assert status(body) == 500, body
+
+
+def test_fast_lane_answers_every_language_as_the_full_view(api: Api) -> None:
+    """The lane keeps its rendering of a bounded number of Accept-Language headers: past them
+    too, each answer is the full view's (a form body, which the lane leaves to it)."""
+    api.register("john")
+    token = api.login("john")
+    url = "/api/v1/check_token/"
+    headers = [f"x{i}, ru;q=0.5" if i % 2 else f"x{i}" for i in range(KEPT_LANGUAGE_HEADERS + 6)]
+    for language in [*headers, "ru", "en", "*", "", "ru-RU"]:
+        sent = bearer(token) | {"Accept-Language": language}
+        fast = api.http.post(url, json={"username": "john"}, headers=sent)
+        full = api.http.post(url, data={"username": "john"}, headers=sent)
+        assert fast.status_code == full.status_code == 200, language
+        assert fast.content == full.content, language
+        for name in ("content-type", "content-length", "vary", "content-language"):
+            assert fast.headers.get(name) == full.headers.get(name), (language, name)

@@ -31,13 +31,18 @@ from authgate.http.request_ids import HEADER as REQUEST_ID, is_plain_id
 
 # A handler gets the ASGI scope and the request's body (always b"" for GET and HEAD, whose
 # body the lane never reads) and returns (status, extra headers, JSON body), or None for
-# "take the app".
+# "take the app". The lane copies the extra headers, never changes them: a handler may give the
+# same list to every answer.
 FastAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]
 FastHandler = Callable[[Scope, bytes], Awaitable[FastAnswer | None]]
 # Told of each answer of the lane: its route (a registered path or template, so a bounded set)
 # and seconds.
 Answered = Callable[[str, float], None]
 JSON_TYPE = (b"content-type", b"application/json")
+# The Content-Length header of each answer's length below KEPT_LENGTHS, made once: made per
+# answer, it cost a thousand instructions.
+CONTENT_LENGTHS: dict[int, tuple[bytes, bytes]] = {}
+KEPT_LENGTHS = 4096
 # The lane's requests are small ({"username": ...}); a bigger body is the app's to read.
 MAX_BODY = 16 * 1024
 BODILESS_METHODS = frozenset({"GET", "HEAD"})
@@ -111,9 +116,21 @@ class FastLane:
                 # Timed only for the metrics: a clock read per answer is not free.
                 started = time.perf_counter() if self._answered is not None else 0.0
                 body: bytes | None = b""
-                read: list[Message] = []
+                # The messages the lane took from `receive`, for the app when it declines:
+                # `received`, or all of `read` when the body came in more than one.
+                received: Message | None = None
+                read: list[Message] | None = None
                 if scope["method"] not in BODILESS_METHODS:
-                    body, read = await _read_body(receive, self._max_body)
+                    # The usual body, whole in one message, read here: _read_body would cost a
+                    # coroutine and a list per answer.
+                    received = await receive()
+                    if received["type"] == "http.request" and not received.get("more_body"):
+                        body = received.get("body", b"")
+                        if len(body) > self._max_body:
+                            body = None
+                    else:
+                        read = [received]
+                        body = await _read_body(receive, self._max_body, read)
                 answer: FastAnswer | None = None
                 if body is not None:
                     # Called here, not in a helper: a coroutine less per answer.
@@ -125,7 +142,12 @@ class FastLane:
                     status, extra, payload = answer
                     # _messages(status, payload, self._own_headers(extra, given)), inline: two
                     # calls and a list less per answer.
-                    length = (b"content-length", str(len(payload)).encode())
+                    payload_size = len(payload)
+                    length = CONTENT_LENGTHS.get(payload_size)
+                    if length is None:
+                        length = (b"content-length", str(payload_size).encode())
+                        if payload_size < KEPT_LENGTHS:
+                            CONTENT_LENGTHS[payload_size] = length
                     headers = [JSON_TYPE, length, *extra, *self._headers]
                     if given is not None and is_plain_id(given):
                         headers.append((REQUEST_ID, given))
@@ -136,8 +158,8 @@ class FastLane:
                     if self._answered is not None:  # the metrics: a sum, cheap (metrics.py)
                         self._answered(route, time.perf_counter() - started)
                     return
-                if read:  # declined: the app gets every message the lane took, then the rest
-                    receive = _replaying(read, receive)
+                if received is not None:  # declined: the app gets what the lane took, then the rest
+                    receive = _replaying(read if read is not None else [received], receive)
         await self._app(scope, receive, send)
 
     def _own_headers(
@@ -161,24 +183,22 @@ def _messages(
     )
 
 
-async def _read_body(receive: Receive, max_body: int) -> tuple[bytes | None, list[Message]]:
-    """Read the request's body: (the body, or None if it is too big or the client left before
-    sending it all; every message read, for the app to be given again)."""
-    read: list[Message] = []
-    size = 0
-    while size <= max_body:
+async def _read_body(receive: Receive, max_body: int, read: list[Message]) -> bytes | None:
+    """Read the rest of the request's body, after the messages `read` already, appending each
+    message to them (for the app to be given again): the body, or None if it is too big or
+    the client left before sending it all."""
+    size = sum(len(m.get("body", b"")) for m in read)
+    while True:
+        message = read[-1]
+        if message["type"] != "http.request":
+            return None  # http.disconnect: the app sees it too, after the replay
+        if size > max_body:
+            return None
+        if not message.get("more_body", False):
+            return b"".join(m.get("body", b"") for m in read)
         message = await receive()
         read.append(message)
-        if message["type"] != "http.request":
-            return None, read  # http.disconnect: the app sees it too, after the replay
         size += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            if size > max_body:
-                return None, read
-            if len(read) == 1:
-                return read[0].get("body", b""), read  # the usual case: one message
-            return b"".join(m.get("body", b"") for m in read), read
-    return None, read
 
 
 def _replaying(read: list[Message], receive: Receive) -> Receive:

@@ -46,6 +46,8 @@ from authgate.http.parsing import read_body
 VARY = "Accept-Language"
 JSON_MEDIA_TYPE = "application/json"
 VARY_BYTES = VARY.encode()
+# The lane's answers keep the rendering of this many Accept-Language headers per message.
+KEPT_LANGUAGE_HEADERS = 64
 # Longest login names and passwords read: refused (400) before the core looks anything up.
 LOGIN_FIELD_LIMITS = {"username": USERNAME_MAX_LENGTH, "email": EMAIL_MAX_LENGTH}
 CHECK_TOKEN_LIMITS = {"username": USERNAME_MAX_LENGTH}
@@ -212,22 +214,30 @@ class EnvelopeViews:
     def plain_answer(self, _: Endpoint) -> PlainAnswer:
         """The lane's rendering of a success: what `answer` makes of it, byte for byte."""
         default_language = self._default_language
-        # Per (message code, language): the envelope's bytes before and after its data, and
-        # the Content-Language header. Compact JSON is the concatenation of its parts'
-        # compact JSON, so only the data is rendered per answer.
-        parts: dict[tuple[str, str], tuple[bytes, tuple[bytes, bytes]]] = {}
+        # Per message code, then per Accept-Language header as sent (None: not sent): the
+        # envelope's bytes before its data, and its headers. Compact JSON is the concatenation
+        # of its parts' compact JSON, so only the data is rendered per answer; and a header is
+        # negotiated once, not per answer. The headers kept per code are bounded (a client may
+        # send any): past the bound, the others are negotiated and rendered each time.
+        parts: dict[str, dict[str | None, tuple[bytes, list[tuple[bytes, bytes]]]]] = {}
 
         def answer(accept_language: str | None, success: Success) -> FastAnswer:
             code, data = success
-            # self.language(), inline: a call less per answer of the lane
-            language = negotiate(accept_language, default_language)
-            known = parts.get((code, language))
+            by_header = parts.get(code)
+            if by_header is None:
+                by_header = parts[code] = {}
+            known = by_header.get(accept_language)
             if known is None:
+                # self.language(), as the full view has it
+                language = negotiate(accept_language, default_language)
                 result = {"status": 200, "message": message(code, language)}
                 head = b'{"result":' + orjson.dumps(result) + b',"data":'
-                known = parts[code, language] = head, (b"content-language", language.encode())
-            head, content_language = known
-            extra = [(b"vary", VARY_BYTES), content_language]
-            return 200, extra, head + orjson.dumps(data) + b"}"
+                # One list for every answer: the lane copies an answer's headers, never
+                # changes them (http/fast_lane.py).
+                known = head, [(b"vary", VARY_BYTES), (b"content-language", language.encode())]
+                if len(by_header) < KEPT_LANGUAGE_HEADERS:
+                    by_header[accept_language] = known
+            head, headers = known
+            return 200, headers, head + orjson.dumps(data) + b"}"
 
         return answer
