@@ -12,7 +12,7 @@ import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from authgate.http.answer_heads import KnownHeadersCycle, header_lines
+from authgate.http.answer_heads import HeadLines, KnownHeadersCycle, header_lines
 from authgate.http.fast_lane import JSON_TYPE
 from authgate.http.security_headers import security_headers
 from tests.support import run
@@ -21,6 +21,7 @@ SECURITY = security_headers(hsts_seconds=3600, hsts_include_subdomains=True)
 DATE = [(b"date", b"Sun, 06 Dec 2026 02:30:00 GMT")]
 JSON_BODY = b'{"id":1}'
 LENGTH = (b"content-length", str(len(JSON_BODY)).encode())
+LINES = HeadLines(SECURITY)  # one per server: shared by every cycle, as by a protocol's
 
 
 class Transport:
@@ -49,6 +50,7 @@ async def wire(
     *,
     method: str = "GET",
     keep_alive: bool = True,
+    defaults: list[tuple[bytes, bytes]] = DATE,
 ) -> tuple[list[bytes], bool, bool]:
     """The bytes a cycle of `cycle_class` writes for `messages`, whether it closed the
     connection, and whether it took the answer as complete."""
@@ -60,14 +62,14 @@ async def wire(
         logger=logging.getLogger("test"),
         access_logger=logging.getLogger("test.access"),
         access_log=False,
-        default_headers=DATE,
+        default_headers=defaults,
         message_event=asyncio.Event(),
         expect_100_continue=False,
         keep_alive=keep_alive,
         on_response=lambda: None,
     )
     if isinstance(cycle, KnownHeadersCycle):
-        cycle.known_lines = header_lines(SECURITY)
+        cycle.head_lines = LINES
     for message in messages:
         await cycle.send(message)  # type: ignore[arg-type]
     return transport.written, transport.closed, cycle.response_complete
@@ -80,7 +82,7 @@ def answer(headers: list[Any], body: bytes = JSON_BODY, status: int = 200) -> li
     ]
 
 
-ANSWERS = {
+ANSWERS: dict[str, tuple[list[Any], dict[str, Any]]] = {
     "the lane's": (answer([JSON_TYPE, LENGTH, *SECURITY]), {}),
     "the lane's, an id echoed": (
         answer([JSON_TYPE, LENGTH, *SECURITY, (b"x-request-id", b"abc")]),
@@ -100,6 +102,15 @@ ANSWERS = {
     "a 204": (answer([*SECURITY], body=b"", status=204), {}),
     "connection: close": (answer([JSON_TYPE, LENGTH, (b"connection", b"close")]), {}),
     "not kept alive": (answer([JSON_TYPE, LENGTH, *SECURITY]), {"keep_alive": False}),
+    "uvicorn's server header too": (
+        answer([JSON_TYPE, LENGTH, *SECURITY]),
+        {"defaults": [*DATE, (b"server", b"uvicorn")]},
+    ),
+    "a default header uvicorn reads": (
+        answer([JSON_TYPE, LENGTH, *SECURITY]),
+        {"defaults": [*DATE, (b"connection", b"close")]},
+    ),
+    "no default header": (answer([JSON_TYPE, LENGTH, *SECURITY]), {"defaults": []}),
     "a header set twice": (
         answer([JSON_TYPE, LENGTH, (b"cache-control", b"public"), *SECURITY]),
         {},
@@ -128,9 +139,18 @@ def test_an_invalid_header_is_refused_as_by_uvicorn(
             run(wire(cycle_class, answer([JSON_TYPE, LENGTH, header])))
 
 
+def test_the_next_seconds_date_is_written() -> None:
+    """uvicorn makes a new list of default headers each second: the new date is written."""
+    later = [(b"date", b"Sun, 06 Dec 2026 02:30:01 GMT")]
+    for defaults in (DATE, later, DATE):
+        messages = answer([JSON_TYPE, LENGTH, *SECURITY])
+        ours = run(wire(KnownHeadersCycle, messages, defaults=list(defaults)))
+        assert ours == run(wire(RequestResponseCycle, messages, defaults=defaults))
+        assert b"\r\n%s: %s\r\n" % defaults[0] in ours[0][0]
+
+
 def test_a_header_uvicorn_reads_or_refuses_is_never_prepared() -> None:
-    with pytest.raises(ValueError, match="uvicorn reads"):
-        header_lines([(b"Connection", b"close")])
-    with pytest.raises(ValueError, match="invalid header"):
-        header_lines([(b"x", b"a\r\nb")])
+    for header in ((b"Connection", b"close"), (b"x", b"a\r\nb"), (b"a b", b"x")):
+        with pytest.raises(ValueError, match="not to be prepared"):
+            header_lines([header])
     assert header_lines(SECURITY)[SECURITY[0]] == b"x-content-type-options: nosniff\r\n"

@@ -5,10 +5,10 @@ uvicorn checks every header of every answer against two regular expressions, byt
 before it writes `name: value`. The security headers (http/security_headers.py) and JSON's
 content type are on nearly every answer and never change: some 200 bytes checked again per
 answer, about 30,000 instructions, a seventh of a whole fast-lane answer's (bench/instructions.py,
-callgrind). KnownHeadersCycle checks them once, when the server starts, and writes their lines
-as prepared; every other header goes through uvicorn's own check and handling, so the bytes on
-the wire are the same. `authgate serve`'s protocol (http/slow_clients.py) makes its cycles
-of this class.
+callgrind). KnownHeadersCycle checks them once, when the server starts, and uvicorn's Date once
+a second, and writes their lines as prepared; every other header goes through uvicorn's own
+check and handling, so the bytes on the wire are the same. `authgate serve`'s protocol
+(http/slow_clients.py) makes its cycles of this class.
 """
 
 from __future__ import annotations
@@ -36,21 +36,48 @@ def header_lines(headers: Iterable[Header]) -> dict[Header, bytes]:
     uvicorn checks them: a header it would refuse, or one it reads, is an error here."""
     lines = {}
     for name, value in (JSON_TYPE, *headers):
-        if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
-            raise ValueError(f"an invalid header: {name!r}: {value!r}")
-        if name.lower() in READ_BY_UVICORN:
-            raise ValueError(f"uvicorn reads {name!r}: it cannot be prepared")
-        lines[(name, value)] = b"%s: %s\r\n" % (name.lower(), value)
+        line = _line(name, value)
+        if line is None:
+            raise ValueError(f"not to be prepared (invalid, or read by uvicorn): {name!r}")
+        lines[(name, value)] = line
     return lines
 
 
+def _line(name: bytes, value: bytes) -> bytes | None:
+    """The line uvicorn writes for the header, or None if uvicorn refuses it or reads it."""
+    if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+        return None
+    if name.lower() in READ_BY_UVICORN:
+        return None
+    return b"%s: %s\r\n" % (name.lower(), value)
+
+
+class HeadLines:
+    """The prepared lines of a server's answers: its constant headers', and those of uvicorn's
+    default headers (its Date, in a list uvicorn makes anew each second)."""
+
+    def __init__(self, headers: Iterable[Header]) -> None:
+        self.known = header_lines(headers)
+        self._defaults: list[Header] | None = None
+        self._default_lines: bytes | None = None
+
+    def of_defaults(self, defaults: list[Header]) -> bytes | None:
+        """The lines of `defaults`, prepared once per list; None if one is not to be prepared
+        (uvicorn's code then writes them all)."""
+        if defaults is not self._defaults:
+            lines = [_line(name, value) for name, value in defaults]
+            self._defaults = defaults  # held, so its identity is never another list's
+            self._default_lines = None if None in lines else b"".join(filter(None, lines))
+        return self._default_lines
+
+
 class KnownHeadersCycle(RequestResponseCycle):
-    """uvicorn's httptools request cycle, writing the header lines of `known_lines` as they are
-    (set by the protocol on each cycle it makes)."""
+    """uvicorn's httptools request cycle, writing the lines of `head_lines` as prepared (set by
+    the protocol on each cycle it makes)."""
 
-    known_lines: dict[Header, bytes]
+    head_lines: HeadLines
 
-    async def send(self, message: ASGISendEvent) -> None:
+    async def send(self, message: ASGISendEvent) -> None:  # noqa: C901 uvicorn's, as it is
         """uvicorn's send; the answer's start written here when nothing but its head is to do
         (no access log, the transport taking writes), with uvicorn's code for the rest."""
         if (
@@ -67,10 +94,16 @@ class KnownHeadersCycle(RequestResponseCycle):
         self.response_started = True
         self.waiting_for_100_continue = False
         status_code = message["status"]
-        known = self.known_lines
-        content = [STATUS_LINE[status_code]]
+        known = self.head_lines.known
+        defaults = self.head_lines.of_defaults(self.default_headers)
+        if defaults is None:
+            headers = self.default_headers + list(message.get("headers", []))
+            content = [STATUS_LINE[status_code]]
+        else:
+            headers = message.get("headers", [])  # type: ignore[assignment]
+            content = [STATUS_LINE[status_code], defaults]
         has_connection_close = False
-        for name, value in self.default_headers + list(message.get("headers", [])):
+        for name, value in headers:
             line = known.get((name, value))
             if line is not None:
                 content.append(line)

@@ -31,7 +31,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from authgate.http.answer_heads import KnownHeadersCycle, header_lines
+from authgate.http.answer_heads import HeadLines, KnownHeadersCycle
 from authgate.http.security_headers import security_headers
 from authgate.settings import Settings
 
@@ -81,7 +81,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self._idle_timeout = min(timeout_seconds, float(self.timeout_keep_alive))
         self._timed_out = _raw_answer(answer_headers)
         # The lines of the headers on every answer, checked once (http/answer_heads.py).
-        self._known_lines = header_lines(answer_headers)
+        self._head_lines = HeadLines(answer_headers)
         self._head_done_at = 0.0
         # When the last wait for a head began: the connection opening or the last answer
         # (None once the connection is gone). Whether it is still waiting is uvicorn's own
@@ -106,13 +106,13 @@ class BoundedProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
         # The app's task is made, not yet run: it finds the mark, and sends through the
-        # cycle's class set here (a subclass adding no state of its own but known_lines).
+        # cycle's class set here (a subclass adding no state of its own but head_lines).
         self._head_done_at = self.loop.time()
         self.scope[BODY_BOUNDED] = True  # type: ignore[literal-required]
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # not on a websocket's upgrade
             cycle.__class__ = KnownHeadersCycle
-            cycle.known_lines = self._known_lines  # type: ignore[attr-defined]
+            cycle.head_lines = self._head_lines  # type: ignore[attr-defined]
 
     def on_response_complete(self) -> None:
         # uvicorn's (HttpToolsProtocol.on_response_complete), but for its keep-alive timer:
