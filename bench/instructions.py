@@ -3,6 +3,7 @@ cannot move.
 
     .venv/bin/python bench/instructions.py --before 92c94bc
     .venv/bin/python bench/instructions.py --before 92c94bc --case check_token --requests 2000
+    .venv/bin/python bench/instructions.py --hello          # bench/hello.py's GET /, the ceiling
 
 bench/ab.py's CPU time per answer drifts with what else the machine runs; valgrind's count of
 the server's instructions does not (the same figure twice, whatever the other core does). It
@@ -33,8 +34,10 @@ some thousands of answers, since a full garbage collection, which walks every ca
 adds tens of thousands of instructions to each answer of a run it lands in), and
 `--cache-sim` adds valgrind's cache simulation: first-level and last-level data misses per
 answer, for what the instruction count cannot see (a larger working set). `--after REV` counts
-another revision instead of the working tree, for bisecting. Needs valgrind (Debian's
-package). A benchmark: it asserts nothing.
+another revision instead of the working tree, for bisecting. `--hello` counts bench/hello.py's
+`GET /` instead (bare Starlette with authgate's uvicorn options: issue 14's ceiling), the
+same way. `--keep DIR` keeps callgrind's files there, for callgrind_annotate. Needs valgrind
+(Debian's package). A benchmark: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -155,36 +158,32 @@ def counted_users(args: argparse.Namespace) -> list[int]:
     return [order.randrange(args.users) for _ in range(args.requests)]
 
 
+Request = tuple[str, str, str | None, dict[str, str]]  # method, path, body, headers
+
+
 def events(
-    src: Path,
-    db: str,
+    serve: list[str],
+    env: dict[str, str],
+    requests: list[Request],
     args: argparse.Namespace,
-    users: list[int],
-    tokens: list[str],
     out: Path,
 ) -> dict[str, int]:
-    """callgrind's totals for `src`'s server, start to stop, answering the warm pass (every
-    token once, unless --cold) and then `users`' tokens."""
-    port = find_free_port()
-    env = server_env(src, db, args)
-    code = SERVE.format(interval=0 if args.touch else DAY_S)
-    serve = [sys.executable, "-c", code, "serve", "--port", str(port)]
+    """callgrind's totals for the server `serve` starts (listening on `args.port`), start to
+    stop, answering `requests` in order on one keep-alive connection, each with a 200."""
     callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
     if args.cache_sim:
         callgrind += ["--cache-sim=yes", *([f"--LL={args.ll}"] if args.ll else [])]
     with out.with_suffix(".log").open("wb") as log:
         server = subprocess.Popen([*callgrind, *serve], env=env, stdout=log, stderr=log)
     try:
-        wait_for(port, server)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        warm = [] if args.cold else list(range(args.users))
-        for user in [*warm, *users]:
-            method, path, body, headers = request_of(args.case, user, tokens[user])
+        wait_for(args.port, server)
+        connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+        for method, path, body, headers in requests:
             connection.request(method, path, body=body, headers=headers)
             answer = connection.getresponse()
             answer.read()
             if answer.status != 200:
-                raise SystemExit(f"{src}: {args.case} answered {answer.status}")
+                raise SystemExit(f"{serve}: {method} {path} answered {answer.status}")
         connection.close()
     finally:
         server.send_signal(signal.SIGINT)
@@ -195,6 +194,24 @@ def events(
     if names is None or totals is None:
         raise SystemExit(f"no callgrind total in {out}")
     return dict(zip(names.group(1).split(), map(int, totals.group(1).split()), strict=True))
+
+
+def authgate_events(
+    src: Path,
+    db: str,
+    args: argparse.Namespace,
+    users: list[int],
+    tokens: list[str],
+    out: Path,
+) -> dict[str, int]:
+    """callgrind's totals for `src`'s server answering the warm pass (every token once, unless
+    --cold) and then `users`' tokens."""
+    args.port = find_free_port()
+    code = SERVE.format(interval=0 if args.touch else DAY_S)
+    serve = [sys.executable, "-c", code, "serve", "--port", str(args.port)]
+    warm = [] if args.cold else list(range(args.users))
+    requests = [request_of(args.case, user, tokens[user]) for user in [*warm, *users]]
+    return events(serve, server_env(src, db, args), requests, args, out)
 
 
 def wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -217,20 +234,40 @@ def compiled(src: Path) -> Path:
     return src
 
 
-def per_answer(src: Path, db: str, args: argparse.Namespace, work: Path) -> dict[str, float]:
+def per_answer(src: Path, db: str, args: argparse.Namespace, out: Path) -> dict[str, float]:
     """Instructions (and with --cache-sim, data cache misses) per answer: a long run less a
     short one, over the extra answers."""
     users = counted_users(args)
     few = len(users) // 5
     tokens = access_tokens(src, db, args) if args.case in LOGINS else args.tokens
-    short = events(compiled(src), db, args, users[:few], tokens, work / "short.out")
-    long = events(src, db, args, users, tokens, work / "long.out")
-    figures = {"Ir": (long["Ir"] - short["Ir"]) / (len(users) - few)}
+    short = authgate_events(compiled(src), db, args, users[:few], tokens, out / "short.out")
+    long = authgate_events(src, db, args, users, tokens, out / "long.out")
+    return difference(short, long, len(users) - few)
+
+
+def difference(short: dict[str, int], long: dict[str, int], extra: int) -> dict[str, float]:
+    """Instructions (and data cache misses, if counted) per answer of the `extra` answers the
+    long run gave more than the short one."""
+    figures = {"Ir": (long["Ir"] - short["Ir"]) / extra}
     for level, names in MISSES.items():
         if all(name in long for name in names):
-            extra = sum(long[name] - short[name] for name in names)
-            figures[level] = extra / (len(users) - few)
+            figures[level] = sum(long[name] - short[name] for name in names) / extra
     return figures
+
+
+def hello(args: argparse.Namespace, out: Path) -> dict[str, float]:
+    """bench/hello.py's instructions per `GET /` (bare Starlette, authgate's uvicorn options),
+    counted the same way: the ceiling of issue 14."""
+    script = str(Path(__file__).resolve().parent / "hello.py")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    request: Request = ("GET", "/", None, {})
+    few = args.requests // 5
+    runs = {}
+    for name, count in (("short", few), ("long", args.requests)):
+        args.port = find_free_port()
+        serve = [sys.executable, script, "--port", str(args.port)]
+        runs[name] = events(serve, env, [request] * count, args, out / f"{name}.out")
+    return difference(runs["short"], runs["long"], args.requests - few)
 
 
 def side(revision: str | None, db: str, work: Path) -> tuple[Path, str]:
@@ -243,9 +280,19 @@ def side(revision: str | None, db: str, work: Path) -> tuple[Path, str]:
     return src, older_copy(db, src, work)
 
 
+def kept(args: argparse.Namespace, scratch: Path, name: str) -> Path:
+    """Where the callgrind files of `name` go: DIR/name with --keep DIR, else scratch's."""
+    out = (args.keep or scratch) / f"callgrind-{name}"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--before", required=True, help="git revision to compare against")
+    parser.add_argument("--before", help="git revision to compare against (required)")
+    parser.add_argument(
+        "--hello", action="store_true", help="count bench/hello.py's `GET /` alone instead"
+    )
     parser.add_argument("--after", help="git revision to count instead of the working tree")
     parser.add_argument("--case", choices=("me", "check_token", "user_get", *LOGINS), default="me")
     parser.add_argument("--requests", type=int, default=1000, help="answers in the long run")
@@ -259,7 +306,15 @@ def main() -> None:
         help="the last-level cache --cache-sim simulates (valgrind's --LL; default: the host's"
         " largest), e.g. one core's L2: 2097152,16,64",
     )
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep callgrind's files in DIR")
     args = parser.parse_args()
+    if args.hello:
+        with tempfile.TemporaryDirectory(prefix="authgate-instructions-") as scratch:
+            figure = hello(args, kept(args, Path(scratch), "hello"))
+        print(f"hello: {figure['Ir']:,.0f} instructions per answer")
+        return
+    if args.before is None:
+        parser.error("--before is required (or --hello)")
     if args.cold and args.requests > args.users:
         parser.error("--cold asks each token once: --requests at most --users")
     with tempfile.TemporaryDirectory(prefix="authgate-instructions-") as scratch:
@@ -279,7 +334,10 @@ def main() -> None:
             "before": side(args.before, db, work / "before"),
             "after": side(args.after, db, work / "after"),
         }
-        figures = {name: per_answer(src, url, args, work) for name, (src, url) in sides.items()}
+        figures = {
+            name: per_answer(src, url, args, kept(args, work, name))
+            for name, (src, url) in sides.items()
+        }
     after = args.after or "working tree"
     for name, figure in figures.items():
         misses = "".join(

@@ -35,6 +35,7 @@ BOUND = 1.0  # the receive timeout of the node, in seconds
 GIVE_UP = 6.0  # a server without the bound keeps the connection past this
 TRICKLE = 0.2  # seconds between two bytes
 LIMIT = 4  # connections per worker of the crowded node
+KEEP_ALIVE = 5.0  # uvicorn's timeout_keep_alive, which authgate serve leaves at its default
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +152,28 @@ def test_slow_head_after_a_kept_alive_answer_is_closed(slow_server: str) -> None
         received, elapsed = _trickle(connection, b"GET /u/api/test/ HTTP/1.1\r\nX-Slow: " * 10)
     assert received == b"", received[:200]
     assert elapsed < BOUND + 2, elapsed
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_uvicorns_bound(
+    nodes: tuple[str, str],
+) -> None:
+    """uvicorn's keep-alive bound (timeout_keep_alive, 5 s by default) holds under the
+    protocol's own timer, which keeps it instead of uvicorn's timer per answer: a connection on
+    which nothing comes after an answer is closed then, not before (the crowded node's receive
+    bound is the default 30 s)."""
+    with _connect(nodes[1]) as connection:
+        connection.sendall(b"GET /u/api/test/ HTTP/1.1\r\nHost: authgate\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b'"Successful test"}'):
+            chunk = connection.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        answered = time.monotonic()
+        connection.settimeout(KEEP_ALIVE + GIVE_UP)
+        assert connection.recv(65536) == b""  # closed by the server
+        idle = time.monotonic() - answered
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert KEEP_ALIVE - 0.2 < idle < KEEP_ALIVE + 2, idle
 
 
 def test_requests_at_a_normal_pace_are_unaffected(slow_server: str) -> None:

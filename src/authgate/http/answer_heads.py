@@ -1,0 +1,140 @@
+"""The head of each answer, written by uvicorn's request cycle with the constant header lines
+prepared once.
+
+uvicorn checks every header of every answer against two regular expressions, byte by byte,
+before it writes `name: value`. The security headers (http/security_headers.py) and JSON's
+content type are on nearly every answer and never change: some 200 bytes checked again per
+answer, about 29,000 instructions of the lane's head (74,600 -> 45,400 in a uvloop count of
+uvicorn's cycle), over a tenth of a whole fast-lane answer's. KnownHeadersCycle checks them
+once, when the server starts, and uvicorn's Date once a second, and writes their lines as
+prepared; every other header goes through uvicorn's own check and handling, so the bytes on
+the wire are the same. `authgate serve`'s protocol (http/slow_clients.py) makes its cycles of
+this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    RequestResponseCycle,
+)
+
+from authgate.http.fast_lane import JSON_TYPE
+
+Header = tuple[bytes, bytes]
+# The headers whose value uvicorn reads (the body's framing, the connection's end): always
+# handed to its own code, never prepared.
+READ_BY_UVICORN = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+
+
+def header_lines(headers: Iterable[Header]) -> dict[Header, bytes]:
+    """The line uvicorn writes for each of `headers` (and for JSON's content type), checked as
+    uvicorn checks them: a header it would refuse, or one it reads, is an error here."""
+    lines = {}
+    for name, value in (JSON_TYPE, *headers):
+        line = _line(name, value)
+        if line is None:
+            raise ValueError(f"not to be prepared (invalid, or read by uvicorn): {name!r}")
+        lines[(name, value)] = line
+    return lines
+
+
+def _line(name: bytes, value: bytes) -> bytes | None:
+    """The line uvicorn writes for the header, or None if uvicorn refuses it or reads it."""
+    if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+        return None
+    if name.lower() in READ_BY_UVICORN:
+        return None
+    return b"%s: %s\r\n" % (name.lower(), value)
+
+
+class HeadLines:
+    """The prepared lines of a server's answers: its constant headers', and those of uvicorn's
+    default headers (its Date, in a list uvicorn makes anew each second)."""
+
+    def __init__(self, headers: Iterable[Header]) -> None:
+        self.known = header_lines(headers)
+        self._defaults: list[Header] | None = None
+        self._default_lines: bytes | None = None
+
+    def of_defaults(self, defaults: list[Header]) -> bytes | None:
+        """The lines of `defaults`, prepared once per list; None if one is not to be prepared
+        (uvicorn's code then writes them all)."""
+        if defaults is not self._defaults:
+            lines = [_line(name, value) for name, value in defaults]
+            self._defaults = defaults  # held, so its identity is never another list's
+            self._default_lines = None if None in lines else b"".join(filter(None, lines))
+        return self._default_lines
+
+
+class KnownHeadersCycle(RequestResponseCycle):
+    """uvicorn's httptools request cycle, writing the lines of `head_lines` as prepared (set by
+    the protocol on each cycle it makes)."""
+
+    head_lines: HeadLines
+
+    async def send(self, message: ASGISendEvent) -> None:  # noqa: C901 uvicorn's, as it is
+        """uvicorn's send; the answer's start written here when nothing but its head is to do
+        (no access log, the transport taking writes), with uvicorn's code for the rest."""
+        if (
+            message["type"] != "http.response.start"
+            or self.response_started
+            or self.access_log
+            or self.disconnected
+            or self.flow.write_paused
+        ):
+            await super().send(message)
+            return
+        # uvicorn's own writing of the head (httptools_impl.RequestResponseCycle.send), but
+        # for a known header's line.
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        status_code = message["status"]
+        known = self.head_lines.known
+        defaults = self.head_lines.of_defaults(self.default_headers)
+        if defaults is None:
+            headers = self.default_headers + list(message.get("headers", []))
+            content = [STATUS_LINE[status_code]]
+        else:
+            headers = message.get("headers", [])  # type: ignore[assignment]
+            content = [STATUS_LINE[status_code], defaults]
+        has_connection_close = False
+        for name, value in headers:
+            line = known.get((name, value))
+            if line is not None:
+                content.append(line)
+                continue
+            if HEADER_RE.search(name):
+                raise RuntimeError("Invalid HTTP header name.")
+            if HEADER_VALUE_RE.search(value):
+                raise RuntimeError("Invalid HTTP header value.")
+            name = name.lower()
+            if name == b"content-length" and self.chunked_encoding is None:
+                self.expected_content_length = int(value.decode())
+                self.chunked_encoding = False
+            elif name == b"transfer-encoding" and value.lower() == b"chunked":
+                self.expected_content_length = 0
+                self.chunked_encoding = True
+            elif name == b"connection":
+                connection = [token.lower().strip() for token in value.split(b",")]
+                if b"close" in connection:
+                    self.keep_alive = False
+                    has_connection_close = True
+            content.extend([name, b": ", value, b"\r\n"])
+        if not self.keep_alive and not has_connection_close:
+            content.append(b"connection: close\r\n")
+        if (
+            self.chunked_encoding is None
+            and self.scope["method"] != "HEAD"
+            and status_code not in (204, 304)
+        ):
+            # Neither content-length nor transfer-encoding specified
+            self.chunked_encoding = True
+            content.append(b"transfer-encoding: chunked\r\n")
+        content.append(b"\r\n")
+        self.transport.write(b"".join(content))
