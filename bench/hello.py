@@ -1,7 +1,7 @@
 """A bare Starlette "hello" app, served the way `authgate serve` serves authgate.
 
 The ceiling for context: uvicorn with uvloop and httptools, one worker, no access log, no
-server header. `python bench/hello.py --port P` serves it on 127.0.0.1.
+server header, no proxy-headers middleware. `python bench/hello.py --port P` serves it on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # authgate reads forwarded headers itself (http/proxies.py)
     )
 
 
