@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -153,6 +153,11 @@ class TownOut(BaseModel):
 PUBLIC_FIELDS = frozenset(
     {"id", "username", "first_name", "last_name", "date_joined", "days_count", "towns"}
 )
+# The one field of a record's JSON that changes from read to read of the same stored record
+# (what who asks changes is which of the two renderings below a read takes).
+DAYS_COUNT = "days_count"
+# The keys of this dialect's renderings of a stored record (StoredRecord.renderings).
+_WHOLE_JSON, _PUBLIC_JSON = "directory.user_record.json", "directory.user_record.public_json"
 
 
 class UserRecordOut(BaseModel):
@@ -181,6 +186,21 @@ class UserRecordOut(BaseModel):
         return {k: v for k, v in body.items() if k in PUBLIC_FIELDS} if record.limited else body
 
     @classmethod
+    def rendered(cls, record: UserRecord) -> orjson.Fragment:
+        """The JSON of `of(record)`, byte for byte, with all but its days_count rendered once
+        per stored record and kept on it (StoredRecord.renderings, which the record cache's
+        evictions drop with the record): a read of a cached record only splices in its
+        days_count. What a rendering shows depends on the stored record and on `limited`,
+        hence one rendering of each."""
+        renderings = record.stored.renderings
+        key = _PUBLIC_JSON if record.limited else _WHOLE_JSON
+        around = renderings.get(key)
+        if around is None:
+            around = renderings[key] = _around(cls.of(record), DAYS_COUNT)
+        head, tail = cast("tuple[bytes, bytes]", around)  # what _around made, under our key
+        return orjson.Fragment(b"%b%d%b" % (head, record.days_count, tail))
+
+    @classmethod
     def _whole(cls, record: UserRecord) -> dict[str, object]:
         user, links = record.user, record.links
         return {
@@ -199,6 +219,19 @@ class UserRecordOut(BaseModel):
             "user_permissions": list(links.permission_ids),
             "towns": list(links.town_ids),
         }
+
+
+def _around(body: dict[str, object], key: str) -> tuple[bytes, bytes]:
+    """The JSON of a flat object before and after the value of one of its keys, so that
+    head + the value's JSON + tail is the object's JSON (orjson's, compact)."""
+    keys = list(body)
+    at = keys.index(key)
+    before, after = keys[:at], keys[at + 1 :]
+    head = orjson.dumps({k: body[k] for k in before})[:-1]  # without its closing brace
+    head += b"," if before else b""
+    head += orjson.dumps(key) + b":"
+    tail = b"," + orjson.dumps({k: body[k] for k in after})[1:] if after else b"}"
+    return head, tail
 
 
 def _only_public_fields_required(schema: dict[str, Any]) -> None:
