@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -194,11 +194,15 @@ class UserRecordOut(BaseModel):
         hence one rendering of each."""
         renderings = record.stored.renderings
         key = _PUBLIC_JSON if record.limited else _WHOLE_JSON
-        around = renderings.get(key)
-        if around is None:
-            around = renderings[key] = _around(cls.of(record), DAYS_COUNT)
-        head, tail = cast("tuple[bytes, bytes]", around)  # what _around made, under our key
-        return orjson.Fragment(b"%b%d%b" % (head, record.days_count, tail))
+        rendering = renderings.get(key)
+        if not isinstance(rendering, _RecordJson):  # not rendered yet (what else is ours)
+            rendering = renderings[key] = _RecordJson(cls.of(record))
+        days = record.days_count
+        if days != rendering.days:  # the first read, or of another day than the last
+            rendering.days = days
+            spliced = b"%b%d%b" % (rendering.head, days, rendering.tail)
+            rendering.answer = orjson.Fragment(spliced)
+        return rendering.answer
 
     @classmethod
     def _whole(cls, record: UserRecord) -> dict[str, object]:
@@ -219,6 +223,20 @@ class UserRecordOut(BaseModel):
             "user_permissions": list(links.permission_ids),
             "towns": list(links.town_ids),
         }
+
+
+class _RecordJson:
+    """A stored record's JSON (whole or public) in two pieces around its days_count's value,
+    and the last answer spliced of them, for `days`: a record's days_count changes once a
+    day, so most reads of a cached record take that answer as it is. (Nothing awaits between
+    its check and its update: the reads of one process take turns.)"""
+
+    __slots__ = ("answer", "days", "head", "tail")
+
+    def __init__(self, body: dict[str, object]) -> None:
+        self.head, self.tail = _around(body, DAYS_COUNT)
+        self.days = -1  # no answer spliced yet: days_count is never negative
+        self.answer = orjson.Fragment(b"")
 
 
 def _around(body: dict[str, object], key: str) -> tuple[bytes, bytes]:
