@@ -89,10 +89,17 @@ def test_a_rendered_record_is_the_json_of_its_body_at_every_read(kind: str, limi
     kept on it; the bytes are the body's JSON, whole or public, whatever the time."""
     stored = _stored(kind)
     joined = stored.user.date_joined
-    for read_at in (joined - timedelta(days=2), joined, joined + timedelta(days=1, seconds=1)):
-        for later in (timedelta(0), timedelta(days=400), timedelta(days=10**5)):
-            record = UserRecord(stored, read_at + later, limited)
-            rendered = orjson.dumps(UserRecordOut.rendered(record))
-            assert rendered == orjson.dumps(UserRecordOut.of(record)), (record, rendered)
+    tick = timedelta(microseconds=1)
+    # Back and forth over the days' bounds (the answer kept is a day's), and far from them
+    days = [timedelta(days=n) for n in (-2, 0, 1, 2, 1, 0, -1, 400, 10**5, 3, 3)]
+    times = [joined + day + step for day in days for step in (-tick, 0 * tick, tick)]
+    draw = random.Random(14)
+    times += [joined + timedelta(seconds=draw.randint(-(10**6), 10**8)) for _ in range(300)]
+    if kind == "edges":  # past the last day a datetime holds
+        times += [datetime.max.replace(tzinfo=UTC), joined]
+    for read_at in times:
+        record = UserRecord(stored, read_at, limited)
+        rendered = orjson.dumps(UserRecordOut.rendered(record))
+        assert rendered == orjson.dumps(UserRecordOut.of(record)), (record, rendered)
     assert len(stored.renderings) == 1  # rendered once, for this visibility
     assert stored == StoredRecord(stored.user, stored.links)  # no part of its value

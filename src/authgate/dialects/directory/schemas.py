@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -197,11 +197,8 @@ class UserRecordOut(BaseModel):
         rendering = renderings.get(key)
         if not isinstance(rendering, _RecordJson):  # not rendered yet (what else is ours)
             rendering = renderings[key] = _RecordJson(cls.of(record))
-        days = record.days_count
-        if days != rendering.days:  # the first read, or of another day than the last
-            rendering.days = days
-            spliced = b"%b%d%b" % (rendering.head, days, rendering.tail)
-            rendering.answer = orjson.Fragment(spliced)
+        if not rendering.since <= record.read_at < rendering.until:  # another day's answer
+            rendering.splice(record)
         return rendering.answer
 
     @classmethod
@@ -225,18 +222,37 @@ class UserRecordOut(BaseModel):
         }
 
 
+# Bounds of the times of reading a rendering's answer is good for: before and after any.
+_EARLIEST, _LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
 class _RecordJson:
     """A stored record's JSON (whole or public) in two pieces around its days_count's value,
-    and the last answer spliced of them, for `days`: a record's days_count changes once a
-    day, so most reads of a cached record take that answer as it is. (Nothing awaits between
-    its check and its update: the reads of one process take turns.)"""
+    and the last answer spliced of them, with the times of reading that answer is good for
+    (`since` <= read_at < `until`: those with its days_count). A record's days_count changes
+    once a day, so most reads of a cached record take that answer as it is, after two
+    comparisons. (Nothing awaits between the check and the splice: the reads of one process
+    take turns.)"""
 
-    __slots__ = ("answer", "days", "head", "tail")
+    __slots__ = ("answer", "head", "since", "tail", "until")
 
     def __init__(self, body: dict[str, object]) -> None:
         self.head, self.tail = _around(body, DAYS_COUNT)
-        self.days = -1  # no answer spliced yet: days_count is never negative
+        self.since, self.until = _LATEST, _EARLIEST  # no answer spliced yet: good for none
         self.answer = orjson.Fragment(b"")
+
+    def splice(self, record: UserRecord) -> None:
+        """The answer for `record`'s time of reading, and the times it is good for: its
+        days_count (UserRecord's, whole days since joining, 0 before) is `days` from `days`
+        whole days after joining until one more, and 0 from any time before that too."""
+        days = record.days_count
+        joined = record.stored.user.date_joined
+        self.since = joined + timedelta(days=days) if days else _EARLIEST
+        try:
+            self.until = joined + timedelta(days=days + 1)
+        except OverflowError:  # a day past datetime.max: good for the rest of time
+            self.until = _LATEST
+        self.answer = orjson.Fragment(b"%b%d%b" % (self.head, days, self.tail))
 
 
 def _around(body: dict[str, object], key: str) -> tuple[bytes, bytes]:
