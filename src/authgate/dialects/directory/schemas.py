@@ -227,17 +227,19 @@ _EARLIEST, _LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzin
 
 
 class _RecordJson:
-    """A stored record's JSON (whole or public) in two pieces around its days_count's value,
-    and the last answer spliced of them, with the times of reading that answer is good for
-    (`since` <= read_at < `until`: those with its days_count). A record's days_count changes
-    once a day, so most reads of a cached record take that answer as it is, after two
-    comparisons. (Nothing awaits between the check and the splice: the reads of one process
-    take turns.)"""
+    """A stored record's JSON (whole or public) as last answered, where its days_count's digits
+    are in it (`at`:`end`), and the times of reading that answer is good for (`since` <=
+    read_at < `until`: those with its days_count). A record's days_count changes once a day,
+    so most reads of a cached record take that answer as it is, after two comparisons. One
+    copy of the bytes, not pieces and their splice: each cached record keeps this, and its
+    bytes are most of it. (Nothing awaits between the check and the splice: the reads of one
+    process take turns.)"""
 
-    __slots__ = ("answer", "head", "since", "tail", "until")
+    __slots__ = ("answer", "at", "end", "json", "since", "until")
 
     def __init__(self, body: dict[str, object]) -> None:
-        self.head, self.tail = _around(body, DAYS_COUNT)
+        head, tail = _around(body, DAYS_COUNT)
+        self.json, self.at, self.end = head + tail, len(head), len(head)  # no digits yet
         self.since, self.until = _LATEST, _EARLIEST  # no answer spliced yet: good for none
         self.answer = orjson.Fragment(b"")
 
@@ -252,7 +254,10 @@ class _RecordJson:
             self.until = joined + timedelta(days=days + 1)
         except OverflowError:  # a day past datetime.max: good for the rest of time
             self.until = _LATEST
-        self.answer = orjson.Fragment(b"%b%d%b" % (self.head, days, self.tail))
+        digits = b"%d" % days
+        self.json = self.json[: self.at] + digits + self.json[self.end :]
+        self.end = self.at + len(digits)
+        self.answer = orjson.Fragment(self.json)  # the same bytes, not a copy
 
 
 def _around(body: dict[str, object], key: str) -> tuple[bytes, bytes]:
