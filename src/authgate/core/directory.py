@@ -137,7 +137,7 @@ class Directory:
                 raise NotFoundError
             limited = self._visibility == "limited"
         # The cache's hit read here, not through _stored: a coroutine less on the fast lane's
-        # every answer (a few thousand instructions of an answer of ~100k).
+        # every answer (about a thousand instructions of an answer of ~77k).
         cache = self._cache
         stored = None if cache is None else cache.get(str(user_id))
         if stored is None:

@@ -187,11 +187,11 @@ class UserRecordOut(BaseModel):
 
     @classmethod
     def rendered(cls, record: UserRecord) -> orjson.Fragment:
-        """The JSON of `of(record)`, byte for byte, with all but its days_count rendered once
-        per stored record and kept on it (StoredRecord.renderings, which the record cache's
-        evictions drop with the record): a read of a cached record only splices in its
-        days_count. What a rendering shows depends on the stored record and on `limited`,
-        hence one rendering of each."""
+        """The JSON of `of(record)`, byte for byte, rendered once per stored record and kept
+        on it (StoredRecord.renderings, which the record cache's evictions drop with the
+        record): a read of a cached record takes the answer kept for its day, or splices its
+        days_count into it once a day. What a rendering shows depends on the stored record
+        and on `limited`, hence one rendering of each."""
         renderings = record.stored.renderings
         key = _PUBLIC_JSON if record.limited else _WHOLE_JSON
         rendering = renderings.get(key)
