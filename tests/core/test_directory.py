@@ -209,6 +209,41 @@ def test_every_write_to_a_record_evicts_it_in_another_process_after_a_feed_poll(
     _run(database_url, scenario)
 
 
+async def _rendered_before(core: Core, world: World, write: Write) -> StoredRecord | None:
+    """What a read answers after `write`, the read before it having left a dialect's rendering
+    on the cached record; None when the write deleted the user."""
+    (await core.directory.read(world.ann.id)).stored.renderings["test"] = b"before the write"
+    world.clock.at += timedelta(minutes=1)
+    ann = await world.core.store.get_user(world.ann.id)
+    assert ann is not None
+    await write(world, ann)
+    await core.revocations.poll()
+    try:
+        return (await core.directory.read(world.ann.id)).stored
+    except NotFoundError:
+        return None
+
+
+@pytest.mark.parametrize("where", ["here", "in another process"])
+def test_what_a_dialect_rendered_of_a_record_goes_with_every_eviction(
+    database_url: str, where: str
+) -> None:
+    """StoredRecord.renderings (the directory dialect's JSON of the record) lives on the cached
+    record: every write that evicts the record, here or in another process after a feed poll,
+    drops it too."""
+
+    async def scenario(core: Core, clock: StepClock) -> None:
+        async with _serving(database_url, clock) as other:
+            await other.revocations.poll()  # following the feed from its current end
+            world = await _world(core, clock)
+            reader, writes = (core, WRITES) if where == "here" else (other, FEED_WRITES)
+            for name, write in writes:
+                after = await _rendered_before(reader, world, write)
+                assert after is None or "test" not in after.renderings, name
+
+    _run(database_url, scenario)
+
+
 def test_a_login_is_seen_here_at_once_and_writes_no_feed_row(database_url: str) -> None:
     """A login's last_login reaches the other processes when their copy ages out
     (Revocations.forget_here): a feed row would be a write more per login."""

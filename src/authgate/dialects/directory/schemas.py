@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -153,6 +153,11 @@ class TownOut(BaseModel):
 PUBLIC_FIELDS = frozenset(
     {"id", "username", "first_name", "last_name", "date_joined", "days_count", "towns"}
 )
+# The one field of a record's JSON that changes from read to read of the same stored record
+# (what who asks changes is which of the two renderings below a read takes).
+DAYS_COUNT = "days_count"
+# The keys of this dialect's renderings of a stored record (StoredRecord.renderings).
+_WHOLE_JSON, _PUBLIC_JSON = "directory.user_record.json", "directory.user_record.public_json"
 
 
 class UserRecordOut(BaseModel):
@@ -181,6 +186,22 @@ class UserRecordOut(BaseModel):
         return {k: v for k, v in body.items() if k in PUBLIC_FIELDS} if record.limited else body
 
     @classmethod
+    def rendered(cls, record: UserRecord) -> orjson.Fragment:
+        """The JSON of `of(record)`, byte for byte, rendered once per stored record and kept
+        on it (StoredRecord.renderings, which the record cache's evictions drop with the
+        record): a read of a cached record takes the answer kept for its day, or splices its
+        days_count into it once a day. What a rendering shows depends on the stored record
+        and on `limited`, hence one rendering of each."""
+        renderings = record.stored.renderings
+        key = _PUBLIC_JSON if record.limited else _WHOLE_JSON
+        rendering = renderings.get(key)
+        if not isinstance(rendering, _RecordJson):  # not rendered yet (what else is ours)
+            rendering = renderings[key] = _RecordJson(cls.of(record))
+        if not rendering.since <= record.read_at < rendering.until:  # another day's answer
+            rendering.splice(record)
+        return rendering.answer
+
+    @classmethod
     def _whole(cls, record: UserRecord) -> dict[str, object]:
         user, links = record.user, record.links
         return {
@@ -199,6 +220,57 @@ class UserRecordOut(BaseModel):
             "user_permissions": list(links.permission_ids),
             "towns": list(links.town_ids),
         }
+
+
+# Bounds of the times of reading a rendering's answer is good for: before and after any.
+_EARLIEST, _LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
+class _RecordJson:
+    """A stored record's JSON (whole or public) as last answered, where its days_count's digits
+    are in it (`at`:`end`), and the times of reading that answer is good for (`since` <=
+    read_at < `until`: those with its days_count). A record's days_count changes once a day,
+    so most reads of a cached record take that answer as it is, after two comparisons. One
+    copy of the bytes, not pieces and their splice: each cached record keeps this, and its
+    bytes are most of it. (Nothing awaits between the check and the splice: the reads of one
+    process take turns.)"""
+
+    __slots__ = ("answer", "at", "end", "json", "since", "until")
+
+    def __init__(self, body: dict[str, object]) -> None:
+        head, tail = _around(body, DAYS_COUNT)
+        self.json, self.at, self.end = head + tail, len(head), len(head)  # no digits yet
+        self.since, self.until = _LATEST, _EARLIEST  # no answer spliced yet: good for none
+        self.answer = orjson.Fragment(b"")
+
+    def splice(self, record: UserRecord) -> None:
+        """The answer for `record`'s time of reading, and the times it is good for: its
+        days_count (UserRecord's, whole days since joining, 0 before) is `days` from `days`
+        whole days after joining until one more, and 0 from any time before that too."""
+        days = record.days_count
+        joined = record.stored.user.date_joined
+        self.since = joined + timedelta(days=days) if days else _EARLIEST
+        try:
+            self.until = joined + timedelta(days=days + 1)
+        except OverflowError:  # a day past datetime.max: good for the rest of time
+            self.until = _LATEST
+        digits = b"%d" % days
+        self.json = self.json[: self.at] + digits + self.json[self.end :]
+        self.end = self.at + len(digits)
+        self.answer = orjson.Fragment(self.json)  # the same bytes, not a copy
+
+
+def _around(body: dict[str, object], key: str) -> tuple[bytes, bytes]:
+    """The JSON of a flat object before and after the value of one of its keys, so that
+    head + the value's JSON + tail is the object's JSON (orjson's, compact)."""
+    keys = list(body)
+    at = keys.index(key)
+    before, after = keys[:at], keys[at + 1 :]
+    head = orjson.dumps({k: body[k] for k in before})[:-1]  # without its closing brace
+    head += b"," if before else b""
+    head += orjson.dumps(key) + b":"
+    tail = b"," + orjson.dumps({k: body[k] for k in after})[1:] if after else b"}"
+    return head, tail
 
 
 def _only_public_fields_required(schema: dict[str, Any]) -> None:
