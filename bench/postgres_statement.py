@@ -6,6 +6,9 @@ runs them (a cache refresh, a `last_used_at` write).
     .venv/bin/python bench/postgres_statement.py --instructions postgresql://...
     PYTHONPATH=/tmp/before/src .venv/bin/python bench/postgres_statement.py ...   # another tree
 
+The event loop is the server's: uvloop when installed (uvicorn's `loop="auto"`, which
+`authgate serve` keeps), else asyncio's; `--loop asyncio` forces asyncio's.
+
 CPU time is this process's (the driver's own cost: asyncpg, the pool, the event loop), wall
 time includes the server's round trips; both move with the machine's load. `--instructions`
 counts instead, with callgrind (valgrind's), the instructions of this process per statement,
@@ -26,7 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -67,7 +72,20 @@ async def measure(url: str, statements: int, names: list[str]) -> None:
         await setup.close()
 
 
-def instructions(url: str, name: str, statements: int, work: Path) -> int:
+def run_in_loop(loop: str, main: Coroutine[Any, Any, None]) -> None:
+    """`main` in the event loop `authgate serve` would run (uvicorn's choice), or asyncio's."""
+    if loop == "auto":
+        try:
+            import uvloop  # optional, as in uvicorn
+        except ImportError:
+            pass
+        else:
+            uvloop.run(main)
+            return
+    asyncio.run(main)
+
+
+def instructions(url: str, name: str, statements: int, loop: str, work: Path) -> int:
     """callgrind's count of this script's instructions, start to end, running `statements` of
     `name` after the warm-up."""
     out = work / f"{name}-{statements}.out"
@@ -82,6 +100,8 @@ def instructions(url: str, name: str, statements: int, work: Path) -> int:
         str(statements),
         "--only",
         name,
+        "--loop",
+        loop,
     ]
     env = os.environ | {"PYTHONHASHSEED": "0"}
     subprocess.run(command, check=True, env=env, capture_output=True)
@@ -91,12 +111,12 @@ def instructions(url: str, name: str, statements: int, work: Path) -> int:
     return int(totals.group(1))
 
 
-def count(url: str, statements: int) -> None:
+def count(url: str, statements: int, loop: str) -> None:
     few = statements // 5
     with tempfile.TemporaryDirectory(prefix="authgate-statement-") as scratch:
         for name in STATEMENTS:
-            short = instructions(url, name, few, Path(scratch))
-            long = instructions(url, name, statements, Path(scratch))
+            short = instructions(url, name, few, loop, Path(scratch))
+            long = instructions(url, name, statements, loop, Path(scratch))
             per = (long - short) / (statements - few)
             print(f"{name:5}  {per:9,.0f} instructions per statement ({statements - few})")
 
@@ -106,13 +126,14 @@ def main() -> None:
     parser.add_argument("url", help="a PostgreSQL database (a scratch table is made and dropped)")
     parser.add_argument("--statements", type=int, help="per statement (5000; 1000 counted)")
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument("--loop", choices=("auto", "asyncio"), default="auto")
     parser.add_argument("--only", choices=tuple(STATEMENTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.instructions:
-        count(args.url, args.statements or 1000)
+        count(args.url, args.statements or 1000, args.loop)
     else:
         names = [args.only] if args.only else list(STATEMENTS)
-        asyncio.run(measure(args.url, args.statements or 5000, names))
+        run_in_loop(args.loop, measure(args.url, args.statements or 5000, names))
 
 
 if __name__ == "__main__":

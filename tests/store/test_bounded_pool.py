@@ -195,3 +195,18 @@ def test_a_closed_pool_lends_nothing(postgres_migrated: str) -> None:
             await pool.fetchval("SELECT 1")
 
     asyncio.run(scenario())
+
+
+def test_a_slow_statement_on_an_idle_connection_is_cut_in_time(postgres_migrated: str) -> None:
+    async def scenario(pool: BoundedPool) -> tuple[float, int, int]:
+        assert await pool.fetchval("SELECT 1") == 1  # the connection is open and idle
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await pool.execute("SELECT pg_sleep(3)")
+        took = asyncio.get_running_loop().time() - started
+        return took, pool.in_use, await pool.fetchval("SELECT 4")
+
+    took, in_use, answer = _run_pool(postgres_migrated, 1, scenario)
+    assert TIMEOUT <= took < TIMEOUT * 2  # the watchdog looks every quarter of the timeout
+    assert in_use == 0
+    assert answer == 4

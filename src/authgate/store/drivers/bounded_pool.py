@@ -1,6 +1,6 @@
-"""A pool of asyncpg connections whose every database step is bounded by one deadline, and whose
+"""A pool of asyncpg connections whose every database step is bounded in time, and whose
 statement costs no more than the statement: taking an idle connection and giving it back are
-plain list operations, no task, no timer, no round trip.
+plain list operations, no task, no timer, no round trip. Build it in the event loop it serves.
 
 asyncpg's own pool made a statement some eight turns of the event loop (its shielded release a
 task, ours around it another for a cancelled caller's sake, the acquire's timer, the inactivity
@@ -9,9 +9,14 @@ timer re-armed at every release): most of the server's CPU per statement. Here:
 - An idle connection is lent at once (the most recently used first: its socket and the
   server's backend are warm). None idle and room for one more: the caller opens it. The pool
   full: the caller queues, and a connection given back goes straight to the first in the queue.
-- A statement on an idle connection is bounded by asyncpg's command_timeout alone (the
-  timeout): nothing else in its step can wait. Waiting for a connection, or opening one,
-  shares one deadline with the statement that follows, as does a transaction's every step.
+- A statement on an idle connection is bounded by a watchdog: nothing else in its step can
+  wait, and a timer per statement (asyncio.timeout, or asyncpg's command_timeout) cost a sixth
+  of a primary-key read (bench/postgres_statement.py --instructions: 22k instructions of 121k).
+  One timer, armed only while statements run, looks every quarter of the timeout and cuts
+  (terminates) the connection of a statement past its deadline, which then fails with
+  TimeoutError: out of time within 1.25 timeouts. Waiting for a connection, or opening one,
+  shares one deadline (asyncio.timeout) with the statement that follows, as does a
+  transaction's every step.
 - Giving back never talks to the server. asyncpg's reset is a round trip per statement and
   authgate's SQL leaves no session state (test_postgres_driver holds store/sql.py to that); a
   connection still in a transaction (a rollback that failed) or closed is dropped instead.
@@ -51,6 +56,10 @@ class BoundedPool:
         self._places = 0  # connections open or being opened, lent or idle
         self._queue: deque[Handoff] = deque()
         self._closed = False
+        self._loop = asyncio.get_running_loop()
+        # The statements on lent idle connections now running, and their deadlines (loop time).
+        self._due: dict[Connection, float] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
         # Acquisitions that found every connection of a full pool busy (the metrics').
         self.waits = 0
 
@@ -101,10 +110,8 @@ class BoundedPool:
     async def _open(self) -> Connection:
         """A new connection in a place already counted; the place is freed if it fails."""
         try:
-            # Its every statement bounded (command_timeout): what a lent idle one relies on.
-            return await asyncpg.connect(
-                self._url, timeout=self._timeout, command_timeout=self._timeout
-            )
+            # No command_timeout: its statements are bounded by the watchdog or a deadline.
+            return await asyncpg.connect(self._url, timeout=self._timeout)
         except BaseException:
             self._free_place()
             raise
@@ -151,13 +158,34 @@ class BoundedPool:
         return result
 
     async def _run(self, step: Callable[[Connection], Awaitable[T]]) -> T:
-        """One statement: on an idle connection bounded by command_timeout alone; else the
-        wait for a connection and the statement share the deadline."""
+        """One statement: on an idle connection bounded by the watchdog; else the wait for a
+        connection and the statement share the deadline."""
         connection = self._take_idle()  # none once closed: close() empties the stack
-        if connection is not None:
+        if connection is None:
+            async with asyncio.timeout(self._timeout):
+                return await self._use(await self._lend(), step)
+        due = self._due
+        due[connection] = self._loop.time() + self._timeout
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_later(self._timeout / 4, self._watch)
+        try:
             return await self._use(connection, step)
-        async with asyncio.timeout(self._timeout):
-            return await self._use(await self._lend(), step)
+        except Exception as error:
+            if connection not in due:  # the watchdog cut it
+                raise TimeoutError(f"no answer within {self._timeout} s") from error
+            raise
+        finally:
+            due.pop(connection, None)
+
+    def _watch(self) -> None:
+        """Cut the connections whose statement is past its deadline (the statement's caller
+        then drops it, freeing its place); look again while any statement runs."""
+        now = self._loop.time()
+        due = self._due
+        for connection in [c for c, deadline in due.items() if deadline <= now]:
+            del due[connection]
+            connection.terminate()
+        self._watchdog = self._loop.call_later(self._timeout / 4, self._watch) if due else None
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[Connection]:
@@ -213,7 +241,7 @@ class BoundedPool:
     async def close(self) -> None:
         """Close the idle connections gracefully within the timeout, else cut them; a lent one
         is cut when it comes back, a queued caller told the pool is closed."""
-        self._closed = True
+        self._closed = True  # the watchdog goes on while statements run, then stops
         idle, self._idle = self._idle, []
         while self._queue:
             handoff = self._queue.popleft()

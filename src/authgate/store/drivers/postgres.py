@@ -88,7 +88,7 @@ class PostgresDriver:
 
     async def connect(self) -> None:
         # No connection yet: the pool opens them when first needed (and again after an outage),
-        # each within the timeout, its statements bounded by it too (command_timeout).
+        # each within the timeout, its statements bounded by it too (drivers/bounded_pool.py).
         self._pool = BoundedPool(self._url, size=self._pool_size, timeout=self._timeout)
 
     async def close(self) -> None:
