@@ -42,7 +42,7 @@ def test_a_statement_is_one_round_trip(postgres_migrated: str) -> None:
         try:
             await driver.fetch_one("SELECT 1")
             async with driver._pool.acquire() as connection:  # the one connection
-                protocol = connection._con._protocol  # asyncpg counts its statements
+                protocol = connection._protocol  # asyncpg counts its statements
             before = protocol.queries_count
             for _ in range(10):
                 await driver.fetch_one("SELECT 1")

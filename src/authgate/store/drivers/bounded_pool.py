@@ -1,76 +1,211 @@
-"""asyncpg's pool with every database step bounded by one deadline.
+"""A pool of asyncpg connections whose every database step is bounded in time, and whose
+statement costs no more than the statement: taking an idle connection and giving it back are
+plain list operations, no task, no timer, no round trip. Build it in the event loop it serves.
 
-asyncpg bounds a query (command_timeout) and opening a connection, but not waiting for a pooled
-connection, nor handing it back: releasing resets the connection with a round trip of its own,
-unbounded unless the acquire was. With PostgreSQL frozen (the socket open, nothing answering),
-a request then waited for a busy pool behind queries that were timing out one by one, and then
-for their resets. Here acquiring, the queries and releasing share AUTHGATE_DATABASE_TIMEOUT_SECONDS,
-and a connection whose step ran out is terminated, not reused: its state is unknown, and a
-frozen server would hold a polite cancel or reset as long as it holds the query.
+asyncpg's own pool made a statement some eight turns of the event loop (its shielded release a
+task, ours around it another for a cancelled caller's sake, the acquire's timer, the inactivity
+timer re-armed at every release): most of the server's CPU per statement. Here:
+
+- An idle connection is lent at once (the most recently used first: its socket and the
+  server's backend are warm). None idle and room for one more: the caller opens it. The pool
+  full: the caller queues, and a connection given back goes straight to the first in the queue.
+- A statement on an idle connection is bounded by a watchdog: nothing else in its step can
+  wait, and a timer per statement (asyncio.timeout, or asyncpg's command_timeout) cost a sixth
+  of a primary-key read (bench/postgres_statement.py --instructions: 22k instructions of 121k).
+  One timer, armed only while statements run, looks every quarter of the timeout and cuts
+  (terminates) the connection of a statement past its deadline, which then fails with
+  TimeoutError: out of time within 1.25 timeouts. Waiting for a connection, or opening one,
+  shares one deadline (asyncio.timeout) with the statement that follows, as does a
+  transaction's every step.
+- Giving back never talks to the server. asyncpg's reset is a round trip per statement and
+  authgate's SQL leaves no session state (test_postgres_driver holds store/sql.py to that); a
+  connection still in a transaction (a rollback that failed) or closed is dropped instead.
+- A step cancelled or out of time mid-statement terminates its connection: the statement may
+  still run, and its state is unknown; closing the socket ends it (the server rolls back), and
+  a frozen server would hold a polite cancel or rollback as long as it holds the statement.
+  Its place goes to the next in the queue, who opens a fresh connection.
+- A connection that died idle (PostgreSQL restarted) is dropped when next taken, so the pool
+  reconnects by itself once the server is back.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from asyncpg import Connection
+
+T = TypeVar("T")
+# A connection handed to a queued caller, or None: a place freed, for it to open one.
+Handoff = asyncio.Future[Connection | None]
 
 
 class BoundedPool:
-    """The pool's query methods, each one step within `timeout` seconds (else TimeoutError)."""
+    """At most `size` connections to `url`, opened when needed; each query method one step
+    within `timeout` seconds (else TimeoutError)."""
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
-        self._pool = pool
+    def __init__(self, url: str, *, size: int, timeout: float) -> None:
+        self._url = url
+        self._size = size
         self._timeout = timeout
+        self._idle: list[Connection] = []  # a stack: the last given back is lent first
+        self._places = 0  # connections open or being opened, lent or idle
+        self._queue: deque[Handoff] = deque()
+        self._closed = False
+        self._loop = asyncio.get_running_loop()
+        # The statements on lent idle connections now running, and their deadlines (loop time).
+        self._due: dict[Connection, float] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
         # Acquisitions that found every connection of a full pool busy (the metrics').
         self.waits = 0
-        self._releasing: set[asyncio.Future[None]] = set()
 
     @property
     def in_use(self) -> int:
-        """Connections lent out now."""
-        return int(self._pool.get_size() - self._pool.get_idle_size())
+        """Connections lent out now (or being opened for a caller)."""
+        return self._places - len(self._idle)
+
+    # Lending and giving back
+
+    def _take_idle(self) -> Connection | None:
+        """An idle connection that is still open, lent now; None without one."""
+        idle = self._idle
+        while idle:
+            connection = idle.pop()
+            if not connection.is_closed():
+                return connection
+            self._free_place()  # died idle: the server restarted or dropped it
+        return None
+
+    async def _lend(self) -> Connection:
+        """A connection when none is idle: a new one if there is room, else the next one given
+        back (or a place freed, then a new one). Call within the step's deadline."""
+        if self._closed:
+            raise asyncpg.InterfaceError("the pool is closed")
+        if self._places < self._size:
+            self._places += 1
+            return await self._open()
+        self.waits += 1
+        handoff: Handoff = asyncio.get_running_loop().create_future()
+        self._queue.append(handoff)
+        try:
+            connection = await handoff
+        except BaseException:
+            # Out of time or cancelled: leave the queue, or pass on what was handed over
+            # meanwhile (a cancel can land after the handoff, before this caller resumed).
+            if not handoff.done():
+                handoff.cancel()
+            elif not handoff.cancelled() and handoff.exception() is None:
+                handed = handoff.result()
+                if handed is None:
+                    self._free_place()
+                else:
+                    self.give_back(handed)
+            raise
+        return connection if connection is not None else await self._open()
+
+    async def _open(self) -> Connection:
+        """A new connection in a place already counted; the place is freed if it fails."""
+        try:
+            # No command_timeout: its statements are bounded by the watchdog or a deadline.
+            return await asyncpg.connect(self._url, timeout=self._timeout)
+        except BaseException:
+            self._free_place()
+            raise
+
+    def give_back(self, connection: Connection) -> None:
+        """A lent connection back: to the first queued caller, else to the idle stack. One that
+        is closed, or still in a transaction, is dropped (a terminate: no round trip)."""
+        if self._closed or connection.is_closed() or connection.is_in_transaction():
+            self.drop(connection)
+            return
+        queue = self._queue
+        while queue:
+            handoff = queue.popleft()
+            if not handoff.done():  # else its caller left the queue
+                handoff.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def drop(self, connection: Connection) -> None:
+        """Close a lent connection at once (whatever it is doing) and free its place."""
+        connection.terminate()
+        self._free_place()
+
+    def _free_place(self) -> None:
+        queue = self._queue
+        while queue:
+            handoff = queue.popleft()
+            if not handoff.done():
+                handoff.set_result(None)  # the place passes to it: it opens a connection
+                return
+        self._places -= 1
+
+    async def _use(self, connection: Connection, step: Callable[[Connection], Awaitable[T]]) -> T:
+        """`step` on a lent connection, which goes back after it (or is dropped: see above)."""
+        try:
+            result = await step(connection)
+        except (asyncio.CancelledError, TimeoutError):
+            self.drop(connection)
+            raise
+        except BaseException:
+            self.give_back(connection)
+            raise
+        self.give_back(connection)
+        return result
+
+    async def _run(self, step: Callable[[Connection], Awaitable[T]]) -> T:
+        """One statement: on an idle connection bounded by the watchdog; else the wait for a
+        connection and the statement share the deadline."""
+        connection = self._take_idle()  # none once closed: close() empties the stack
+        if connection is None:
+            async with asyncio.timeout(self._timeout):
+                return await self._use(await self._lend(), step)
+        due = self._due
+        due[connection] = self._loop.time() + self._timeout
+        if self._watchdog is None:
+            self._watchdog = self._loop.call_later(self._timeout / 4, self._watch)
+        try:
+            return await self._use(connection, step)
+        except Exception as error:
+            if connection not in due:  # the watchdog cut it
+                raise TimeoutError(f"no answer within {self._timeout} s") from error
+            raise
+        finally:
+            due.pop(connection, None)
+
+    def _watch(self) -> None:
+        """Cut the connections whose statement is past its deadline (the statement's caller
+        then drops it, freeing its place); look again while any statement runs."""
+        now = self._loop.time()
+        due = self._due
+        for connection in [c for c, deadline in due.items() if deadline <= now]:
+            del due[connection]
+            connection.terminate()
+        self._watchdog = self._loop.call_later(self._timeout / 4, self._watch) if due else None
 
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; acquiring it, using it and releasing it within the timeout."""
-        pool = self._pool
-        if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
-            self.waits += 1
+    async def acquire(self) -> AsyncIterator[Connection]:
+        """A lent connection for several steps: acquiring and using it within the timeout."""
         async with asyncio.timeout(self._timeout):
-            connection = await self._pool.acquire()
+            connection = self._take_idle()
+            if connection is None:
+                connection = await self._lend()
             try:
                 yield connection
-            except asyncio.CancelledError:
-                # Out of time (asyncio.timeout cancels, then raises TimeoutError), or the
-                # request was cancelled: the query may still run. Closing the socket ends it
-                # (the server rolls back) and the pool opens a fresh connection when needed.
-                connection.terminate()
+            except (asyncio.CancelledError, TimeoutError):
+                self.drop(connection)
                 raise
-            finally:
-                await self._release(connection)
-
-    async def _release(self, connection: asyncpg.Connection) -> None:
-        """Hand the connection back. Out of time here, the release goes on in the background,
-        bounded too, and terminates the connection if it cannot reset it. asyncpg shields its
-        own release, but a cancelled caller would leave that inner task's failure (a frozen
-        server: TimeoutError, the connection already terminated) unread, which asyncio logs as
-        a traceback; so the release runs as a task of ours whose outcome is always read."""
-        release = asyncio.ensure_future(self._pool.release(connection, timeout=self._timeout))
-        self._releasing.add(release)  # asyncio keeps only a weak reference to a task
-        release.add_done_callback(self._released)
-        await asyncio.shield(release)
-
-    def _released(self, release: asyncio.Future[None]) -> None:
-        self._releasing.discard(release)
-        if not release.cancelled():
-            release.exception()  # read: the caller that awaited it raised it, or has gone
+            except BaseException:
+                self.give_back(connection)
+                raise
+            self.give_back(connection)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+    async def transaction(self) -> AsyncIterator[Connection]:
         """A connection in a transaction, committed at the end, rolled back on an error; out of
         time, the terminated connection rolls it back (a ROLLBACK would wait on a frozen
         server)."""
@@ -79,36 +214,43 @@ class BoundedPool:
             await transaction.start()
             try:
                 yield connection
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, TimeoutError):
                 raise
             except BaseException:
                 await transaction.rollback()
                 raise
             await transaction.commit()
 
+    # The statements
+
     async def execute(self, query: str, *args: Any) -> str:
-        async with self.acquire() as connection:
-            return await connection.execute(query, *args)  # type: ignore[no-any-return]
+        return await self._run(lambda connection: connection.execute(query, *args))
 
     async def executemany(self, query: str, args: Iterable[Sequence[Any]]) -> None:
-        async with self.acquire() as connection:
-            await connection.executemany(query, args)
+        await self._run(lambda connection: connection.executemany(query, args))
 
     async def fetch(self, query: str, *args: Any) -> list[Any]:
-        async with self.acquire() as connection:
-            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+        return await self._run(lambda connection: connection.fetch(query, *args))
 
     async def fetchrow(self, query: str, *args: Any) -> Any:
-        async with self.acquire() as connection:
-            return await connection.fetchrow(query, *args)
+        return await self._run(lambda connection: connection.fetchrow(query, *args))
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        async with self.acquire() as connection:
-            return await connection.fetchval(query, *args)
+        return await self._run(lambda connection: connection.fetchval(query, *args))
 
     async def close(self) -> None:
-        """Close gracefully within the timeout, else cut every connection."""
+        """Close the idle connections gracefully within the timeout, else cut them; a lent one
+        is cut when it comes back, a queued caller told the pool is closed."""
+        self._closed = True  # the watchdog goes on while statements run, then stops
+        idle, self._idle = self._idle, []
+        while self._queue:
+            handoff = self._queue.popleft()
+            if not handoff.done():
+                handoff.set_exception(asyncpg.InterfaceError("the pool is closed"))
         try:
-            await asyncio.wait_for(self._pool.close(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await asyncio.gather(*(connection.close() for connection in idle))
         except TimeoutError:
-            self._pool.terminate()
+            for connection in idle:
+                connection.terminate()
+        self._places -= len(idle)

@@ -1,4 +1,5 @@
-"""The PostgreSQL driver, on an asyncpg pool whose every step is bounded (drivers/bounded_pool.py).
+"""The PostgreSQL driver, on asyncpg connections in a pool whose every step is bounded
+(drivers/bounded_pool.py).
 
 store/sql.py's :name parameters become $n once per query text (cached); a call then only
 picks its values in that order. A server away, dropping the connection or out of time
@@ -75,13 +76,6 @@ async def _run(connection: asyncpg.Connection | BoundedPool, step: Step) -> Row 
     return row
 
 
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """What a connection handed back to the pool needs beyond what asyncpg always does (roll
-    back a transaction left open): nothing. asyncpg's default reset is a round trip per
-    statement (advisory locks, cursors, LISTEN, SET), and authgate's SQL takes none of them
-    (test_postgres_driver holds store/sql.py to that)."""
-
-
 class PostgresDriver:
     """A PostgreSQL database through a bounded pool."""
 
@@ -93,21 +87,9 @@ class PostgresDriver:
         self._timeout = timeout_seconds
 
     async def connect(self) -> None:
-        # Bounded waits: with PostgreSQL away a request fails (503) within the timeout instead
-        # of hanging; the pool opens fresh connections once it is back.
-        pool = await asyncpg.create_pool(
-            self._url,
-            # No floor to keep: asyncpg would restore it in the background during an outage,
-            # logging a traceback at every try. The revocation poll keeps a connection in use.
-            min_size=0,
-            max_size=self._pool_size,
-            timeout=self._timeout,
-            command_timeout=self._timeout,
-            reset=_keep_session,
-        )
-        # ...and with PostgreSQL frozen rather than away, within the timeout too: waiting for
-        # a pooled connection and giving it back included (drivers/bounded_pool.py).
-        self._pool = BoundedPool(pool, self._timeout)
+        # No connection yet: the pool opens them when first needed (and again after an outage),
+        # each within the timeout, its statements bounded by it too (drivers/bounded_pool.py).
+        self._pool = BoundedPool(self._url, size=self._pool_size, timeout=self._timeout)
 
     async def close(self) -> None:
         await self._pool.close()
