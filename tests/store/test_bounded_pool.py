@@ -207,6 +207,6 @@ def test_a_slow_statement_on_an_idle_connection_is_cut_in_time(postgres_migrated
         return took, pool.in_use, await pool.fetchval("SELECT 4")
 
     took, in_use, answer = _run_pool(postgres_migrated, 1, scenario)
-    assert TIMEOUT <= took < TIMEOUT * 2  # the watchdog looks every quarter of the timeout
+    assert TIMEOUT <= took < TIMEOUT * 2  # its own deadline (with room for a loaded machine)
     assert in_use == 0
     assert answer == 4
