@@ -12,7 +12,7 @@ import pytest
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from authgate.http.answer_heads import HeadLines, KnownHeadersCycle, header_lines
+from authgate.http.answer_heads import LEARNED_MAX, HeadLines, KnownHeadersCycle, header_lines
 from authgate.http.fast_lane import JSON_TYPE
 from authgate.http.security_headers import security_headers
 from tests.support import run
@@ -51,6 +51,7 @@ async def wire(
     method: str = "GET",
     keep_alive: bool = True,
     defaults: list[tuple[bytes, bytes]] = DATE,
+    lines: HeadLines = LINES,
 ) -> tuple[list[bytes], bool, bool]:
     """The bytes a cycle of `cycle_class` writes for `messages`, whether it closed the
     connection, and whether it took the answer as complete."""
@@ -69,7 +70,7 @@ async def wire(
         on_response=lambda: None,
     )
     if isinstance(cycle, KnownHeadersCycle):
-        cycle.head_lines = LINES
+        cycle.head_lines = lines
     for message in messages:
         await cycle.send(message)  # type: ignore[arg-type]
     return transport.written, transport.closed, cycle.response_complete
@@ -154,3 +155,30 @@ def test_a_header_uvicorn_reads_or_refuses_is_never_prepared() -> None:
         with pytest.raises(ValueError, match="not to be prepared"):
             header_lines([header])
     assert header_lines(SECURITY)[SECURITY[0]] == b"x-content-type-options: nosniff\r\n"
+
+
+RECURRING = [
+    (b"allow", b"GET, HEAD, OPTIONS"),
+    (b"vary", b"Accept, Accept-Language"),
+    (b"Content-Language", b"de"),
+]
+
+
+def test_a_recurring_headers_line_is_learned_and_then_written_as_uvicorn_writes_it() -> None:
+    lines = HeadLines(SECURITY)
+    messages = answer([JSON_TYPE, LENGTH, *RECURRING, (b"x-request-id", b"abc"), *SECURITY])
+    theirs = run(wire(RequestResponseCycle, messages))
+    for _ in range(2):  # learned on the first answer, written from what was learned after
+        assert run(wire(KnownHeadersCycle, messages, lines=lines)) == theirs
+    assert all(header in lines.known for header in RECURRING)
+    assert (b"x-request-id", b"abc") not in lines.known  # a header whose value varies
+
+
+def test_learning_stops_at_its_bound() -> None:
+    lines = HeadLines(SECURITY)
+    for n in range(LEARNED_MAX + 10):
+        language = (b"content-language", b"x%d" % n)
+        messages = answer([JSON_TYPE, LENGTH, language])
+        ours = run(wire(KnownHeadersCycle, messages, lines=lines))
+        assert ours == run(wire(RequestResponseCycle, messages))
+    assert len(lines.known) == lines.room == len(SECURITY) + 1 + LEARNED_MAX

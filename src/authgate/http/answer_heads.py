@@ -14,6 +14,7 @@ this class.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from uvicorn._types import ASGISendEvent
@@ -30,6 +31,14 @@ Header = tuple[bytes, bytes]
 # The headers whose value uvicorn reads (the body's framing, the connection's end): always
 # handed to its own code, never prepared.
 READ_BY_UVICORN = frozenset({b"content-length", b"transfer-encoding", b"connection"})
+# Headers whose few values recur answer after answer (an endpoint's methods, what it varies
+# by, the language chosen, a type, an authentication challenge): a value's line is learned
+# the first time uvicorn's check passes it, up to LEARNED_MAX lines, and written as prepared
+# from then on. Other headers (a request id, a cookie, a location) vary: never learned.
+LEARNABLE = frozenset(
+    {b"allow", b"vary", b"content-language", b"content-type", b"www-authenticate"}
+)
+LEARNED_MAX = 512
 
 
 def header_lines(headers: Iterable[Header]) -> dict[Header, bytes]:
@@ -59,6 +68,7 @@ class HeadLines:
 
     def __init__(self, headers: Iterable[Header]) -> None:
         self.known = header_lines(headers)
+        self.room = len(self.known) + LEARNED_MAX  # the known lines' bound, learned included
         self._defaults: list[Header] | None = None
         self._default_lines: bytes | None = None
 
@@ -70,6 +80,13 @@ class HeadLines:
             self._defaults = defaults  # held, so its identity is never another list's
             self._default_lines = None if None in lines else b"".join(filter(None, lines))
         return self._default_lines
+
+
+@functools.cache
+def head_lines_of(headers: tuple[Header, ...]) -> HeadLines:
+    """The HeadLines of a server's constant headers, one for all its connections: a line
+    learned on one connection serves every other."""
+    return HeadLines(headers)
 
 
 class KnownHeadersCycle(RequestResponseCycle):
@@ -104,16 +121,18 @@ class KnownHeadersCycle(RequestResponseCycle):
             headers = message.get("headers", [])  # type: ignore[assignment]
             content = [STATUS_LINE[status_code], defaults]
         has_connection_close = False
-        for name, value in headers:
-            line = known.get((name, value))
+        for given, value in headers:
+            line = known.get((given, value))
             if line is not None:
                 content.append(line)
                 continue
-            if HEADER_RE.search(name):
+            if HEADER_RE.search(given):
                 raise RuntimeError("Invalid HTTP header name.")
             if HEADER_VALUE_RE.search(value):
                 raise RuntimeError("Invalid HTTP header value.")
-            name = name.lower()
+            name = given.lower()
+            if name in LEARNABLE and len(known) < self.head_lines.room:
+                known[(given, value)] = b"%s: %s\r\n" % (name, value)
             if name == b"content-length" and self.chunked_encoding is None:
                 self.expected_content_length = int(value.decode())
                 self.chunked_encoding = False

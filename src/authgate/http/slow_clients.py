@@ -31,7 +31,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from authgate.http.answer_heads import HeadLines, KnownHeadersCycle
+from authgate.http.answer_heads import KnownHeadersCycle, head_lines_of
 from authgate.http.security_headers import security_headers
 from authgate.settings import Settings
 
@@ -81,7 +81,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self._idle_timeout = min(timeout_seconds, float(self.timeout_keep_alive))
         self._timed_out = _raw_answer(answer_headers)
         # The lines of the headers on every answer, checked once (http/answer_heads.py).
-        self._head_lines = HeadLines(answer_headers)
+        self._head_lines = head_lines_of(tuple(answer_headers))
         self._head_done_at = 0.0
         # When the last wait for a head began: the connection opening or the last answer
         # (None once the connection is gone). Whether it is still waiting is uvicorn's own
