@@ -128,9 +128,10 @@ class Directory:
 
     async def read_for(self, viewer: User, user_id: int) -> UserRecord:
         """The record of a user as `viewer` may see it (AUTHGATE_USER_RECORDS_VISIBILITY):
-        their own and, for active staff, anyone's whole; another's whole under `all` (seed
-        004), its public part under `limited`, NotFoundError under `staff_only` (as Djoser's
-        HIDE_USERS: whether the id exists is no business of theirs either)."""
+        their own and, for active staff, anyone's whole; another's whole under `all` (the
+        directory API's contract), its public part under `limited`, NotFoundError under
+        `staff_only` (as Djoser's HIDE_USERS: whether the id exists is no business of theirs
+        either)."""
         limited = False
         if user_id != viewer.id and not (viewer.is_active and viewer.is_staff):
             if self._visibility == "staff_only":
