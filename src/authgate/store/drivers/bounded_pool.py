@@ -137,41 +137,35 @@ class BoundedPool:
                 return
         self._places -= 1
 
-    async def _use(self, connection: Connection, step: Callable[[Connection], Awaitable[T]]) -> T:
-        """`step` on a lent connection, which goes back after it (or is dropped: see above)."""
-        try:
-            result = await step(connection)
-        except (asyncio.CancelledError, TimeoutError):
+    def _returned(self, connection: Connection, error: BaseException) -> None:
+        """A lent connection back after its step, or dropped if the step was cancelled or
+        out of time (see above)."""
+        if isinstance(error, asyncio.CancelledError | TimeoutError):
             self.drop(connection)
-            raise
-        except BaseException:
+        else:
             self.give_back(connection)
-            raise
-        self.give_back(connection)
-        return result
 
     async def _run(self, step: Callable[[Connection], Awaitable[T]]) -> T:
         """One statement; waiting for a connection and the statement share the deadline."""
         async with asyncio.timeout(self._timeout):
-            connection = self._take_idle()  # none once closed: close() empties the stack
-            if connection is None:
-                connection = await self._lend()
-            return await self._use(connection, step)
+            connection = self._take_idle() or await self._lend()  # none idle once closed
+            try:
+                result = await step(connection)
+            except BaseException as error:
+                self._returned(connection, error)
+                raise
+            self.give_back(connection)
+            return result
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[Connection]:
         """A lent connection for several steps: acquiring and using it within the timeout."""
         async with asyncio.timeout(self._timeout):
-            connection = self._take_idle()
-            if connection is None:
-                connection = await self._lend()
+            connection = self._take_idle() or await self._lend()  # none idle once closed
             try:
                 yield connection
-            except (asyncio.CancelledError, TimeoutError):
-                self.drop(connection)
-                raise
-            except BaseException:
-                self.give_back(connection)
+            except BaseException as error:
+                self._returned(connection, error)
                 raise
             self.give_back(connection)
 
