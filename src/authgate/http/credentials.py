@@ -33,12 +33,7 @@ def token_reader(keywords: Collection[str], *, leave_jwts: bool) -> Callable[[Sc
     costs one call per request."""
 
     def read_token(scope: Scope) -> str | None:
-        # authorization(), inline: a call less on every request of a dialect that takes
-        # tokens, including each session or JWT request it declines ("not mine").
-        header = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                header = value if header is None else header + b", " + value
+        header = authorization(scope)
         if not header:
             return None
         # The raw bytes, which DRF splits and decodes.
