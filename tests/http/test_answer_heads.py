@@ -44,7 +44,7 @@ class Transport:
         return 0
 
 
-async def wire(
+async def writes(
     cycle_class: type[RequestResponseCycle],
     messages: list[dict[str, Any]],
     *,
@@ -52,10 +52,13 @@ async def wire(
     keep_alive: bool = True,
     defaults: list[tuple[bytes, bytes]] = DATE,
     lines: HeadLines = LINES,
+    disconnect_after_start: bool = False,
+    pause_after_start: bool = False,
+    transport: Transport | None = None,
 ) -> tuple[list[bytes], bool, bool]:
-    """The bytes a cycle of `cycle_class` writes for `messages`, whether it closed the
-    connection, and whether it took the answer as complete."""
-    transport = Transport()
+    """The writes a cycle of `cycle_class` makes for `messages` (on `transport`, if given),
+    whether it closed the connection, and whether it took the answer as complete."""
+    transport = transport or Transport()
     cycle = cycle_class(
         scope={"method": method},  # type: ignore[typeddict-item]
         transport=transport,  # type: ignore[arg-type]
@@ -73,7 +76,21 @@ async def wire(
         cycle.head_lines = lines
     for message in messages:
         await cycle.send(message)  # type: ignore[arg-type]
+        if message["type"] == "http.response.start":
+            cycle.disconnected = disconnect_after_start
+            if pause_after_start:
+                cycle.flow.pause_writing()
+                asyncio.get_running_loop().call_soon(cycle.flow.resume_writing)
     return transport.written, transport.closed, cycle.response_complete
+
+
+async def wire(
+    cycle_class: type[RequestResponseCycle], messages: list[dict[str, Any]], **options: Any
+) -> tuple[bytes, bool, bool]:
+    """The bytes on the wire (whatever the writes), whether the connection was closed, and
+    whether the answer was complete."""
+    written, closed, complete = await writes(cycle_class, messages, **options)
+    return b"".join(written), closed, complete
 
 
 def answer(headers: list[Any], body: bytes = JSON_BODY, status: int = 200) -> list[Any]:
@@ -147,7 +164,7 @@ def test_the_next_seconds_date_is_written() -> None:
         messages = answer([JSON_TYPE, LENGTH, *SECURITY])
         ours = run(wire(KnownHeadersCycle, messages, defaults=list(defaults)))
         assert ours == run(wire(RequestResponseCycle, messages, defaults=defaults))
-        assert b"\r\n%s: %s\r\n" % defaults[0] in ours[0][0]
+        assert b"\r\n%s: %s\r\n" % defaults[0] in ours[0]
 
 
 def test_a_header_uvicorn_reads_or_refuses_is_never_prepared() -> None:
@@ -182,3 +199,55 @@ def test_learning_stops_at_its_bound() -> None:
         ours = run(wire(KnownHeadersCycle, messages, lines=lines))
         assert ours == run(wire(RequestResponseCycle, messages))
     assert len(lines.known) == lines.room == len(SECURITY) + 1 + LEARNED_MAX
+
+
+def test_a_whole_answer_goes_out_in_one_write() -> None:
+    """The head waits for the body when that comes whole next: one write (one packet) where
+    uvicorn makes two, of the same bytes."""
+    messages = answer([JSON_TYPE, LENGTH, *SECURITY])
+    theirs, _, _ = run(writes(RequestResponseCycle, messages))
+    ours, _, complete = run(writes(KnownHeadersCycle, messages))
+    assert len(theirs) == 2
+    assert ours == [b"".join(theirs)]
+    assert complete
+
+
+def test_a_body_in_parts_gets_its_head_first() -> None:
+    messages, _ = ANSWERS["no length: chunked"]
+    theirs, _, _ = run(writes(RequestResponseCycle, messages))
+    ours, _, _ = run(writes(KnownHeadersCycle, messages))
+    assert ours[0] == theirs[0]
+    assert ours[0].endswith(b"transfer-encoding: chunked\r\n\r\n")
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(("body", "error"), [(b'{"id":12345}', "longer"), (b"{", "shorter")])
+def test_a_body_not_of_its_length_is_refused_after_its_head(body: bytes, error: str) -> None:
+    messages = [answer([JSON_TYPE, LENGTH])[0], {"type": "http.response.body", "body": body}]
+    written = []
+    for cycle_class in (RequestResponseCycle, KnownHeadersCycle):
+        transport = Transport()
+        with pytest.raises(RuntimeError, match=f"content {error} than Content-Length"):
+            run(writes(cycle_class, messages, transport=transport))
+        written.append(transport.written)
+    theirs, ours = written
+    assert ours == theirs
+    assert ours[0].endswith(b"\r\n\r\n")  # the head, as uvicorn wrote it before refusing
+
+
+def test_a_client_gone_before_the_body_is_written_nothing() -> None:
+    messages = answer([JSON_TYPE, LENGTH, *SECURITY])
+    ours = run(writes(KnownHeadersCycle, messages, disconnect_after_start=True))
+    theirs = run(writes(RequestResponseCycle, messages, disconnect_after_start=True))
+    assert ours == ([], False, False)
+    assert len(theirs[0]) == 1  # uvicorn had written the head, then nothing more
+    assert not theirs[2]
+
+
+def test_a_transport_paused_before_the_body_gets_the_head_then_the_body() -> None:
+    messages = answer([JSON_TYPE, LENGTH, *SECURITY])
+    theirs = run(writes(RequestResponseCycle, messages, pause_after_start=True))
+    ours = run(writes(KnownHeadersCycle, messages, pause_after_start=True))
+    assert ours == theirs
+    assert len(ours[0]) == 2
+    assert ours[2]

@@ -8,8 +8,18 @@ answer, about 29,000 instructions of the lane's head (74,600 -> 45,400 in a uvlo
 uvicorn's cycle), over a tenth of a whole fast-lane answer's. KnownHeadersCycle checks them
 once, when the server starts, and uvicorn's Date once a second, and writes their lines as
 prepared; every other header goes through uvicorn's own check and handling, so the bytes on
-the wire are the same. `authgate serve`'s protocol (http/slow_clients.py) makes its cycles of
-this class.
+the wire are the same.
+
+uvicorn also writes an answer's head and its body apart: two sends and, with Nagle off, two
+packets per answer, and the head's send was the largest single cost of a lane answer (a sixth
+of its CPU in a py-spy profile). KnownHeadersCycle keeps the head it made until the next
+message: a whole body (the lane's and every Starlette Response's) goes out with it in one
+write; anything else (a body in parts, a HEAD, a length that does not match, a paused
+transport) gets the head written first and uvicorn's code after, as before. A client gone
+in between gets neither. An app that starts an answer and never sends its body got a head
+and a closed connection; now it gets the closed connection alone (uvicorn closes it either way).
+
+`authgate serve`'s protocol (http/slow_clients.py) makes its cycles of this class.
 """
 
 from __future__ import annotations
@@ -94,10 +104,29 @@ class KnownHeadersCycle(RequestResponseCycle):
     the protocol on each cycle it makes)."""
 
     head_lines: HeadLines
+    _head: bytes | None = None
+    """The head made of the answer's start, not written yet: it goes out with the body."""
 
     async def send(self, message: ASGISendEvent) -> None:  # noqa: C901 uvicorn's, as it is
-        """uvicorn's send; the answer's start written here when nothing but its head is to do
-        (no access log, the transport taking writes), with uvicorn's code for the rest."""
+        """uvicorn's send; the answer's start made here when nothing but its head is to do
+        (no access log, the transport taking writes), and written with the answer's body when
+        that comes whole in the next message (one write, one packet, where uvicorn makes two);
+        uvicorn's code for the rest."""
+        head = self._head
+        if head is not None:
+            self._head = None
+            if not self.disconnected:
+                if (
+                    message["type"] == "http.response.body"
+                    and not message.get("more_body", False)
+                    and self.chunked_encoding is False
+                    and len(message.get("body", b"")) == self.expected_content_length
+                    and self.scope["method"] != "HEAD"
+                    and not self.flow.write_paused
+                ):
+                    self._write_whole(head, message.get("body", b""))
+                    return
+                self.transport.write(head)
         if (
             message["type"] != "http.response.start"
             or self.response_started
@@ -156,4 +185,14 @@ class KnownHeadersCycle(RequestResponseCycle):
             self.chunked_encoding = True
             content.append(b"transfer-encoding: chunked\r\n")
         content.append(b"\r\n")
-        self.transport.write(b"".join(content))
+        self._head = b"".join(content)
+
+    def _write_whole(self, head: bytes, body: bytes) -> None:
+        """The answer's head and whole body in one write, then uvicorn's end of an answer."""
+        self.expected_content_length = 0
+        self.transport.write(head + body)
+        self.response_complete = True
+        self.message_event.set()
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
