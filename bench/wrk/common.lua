@@ -56,9 +56,12 @@ end
 -- Define init() and request() for a script that sends one request per line of BENCH_TOKENS
 -- (line I+1: userI): build(i, line) formats each once, in init; request() picks a random one.
 -- Building a body and headers per request in Lua would make wrk, not the server, the
--- bottleneck.
+-- bottleneck. With BENCH_SWEEP=1, request() takes them in order instead, from line
+-- BENCH_SWEEP_FROM+1 on (wrapping): the sweep that fills a server's caches before its warm-up.
 function prebuilt(build)
   local requests = {}
+  local sweep = os.getenv("BENCH_SWEEP") == "1"
+  local sent = tonumber(os.getenv("BENCH_SWEEP_FROM") or "0")
   function init(args)
     seed_random()
     for i, line in ipairs(read_lines(os.getenv("BENCH_TOKENS"))) do
@@ -66,6 +69,10 @@ function prebuilt(build)
     end
   end
   function request()
+    if sweep then
+      sent = sent + 1
+      return requests[(sent - 1) % #requests + 1]
+    end
     return requests[math.random(#requests)]
   end
 end
