@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/hello_share.py --cases me,check_token,user_get --rounds 5
     .venv/bin/python bench/hello_share.py --rounds 5 --postgres postgresql://postgres@127.0.0.1:5432/authgate_bench
+    .venv/bin/python bench/hello_share.py --cases user_get --set AUTHGATE_TOKEN_CACHE_TTL_SECONDS=6
 
 Issue 14 holds every authenticated success to >= 90% of hello's rate. On this shared VM one
 server's rate swings by a third between consecutive runs, and hello itself by ±5%, so a single
 run of bench/run.py (hello once, at the start) gives a share worth a few points at best. Here
 every round runs hello again and then each case on each database, fresh servers and the same
 warm-up as bench/run.py, and a case's share in a round is against that round's hello; the table
-gives the median over the rounds, its lowest and highest, by req/s and by server CPU per answer.
-A benchmark, not a test: it asserts nothing.
+gives the median over the rounds, its lowest and highest, by req/s and by server CPU per answer
+(each run's CPU per answer is in the progress on stderr). `--set` gives every authgate server a
+setting: a short cache TTL, say, to count the store re-reads that a run after the sweep leaves
+out. A benchmark, not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench.*` importable
@@ -39,7 +44,7 @@ SHARED_CASES = (
 )
 
 
-def parse_args(argv: list[str] | None) -> tuple[bench.Options, int]:
+def parse_args(argv: list[str] | None) -> tuple[bench.Options, int, dict[str, str]]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -49,7 +54,17 @@ def parse_args(argv: list[str] | None) -> tuple[bench.Options, int]:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (2)")
     parser.add_argument("--users", type=int, default=10_000, help="seeded users (10000)")
     parser.add_argument("--postgres", metavar="URL", help="also on this SCRATCH database")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="AUTHGATE_X=VALUE",
+        help="a setting of every authgate server (repeatable)",
+    )
     args = parser.parse_args(argv)
+    settings = dict(item.split("=", 1) for item in args.set if "=" in item)
+    if len(settings) != len(args.set) or not all(k.startswith("AUTHGATE_") for k in settings):
+        parser.error("--set takes AUTHGATE_X=VALUE")
     cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
     if unknown := set(cases) - set(SHARED_CASES):
         parser.error(f"unknown cases {sorted(unknown)}; known: {','.join(SHARED_CASES)}")
@@ -68,7 +83,17 @@ def parse_args(argv: list[str] | None) -> tuple[bench.Options, int]:
         skip_djoser=True,
         keep=False,
     )
-    return opts, args.rounds
+    return opts, args.rounds, settings
+
+
+def with_settings(server: bench.Server, extra: dict[str, str]) -> bench.Server:
+    """`server`, started with `extra` on top of each case's settings."""
+    start = server.start
+
+    def started(port: int, settings: Mapping[str, str], src: Path | None) -> bench.Handle:
+        return start(port, {**settings, **extra}, src)
+
+    return replace(server, start=started)
 
 
 def shares(run: Run, hello: Run) -> tuple[float, float] | None:
@@ -90,7 +115,7 @@ def spread(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts, rounds = parse_args(argv)
+    opts, rounds, settings = parse_args(argv)
     wrk = harness.ensure_wrk()
     harness.require_taskset()
     workdir = Path(tempfile.mkdtemp(prefix="authgate-share-"))
@@ -99,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         servers[SQLITE] = bench.prepare_sqlite(opts, workdir)
         if opts.postgres:
             servers[bench.POSTGRES] = bench.prepare_postgres(opts.postgres, opts, workdir)
-        backends = [servers[k] for k in (SQLITE, bench.POSTGRES) if k in servers]
+        backends = [
+            with_settings(servers[k], settings) for k in (SQLITE, bench.POSTGRES) if k in servers
+        ]
         found: dict[tuple[str, str], list[tuple[float, float]]] = {}
         pin = harness.postgres_pinned(opts.wrk_cpu) if opts.postgres else contextlib.nullcontext()
         with pin:
@@ -113,11 +140,17 @@ def main(argv: list[str] | None = None) -> int:
                         if share is not None:
                             found.setdefault((case, server.label), []).append(share)
                             rate, cpu = share
-                            bench.log(f"    {rate:.0%} of this round's hello ({cpu:.0%} by CPU)")
+                            bench.log(
+                                f"    {rate:.0%} of this round's hello ({cpu:.0%} by CPU;"
+                                f" {run.cpu_us_per_request or float('nan'):.1f} µs per answer)"
+                            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"# Share of hello, median of {rounds} rounds (lowest–highest)\n")
-    print(f"{opts.users:,} users, {opts.duration:g} s runs after {opts.warmup:g} s warm-ups.\n")
+    given = "".join(f", {k}={v}" for k, v in settings.items())
+    print(
+        f"{opts.users:,} users, {opts.duration:g} s runs after {opts.warmup:g} s warm-ups{given}.\n"
+    )
     print("| case | server | by req/s | by CPU per answer |")
     print("|---|---|---:|---:|")
     for case in opts.cases:
