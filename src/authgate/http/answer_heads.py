@@ -115,18 +115,8 @@ class KnownHeadersCycle(RequestResponseCycle):
         head = self._head
         if head is not None:
             self._head = None
-            if not self.disconnected:
-                if (
-                    message["type"] == "http.response.body"
-                    and not message.get("more_body", False)
-                    and self.chunked_encoding is False
-                    and len(message.get("body", b"")) == self.expected_content_length
-                    and self.scope["method"] != "HEAD"
-                    and not self.flow.write_paused
-                ):
-                    self._write_whole(head, message.get("body", b""))
-                    return
-                self.transport.write(head)
+            if self._written_whole(head, message):
+                return
         if (
             message["type"] != "http.response.start"
             or self.response_started
@@ -187,12 +177,28 @@ class KnownHeadersCycle(RequestResponseCycle):
         content.append(b"\r\n")
         self._head = b"".join(content)
 
-    def _write_whole(self, head: bytes, body: bytes) -> None:
-        """The answer's head and whole body in one write, then uvicorn's end of an answer."""
-        self.expected_content_length = 0
-        self.transport.write(head + body)
-        self.response_complete = True
-        self.message_event.set()
-        if not self.keep_alive:
-            self.transport.close()
-        self.on_response()
+    def _written_whole(self, head: bytes, message: ASGISendEvent) -> bool:
+        """Write the held head: with `message`'s body in one write when that is all the rest
+        of the answer, then uvicorn's end of an answer (True: done); else alone, for uvicorn's
+        code to go on with `message` (nothing at all to a client gone)."""
+        if self.disconnected:
+            return False
+        if message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            if (
+                not message.get("more_body", False)
+                and self.chunked_encoding is False
+                and len(body) == self.expected_content_length
+                and self.scope["method"] != "HEAD"
+                and not self.flow.write_paused
+            ):
+                self.expected_content_length = 0
+                self.transport.write(head + body)
+                self.response_complete = True
+                self.message_event.set()
+                if not self.keep_alive:
+                    self.transport.close()
+                self.on_response()
+                return True
+        self.transport.write(head)
+        return False
