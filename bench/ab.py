@@ -80,7 +80,7 @@ def cpu_per_answer(src: Path, case: str, args: argparse.Namespace, db: str, toke
         secret_key=SECRET_KEY,
         cpu=0,
         workdir=tokens.parent,
-        settings=dict(pair.split("=", 1) for pair in args.set),
+        settings=harness.assignments(args.set),
     )
     try:
         pids = harness.serving_pids(server.proc.pid)

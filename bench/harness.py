@@ -137,6 +137,14 @@ def cpu_seconds(*pids: int) -> float:
     return total / CLK_TCK
 
 
+def assignments(pairs: Sequence[str]) -> dict[str, str]:
+    """`NAME=VALUE` arguments (a script's repeatable --set or --env) as a mapping; one clear
+    line, not a traceback, for one without `=`."""
+    if bad := [pair for pair in pairs if "=" not in pair]:
+        raise SystemExit(f"expected NAME=VALUE, got {bad[0]!r}")
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 def busiest_thread_seconds(pids: Sequence[int], during: Callable[[], T]) -> tuple[T, float]:
     """`during()`'s result, and the CPU time that each process's busiest thread but its first
     (the event loop's) spent meanwhile, summed over the processes: for a login run, the

@@ -62,8 +62,8 @@ def parse_args(argv: list[str] | None) -> tuple[bench.Options, int, dict[str, st
         help="a setting of every authgate server (repeatable)",
     )
     args = parser.parse_args(argv)
-    settings = dict(item.split("=", 1) for item in args.set if "=" in item)
-    if len(settings) != len(args.set) or not all(k.startswith("AUTHGATE_") for k in settings):
+    settings = harness.assignments(args.set)
+    if not all(name.startswith("AUTHGATE_") for name in settings):
         parser.error("--set takes AUTHGATE_X=VALUE")
     cases = tuple(c.strip() for c in args.cases.split(",") if c.strip())
     if unknown := set(cases) - set(SHARED_CASES):

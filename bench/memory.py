@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     cases = args.cases.split(",")
-    env = dict(SETTINGS, **dict(pair.split("=", 1) for pair in args.env))
+    env = dict(SETTINGS, **harness.assignments(args.env))
 
     def counts(case: str) -> int:
         return int(args.hashes if case in SLOW_CASES else args.requests)

@@ -507,27 +507,18 @@ def preflight(server: Server, case: str, port: int) -> str | None:
     return None
 
 
-def sweep(wrk: str, server: Server, case: str, opts: Options, port: int) -> None:
+def sweep(drive: Callable[..., harness.WrkResult], users: int) -> int:
     """Every credential asked once, in order, in runs of a second (wrk cannot stop at a count):
     the measured run then meets the caches of a server whose users are all active, not the
     first reads of thousands of them (a record's first read on PostgreSQL is several round
     trips, and a 2 s warm-up left a fifth of the users unread). Entries stay cached for the
-    token cache's TTL (60 s), far longer than a warm-up and run."""
+    token cache's TTL (60 s), far longer than a warm-up and run. Returns how many were asked."""
     asked = 0
     for _ in range(SWEEP_RUNS):
-        if asked >= opts.users:
+        if asked >= users:
             break
-        env = {**wrk_env(server, case, opts), "BENCH_SWEEP": "1", "BENCH_SWEEP_FROM": str(asked)}
-        asked += harness.run_wrk(
-            wrk,
-            script=CASE_SCRIPTS[case],
-            port=port,
-            seconds=1,
-            connections=opts.connections,
-            cpu=opts.wrk_cpu,
-            env=env,
-        ).requests
-    log(f"  {case:8} {server.label:34} swept: {min(asked, opts.users):,} of {opts.users:,} asked")
+        asked += drive(1, BENCH_SWEEP="1", BENCH_SWEEP_FROM=str(asked)).requests
+    return min(asked, users)
 
 
 def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) -> Run:
@@ -549,20 +540,25 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
             log(f"  {case:8} {server.label:34} ERROR: {refused}")
             return Run(case, label, server.key, server.label, None, None, error=refused)
         pids = harness.serving_pids(handle.pid)
-        script = CASE_SCRIPTS[case]
-        waited = 0.0
-        if case in SWEPT and server.key.startswith(AUTHGATE_PREFIX):
-            sweep(wrk, server, case, opts, port)
-        if opts.warmup > 0:
-            harness.run_wrk(
+
+        def drive(seconds: float, **extra: str) -> harness.WrkResult:
+            """wrk on the case's script for `seconds`, `extra` added to its environment."""
+            return harness.run_wrk(
                 wrk,
-                script=script,
+                script=CASE_SCRIPTS[case],
                 port=port,
-                seconds=opts.warmup,
+                seconds=seconds,
                 connections=opts.connections,
                 cpu=opts.wrk_cpu,
-                env=wrk_env(server, case, opts),
+                env={**wrk_env(server, case, opts), **extra},
             )
+
+        waited = 0.0
+        if case in SWEPT and server.key.startswith(AUTHGATE_PREFIX):
+            asked = sweep(drive, opts.users)
+            log(f"  {case:8} {server.label:34} swept: {asked:,} of {opts.users:,} asked")
+        if opts.warmup > 0:
+            drive(opts.warmup)
             waited = harness.wait_idle(*pids)
         argon2_before, argon2 = None, None
         one_core = server.key.removesuffix(BEFORE) != SQLITE_2W
@@ -570,18 +566,11 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
             # The per-core target's yardstick, taken beside the run on the server's core.
             argon2_before = harness.argon2_rate(opts.argon2_verifications // 2, opts.server_cpu)
         cpu_before = harness.cpu_seconds(*pids)
-        result, hashing = harness.busiest_thread_seconds(
-            pids,
-            lambda: harness.run_wrk(
-                wrk,
-                script=script,
-                port=port,
-                seconds=opts.duration,
-                connections=opts.connections,
-                cpu=opts.wrk_cpu,
-                env=wrk_env(server, case, opts),
-            ),
-        )
+        hashing = None
+        if case == LOGIN and server.key.startswith(AUTHGATE_PREFIX):
+            result, hashing = harness.busiest_thread_seconds(pids, lambda: drive(opts.duration))
+        else:
+            result = drive(opts.duration)
         cpu = harness.cpu_seconds(*pids) - cpu_before
         # The largest worker's: the per-worker figure the RSS target is about.
         peak = max(harness.proc_status_kib(pid, "VmHWM") for pid in pids)
@@ -600,9 +589,8 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
         f"  server {cpu / max(result.duration_us / 1e6, 1e-9):.0%} busy"
         f"  (idle wait {waited:.1f}s, {time.monotonic() - started:.0f}s in all)"
         + ("" if argon2 is None else f"  argon2id around it {argon2:.1f}/s")
-        + ("" if case != LOGIN or not cpu else f"  hashing thread {hashing / cpu:.1%} of CPU")
+        + ("" if hashing is None or not cpu else f"  hashing thread {hashing / cpu:.1%} of CPU")
     )
-    hashed = hashing if case == LOGIN and server.key.startswith(AUTHGATE_PREFIX) else None
     return Run(
         case,
         label,
@@ -612,7 +600,7 @@ def measure(wrk: str, server: Server, case: str, opts: Options, raw: list[str]) 
         peak,
         cpu,
         argon2_per_second=argon2,
-        hashing_seconds=hashed,
+        hashing_seconds=hashing,
     )
 
 
