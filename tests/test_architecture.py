@@ -42,8 +42,14 @@ def test_core_imports_nothing_of_http() -> None:
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
-# What the store may import of the rest of authgate: the core's records and errors, the constants.
-STORE_MAY_IMPORT = ("authgate.core.models", "authgate.core.errors", "authgate.constants")
+# What the store may import of the rest of authgate: the core's records and errors, the constants,
+# the worker threads its SQLite writes run on.
+STORE_MAY_IMPORT = (
+    "authgate.core.models",
+    "authgate.core.errors",
+    "authgate.constants",
+    "authgate.worker_threads",
+)
 # What the core may import of the store: its protocol (the store raises the core's
 # UnavailableError itself: the core never asks which driver errors mean "the database is away").
 CORE_MAY_IMPORT_OF_STORE = ("authgate.store.protocol",)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import functools
 import gzip
 import hashlib
@@ -13,15 +11,13 @@ import importlib
 import re
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
-from queue import SimpleQueue
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from authgate.core.errors import Message
 from authgate.core.events import NO_EVENTS, Events
 from authgate.core.models import UNUSABLE_PASSWORD_PREFIX
+from authgate.worker_threads import WorkerThreads
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
 SIMILARITY_ATTRIBUTES = ("username", "first_name", "last_name", "email")
@@ -90,7 +87,7 @@ class Passwords:
         # the peak of every worker, even one that never hashes (bench/memory.py).
         self._dummy_hash: str | None = None
         self._dummy_lock = threading.Lock()
-        self._pool = HashingThreads(threads)
+        self._pool = WorkerThreads(threads, name="password-hash")
 
     async def _off_loop(self, work: functools.partial[T]) -> T:
         return await self._pool.run(work)
@@ -170,86 +167,6 @@ class Passwords:
         if password.isdigit():
             problems.append(Message("password_entirely_numeric"))
         return problems
-
-
-class HashingThreads:
-    """`threads` threads that run what the event loop hands them, in order, and wake the loop
-    with each result. A leaner hop than `run_in_executor` over a ThreadPoolExecutor, whose
-    concurrent future (with its lock and condition), work item and chained asyncio future
-    cost a login as much Python as its throttling and lockout together; the threads start
-    with the first hash, as the executor's did, and end with `close` or, as the executor's,
-    when this object is dropped unclosed (each would keep its argon2id buffer)."""
-
-    def __init__(self, threads: int) -> None:
-        if threads < 1:
-            raise ValueError("at least one hashing thread")
-        self._count = threads
-        self._jobs: SimpleQueue[_Job[Any] | None] = SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._stop: Callable[[], object] | None = None
-        self._closed = False
-
-    async def run(self, work: Callable[[], T]) -> T:
-        """`work()` on one of the threads; its result or its exception."""
-        if self._closed:
-            raise RuntimeError("the hashing threads are stopped")
-        if not self._threads:
-            self._start()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, work))
-        return await future
-
-    def close(self) -> None:
-        """Stop the threads once the work already handed to them is done."""
-        self._closed = True
-        if self._stop is not None:
-            self._stop()
-        for thread in self._threads:
-            thread.join()
-
-    def _start(self) -> None:
-        for number in range(self._count):
-            thread = threading.Thread(
-                target=_serve, args=(self._jobs,), name=f"password-hash_{number}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-        self._stop = weakref.finalize(self, _end_threads, self._jobs, self._count)
-
-
-def _serve(jobs: SimpleQueue[_Job[Any] | None]) -> None:
-    """A hashing thread: each job in turn, until told to end (None)."""
-    while (job := jobs.get()) is not None:
-        loop, future, work = job
-        if future.cancelled():  # its caller is gone: spare the hash (as the executor did)
-            continue
-        try:
-            outcome: tuple[bool, object] = (True, work())
-        except BaseException as error:  # noqa: BLE001 handed to the caller, as raised
-            outcome = (False, error)
-        with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: nobody waits
-            loop.call_soon_threadsafe(_settle, future, outcome)
-
-
-def _end_threads(jobs: SimpleQueue[_Job[Any] | None], count: int) -> None:
-    for _ in range(count):
-        jobs.put(None)
-
-
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[T]", Callable[[], T]]
-
-
-def _settle(future: asyncio.Future[Any], outcome: tuple[bool, object]) -> None:
-    """On the loop: a job's result or exception into its caller's future."""
-    if future.cancelled():
-        return
-    succeeded, value = outcome
-    if succeeded:
-        future.set_result(value)
-    else:
-        assert isinstance(value, BaseException)  # noqa: S101 what _serve caught
-        future.set_exception(value)
 
 
 def _verify_django_pbkdf2(password: str, encoded: str) -> bool:

@@ -8,13 +8,12 @@ of reach or full (store/unavailable.py) leaves as UnavailableError.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -23,6 +22,7 @@ from authgate.store import driver
 from authgate.store.driver import NO_PARAMS, Params, Row, Step
 from authgate.store.sql import Dialect
 from authgate.store.unavailable import raise_outage
+from authgate.worker_threads import WorkerThreads
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
@@ -127,10 +127,10 @@ class SqliteDriver:
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._reader = connect(self._path)
         self._writer_connection = connect(self._path)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._writer = WorkerThreads(1, name="sqlite-writer")
 
     async def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._writer.close()
         self._writer_connection.close()
         self._reader.close()
 
@@ -149,9 +149,8 @@ class SqliteDriver:
             raise_outage(error)
 
     async def _on_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._writer, work, self._writer_connection)
+            return await self._writer.run(functools.partial(work, self._writer_connection))
         except sqlite3.OperationalError as error:
             raise_outage(error)
 
