@@ -17,7 +17,7 @@ from authgate.composition import build_core
 from authgate.core import Core
 from authgate.core.directory import StoredRecord
 from authgate.core.errors import NotFoundError
-from authgate.core.models import User
+from authgate.core.models import User, UserLinks
 from authgate.core.staff import OPERATOR
 from authgate.mailer import LogMailer
 from authgate.settings import RecordsVisibility, Settings
@@ -112,8 +112,8 @@ NO_RECORD_CHANGE: list[tuple[str, Write]] = [
 
 async def _stored(store: Store, user_id: int) -> StoredRecord | None:
     """The truth: what the store holds of the record now."""
-    user = await store.get_user(user_id)
-    return None if user is None else StoredRecord(user, await store.get_user_links(user_id))
+    found = await store.get_user_with_links(user_id)
+    return None if found is None else StoredRecord(*found)
 
 
 async def _read(core: Core, user_id: int) -> StoredRecord | None:
@@ -286,13 +286,13 @@ def test_who_may_see_a_record_is_asked_per_read_of_the_cached_one(
             world = await _world(core, StepClock())
             mary = await core.users.register(username="mary", email="", password=PASSWORD)
             reads: list[int] = []
-            get_user = core.store.get_user
+            get_user_with_links = core.store.get_user_with_links
 
-            async def counted(user_id: int) -> User | None:
+            async def counted(user_id: int) -> tuple[User, UserLinks] | None:
                 reads.append(user_id)
-                return await get_user(user_id)
+                return await get_user_with_links(user_id)
 
-            core.store.get_user = counted  # type: ignore[method-assign]
+            core.store.get_user_with_links = counted  # type: ignore[method-assign]
             own = await core.directory.read_for(world.ann, world.ann.id)
             by_staff = await core.directory.read_for(world.boss, world.ann.id)
             assert not own.limited

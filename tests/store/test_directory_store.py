@@ -155,10 +155,11 @@ def test_user_links_and_effective_permissions_in_one_read(url: str) -> None:
         await store.set_links("user_groups", gleb.id, [editors.id])
         await store.set_links("user_permissions", gleb.id, [audit.id, view.id])
         await store.set_links("user_towns", gleb.id, [town.id])
-        assert await store.get_user_links(gleb.id) == UserLinks(
-            group_ids=(editors.id,),
-            permission_ids=(view.id, audit.id),
-            town_ids=(town.id,),
+        assert await store.get_user_with_links(gleb.id) == (
+            await store.get_user(gleb.id),
+            UserLinks(
+                group_ids=(editors.id,), permission_ids=(view.id, audit.id), town_ids=(town.id,)
+            ),
         )
         assert await store.get_permission_codenames(gleb.id) == [
             "change_town",
@@ -168,8 +169,13 @@ def test_user_links_and_effective_permissions_in_one_read(url: str) -> None:
         await store.delete_group(editors.id)
         assert await store.get_permission_codenames(gleb.id) == ["view_audit", "view_town"]
         await store.delete_permission(audit.id)
-        assert (await store.get_user_links(gleb.id)).permission_ids == (view.id,)
-        assert await store.get_user_links(10**9) == UserLinks()
+        assert await store.get_user_with_links(gleb.id) == (
+            await store.get_user(gleb.id),
+            UserLinks(group_ids=(), permission_ids=(view.id,), town_ids=(town.id,)),
+        )
+        nobody = await new_user(store, "nobody")
+        assert await store.get_user_with_links(nobody.id) == (nobody, UserLinks())
+        assert await store.get_user_with_links(10**9) is None
 
     with_store(url, work)
 

@@ -121,10 +121,10 @@ class Directory:
         return stored
 
     async def _read_store(self, user_id: int) -> StoredRecord:
-        user = await self._store.get_user(user_id)
-        if user is None:
+        found = await self._store.get_user_with_links(user_id)
+        if found is None:
             raise NotFoundError
-        return StoredRecord(user, await self._store.get_user_links(user_id))
+        return StoredRecord(*found)
 
     async def read_for(self, viewer: User, user_id: int) -> UserRecord:
         """The record of a user as `viewer` may see it (AUTHGATE_USER_RECORDS_VISIBILITY):

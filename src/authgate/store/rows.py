@@ -134,16 +134,18 @@ def links_by_owner(rows: Iterable[Any]) -> dict[int, list[int]]:
     return found
 
 
-def user_links_from_rows(rows: Iterable[Any]) -> UserLinks:
-    """UserLinks from the (kind, target_id) rows of sql.USER_LINKS."""
-    found: dict[str, list[int]] = {"group": [], "permission": [], "town": []}
-    for row in rows:
-        found[row["kind"]].append(int(row["target_id"]))
+def user_links_from_row(row: Any) -> UserLinks:
+    """UserLinks from the group_ids, permission_ids and town_ids of sql.USER_WITH_LINKS."""
     return UserLinks(
-        group_ids=tuple(found["group"]),
-        permission_ids=tuple(found["permission"]),
-        town_ids=tuple(found["town"]),
+        group_ids=_ids(row["group_ids"]),
+        permission_ids=_ids(row["permission_ids"]),
+        town_ids=_ids(row["town_ids"]),
     )
+
+
+def _ids(text: str | None) -> tuple[int, ...]:
+    """Ascending ids from comma-separated text (an aggregate's, which keeps no order)."""
+    return tuple(sorted(int(part) for part in text.split(","))) if text else ()
 
 
 def conflict_field(constraint_text: str) -> str:

@@ -257,13 +257,32 @@ INSERT_PERMISSION = (
 DELETE_PERMISSION = "DELETE FROM auth_permission WHERE id = :id"
 
 # Everything a user record links to, in one read: (kind, id) rows, each kind by id.
-USER_LINKS = (
-    "SELECT 'group' AS kind, group_id AS target_id FROM auth_user_groups WHERE user_id = :id"
-    " UNION ALL SELECT 'permission', permission_id FROM auth_user_user_permissions"
-    " WHERE user_id = :id"
-    " UNION ALL SELECT 'town', town_id FROM auth_user_towns WHERE user_id = :id"
-    " ORDER BY kind, target_id"
-)
+# A user's record in one read: the user's columns and the ids of their groups, own permissions
+# and towns, each as comma-separated text (NULL for none; rows.user_links_from_row).
+_IDS: dict[Dialect, str] = {
+    "sqlite": "group_concat({})",
+    "postgresql": "string_agg({}::text, ',')",
+}
+
+
+def _user_with_links(dialect: Dialect) -> str:
+    def ids(column: str, table: str) -> str:
+        aggregate = _IDS[dialect].format(column)
+        return f"(SELECT {aggregate} FROM {table} WHERE user_id = :id)"  # noqa: S608 constant text
+
+    return (
+        f"SELECT {USER_COLUMNS},"  # noqa: S608 constant text
+        f" {ids('group_id', 'auth_user_groups')} AS group_ids,"
+        f" {ids('permission_id', 'auth_user_user_permissions')} AS permission_ids,"
+        f" {ids('town_id', 'auth_user_towns')} AS town_ids"
+        " FROM auth_user WHERE id = :id"
+    )
+
+
+USER_WITH_LINKS: dict[Dialect, str] = {
+    "sqlite": _user_with_links("sqlite"),
+    "postgresql": _user_with_links("postgresql"),
+}
 # Effective permissions, as Django's ModelBackend: the user's own and their groups'.
 USER_PERMISSION_CODENAMES = (
     "SELECT p.codename FROM auth_permission p"

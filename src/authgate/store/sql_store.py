@@ -57,7 +57,7 @@ from authgate.store.rows import (
     token_of,
     town_of,
     user_from_row,
-    user_links_from_rows,
+    user_links_from_row,
     user_search,
     utc_bucket,
 )
@@ -377,8 +377,13 @@ class SqlStore:
         except RowNotFoundError as error:
             raise NotFoundError from error
 
-    async def get_user_links(self, user_id: int) -> UserLinks:
-        return user_links_from_rows(await self._driver.fetch_all(sql.USER_LINKS, {"id": user_id}))
+    async def get_user_with_links(self, user_id: int) -> tuple[User, UserLinks] | None:
+        row = await self._driver.fetch_one(sql.USER_WITH_LINKS[self._dialect], {"id": user_id})
+        return (
+            None
+            if row is None
+            else (user_from_row(row, self._to_datetime), user_links_from_row(row))
+        )
 
     async def get_permission_codenames(self, user_id: int) -> list[str]:
         rows = await self._driver.fetch_all(sql.USER_PERMISSION_CODENAMES, {"id": user_id})

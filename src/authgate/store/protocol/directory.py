@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from authgate.core.models import Group, LinkName, Permission, Town, UserLinks
+from authgate.core.models import Group, LinkName, Permission, Town, User, UserLinks
 
 
 class DirectoryStore(Protocol):
@@ -96,8 +96,9 @@ class DirectoryStore(Protocol):
         skipped); NotFoundError if the owner is gone."""
         ...
 
-    async def get_user_links(self, user_id: int) -> UserLinks:
-        """The user's groups, own permissions and towns, in one read."""
+    async def get_user_with_links(self, user_id: int) -> tuple[User, UserLinks] | None:
+        """The user and their groups, own permissions and towns, in one read; None if there
+        is no such user."""
         ...
 
     async def get_permission_codenames(self, user_id: int) -> list[str]:
