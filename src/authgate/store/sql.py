@@ -256,33 +256,6 @@ INSERT_PERMISSION = (
 )
 DELETE_PERMISSION = "DELETE FROM auth_permission WHERE id = :id"
 
-# Everything a user record links to, in one read: (kind, id) rows, each kind by id.
-# A user's record in one read: the user's columns and the ids of their groups, own permissions
-# and towns, each as comma-separated text (NULL for none; rows.user_links_from_row).
-_IDS: dict[Dialect, str] = {
-    "sqlite": "group_concat({})",
-    "postgresql": "string_agg({}::text, ',')",
-}
-
-
-def _user_with_links(dialect: Dialect) -> str:
-    def ids(column: str, table: str) -> str:
-        aggregate = _IDS[dialect].format(column)
-        return f"(SELECT {aggregate} FROM {table} WHERE user_id = :id)"  # noqa: S608 constant text
-
-    return (
-        f"SELECT {USER_COLUMNS},"  # noqa: S608 constant text
-        f" {ids('group_id', 'auth_user_groups')} AS group_ids,"
-        f" {ids('permission_id', 'auth_user_user_permissions')} AS permission_ids,"
-        f" {ids('town_id', 'auth_user_towns')} AS town_ids"
-        " FROM auth_user WHERE id = :id"
-    )
-
-
-USER_WITH_LINKS: dict[Dialect, str] = {
-    "sqlite": _user_with_links("sqlite"),
-    "postgresql": _user_with_links("postgresql"),
-}
 # Effective permissions, as Django's ModelBackend: the user's own and their groups'.
 USER_PERMISSION_CODENAMES = (
     "SELECT p.codename FROM auth_permission p"
@@ -336,6 +309,15 @@ class Link:
             f" SELECT CAST(:owner AS BIGINT), id FROM {self.target_table} WHERE id = :target"
         )
 
+    def target_ids(self, dialect: Dialect) -> str:
+        """A subquery: the targets of the owner :id as comma-separated text, NULL for none
+        (rows.user_links_from_row reads it; an aggregate keeps no order)."""
+        if dialect == "sqlite":
+            ids = f"group_concat({self.target})"
+        else:
+            ids = f"string_agg({self.target}::text, ',')"
+        return f"(SELECT {ids} FROM {self.table} WHERE {self.owner} = :id)"  # noqa: S608 constant names
+
     def existing(self, dialect: Dialect) -> str:
         """Which of the ids in :ids exist: a JSON array on SQLite, an array on PostgreSQL (as
         the driver's id_array binds them)."""
@@ -355,6 +337,23 @@ LINKS: dict[LinkName, Link] = {
     "group_permissions": Link(
         "auth_group_permissions", "group_id", "auth_group", "permission_id", "auth_permission"
     ),
+}
+
+
+def _user_with_links(dialect: Dialect) -> str:
+    links: tuple[LinkName, ...] = ("user_groups", "user_permissions", "user_towns")
+    groups, permissions, towns = (LINKS[link].target_ids(dialect) for link in links)
+    return (
+        f"SELECT {USER_COLUMNS}, {groups} AS group_ids, {permissions} AS permission_ids,"  # noqa: S608 constant text
+        f" {towns} AS town_ids FROM auth_user WHERE id = :id"
+    )
+
+
+# A user's record in one read: the user's columns and the ids of their groups, own permissions
+# and towns (rows.user_links_from_row).
+USER_WITH_LINKS: dict[Dialect, str] = {
+    "sqlite": _user_with_links("sqlite"),
+    "postgresql": _user_with_links("postgresql"),
 }
 
 # The audit log (core/audit.py).
