@@ -20,7 +20,6 @@ import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -120,12 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="authgate-ab-") as scratch:
         workdir = Path(scratch)
         sides = {"before": harness.export_src(args.before, workdir), "after": ROOT / "src"}
-        db = f"sqlite:///{workdir / 'ab.sqlite3'}"
-        subprocess.run(
-            [sys.executable, "-m", "authgate", "migrate"],
-            check=True,
-            env={**os.environ, "AUTHGATE_DATABASE_URL": db, "AUTHGATE_SECRET_KEY": SECRET_KEY},
-        )
+        db = harness.migrated_sqlite(workdir / "ab.sqlite3")
         tokens = workdir / "tokens.txt"
         print(seed_sqlite(db, args.users, PASSWORD, tokens).summary())
         # Signed with the secret key (no AUTHGATE_JWT_SIGNING_KEY), as run.py's jwt_get.

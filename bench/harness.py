@@ -264,6 +264,35 @@ def postgres_pinned(cpu: int) -> Iterator[int]:
                 os.sched_setaffinity(pid, before.get(pid, everything))
 
 
+# The bench's login, registration and probe limits: one load generator logs in the same
+# accounts and signs up new ones from one address all the time. The limits stay on, so their
+# cost is measured.
+BENCH_LIMITS = {
+    "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
+    "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
+    "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
+    # Each sign-up looks its username and email up, which counts as a probe of whether an
+    # account exists (issue 11): 30/hour per address would refuse all but 30 registrations.
+    "AUTHGATE_THROTTLE_PROBE_PER_CLIENT": "1000000/minute",
+}
+
+
+def migrated_sqlite(path: Path) -> str:
+    """A new SQLite database at `path`, made by `authgate migrate` (this venv's); its URL."""
+    url = f"sqlite:///{path}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "authgate", "migrate"],
+        env={**env, "AUTHGATE_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"authgate migrate failed:\n{done.stderr[-3000:]}")
+    return url
+
+
 def start_authgate(
     *,
     port: int,
@@ -276,9 +305,7 @@ def start_authgate(
     src: Path | None = None,
 ) -> Spawned:
     """`authgate serve --port P` (1 worker) pinned to `cpu`, at its default settings but for
-    the login, registration and probe limits: one load generator logs in the same accounts and
-    signs up new ones from one address all the time. The limits stay on, so their cost is
-    measured; lockout never triggers, since every bench login is correct. `src`: serve the
+    BENCH_LIMITS; lockout never triggers, since every bench login is correct. `src`: serve the
     authgate package of another source tree (its `src/`, put first on PYTHONPATH) with this
     venv, as bench/ab.py does."""
     authgate = Path(sys.executable).parent / "authgate"
@@ -287,12 +314,7 @@ def start_authgate(
     env = {
         "AUTHGATE_DATABASE_URL": database_url,
         "AUTHGATE_SECRET_KEY": secret_key,
-        "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
-        "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
-        "AUTHGATE_THROTTLE_REGISTER_PER_CLIENT": "1000000/minute",
-        # Each sign-up looks its username and email up, which counts as a probe of whether an
-        # account exists (issue 11): 30/hour per address would refuse all but 30 registrations.
-        "AUTHGATE_THROTTLE_PROBE_PER_CLIENT": "1000000/minute",
+        **BENCH_LIMITS,
         **(settings or {}),
     }
     if src is not None:

@@ -62,7 +62,7 @@ if __package__ in (None, ""):  # run as a script: make `bench.*` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ab import PASSWORD, ROOT, SECRET_KEY, older_copy
-from bench.harness import export_src
+from bench.harness import export_src, migrated_sqlite
 from bench.reference.env import find_free_port
 from bench.seed_authgate import seed_sqlite
 
@@ -319,10 +319,7 @@ def main() -> None:
         parser.error("--cold asks each token once: --requests at most --users")
     with tempfile.TemporaryDirectory(prefix="authgate-instructions-") as scratch:
         work = Path(scratch)
-        db = f"sqlite:///{work / 'after.sqlite3'}"
-        settings = {"AUTHGATE_DATABASE_URL": db, "AUTHGATE_SECRET_KEY": SECRET_KEY}
-        migrate = [sys.executable, "-m", "authgate", "migrate"]
-        subprocess.run(migrate, check=True, env={**os.environ, **settings}, capture_output=True)
+        db = migrated_sqlite(work / "after.sqlite3")
         tokens_file = work / "tokens.txt"
         seed_sqlite(db, args.users, PASSWORD, tokens_file)
         # Used just now: no touch falls due within the day's interval, each with --touch's 0.

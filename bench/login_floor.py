@@ -20,9 +20,7 @@ not a test: it asserts nothing but that the logins succeeded.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -57,9 +55,7 @@ def start(server: str, database_url: str, workdir: Path) -> tuple[harness.Spawne
         "PYTHONPATH": str(ROOT),
         "AUTHGATE_DATABASE_URL": database_url,
         "AUTHGATE_SECRET_KEY": SECRET_KEY,
-        # As harness.start_authgate: one client logs in all the time.
-        "AUTHGATE_THROTTLE_LOGIN_PER_CLIENT": "1000000/minute",
-        "AUTHGATE_THROTTLE_LOGIN_PER_ACCOUNT": "1000000/minute",
+        **harness.BENCH_LIMITS,
     }
     log = workdir / f"{server}.log"
     return harness.spawn(harness.pinned(0, cmd), port=port, probe="/", log=log, env=env), port
@@ -107,12 +103,7 @@ def main() -> None:
     harness.require_taskset()
     with tempfile.TemporaryDirectory(prefix="authgate-login-floor-") as scratch:
         workdir = Path(scratch)
-        database_url = f"sqlite:///{workdir / 'floor.sqlite3'}"
-        subprocess.run(
-            [sys.executable, "-m", "authgate", "migrate"],
-            check=True,
-            env={**os.environ, "AUTHGATE_DATABASE_URL": database_url},
-        )
+        database_url = harness.migrated_sqlite(workdir / "floor.sqlite3")
         print(seed_sqlite(database_url, args.users, PASSWORD, workdir / "tokens.txt").summary())
         runs: dict[str, list[Run]] = {server: [] for server in SERVERS}
         for round_number in range(1, args.rounds + 1):
