@@ -14,10 +14,8 @@ answer a wrong password with a bare 400. A benchmark's helpers, not a server to 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import secrets
-import sqlite3
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -26,14 +24,17 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerificationError
 
 from authgate.composition import build_core
+from authgate.constants import TOKEN_BYTES
 from authgate.core.clock import SystemClock
 from authgate.core.errors import AuthgateError
 from authgate.core.events import NO_EVENTS
 from authgate.core.identity import username_key
+from authgate.core.tokens import digest
 from authgate.http.callers import CallerMiddleware
 from authgate.mailer import build_mailer
 from authgate.settings import Settings
-from authgate.store import open_store
+from authgate.store import open_store, sqlite_path
+from authgate.store.drivers.sqlite import connect
 from authgate.worker_threads import WorkerThreads
 
 Scope = MutableMapping[str, Any]
@@ -67,9 +68,16 @@ def core_app() -> App:
 
 
 def floor_app() -> App:
-    path = Settings().database_url.removeprefix("sqlite:///")
-    reader, writer_connection = _connect(path), _connect(path)
-    hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID)
+    settings = Settings()
+    path = sqlite_path(settings.database_url)
+    # As the SQLite driver connects, and at the settings' argon2id cost, as authgate hashes.
+    reader, writer_connection = connect(path), connect(path)
+    hasher = PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost_kib,
+        parallelism=settings.argon2_parallelism,
+        type=Type.ID,
+    )
     hashing, writer = WorkerThreads(1, name="password-hash"), WorkerThreads(1, name="sqlite-writer")
     select = "SELECT id, password FROM auth_user WHERE username_key = ? AND is_active"
 
@@ -81,14 +89,13 @@ def floor_app() -> App:
 
     def record(user_id: int, raw: str) -> None:
         now = datetime.now(UTC).isoformat()
-        digest = hashlib.sha256(raw.encode()).hexdigest()
         writer_connection.execute("BEGIN IMMEDIATE")
         writer_connection.execute(
             "UPDATE auth_user SET last_login = ? WHERE id = ?", (now, user_id)
         )
         writer_connection.execute(
             "INSERT INTO auth_token (digest, user_id, created_at) VALUES (?, ?, ?)",
-            (digest, user_id, now),
+            (digest(raw), user_id, now),
         )
         writer_connection.execute("COMMIT")
 
@@ -96,7 +103,7 @@ def floor_app() -> App:
         row = reader.execute(select, (username_key(username),)).fetchone()
         if row is None or not await hashing.run(functools.partial(verify, row[1], password)):
             return None
-        raw = secrets.token_hex(20)
+        raw = secrets.token_hex(TOKEN_BYTES)
         await writer.run(functools.partial(record, row[0], raw))
         return raw
 
@@ -105,14 +112,6 @@ def floor_app() -> App:
         writer.close()
 
     return _lifespan(_login_endpoint(log_in), _nothing, stop)
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA foreign_keys=ON")
-    return connection
 
 
 def _login_endpoint(log_in: Login) -> App:
