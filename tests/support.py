@@ -470,3 +470,14 @@ def key_files(directory: Path, name: str, key: PrivateKey) -> tuple[Path, Path]:
         )
     )
     return private, public
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Whether `check` holds within `timeout` seconds, asked every 50 ms (the revocation
+    feed's poll): for what another process makes true in its own time."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -22,8 +22,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +41,7 @@ from authgate.django_import.rows import SourceUser, TargetUser
 from authgate.settings import Settings
 from authgate.store.migrate import sqlalchemy_url
 from tests.conftest import POSTGRES_URL
-from tests.support import Api, run_cli
+from tests.support import Api, eventually, run_cli
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 JOINED = "2024-03-01 10:20:30.123456"
@@ -301,16 +299,6 @@ def test_a_rerun_that_adds_group_links_reaches_cached_records(
     assert "links: 1 imported" in done.stdout
     # A link changes no user row: the import tells the running server through the feed.
     assert eventually(lambda: api.http.get(record, headers=auth).json()["groups"] == [7])
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Whether `check` holds within `timeout` seconds (the feed is polled every 50 ms)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_dry_run_writes_nothing(django: FakeDjango, make_settings, tmp_path: Path) -> None:

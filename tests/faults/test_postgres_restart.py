@@ -14,14 +14,13 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.faults.support import PASSWORD, start_node, stop
-from tests.support import scratch_postgres
+from tests.support import eventually, scratch_postgres
 
 TIMEOUT = 2.0
 RECOVERY_SECONDS = 5
@@ -46,13 +45,6 @@ def _cluster(action: str) -> None:
         capture_output=True,
         timeout=60,
     )
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
-    """Until `condition()` holds or `seconds` have passed; the assertions after say which."""
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _ready() -> bool:
@@ -87,17 +79,17 @@ def test_a_postgres_restart_gives_503s_then_recovers(tmp_path: Path) -> None:
     worker = threading.Thread(target=register, daemon=True)
     try:
         worker.start()
-        _wait_until(lambda: seen(201, 0.0), RECOVERY_SECONDS)  # the load is running
+        eventually(lambda: seen(201, 0.0), RECOVERY_SECONDS)  # the load is running
         _cluster("stop")
         down_at = time.monotonic()
-        _wait_until(lambda: seen(503, down_at), TIMEOUT + 3)  # the outage answered
+        eventually(lambda: seen(503, down_at), TIMEOUT + 3)  # the outage answered
         _cluster("start")
-        _wait_until(_ready, 60)
+        eventually(_ready, 60)
         back_at = time.monotonic()
         # The first success after PostgreSQL is back (or the recovery bound to fail on), then
         # more answers: the pool's other connections died with the server too.
-        _wait_until(lambda: seen(201, back_at), RECOVERY_SECONDS + 1)
-        _wait_until(lambda: sum(when >= back_at for when, *_ in list(answers)) > AFTER, 6)
+        eventually(lambda: seen(201, back_at), RECOVERY_SECONDS + 1)
+        eventually(lambda: sum(when >= back_at for when, *_ in list(answers)) > AFTER, 6)
     finally:
         stopping.set()
         worker.join(timeout=60)
